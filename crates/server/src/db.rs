@@ -1,0 +1,115 @@
+//! The database: one pool over SQLite (the embedded default) or PostgreSQL, chosen by URL.
+//!
+//! Queries are written once in portable SQL with `$n` placeholders (both backends accept them);
+//! times are BIGINT microseconds since the epoch, flags BIGINT 0/1.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use std::time::Duration;
+
+/// The shared database pool.
+pub type Db = AnyPool;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a `DATABASE_URL`.
+    pub fn of(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:")
+        }
+    }
+}
+
+/// Connects and brings the schema up to date.
+pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::of(url)?;
+    let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+    options = match backend {
+        Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                // WAL lets readers work while one writer writes; the busy timeout queues writers
+                // instead of failing them.
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                conn.execute("PRAGMA synchronous = NORMAL").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres => options.max_connections(16),
+    };
+    let pool = options.connect(url).await.with_context(|| format!("connecting to {}", redact(url)))?;
+    sqlx::migrate!("./migrations").run(&pool).await.context("running migrations")?;
+    Ok(pool)
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Now, in microseconds since the epoch.
+pub fn now_us() -> i64 {
+    Utc::now().timestamp_micros()
+}
+
+/// A stored time as a timestamp.
+pub fn ts(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// A timestamp as stored.
+pub fn us(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// A new random id: 128 bits as 32 lowercase hex characters.
+pub fn new_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Whether `s` looks like an id made by [`new_id`]; anything else cannot exist and is 404
+/// without a query.
+pub fn is_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_128_bit_hex_and_checked() {
+        let id = new_id();
+        assert!(is_id(&id));
+        assert_ne!(id, new_id());
+        assert!(!is_id("../../etc/passwd"));
+        assert!(!is_id(&id.to_uppercase()));
+    }
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!(Backend::of("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert!(Backend::of("mysql://x").is_err());
+        assert_eq!(redact("postgres://u:pw@h/db"), "…@h/db");
+    }
+}

@@ -1,0 +1,21 @@
+//! What the service does, independent of HTTP: validation, access rules, state changes, events.
+
+pub mod account;
+pub mod contact;
+
+use crate::error::AppError;
+
+/// Trims and checks a free-text field.
+pub(crate) fn text_field(what: &str, value: &str, max_chars: usize, required: bool) -> Result<String, AppError> {
+    let v = value.trim();
+    if required && v.is_empty() {
+        return Err(AppError::invalid(format!("{what} must not be empty")));
+    }
+    if v.chars().count() > max_chars {
+        return Err(AppError::invalid(format!("{what} is longer than {max_chars} characters")));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err(AppError::invalid(format!("{what} contains control characters")));
+    }
+    Ok(v.to_owned())
+}

@@ -1,0 +1,157 @@
+//! The Attaché service: an axum application over SQLite (embedded default) or PostgreSQL.
+//!
+//! [`Server::start`] binds, migrates, starts the background jobs and serves until
+//! [`Server::stop`]. The `attache` CLI and the integration tests both start it this way.
+
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod repo;
+pub mod routes;
+
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite file, files and staging.
+    pub data_dir: PathBuf,
+    /// `sqlite:…` or `postgres://…`; by default `sqlite://<data_dir>/attache.db`.
+    pub database_url: Option<String>,
+    /// Mark cookies `Secure` (when served over TLS, e.g. behind a proxy).
+    pub secure_cookies: bool,
+    /// How often expired reports are swept.
+    pub retention_interval: Duration,
+    /// Create the demo account on start (once).
+    pub demo: bool,
+}
+
+impl Config {
+    /// Defaults for a data folder, listening on a free loopback port.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            secure_cookies: false,
+            retention_interval: Duration::from_secs(60),
+            demo: false,
+        }
+    }
+
+    fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("attache.db").display()))
+    }
+}
+
+/// What every request can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: db::Db,
+    /// Real-time fan-out.
+    pub hub: events::Hub,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Flips to true when the service stops (long-lived connections end).
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// A running service.
+pub struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    stop: watch::Sender<bool>,
+    serve: JoinHandle<std::io::Result<()>>,
+    jobs: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Prepares the data folder and database, binds, and serves in the background.
+    pub async fn start(config: Config) -> anyhow::Result<Server> {
+        tokio::fs::create_dir_all(&config.data_dir)
+            .await
+            .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
+        let db = db::connect(&config.database_url()).await?;
+        if config.demo {
+            demo::ensure(&db).await.context("creating the demo account")?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let (stop, shutdown) = watch::channel(false);
+        let state = AppState { db, hub: events::Hub::default(), config: Arc::new(config), shutdown };
+        let app = routes::router(state.clone());
+        let mut stopped = state.shutdown.clone();
+        let serve = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        let jobs = vec![tokio::spawn(retention_job(state.clone()))];
+        tracing::info!(%addr, "attaché is listening");
+        Ok(Server { addr, state, stop, serve, jobs })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The shared state (for tests and tools).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Runs until the task is stopped or fails.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.serve.await??;
+        Ok(())
+    }
+
+    /// Stops accepting, ends open connections and background jobs, closes the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        for j in self.jobs {
+            j.abort();
+        }
+        self.serve.await??;
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Deletes expired reports now and then.
+async fn retention_job(state: AppState) {
+    let mut tick = tokio::time::interval(state.config.retention_interval);
+    loop {
+        tick.tick().await;
+        if let Err(e) = domain::contact::sweep_expired(&state.db).await {
+            tracing::error!(error = ?e, "retention sweep failed");
+        }
+        if let Err(e) = repo::user::delete_expired_sessions(&state.db).await {
+            tracing::error!(error = ?e, "session sweep failed");
+        }
+    }
+}

@@ -1,0 +1,287 @@
+use crate::db::{new_id, now_us, ts, Db};
+use attache_protocol::{
+    AccountId, Contact, ContactId, ContactState, Message, MessageId, Sender, Timestamp, UserId, VisitorId,
+};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const SELECT: &str = "SELECT c.id, c.account_id, c.visitor_id, c.customer_name, c.state, c.agent_id,
+    u.display_name AS agent_name, c.created_at, c.accepted_at, c.closed_at, c.closed_by, c.report_expires_at
+    FROM contacts c LEFT JOIN users u ON u.id = c.agent_id";
+
+fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
+    let state: String = row.try_get("state")?;
+    let closed_by: Option<String> = row.try_get("closed_by")?;
+    Ok(Contact {
+        id: ContactId(row.try_get("id")?),
+        account_id: AccountId(row.try_get("account_id")?),
+        state: ContactState::parse(&state).unwrap_or(ContactState::Closed),
+        visitor_id: VisitorId(row.try_get("visitor_id")?),
+        customer_name: row.try_get("customer_name")?,
+        agent_id: row.try_get::<Option<String>, _>("agent_id")?.map(UserId),
+        agent_name: row.try_get("agent_name")?,
+        created_at: ts(row.try_get("created_at")?),
+        accepted_at: row.try_get::<Option<i64>, _>("accepted_at")?.map(ts),
+        closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(ts),
+        closed_by: closed_by.as_deref().and_then(Sender::parse),
+        report_expires_at: row.try_get::<Option<i64>, _>("report_expires_at")?.map(ts),
+    })
+}
+
+/// Records a visit: creates the visitor or refreshes its last visit.
+pub async fn touch_visitor(db: &Db, visitor: &VisitorId) -> Result<(), sqlx::Error> {
+    let now = now_us();
+    sqlx::query(
+        "INSERT INTO visitors (id, created_at, last_seen_at) VALUES ($1, $2, $2)
+         ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+    )
+    .bind(visitor.as_str())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Opens a queued contact.
+pub async fn create(db: &Db, account: &AccountId, visitor: &VisitorId, name: &str) -> Result<Contact, sqlx::Error> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO contacts (id, account_id, visitor_id, customer_name, state, created_at)
+         VALUES ($1, $2, $3, $4, 'queued', $5)",
+    )
+    .bind(&id)
+    .bind(account.as_str())
+    .bind(visitor.as_str())
+    .bind(name)
+    .bind(now_us())
+    .execute(db)
+    .await?;
+    get(db, &ContactId(id)).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// The contact with this id, of any account.
+pub async fn get(db: &Db, id: &ContactId) -> Result<Option<Contact>, sqlx::Error> {
+    let row = sqlx::query(&format!("{SELECT} WHERE c.id = $1")).bind(id.as_str()).fetch_optional(db).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Queued -> active for `agent`; false when the contact was not queued any more.
+pub async fn accept(db: &Db, id: &ContactId, agent: &UserId) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE contacts SET state = 'active', agent_id = $1, accepted_at = $2 WHERE id = $3 AND state = 'queued'",
+    )
+    .bind(agent.as_str())
+    .bind(now_us())
+    .bind(id.as_str())
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Closes a contact that is not closed yet; false when it already was.
+pub async fn close(db: &Db, id: &ContactId, by: Sender, closed_at: i64, expires_at: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE contacts SET state = 'closed', closed_at = $1, closed_by = $2, report_expires_at = $3
+         WHERE id = $4 AND state <> 'closed'",
+    )
+    .bind(closed_at)
+    .bind(by.as_str())
+    .bind(expires_at)
+    .bind(id.as_str())
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Which contacts a listing may show besides filters.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    /// Every contact of the account.
+    All,
+    /// Contacts handled by this user, in any state.
+    HandledBy(UserId),
+    /// Contacts handled by this user while they are active.
+    ActiveHandledBy(UserId),
+    /// Contacts handled by this user, or by agents this user supervises.
+    HandledOrSupervisedBy(UserId),
+    /// Contacts of agents this user supervises, and this user's own active contacts.
+    SupervisedOrActiveHandledBy(UserId),
+}
+
+/// A contact listing.
+#[derive(Debug, Clone)]
+pub struct ContactQuery {
+    /// The account.
+    pub account: AccountId,
+    /// What the caller may see.
+    pub visibility: Visibility,
+    /// Also every queued contact of the account (the queue).
+    pub with_queue: bool,
+    /// Only this state.
+    pub state: Option<ContactState>,
+    /// Only contacts of this agent.
+    pub agent: Option<UserId>,
+    /// Opened at or after.
+    pub from: Option<Timestamp>,
+    /// Opened before.
+    pub to: Option<Timestamp>,
+    /// Leave out closed contacts unless `state` asks for them.
+    pub open_only: bool,
+    /// At most this many, newest first (the queue: oldest first).
+    pub limit: i64,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+    fn text(&mut self, s: &str) -> String {
+        self.arg(Arg::Text(s.to_owned()))
+    }
+}
+
+/// Contacts matching the query. The queue comes first, oldest first; then the rest, newest first.
+pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error> {
+    let mut sql = Sql::default();
+    let account = sql.text(q.account.as_str());
+    let visible = match &q.visibility {
+        Visibility::All => "1 = 1".to_owned(),
+        Visibility::HandledBy(u) => format!("c.agent_id = {}", sql.text(u.as_str())),
+        Visibility::ActiveHandledBy(u) => format!("(c.agent_id = {} AND c.state = 'active')", sql.text(u.as_str())),
+        Visibility::HandledOrSupervisedBy(u) => {
+            let p = sql.text(u.as_str());
+            format!("(c.agent_id = {p} OR u.supervisor_id = {p})")
+        }
+        Visibility::SupervisedOrActiveHandledBy(u) => {
+            let p = sql.text(u.as_str());
+            format!("(u.supervisor_id = {p} OR (c.agent_id = {p} AND c.state = 'active'))")
+        }
+    };
+    let visible = if q.with_queue { format!("(c.state = 'queued' OR {visible})") } else { visible };
+    let mut conds = vec![format!("c.account_id = {account}"), visible];
+    if let Some(s) = q.state {
+        conds.push(format!("c.state = {}", sql.text(s.as_str())));
+    } else if q.open_only {
+        conds.push("c.state <> 'closed'".to_owned());
+    }
+    if let Some(a) = &q.agent {
+        conds.push(format!("c.agent_id = {}", sql.text(a.as_str())));
+    }
+    if let Some(f) = q.from {
+        conds.push(format!("c.created_at >= {}", sql.arg(Arg::Int(f.timestamp_micros()))));
+    }
+    if let Some(t) = q.to {
+        conds.push(format!("c.created_at < {}", sql.arg(Arg::Int(t.timestamp_micros()))));
+    }
+    let limit = sql.arg(Arg::Int(q.limit));
+    sql.text = format!(
+        "{SELECT} WHERE {} ORDER BY CASE WHEN c.state = 'queued' THEN 0 ELSE 1 END,
+         CASE WHEN c.state = 'queued' THEN c.created_at ELSE -c.created_at END, c.id LIMIT {limit}",
+        conds.join(" AND ")
+    );
+    let mut query = sqlx::query(&sql.text);
+    for a in sql.args {
+        query = match a {
+            Arg::Text(s) => query.bind(s),
+            Arg::Int(i) => query.bind(i),
+        };
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Contacts of a visitor, newest first.
+pub async fn of_visitor(db: &Db, visitor: &VisitorId) -> Result<Vec<Contact>, sqlx::Error> {
+    let rows = sqlx::query(&format!("{SELECT} WHERE c.visitor_id = $1 ORDER BY c.created_at DESC LIMIT 100"))
+        .bind(visitor.as_str())
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+fn message_from_row(row: &AnyRow) -> Result<Message, sqlx::Error> {
+    let sender: String = row.try_get("sender")?;
+    Ok(Message {
+        id: MessageId(row.try_get("id")?),
+        contact_id: ContactId(row.try_get("contact_id")?),
+        sender: Sender::parse(&sender).unwrap_or(Sender::Customer),
+        sender_name: row.try_get("sender_name")?,
+        body: row.try_get("body")?,
+        created_at: ts(row.try_get("created_at")?),
+    })
+}
+
+/// Appends a message to a transcript.
+pub async fn add_message(
+    db: &Db,
+    contact: &ContactId,
+    sender: Sender,
+    sender_name: &str,
+    body: &str,
+) -> Result<Message, sqlx::Error> {
+    let id = new_id();
+    let now = now_us();
+    sqlx::query(
+        "INSERT INTO messages (id, contact_id, sender, sender_name, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(contact.as_str())
+    .bind(sender.as_str())
+    .bind(sender_name)
+    .bind(body)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(Message {
+        id: MessageId(id),
+        contact_id: contact.clone(),
+        sender,
+        sender_name: sender_name.to_owned(),
+        body: body.to_owned(),
+        created_at: ts(now),
+    })
+}
+
+/// A contact's transcript, oldest first.
+pub async fn messages(db: &Db, contact: &ContactId) -> Result<Vec<Message>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, contact_id, sender, sender_name, body, created_at FROM messages
+         WHERE contact_id = $1 ORDER BY created_at, id",
+    )
+    .bind(contact.as_str())
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(message_from_row).collect()
+}
+
+/// Contacts whose report has expired by `now`.
+pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ContactId>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id FROM contacts WHERE report_expires_at IS NOT NULL AND report_expires_at <= $1 LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(|r| r.try_get::<String, _>("id").map(ContactId)).collect()
+}
+
+/// Deletes a contact and its messages, in one transaction.
+pub async fn delete(db: &Db, id: &ContactId) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM messages WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+    tx.commit().await
+}

@@ -1,0 +1,11 @@
+//! Database access, one module per concern. Functions take the pool and return protocol types
+//! or small row structs; no HTTP here.
+
+pub mod account;
+pub mod contact;
+pub mod user;
+
+/// A flag as stored.
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}

@@ -1,0 +1,166 @@
+use super::flag;
+use crate::db::{new_id, now_us, Db};
+use attache_protocol::{AccountId, Role, User, UserId};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const COLUMNS: &str =
+    "id, account_id, username, display_name, role, reports, supervisor_id, disabled, password_hash";
+
+/// A user with the password hash, for sign-in.
+pub struct UserRecord {
+    /// The user.
+    pub user: User,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+}
+
+fn from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    Ok(UserRecord {
+        user: User {
+            id: UserId(row.try_get("id")?),
+            account_id: AccountId(row.try_get("account_id")?),
+            username: row.try_get("username")?,
+            display_name: row.try_get("display_name")?,
+            role: Role::parse(&role).unwrap_or(Role::Agent),
+            reports: row.try_get::<i64, _>("reports")? != 0,
+            supervisor_id: row.try_get::<Option<String>, _>("supervisor_id")?.map(UserId),
+            disabled: row.try_get::<i64, _>("disabled")? != 0,
+        },
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+/// Fields of a new user, validated and hashed.
+pub struct NewUserRecord<'a> {
+    /// Account.
+    pub account_id: &'a AccountId,
+    /// Sign-in name.
+    pub username: &'a str,
+    /// Shown name.
+    pub display_name: &'a str,
+    /// Argon2 PHC string.
+    pub password_hash: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Reports permission.
+    pub reports: bool,
+    /// Supervisor.
+    pub supervisor_id: Option<&'a UserId>,
+}
+
+/// Inserts a user; `Ok(None)` when the username is taken in the account.
+pub async fn create(db: &Db, new: NewUserRecord<'_>) -> Result<Option<User>, sqlx::Error> {
+    if by_username(db, new.account_id, new.username).await?.is_some() {
+        return Ok(None);
+    }
+    let id = new_id();
+    let res = sqlx::query(
+        "INSERT INTO users (id, account_id, username, display_name, password_hash, role, reports, supervisor_id, disabled, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+    )
+    .bind(&id)
+    .bind(new.account_id.as_str())
+    .bind(new.username)
+    .bind(new.display_name)
+    .bind(new.password_hash)
+    .bind(new.role.as_str())
+    .bind(flag(new.reports))
+    .bind(new.supervisor_id.map(|s| s.0.clone()))
+    .bind(now_us())
+    .execute(db)
+    .await;
+    match res {
+        Ok(_) => Ok(get(db, &UserId(id)).await?.map(|r| r.user)),
+        // A concurrent insert of the same name lost the race on the UNIQUE constraint.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The user with this id.
+pub async fn get(db: &Db, id: &UserId) -> Result<Option<UserRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The user of an account by sign-in name.
+pub async fn by_username(db: &Db, account: &AccountId, username: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE account_id = $1 AND username = $2"))
+        .bind(account.as_str())
+        .bind(username)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Every user of an account, by username.
+pub async fn list(db: &Db, account: &AccountId) -> Result<Vec<User>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE account_id = $1 ORDER BY username"))
+        .bind(account.as_str())
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(|r| from_row(r).map(|r| r.user)).collect()
+}
+
+/// Writes back a changed user (and, when given, a new password hash).
+pub async fn save(db: &Db, user: &User, password_hash: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET display_name = $1, role = $2, reports = $3, supervisor_id = $4, disabled = $5,
+         password_hash = COALESCE($6, password_hash) WHERE id = $7",
+    )
+    .bind(&user.display_name)
+    .bind(user.role.as_str())
+    .bind(flag(user.reports))
+    .bind(user.supervisor_id.as_ref().map(|s| s.0.clone()))
+    .bind(flag(user.disabled))
+    .bind(password_hash.map(str::to_owned))
+    .bind(user.id.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores a session by the hash of its token.
+pub async fn create_session(db: &Db, token_hash: &str, user: &UserId, expires_at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user.as_str())
+        .bind(now_us())
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The user of a live session.
+pub async fn session_user(db: &Db, token_hash: &str) -> Result<Option<UserId>, sqlx::Error> {
+    let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+        .bind(token_hash)
+        .bind(now_us())
+        .fetch_optional(db)
+        .await?;
+    row.map(|r| r.try_get::<String, _>("user_id").map(UserId)).transpose()
+}
+
+/// Ends one session.
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(db).await?;
+    Ok(())
+}
+
+/// Ends every session of a user (password change, disabling).
+pub async fn delete_sessions_of(db: &Db, user: &UserId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.as_str()).execute(db).await?;
+    Ok(())
+}
+
+/// Forgets sessions past their expiry.
+pub async fn delete_expired_sessions(db: &Db) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_us()).execute(db).await?;
+    Ok(r.rows_affected())
+}

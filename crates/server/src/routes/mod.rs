@@ -1,0 +1,98 @@
+//! The HTTP surface: routes, the OpenAPI document, the fallback.
+
+mod contacts;
+mod events;
+pub mod extract;
+mod staff;
+mod visitor;
+
+use crate::auth::visitor_cookie;
+use crate::error::AppError;
+use crate::AppState;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Json, Router};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Attaché", description = "File transfer for customer-service chat"),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "staff", description = "Sign-in and sessions"),
+        (name = "admin", description = "The account's plan and users"),
+        (name = "contacts", description = "The queue and the agent's chats"),
+        (name = "reports", description = "Reports > Contacts"),
+        (name = "visitor", description = "The customer's side, known by the vvcu cookie"),
+        (name = "events", description = "Real-time WebSockets"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document and the router it describes.
+fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let visitor = OpenApiRouter::new()
+        .routes(routes!(visitor::open_contact, visitor::list_contacts))
+        .routes(routes!(visitor::get_contact))
+        .routes(routes!(visitor::send_message, visitor::list_messages))
+        .routes(routes!(visitor::close_contact))
+        .routes(routes!(events::visitor_events))
+        .layer(middleware::from_fn_with_state(state.clone(), visitor_cookie));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(staff::login))
+        .routes(routes!(staff::logout))
+        .routes(routes!(staff::me))
+        .routes(routes!(staff::get_account, staff::patch_account))
+        .routes(routes!(staff::list_users, staff::create_user))
+        .routes(routes!(staff::patch_user))
+        .routes(routes!(contacts::list_contacts))
+        .routes(routes!(contacts::accept_contact))
+        .routes(routes!(contacts::close_contact))
+        .routes(routes!(contacts::send_message, contacts::list_messages))
+        .routes(routes!(contacts::report_contacts))
+        .routes(routes!(contacts::report_contact))
+        .routes(routes!(events::staff_events))
+        .merge(visitor)
+        .split_for_parts()
+}
+
+/// The OpenAPI document alone (for tools and tests).
+pub fn openapi(state: &AppState) -> utoipa::openapi::OpenApi {
+    api(state).1
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (router, mut doc) = api(&state);
+    doc.paths.paths.entry("/api/openapi.json".into()).or_insert_with(|| {
+        utoipa::openapi::path::PathItem::new(
+            utoipa::openapi::HttpMethod::Get,
+            utoipa::openapi::path::OperationBuilder::new()
+                .summary(Some("This document"))
+                .response("200", utoipa::openapi::Response::new("The OpenAPI document")),
+        )
+    });
+    let doc = std::sync::Arc::new(doc);
+    router
+        .route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { AppError::NotFound("route").into_response() })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,23 @@
+//! Generates the Tauri context (config, embedded assets, capabilities) for the console.
+
+/// The commands the web side may call; each gets an `allow-…` permission that the capability files
+/// grant explicitly, so nothing else is reachable from the page.
+const COMMANDS: &[&str] = &[
+    "startup",
+    "sign_in",
+    "restore_session",
+    "sign_out",
+    "list_contacts",
+    "accept_contact",
+    "close_contact",
+    "send_message",
+    "list_messages",
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("src-tauri/capabilities/*.json")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    tauri_build::try_build(attributes).expect("tauri-build failed");
+}

@@ -1,0 +1,80 @@
+//! Attaché agent console, desktop side.
+//!
+//! Thin on purpose: each `#[tauri::command]` in [`commands`] makes one SDK call and converts the
+//! answer into a [`view`] type; [`live`] forwards the SDK's event stream to the page. The page
+//! never speaks HTTP; every call to the service goes through `attache-client`.
+#![deny(missing_docs)]
+
+pub mod commands;
+pub mod error;
+pub mod live;
+pub mod session_store;
+pub mod view;
+
+pub use error::ConsoleError;
+
+use attache_client::StaffClient;
+use tokio::sync::Mutex;
+
+/// Server address used when neither a stored session nor `ATTACHE_SERVER` gives one.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+/// Account prefilled on the sign-in form.
+pub const DEFAULT_ACCOUNT: &str = "acme";
+
+/// The signed-in session of this window.
+pub struct Active {
+    /// SDK client holding the token.
+    pub client: StaffClient,
+    /// What the page shows of it.
+    pub view: view::SessionView,
+    /// The task forwarding live events; aborted at sign-out.
+    pub events: tauri::async_runtime::JoinHandle<()>,
+}
+
+/// Everything the commands share.
+#[derive(Default)]
+pub struct ConsoleState {
+    /// Whether the OS keyring works (`None` until `startup` probed it).
+    pub keyring_available: Mutex<Option<bool>>,
+    /// The session found in the keyring at startup, until `restore_session` uses it.
+    pub stored: Mutex<Option<session_store::StoredSession>>,
+    /// The live session.
+    pub active: Mutex<Option<Active>>,
+}
+
+impl ConsoleState {
+    /// The signed-in client, or `not-signed-in`.
+    pub async fn client(&self) -> Result<StaffClient, ConsoleError> {
+        self.active
+            .lock()
+            .await
+            .as_ref()
+            .map(|a| a.client.clone())
+            .ok_or_else(ConsoleError::not_signed_in)
+    }
+}
+
+/// Builds and runs the console window.
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ATTACHE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
+    tauri::Builder::default()
+        .manage(ConsoleState::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::startup,
+            commands::sign_in,
+            commands::restore_session,
+            commands::sign_out,
+            commands::list_contacts,
+            commands::accept_contact,
+            commands::close_contact,
+            commands::send_message,
+            commands::list_messages,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the console window could not start");
+}

@@ -1,0 +1,271 @@
+//! The shapes that cross IPC. The TypeScript side gets them generated into
+//! `ui/src/bindings/ipc.ts` (see `tests/bindings.rs`); nothing here is retyped by hand.
+//!
+//! They are views of the wire types in `attache-protocol`, flattened for the page: times as RFC 3339
+//! strings, ids as strings.
+
+use attache_client::{Contact, ContactState, LoginResponse, Message, Role, Sender};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What the sign-in form sends.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SignInRequest {
+    /// Service address, e.g. `http://127.0.0.1:8080`.
+    pub server: String,
+    /// Account name, e.g. `acme`.
+    pub account: String,
+    /// User name.
+    pub username: String,
+    /// Password; used once, never stored.
+    pub password: String,
+}
+
+/// What the window needs to know before it shows anything.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Startup {
+    /// Server address to prefill: the stored session's, else `ATTACHE_SERVER`, else the default.
+    pub server: String,
+    /// Account to prefill.
+    pub account: String,
+    /// User name to prefill (the stored session's).
+    pub username: String,
+    /// Whether a session is kept in the OS keyring and can be restored.
+    pub has_stored_session: bool,
+    /// Whether the OS keyring works; when not, sessions last for this run only.
+    pub keyring_available: bool,
+}
+
+/// The staff role, as the header shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleView {
+    /// Handles contacts.
+    Agent,
+    /// Handles contacts and oversees agents.
+    Supervisor,
+    /// Manages the account.
+    Admin,
+}
+
+/// The signed-in user.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SessionView {
+    /// Service address.
+    pub server: String,
+    /// Account name.
+    pub account: String,
+    /// User id (to tell one's own contacts from colleagues').
+    pub user_id: String,
+    /// User name.
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Role.
+    pub role: RoleView,
+    /// Whether the session was kept in the OS keyring (false: this run only).
+    pub remembered: bool,
+}
+
+impl SessionView {
+    /// The view of a login or `me` answer.
+    pub fn new(server: &str, login: &LoginResponse, remembered: bool) -> Self {
+        Self {
+            server: server.to_owned(),
+            account: login.account.name.clone(),
+            user_id: login.user.id.0.clone(),
+            username: login.user.username.clone(),
+            display_name: login.user.display_name.clone(),
+            role: match login.user.role {
+                Role::Agent => RoleView::Agent,
+                Role::Supervisor => RoleView::Supervisor,
+                Role::Admin => RoleView::Admin,
+            },
+            remembered,
+        }
+    }
+}
+
+/// Where a contact is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactStateView {
+    /// Waiting for an agent.
+    Queued,
+    /// Accepted; the chat is live.
+    Active,
+    /// Ended.
+    Closed,
+}
+
+/// A contact as the sidebar and the card show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ContactView {
+    /// Contact id.
+    pub id: String,
+    /// State.
+    pub state: ContactStateView,
+    /// Name the customer gave (may be empty).
+    pub customer_name: String,
+    /// Id of the agent who accepted it.
+    pub agent_id: Option<String>,
+    /// That agent's name.
+    pub agent_name: Option<String>,
+    /// When the customer opened it (RFC 3339).
+    pub created_at: String,
+    /// When it was accepted.
+    pub accepted_at: Option<String>,
+    /// When it was closed.
+    pub closed_at: Option<String>,
+    /// Who closed it.
+    pub closed_by: Option<SenderView>,
+}
+
+impl From<Contact> for ContactView {
+    fn from(c: Contact) -> Self {
+        Self {
+            id: c.id.0,
+            state: match c.state {
+                ContactState::Queued => ContactStateView::Queued,
+                ContactState::Active => ContactStateView::Active,
+                ContactState::Closed => ContactStateView::Closed,
+            },
+            customer_name: c.customer_name,
+            agent_id: c.agent_id.map(|a| a.0),
+            agent_name: c.agent_name,
+            created_at: c.created_at.to_rfc3339(),
+            accepted_at: c.accepted_at.map(|t| t.to_rfc3339()),
+            closed_at: c.closed_at.map(|t| t.to_rfc3339()),
+            closed_by: c.closed_by.map(SenderView::from),
+        }
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderView {
+    /// The agent.
+    Agent,
+    /// The customer.
+    Customer,
+}
+
+impl From<Sender> for SenderView {
+    fn from(s: Sender) -> Self {
+        match s {
+            Sender::Agent => SenderView::Agent,
+            Sender::Customer => SenderView::Customer,
+        }
+    }
+}
+
+/// One transcript entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct MessageView {
+    /// Message id.
+    pub id: String,
+    /// Its contact.
+    pub contact_id: String,
+    /// Who wrote it.
+    pub sender: SenderView,
+    /// The writer's shown name.
+    pub sender_name: String,
+    /// The text.
+    pub body: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        Self {
+            id: m.id.0,
+            contact_id: m.contact_id.0,
+            sender: m.sender.into(),
+            sender_name: m.sender_name,
+            body: m.body,
+            created_at: m.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// State of the live connection to the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionState {
+    /// Opening the event stream.
+    Connecting,
+    /// Live: events arrive as they happen.
+    Online,
+    /// The stream broke; the console retries on its own.
+    Offline,
+}
+
+/// The name of the one Tauri event the console emits to the page.
+pub const CONSOLE_EVENT: &str = "console-event";
+
+/// What the Rust side pushes to the page on [`CONSOLE_EVENT`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ConsoleEvent {
+    /// The connection changed; after `online` the page reloads its lists.
+    Connection {
+        /// New state.
+        state: ConnectionState,
+        /// Why, when offline.
+        detail: Option<String>,
+    },
+    /// A customer is waiting.
+    ContactQueued {
+        /// The contact.
+        contact: ContactView,
+    },
+    /// A contact was accepted (by this agent or a colleague).
+    ContactAccepted {
+        /// The contact.
+        contact: ContactView,
+    },
+    /// A contact was closed.
+    ContactClosed {
+        /// The contact.
+        contact: ContactView,
+    },
+    /// A transcript grew.
+    MessageCreated {
+        /// The message.
+        message: MessageView,
+    },
+    /// The service no longer accepts the session: back to sign-in.
+    SessionExpired,
+}
+
+/// Every IPC type, in the order `ui/src/bindings/ipc.ts` declares them.
+pub fn typescript_bindings() -> String {
+    use ts_rs::Config;
+    let cfg = Config::new();
+    let decls = [
+        crate::error::ConsoleError::decl(&cfg),
+        SignInRequest::decl(&cfg),
+        Startup::decl(&cfg),
+        RoleView::decl(&cfg),
+        SessionView::decl(&cfg),
+        ContactStateView::decl(&cfg),
+        ContactView::decl(&cfg),
+        SenderView::decl(&cfg),
+        MessageView::decl(&cfg),
+        ConnectionState::decl(&cfg),
+        ConsoleEvent::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from src-tauri/src/view.rs and error.rs by ts-rs; do not edit.\n\
+         // Regenerate: UPDATE_BINDINGS=1 cargo test -p attache-console --test console_bindings\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(d.trim());
+        out.push_str("\n\n");
+    }
+    out.push_str(&format!("export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"));
+    out
+}

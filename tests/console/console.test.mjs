@@ -1,0 +1,249 @@
+// End-to-end tests of the agent console: the real console binary under Xvfb, driven over WebDriver
+// (tauri-driver + WebKitWebDriver), against the real `attache serve --demo`, with a customer
+// played through the visitor HTTP API. Run by tests/console/run.sh, which provides Xvfb, a D-Bus
+// session and an unlocked gnome-keyring; see that script for the environment variables.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, appendFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Session } from "./webdriver.mjs";
+import { Customer } from "./customer.mjs";
+
+const ATTACHE_BIN = must("ATTACHE_BIN");
+const CONSOLE_BIN = must("CONSOLE_BIN");
+const ARTIFACTS = process.env.ARTIFACTS ?? "artifacts/console";
+const DRIVER = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4444";
+const PASSWORD = process.env.DEMO_PASSWORD ?? "demo-password";
+const COLD_START_RUNS = Number(process.env.COLD_START_RUNS ?? 3);
+
+function must(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (run tests/console/run.sh)`);
+  return v;
+}
+
+const children = [];
+let server; // base URL of the service
+let dataDir;
+let session; // the WebDriver session of the test running now
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHttp(url, what, timeout = 30000) {
+  const start = Date.now();
+  for (;;) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      if (Date.now() - start > timeout) throw new Error(`${what} did not come up at ${url}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+}
+
+function start(cmd, args, logName) {
+  const log = join(ARTIFACTS, logName);
+  writeFileSync(log, "");
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d) => appendFileSync(log, d));
+  child.stderr.on("data", (d) => appendFileSync(log, d));
+  children.push(child);
+  return child;
+}
+
+async function newConsole() {
+  session = await Session.create(DRIVER, CONSOLE_BIN);
+  return session;
+}
+
+async function closeConsole() {
+  if (!session) return;
+  const s = session;
+  session = null;
+  await s.delete();
+  // Give WebKitWebDriver a moment to end the app before the next session starts it again.
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+async function shot(name) {
+  writeFileSync(join(ARTIFACTS, `${name}.png`), await session.screenshot());
+}
+
+async function signIn(s, username, password) {
+  await s.waitScreen("signin", 20000);
+  await s.type("#signin-server", server);
+  await s.type("#signin-account", "acme");
+  await s.type("#signin-username", username);
+  await s.type("#signin-password", password);
+  await s.click("#signin-submit");
+}
+
+async function signOut(s) {
+  await s.click("#signout");
+  await s.waitScreen("signin");
+}
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), "attache-console-e2e-"));
+  const port = await freePort();
+  server = `http://127.0.0.1:${port}`;
+  start(ATTACHE_BIN, ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], "service.log");
+  await waitHttp(`${server}/api/me`, "the service");
+  if (!process.env.WEBDRIVER_URL) {
+    start("tauri-driver", ["--port", "4444", "--native-port", "4445"], "tauri-driver.log");
+    await waitHttp(`${DRIVER}/status`, "tauri-driver");
+  }
+});
+
+after(async () => {
+  if (session) await closeConsole().catch(() => {});
+  for (const c of children) c.kill("SIGTERM");
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("the sign-in screen comes up and refuses a wrong password in words", async () => {
+  const s = await newConsole();
+  try {
+    await s.waitVisible("#signin-submit", 30000);
+    await shot("01-sign-in");
+    await signIn(s, "alice", "not-her-password");
+    await s.waitVisible("#signin-error");
+    const error = await s.text("#signin-error");
+    assert.match(error, /wrong account, user name or password/i);
+    assert.equal(await s.exec("return document.getElementById('signin-error').dataset.code"), "bad-credentials");
+    await shot("02-sign-in-wrong-password");
+    // An address where nothing listens: told in words too.
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    await s.type("#signin-server", dead);
+    await s.type("#signin-password", PASSWORD);
+    await s.click("#signin-submit");
+    await s.waitFor("unreachable error", async () =>
+      (await s.exec("return document.getElementById('signin-error').dataset.code")) === "unreachable",
+    );
+    assert.match(await s.text("#signin-error"), /cannot be reached/i);
+  } finally {
+    await closeConsole();
+  }
+});
+
+test("alice signs in, takes a live contact, chats both ways and closes it; sign-out and restart show sign-in", async () => {
+  const s = await newConsole();
+  try {
+    await signIn(s, "alice", PASSWORD);
+    await s.waitScreen("console");
+    assert.match(await s.text("#me-name"), /alice/i);
+    assert.equal((await s.text("#me-role")).toLowerCase(), "agent");
+    await s.waitFor("online", async () => (await s.exec("return document.getElementById('conn-status').dataset.state")) === "online");
+    await s.waitVisible("#queue-empty");
+    await shot("03-queue-empty");
+
+    // A customer opens a contact: it shows up in the queue without any refresh.
+    const carla = new Customer(server);
+    const contact = await carla.open("acme", "Carla Rossi", "Hi, my order has not arrived.");
+    const row = `#queue-list [data-contact-id="${contact.id}"]`;
+    await s.waitVisible(row);
+    assert.match(await s.text(row), /Carla Rossi/);
+    await shot("04-queue-with-contact");
+
+    // Accept: the card opens with the customer's first message.
+    await s.click(`[data-accept="${contact.id}"]`);
+    await s.waitVisible(`#card[data-contact-id="${contact.id}"]`);
+    await s.waitVisible(`#transcript .msg.customer`);
+    assert.match(await s.text("#transcript"), /my order has not arrived/);
+    assert.equal(await s.exec("return document.getElementById('upload-button').title"), "File transfer — coming soon");
+    const accepted = await carla.contact(contact.id);
+    assert.equal(accepted.state, "active");
+
+    // Customer -> agent, live.
+    await carla.send(contact.id, "It was order 4471.");
+    await s.waitFor("the customer's message in the card", async () => /order 4471/.test(await s.text("#transcript")));
+
+    // Agent -> customer: Enter sends.
+    await s.type("#composer", "Thanks Carla, let me check order 4471.\uE007", { clear: true });
+    const seen = async (text) =>
+      s.waitFor(`the customer to receive "${text}"`, async () =>
+        (await carla.messages(contact.id)).some((m) => m.sender === "agent" && m.body === text),
+      );
+    await seen("Thanks Carla, let me check order 4471.");
+    assert.equal(await s.exec("return document.getElementById('composer').value"), "");
+    // Shift+Enter makes a new line instead of sending.
+    await s.type("#composer", "It left our warehouse on Monday.\uE008\uE007\uE000It should arrive tomorrow.\uE007", { clear: false });
+    await seen("It left our warehouse on Monday.\nIt should arrive tomorrow.");
+    await s.waitFor("both agent messages shown", async () => (await s.exec("return document.querySelectorAll('#transcript .msg.agent').length")) === 2);
+    await shot("05-contact-card");
+
+    // Close the contact.
+    await s.click("#close-contact");
+    await s.waitVisible("#card-closed");
+    assert.equal(await s.exec("return document.getElementById('card-state').dataset.state"), "closed");
+    assert.equal((await carla.contact(contact.id)).state, "closed");
+    await shot("06-contact-closed");
+
+    // Sign out: back to sign-in, and a restart does not bring the session back.
+    await signOut(s);
+  } finally {
+    await closeConsole();
+  }
+  const again = await newConsole();
+  try {
+    await again.waitScreen("signin", 30000);
+    assert.equal(await again.exec("return document.getElementById('signin-password').value"), "");
+  } finally {
+    await closeConsole();
+  }
+});
+
+test("a restart restores the session from the OS keyring", async () => {
+  const s = await newConsole();
+  try {
+    await signIn(s, "bob", PASSWORD);
+    await s.waitScreen("console");
+    // Remembered in the keyring: no "sign in again next time" notice.
+    assert.equal(await s.exec("return document.getElementById('console-notice').hidden"), true);
+  } finally {
+    await closeConsole();
+  }
+  const restored = await newConsole();
+  try {
+    await restored.waitScreen("console", 30000);
+    assert.match(await restored.text("#me-name"), /bob/i);
+    await signOut(restored);
+  } finally {
+    await closeConsole();
+  }
+});
+
+test("cold start to an interactive sign-in screen (measured, not asserted)", async () => {
+  const times = [];
+  for (let i = 0; i < COLD_START_RUNS; i++) {
+    const t0 = performance.now();
+    const s = await newConsole();
+    try {
+      await s.waitFor("interactive sign-in", () =>
+        s.exec(`return document.body.dataset.screen === 'signin' && !document.getElementById('signin-submit').disabled`),
+      30000);
+      times.push(Math.round(performance.now() - t0));
+    } finally {
+      await closeConsole();
+    }
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const line = `cold start to interactive sign-in (WebDriver new-session -> form ready), ${times.length} runs: ${times.join(", ")} ms; median ${sorted[Math.floor(sorted.length / 2)]} ms`;
+  console.log(line);
+  writeFileSync(join(ARTIFACTS, "cold-start.txt"), line + "\n");
+});

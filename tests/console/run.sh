@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# End-to-end tests of the agent console: builds the UI, the console (production-style, ui/dist
+# embedded) and the `attache` service, then drives the real console binary over WebDriver under
+# Xvfb with a D-Bus session and an unlocked gnome-keyring, against `attache serve --demo`.
+#
+# Needs the Debian packages that .ci/run installs (libwebkit2gtk-4.1-dev, webkit2gtk-driver, xvfb,
+# xauth, dbus-x11, gnome-keyring, ...), node/npm and cargo. Installs tauri-driver if missing.
+# Honours CARGO_TARGET_DIR. Prints "N passed, N failed" last; exits non-zero on any failure.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export ARTIFACTS="${ARTIFACTS:-$ROOT/artifacts/console}"
+mkdir -p "$ARTIFACTS"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "ui: npm ci"
+(cd ui && npm ci --no-audit --no-fund)
+
+step "ui: typecheck and build"
+(cd ui && npm run build)
+
+step "console: tauri build --debug --no-bundle (embeds ui/dist)"
+# The CLI runs beforeBuildCommand (the UI build above, again: cheap) and builds with
+# tauri/custom-protocol so the binary serves the embedded assets, not a dev server.
+ui/node_modules/.bin/tauri build --debug --no-bundle --ci
+
+step "service: cargo build -p attache-cli"
+cargo build -p attache-cli
+
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  step "cargo install tauri-driver"
+  cargo install tauri-driver --locked
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+
+export ATTACHE_BIN="$TARGET_DIR/debug/attache"
+export CONSOLE_BIN="$TARGET_DIR/debug/attache-console"
+for bin in "$ATTACHE_BIN" "$CONSOLE_BIN"; do
+  [ -x "$bin" ] || { echo "missing $bin" >&2; echo "0 passed, 1 failed"; exit 1; }
+done
+
+step "e2e: console under Xvfb + D-Bus + gnome-keyring, driven by tauri-driver"
+TAP="$ARTIFACTS/results.tap"
+rm -f "$TAP"
+set +e
+# xvfb-run gives a display; dbus-run-session a private session bus; gnome-keyring-daemon, unlocked
+# with a throwaway password on stdin, provides the Secret Service the console keeps its token in.
+xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
+  set -e
+  eval "$(printf %s ci-keyring-password | gnome-keyring-daemon --unlock --components=secrets)"
+  export GNOME_KEYRING_CONTROL
+  export WEBKIT_DISABLE_COMPOSITING_MODE=1
+  export NO_AT_BRIDGE=1
+  node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$TAP" \
+    tests/console/console.test.mjs
+' </dev/null
+status=$?
+set -e
+
+passed=$(grep -E '^# pass ' "$TAP" 2>/dev/null | awk '{print $3}' || true)
+failed=$(grep -E '^# fail ' "$TAP" 2>/dev/null | awk '{print $3}' || true)
+passed=${passed:-0}
+failed=${failed:-0}
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "screenshots and logs: $ARTIFACTS"
+echo "console: $passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

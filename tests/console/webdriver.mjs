@@ -1,0 +1,113 @@
+// A minimal W3C WebDriver client over fetch: just what the console tests need.
+// WebKitWebDriver (behind tauri-driver) answers element references under the W3C key below.
+
+export const ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf";
+
+export class WebDriverError extends Error {}
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async create(base, application) {
+    const body = { capabilities: { alwaysMatch: { "tauri:options": { application } } } };
+    const value = await request(base, "POST", "/session", body);
+    return new Session(base, value.sessionId);
+  }
+
+  cmd(method, path, body) {
+    return request(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  async delete() {
+    await this.cmd("DELETE", "");
+  }
+
+  /** Runs a script in the page; `arguments` holds args. */
+  exec(script, ...args) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  async find(css) {
+    const value = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return value[ELEMENT_KEY] ?? value.ELEMENT;
+  }
+
+  async click(css) {
+    const el = await this.find(css);
+    await this.cmd("POST", `/element/${el}/click`, {});
+  }
+
+  async type(css, text, { clear = true } = {}) {
+    const el = await this.find(css);
+    if (clear) await this.cmd("POST", `/element/${el}/clear`, {});
+    await this.cmd("POST", `/element/${el}/value`, { text });
+  }
+
+  async text(css) {
+    const el = await this.find(css);
+    return this.cmd("GET", `/element/${el}/text`);
+  }
+
+  async screenshot() {
+    return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
+  }
+
+  /** Polls `fn` (async, truthy when done) until it holds or `timeout` ms pass. */
+  async waitFor(what, fn, timeout = 15000) {
+    const start = Date.now();
+    let last;
+    for (;;) {
+      try {
+        last = await fn();
+        if (last) return last;
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() - start > timeout) {
+        throw new WebDriverError(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Waits until a CSS selector matches a displayed element. */
+  waitVisible(css, timeout) {
+    return this.waitFor(
+      `${css} to be visible`,
+      () =>
+        this.exec(
+          `const e = document.querySelector(arguments[0]);
+           return !!e && !e.closest('[hidden]') && e.getClientRects().length > 0;`,
+          css,
+        ),
+      timeout,
+    );
+  }
+
+  waitScreen(screen, timeout) {
+    return this.waitFor(`screen ${screen}`, async () => (await this.exec("return document.body.dataset.screen")) === screen, timeout);
+  }
+}
+
+async function request(base, method, path, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new WebDriverError(`${method} ${path}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  }
+  if (!res.ok || (json.value && json.value.error)) {
+    const v = json.value ?? {};
+    throw new WebDriverError(`${method} ${path}: ${v.error ?? res.status}: ${v.message ?? text.slice(0, 300)}`);
+  }
+  return json.value;
+}
