@@ -23,9 +23,13 @@ step "ui: typecheck and build"
 (cd ui && npm run build)
 
 step "console: tauri build --debug --no-bundle (embeds ui/dist)"
+# Say where things are rather than letting the CLI search: the Rust package is the root, the web
+# side is ui/ (where beforeBuildCommand runs).
+export TAURI_APP_PATH="$ROOT" TAURI_FRONTEND_PATH="$ROOT/ui"
 # The CLI runs beforeBuildCommand (the UI build above, again: cheap) and builds with
 # tauri/custom-protocol so the binary serves the embedded assets, not a dev server.
-ui/node_modules/.bin/tauri build --debug --no-bundle --ci
+# `-p`: the root package is not a default member, so name it (the CLI passes the rest to cargo).
+ui/node_modules/.bin/tauri build --debug --no-bundle --ci -- -p attache-console
 
 step "service: cargo build -p attache-cli"
 cargo build -p attache-cli

@@ -1,0 +1,184 @@
+// Generated from src-tauri/src/view.rs and error.rs by ts-rs; do not edit.
+// Regenerate: UPDATE_BINDINGS=1 cargo test -p attache-console --test console_bindings
+
+export type ConsoleError = { 
+/**
+ * Stable code: `bad-credentials`, `unreachable`, `session-expired`, `not-signed-in`,
+ * `invalid-server-url`, `keyring-unavailable`, `keyring-error`, or a service code such as
+ * `contact-not-queued`.
+ */
+code: string, 
+/**
+ * What happened, in words for the agent.
+ */
+message: string, };
+
+export type SignInRequest = { 
+/**
+ * Service address, e.g. `http://127.0.0.1:8080`.
+ */
+server: string, 
+/**
+ * Account name, e.g. `acme`.
+ */
+account: string, 
+/**
+ * User name.
+ */
+username: string, 
+/**
+ * Password; used once, never stored.
+ */
+password: string, };
+
+export type Startup = { 
+/**
+ * Server address to prefill: the stored session's, else `ATTACHE_SERVER`, else the default.
+ */
+server: string, 
+/**
+ * Account to prefill.
+ */
+account: string, 
+/**
+ * User name to prefill (the stored session's).
+ */
+username: string, 
+/**
+ * Whether a session is kept in the OS keyring and can be restored.
+ */
+has_stored_session: boolean, 
+/**
+ * Whether the OS keyring works; when not, sessions last for this run only.
+ */
+keyring_available: boolean, };
+
+export type RoleView = "agent" | "supervisor" | "admin";
+
+export type SessionView = { 
+/**
+ * Service address.
+ */
+server: string, 
+/**
+ * Account name.
+ */
+account: string, 
+/**
+ * User id (to tell one's own contacts from colleagues').
+ */
+user_id: string, 
+/**
+ * User name.
+ */
+username: string, 
+/**
+ * Name shown to others.
+ */
+display_name: string, 
+/**
+ * Role.
+ */
+role: RoleView, 
+/**
+ * Whether the session was kept in the OS keyring (false: this run only).
+ */
+remembered: boolean, };
+
+export type ContactStateView = "queued" | "active" | "closed";
+
+export type ContactView = { 
+/**
+ * Contact id.
+ */
+id: string, 
+/**
+ * State.
+ */
+state: ContactStateView, 
+/**
+ * Name the customer gave (may be empty).
+ */
+customer_name: string, 
+/**
+ * Id of the agent who accepted it.
+ */
+agent_id: string | null, 
+/**
+ * That agent's name.
+ */
+agent_name: string | null, 
+/**
+ * When the customer opened it (RFC 3339).
+ */
+created_at: string, 
+/**
+ * When it was accepted.
+ */
+accepted_at: string | null, 
+/**
+ * When it was closed.
+ */
+closed_at: string | null, 
+/**
+ * Who closed it.
+ */
+closed_by: SenderView | null, };
+
+export type SenderView = "agent" | "customer";
+
+export type MessageView = { 
+/**
+ * Message id.
+ */
+id: string, 
+/**
+ * Its contact.
+ */
+contact_id: string, 
+/**
+ * Who wrote it.
+ */
+sender: SenderView, 
+/**
+ * The writer's shown name.
+ */
+sender_name: string, 
+/**
+ * The text.
+ */
+body: string, 
+/**
+ * When (RFC 3339).
+ */
+created_at: string, };
+
+export type ConnectionState = "connecting" | "online" | "offline";
+
+export type ConsoleEvent = { "type": "connection", 
+/**
+ * New state.
+ */
+state: ConnectionState, 
+/**
+ * Why, when offline.
+ */
+detail: string | null, } | { "type": "contact_queued", 
+/**
+ * The contact.
+ */
+contact: ContactView, } | { "type": "contact_accepted", 
+/**
+ * The contact.
+ */
+contact: ContactView, } | { "type": "contact_closed", 
+/**
+ * The contact.
+ */
+contact: ContactView, } | { "type": "message_created", 
+/**
+ * The message.
+ */
+message: MessageView, } | { "type": "session_expired" };
+
+export const CONSOLE_EVENT = "console-event";
