@@ -1,0 +1,66 @@
+//! Starts the real service on an ephemeral loopback port with a temporary data folder.
+#![allow(dead_code)]
+
+use attache_client::{Event, EventStream, StaffClient};
+use attache_server::{Config, Server};
+use std::time::Duration;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = attache_server::demo::PASSWORD;
+
+pub struct TestServer {
+    pub server: Option<Server>,
+    pub dir: TempDir,
+    pub url: String,
+}
+
+impl TestServer {
+    /// The service with the demo account, sweeping expired reports every 100 ms.
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = Server::start(config(&dir)).await.expect("service starts");
+        let url = server.url();
+        TestServer { server: Some(server), dir, url }
+    }
+
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
+    }
+
+    pub async fn login(&self, user: &str) -> StaffClient {
+        StaffClient::login(&self.url, "acme", user, PASSWORD).await.expect("demo login").0
+    }
+
+    /// Stops and starts the service again on the same data folder (a new port).
+    pub async fn restart(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await.expect("service stops");
+        }
+        let server = Server::start(config(&self.dir)).await.expect("service restarts");
+        self.url = server.url();
+        self.server = Some(server);
+    }
+}
+
+pub fn config(dir: &TempDir) -> Config {
+    let mut c = Config::for_data_dir(dir.path());
+    c.demo = true;
+    c.retention_interval = Duration::from_millis(100);
+    c
+}
+
+/// The next event, failing the test after five seconds of silence.
+pub async fn next(events: &mut EventStream) -> Event {
+    tokio::time::timeout(Duration::from_secs(5), events.next_event())
+        .await
+        .expect("an event within 5 s")
+        .expect("stream open")
+        .expect("event decodes")
+}
+
+/// Asserts nothing arrives for a short while.
+pub async fn silent(events: &mut EventStream) {
+    if let Ok(e) = tokio::time::timeout(Duration::from_millis(300), events.next_event()).await {
+        panic!("expected no event, got {e:?}");
+    }
+}

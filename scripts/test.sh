@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up and runs every test of Attaché: the Rust crates (unit and integration tests against the
+# real service) and the end-to-end tests (console under Xvfb over WebDriver, widget in Chromium).
+# This is the README's test command, and .ci/run calls it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=never
+
+bash scripts/setup.sh || { echo "setup failed"; exit 1; }
+
+mkdir -p artifacts
+passed=0 failed=0 status=0
+
+# 1. Rust: every crate but the GUI (default-members), unit + integration tests.
+cargo test --locked 2>&1 | tee artifacts/cargo-test.log
+[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+while read -r p f; do
+  passed=$((passed + p)); failed=$((failed + f))
+done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' artifacts/cargo-test.log)
+
+# 2. End-to-end suites; each prints "N passed, N failed" as its last line.
+for suite in tests/console/run.sh tests/widget/run.sh; do
+  [[ -f "$suite" ]] || continue
+  echo "== $suite"
+  bash "$suite" 2>&1 | tee artifacts/suite.log
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' artifacts/suite.log | tail -n 1)
+  if [[ -n "$line" ]]; then
+    read -r p _ f _ <<<"${line//,/}"
+    passed=$((passed + p)); failed=$((failed + f))
+  else
+    echo "$suite printed no summary"; status=1
+  fi
+done
+
+echo
+echo "total: $passed passed, $failed failed"
+[[ $failed -eq 0 ]] || status=1
+exit $status
