@@ -45,7 +45,7 @@ if ! command -v tauri-driver >/dev/null && [[ ! -x "$HOME/.cargo/bin/tauri-drive
 fi
 
 # Front-end and test dependencies (exact versions from the lock files).
-for dir in ui tests; do
+for dir in ui tests/widget tests/console; do
   if [[ -f "$dir/package-lock.json" ]]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -25,9 +25,10 @@ for suite in tests/console/run.sh tests/widget/run.sh; do
   echo "== $suite"
   bash "$suite" 2>&1 | tee artifacts/suite.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' artifacts/suite.log | tail -n 1)
+  line=$(grep -E '^([a-z]+: )?[0-9]+ passed, [0-9]+ failed' artifacts/suite.log | tail -n 1)
   if [[ -n "$line" ]]; then
-    read -r p _ f _ <<<"${line//,/}"
+    p=$(sed -E 's/^([a-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+    f=$(sed -E 's/^([a-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/' <<<"$line")
     passed=$((passed + p)); failed=$((failed + f))
   else
     echo "$suite printed no summary"; status=1

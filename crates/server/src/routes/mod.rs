@@ -5,6 +5,7 @@ mod events;
 pub mod extract;
 mod staff;
 mod visitor;
+mod widget;
 
 use crate::auth::visitor_cookie;
 use crate::error::AppError;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(widget::router().layer(middleware::from_fn_with_state(state.clone(), visitor_cookie)))
         .fallback(|| async { AppError::NotFound("route").into_response() })
         .layer(TraceLayer::new_for_http())
         .with_state(state)

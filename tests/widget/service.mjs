@@ -1,0 +1,91 @@
+// Starts the real `attache serve --demo` on a free loopback port with a temporary data folder,
+// and plays the agent through the HTTP API.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const PASSWORD = "demo-password";
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startService() {
+  const bin = process.env.ATTACHE_BIN;
+  if (!bin) throw new Error("ATTACHE_BIN must name the attache binary");
+  const dir = mkdtempSync(join(tmpdir(), "attache-widget-"));
+  const port = await freePort();
+  const child = spawn(bin, ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--data-dir", dir], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ATTACHE_LOG: "warn" },
+  });
+  let log = "";
+  child.stderr.on("data", (d) => { log += d; });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch { /* not yet */ }
+    if (child.exitCode !== null) throw new Error(`attache exited: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    log: () => log,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A staff member signed in over the API. */
+export async function staff(url, username) {
+  const res = await fetch(`${url}/api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ account: "acme", username, password: PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`login ${username}: ${res.status}`);
+  const { token } = await res.json();
+  const call = async (method, path, body) => {
+    const r = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await r.json().catch(() => null);
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(data)}`);
+    return data;
+  };
+  return {
+    token,
+    call,
+    queue: () => call("GET", "/api/contacts?state=queued"),
+    accept: (id) => call("POST", `/api/contacts/${id}/accept`),
+    say: (id, body) => call("POST", `/api/contacts/${id}/messages`, { body }),
+    messages: (id) => call("GET", `/api/contacts/${id}/messages`),
+    close: (id) => call("POST", `/api/contacts/${id}/close`),
+  };
+}
+
+/** Polls `fn` until it returns a truthy value (5 s at most). */
+export async function eventually(fn, what) {
+  let last;
+  for (let i = 0; i < 50; i++) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

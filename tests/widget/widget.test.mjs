@@ -1,0 +1,108 @@
+// The customer widget in Debian's Chromium (headless, driven by playwright-core) against the
+// real service: start a chat, talk with an agent both ways, keep the chat across a reload, end it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { startService, staff, eventually } from "./service.mjs";
+
+const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
+mkdirSync(ARTIFACTS, { recursive: true });
+let service;
+let browser;
+
+before(async () => {
+  service = await startService();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", // playwright gives each launch a fresh, empty profile
+    ],
+    headless: true,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await service?.stop();
+});
+
+async function openWidget(viewport = { width: 1024, height: 760 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(`${service.url}/widget/?account=acme`);
+  return { context, page };
+}
+
+test("a customer chats with an agent, both ways, live", async () => {
+  const alice = await staff(service.url, "alice");
+  const { context, page } = await openWidget();
+  await page.screenshot({ path: `${ARTIFACTS}/start.png` });
+  assert.equal(await page.textContent("h1"), "Chat with acme");
+
+  await page.fill("#name", "Carla");
+  await page.fill("#first", "Hello, my parcel is late");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  await page.waitForSelector(".msg.customer >> text=Hello, my parcel is late");
+
+  // The browser now carries the visitor cookie: HttpOnly, three years.
+  const vvcu = (await context.cookies()).find((c) => c.name === "vvcu");
+  assert.ok(vvcu, "vvcu is set");
+  assert.equal(vvcu.httpOnly, true);
+  assert.equal(vvcu.sameSite, "Lax");
+  // The service asks for three years (asserted on the header in the Rust tests); Chromium caps any
+  // cookie at 400 days, which is why the service renews it on every visit.
+  assert.ok(vvcu.expires * 1000 - Date.now() > 1000 * 24 * 3600 * 390, "lasts as long as the browser allows");
+
+  const [queued] = await alice.queue();
+  assert.equal(queued.customer_name, "Carla");
+  await alice.accept(queued.id);
+  await page.waitForSelector("text=You are chatting with Alice Agent");
+  await page.waitForSelector("text=Alice Agent joined the chat");
+
+  await alice.say(queued.id, "Let me check that for you");
+  await page.waitForSelector(".msg.agent >> text=Let me check that for you");
+
+  await page.fill("#text", "Order 1234");
+  await page.press("#text", "Enter");
+  await page.waitForSelector(".msg.customer >> text=Order 1234");
+  assert.equal(await page.inputValue("#text"), "", "the field empties after sending");
+  const seen = await eventually(async () => (await alice.messages(queued.id)).find((m) => m.body === "Order 1234"), "agent sees it");
+  assert.equal(seen.sender, "customer");
+  await page.screenshot({ path: `${ARTIFACTS}/chat.png` });
+
+  // A reload keeps the chat: same contact, same transcript, still live.
+  await page.reload();
+  await page.waitForSelector(".msg.customer >> text=Order 1234");
+  await alice.say(queued.id, "Found it: it ships today");
+  await page.waitForSelector("text=Found it: it ships today");
+
+  // Phone-sized screen.
+  await page.setViewportSize({ width: 390, height: 740 });
+  await page.screenshot({ path: `${ARTIFACTS}/chat-phone.png` });
+
+  await alice.close(queued.id);
+  await page.waitForSelector("text=The chat has ended");
+  assert.equal(await page.isVisible("#composer"), false, "no more typing after the end");
+  await context.close();
+});
+
+test("the customer ends the chat; a bad account is said clearly", async () => {
+  const { context, page } = await openWidget();
+  await page.fill("#first", "Never mind");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  await page.click("#end");
+  await page.waitForSelector("text=You ended the chat");
+  const sam = await staff(service.url, "sam");
+  assert.deepEqual(await sam.queue(), [], "the queue is empty again");
+
+  await page.goto(`${service.url}/widget/?account=nobody`);
+  await page.click("text=Start chat");
+  await page.waitForSelector("#start-error >> text=account not found");
+  await page.goto(`${service.url}/widget/`);
+  await page.waitForSelector("text=This page needs ?account=");
+  await context.close();
+});
