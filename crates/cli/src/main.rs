@@ -158,6 +158,7 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         retention_interval: Duration::from_secs(args.retention_interval.max(1)),
         demo: args.demo || demo_flag,
+        files: Default::default(),
     };
     let demo = config.demo;
     let server = Server::start(config).await?;

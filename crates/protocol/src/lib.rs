@@ -45,6 +45,10 @@ id_type! {
     ContactId,
     /// Identifies a message of a contact.
     MessageId,
+    /// Identifies an attachment (a file sent in a contact).
+    AttachmentId,
+    /// Identifies a tus upload in progress.
+    UploadId,
 }
 
 /// The body of every error response: a stable kebab-case code and a sentence for people.
@@ -356,10 +360,91 @@ pub struct Message {
     pub sender: Sender,
     /// The writer's shown name.
     pub sender_name: String,
-    /// The text.
+    /// The text; for an attachment, its description or else its file name.
     pub body: String,
     /// When it was written.
     pub created_at: DateTime<Utc>,
+    /// The file this message carries, if it is an attachment message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// A file sent during a contact, checked and stored. Its bytes are at [`Attachment::url`]
+/// (relative to the service), readable by the rules of the access table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    /// The attachment's id.
+    pub id: AttachmentId,
+    /// The contact it was sent in.
+    pub contact_id: ContactId,
+    /// The file name as the sender gave it (display only).
+    pub name: String,
+    /// The sender's optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// The media type sniffed from the bytes (what the file really is).
+    pub media_type: String,
+    /// The media type the sender declared.
+    pub declared_type: String,
+    /// SHA-256 of the bytes, lowercase hex; also the download's `ETag`.
+    pub sha256: String,
+    /// Path of the file: `/files/{96-hex token}/{file name}`.
+    pub url: String,
+    /// Path of the JPEG preview (images only): `/files/{token}/preview`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_url: Option<String>,
+    /// Image width in pixels (images only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Image height in pixels (images only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Who sent it.
+    pub sender: Sender,
+    /// When it became available.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a tus upload stands, as `GET /api/uploads/{id}` tells its uploader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum UploadState {
+    /// Bytes are still arriving.
+    Receiving,
+    /// Checked, stored and published as an attachment message.
+    Ready,
+    /// Refused by a check; nothing of it was kept.
+    Refused,
+}
+
+/// The state of one upload, for its uploader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadStatus {
+    /// The upload's id.
+    pub id: UploadId,
+    /// The contact it is for.
+    pub contact_id: ContactId,
+    /// The file name.
+    pub name: String,
+    /// Bytes received so far.
+    pub offset: u64,
+    /// Bytes announced.
+    pub length: u64,
+    /// Where it stands.
+    pub state: UploadState,
+    /// The attachment message, once ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Message>,
+    /// Why it was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+    /// When an unfinished upload (and its record) expires.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Longest text message, in characters.
@@ -429,6 +514,38 @@ pub enum Event {
         /// The message.
         message: Message,
     },
+    /// A file finished uploading, passed its checks and is in the transcript (sent once, to
+    /// both sides of the contact).
+    AttachmentReady {
+        /// The attachment message; `message.attachment` holds the file's details.
+        message: Message,
+    },
+    /// Bytes of an upload arrived (after each chunk), for both sides of the contact.
+    UploadProgress {
+        /// The upload.
+        upload_id: UploadId,
+        /// Its contact.
+        contact_id: ContactId,
+        /// Who is sending.
+        sender: Sender,
+        /// The file name.
+        name: String,
+        /// Bytes received so far.
+        offset: u64,
+        /// Bytes announced.
+        length: u64,
+    },
+    /// An upload was refused by a check (type, image, scanner…); nothing of it was kept.
+    UploadRefused {
+        /// The upload.
+        upload_id: UploadId,
+        /// Its contact.
+        contact_id: ContactId,
+        /// The file name.
+        name: String,
+        /// Why.
+        error: ApiError,
+    },
 }
 
 #[cfg(test)]
@@ -459,6 +576,24 @@ mod tests {
         assert_eq!(json["contact"]["created_at"], "2026-01-02T03:04:05Z");
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, Event::ContactQueued { contact });
+    }
+
+    #[test]
+    fn messages_without_attachment_keep_their_shape() {
+        let json = serde_json::json!({
+            "id": "m1", "contact_id": "c1", "sender": "agent", "sender_name": "Alice",
+            "body": "hi", "created_at": "2026-01-02T03:04:05Z"
+        });
+        let m: Message = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(m.attachment, None);
+        assert_eq!(serde_json::to_value(&m).unwrap(), json);
+        let e = Event::UploadRefused {
+            upload_id: "u1".into(),
+            contact_id: "c1".into(),
+            name: "a.png".into(),
+            error: ApiError { error: "type-mismatch".into(), message: "no".into() },
+        };
+        assert_eq!(serde_json::to_value(&e).unwrap()["type"], "upload_refused");
     }
 
     #[test]

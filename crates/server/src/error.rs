@@ -30,6 +30,9 @@ pub enum AppError {
     /// 422: well-formed but invalid.
     #[error("{1}")]
     Invalid(&'static str, String),
+    /// Another client error with its own status (410 gone, 415, 416, 423, tus's 460…).
+    #[error("{2}")]
+    Status(StatusCode, &'static str, String),
     /// 500: our fault; details go to the log only.
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
@@ -51,6 +54,7 @@ impl AppError {
             AppError::Conflict(..) => StatusCode::CONFLICT,
             AppError::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Status(s, ..) => *s,
             AppError::Internal(..) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +68,7 @@ impl AppError {
             | AppError::Conflict(c, _)
             | AppError::TooLarge(c, _)
             | AppError::Invalid(c, _) => c,
+            AppError::Status(_, c, _) => c,
             AppError::NotFound(_) => "not-found",
             AppError::Internal(_) => "internal",
         }

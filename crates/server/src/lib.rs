@@ -4,13 +4,21 @@
 //! [`Server::stop`]. The `attache` CLI and the integration tests both start it this way.
 
 pub mod auth;
+pub mod check;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod files;
+pub mod keys;
+pub mod preview;
 pub mod repo;
 pub mod routes;
+pub mod storage;
+pub mod upload;
+
+pub use files::FilesConfig;
 
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -35,6 +43,8 @@ pub struct Config {
     pub retention_interval: Duration,
     /// Create the demo account on start (once).
     pub demo: bool,
+    /// Uploads and files: expiry of unfinished uploads, scanner, store folder.
+    pub files: FilesConfig,
 }
 
 impl Config {
@@ -47,6 +57,7 @@ impl Config {
             secure_cookies: false,
             retention_interval: Duration::from_secs(60),
             demo: false,
+            files: FilesConfig::default(),
         }
     }
 
@@ -68,6 +79,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Flips to true when the service stops (long-lived connections end).
     pub shutdown: watch::Receiver<bool>,
+    /// URL keys, store, staging and upload settings.
+    pub files: Arc<files::Files>,
 }
 
 /// A running service.
@@ -94,7 +107,8 @@ impl Server {
             .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
         let (stop, shutdown) = watch::channel(false);
-        let state = AppState { db, hub: events::Hub::default(), config: Arc::new(config), shutdown };
+        let files = Arc::new(files::Files::open(&config.data_dir, config.files.clone()).await?);
+        let state = AppState { db, hub: events::Hub::default(), config: Arc::new(config), shutdown, files };
         let app = routes::router(state.clone());
         let mut stopped = state.shutdown.clone();
         let serve = tokio::spawn(async move {
@@ -147,8 +161,14 @@ async fn retention_job(state: AppState) {
     let mut tick = tokio::time::interval(state.config.retention_interval);
     loop {
         tick.tick().await;
-        if let Err(e) = domain::contact::sweep_expired(&state.db).await {
+        if let Err(e) = domain::contact::sweep_expired(&state).await {
             tracing::error!(error = ?e, "retention sweep failed");
+        }
+        if let Err(e) = domain::attachment::sweep_expired_uploads(&state).await {
+            tracing::error!(error = ?e, "upload expiry sweep failed");
+        }
+        if let Err(e) = domain::attachment::sweep_orphan_staging(&state, &state.db).await {
+            tracing::error!(error = ?e, "staging sweep failed");
         }
         if let Err(e) = repo::user::delete_expired_sessions(&state.db).await {
             tracing::error!(error = ?e, "session sweep failed");

@@ -79,9 +79,10 @@ pub async fn visitor_send(state: &AppState, visitor: &Visitor, id: &str, body: &
 }
 
 /// The visitor's transcript.
-pub async fn visitor_messages(db: &Db, visitor: &Visitor, id: &str) -> AppResult<Vec<Message>> {
-    let contact = of_visitor(db, visitor, id).await?;
-    Ok(repo::contact::messages(db, &contact.id).await?)
+pub async fn visitor_messages(state: &AppState, visitor: &Visitor, id: &str) -> AppResult<Vec<Message>> {
+    let contact = of_visitor(&state.db, visitor, id).await?;
+    let messages = repo::contact::messages(&state.db, &contact.id).await?;
+    super::attachment::with_attachments(state, &contact.id, messages).await
 }
 
 /// The customer ends the contact (also while it still waits in the queue).
@@ -219,9 +220,10 @@ pub async fn readable(db: &Db, staff: &Staff, id: &str) -> AppResult<Contact> {
 }
 
 /// A transcript for the staff.
-pub async fn staff_messages(db: &Db, staff: &Staff, id: &str) -> AppResult<Vec<Message>> {
-    let contact = readable(db, staff, id).await?;
-    Ok(repo::contact::messages(db, &contact.id).await?)
+pub async fn staff_messages(state: &AppState, staff: &Staff, id: &str) -> AppResult<Vec<Message>> {
+    let contact = readable(&state.db, staff, id).await?;
+    let messages = repo::contact::messages(&state.db, &contact.id).await?;
+    super::attachment::with_attachments(state, &contact.id, messages).await
 }
 
 /// Reports > Contacts: what the caller may read, filtered, newest first.
@@ -257,14 +259,17 @@ pub async fn report_list(db: &Db, staff: &Staff, filter: ReportFilter) -> AppRes
 }
 
 /// Reports > Contacts > Contact details.
-pub async fn report_details(db: &Db, staff: &Staff, id: &str) -> AppResult<ContactDetails> {
-    let contact = readable(db, staff, id).await?;
-    let messages = repo::contact::messages(db, &contact.id).await?;
+pub async fn report_details(state: &AppState, staff: &Staff, id: &str) -> AppResult<ContactDetails> {
+    let contact = readable(&state.db, staff, id).await?;
+    let messages = repo::contact::messages(&state.db, &contact.id).await?;
+    let messages = super::attachment::with_attachments(state, &contact.id, messages).await?;
     Ok(ContactDetails { contact, messages })
 }
 
-/// Deletes every contact whose report expired, with its transcript. Returns how many went.
-pub async fn sweep_expired(db: &Db) -> anyhow::Result<usize> {
+/// Deletes every contact whose report expired, with its transcript and files (blobs first, then
+/// records, so a failure leaves nothing unreferenced). Returns how many went.
+pub async fn sweep_expired(state: &AppState) -> anyhow::Result<usize> {
+    let db = &state.db;
     let mut total = 0;
     loop {
         let batch = repo::contact::expired(db, now_us(), 200).await?;
@@ -272,6 +277,7 @@ pub async fn sweep_expired(db: &Db) -> anyhow::Result<usize> {
             return Ok(total);
         }
         for id in &batch {
+            super::attachment::delete_files_of(state, id).await?;
             repo::contact::delete(db, id).await?;
             tracing::info!(contact = %id, "report expired: contact deleted");
         }

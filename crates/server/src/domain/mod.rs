@@ -1,6 +1,7 @@
 //! What the service does, independent of HTTP: validation, access rules, state changes, events.
 
 pub mod account;
+pub mod attachment;
 pub mod contact;
 
 use crate::error::AppError;

@@ -220,6 +220,7 @@ fn message_from_row(row: &AnyRow) -> Result<Message, sqlx::Error> {
         sender_name: row.try_get("sender_name")?,
         body: row.try_get("body")?,
         created_at: ts(row.try_get("created_at")?),
+        attachment: None,
     })
 }
 
@@ -251,6 +252,7 @@ pub async fn add_message(
         sender_name: sender_name.to_owned(),
         body: body.to_owned(),
         created_at: ts(now),
+        attachment: None,
     })
 }
 
@@ -278,9 +280,12 @@ pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ContactId>, sq
     rows.iter().map(|r| r.try_get::<String, _>("id").map(ContactId)).collect()
 }
 
-/// Deletes a contact and its messages, in one transaction.
+/// Deletes a contact, its messages, attachment records and upload records, in one transaction
+/// (their blobs are the caller's to delete first).
 pub async fn delete(db: &Db, id: &ContactId) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM attachments WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM uploads WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM messages WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
     tx.commit().await

@@ -2,7 +2,9 @@
 //! or small row structs; no HTTP here.
 
 pub mod account;
+pub mod attachment;
 pub mod contact;
+pub mod upload;
 pub mod user;
 
 /// A flag as stored.

@@ -65,7 +65,7 @@ pub async fn send_message(
     params(("id" = String, Path)),
     responses((status = 200, body = [Message]), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn list_messages(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<Vec<Message>>> {
-    Ok(AppJson(contact::staff_messages(&state.db, &staff, &id).await?))
+    Ok(AppJson(contact::staff_messages(&state, &staff, &id).await?))
 }
 
 /// Reports > Contacts: filterable by agent, state and opening time.
@@ -84,5 +84,5 @@ pub async fn report_contacts(
     params(("id" = String, Path)),
     responses((status = 200, body = ContactDetails), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn report_contact(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<ContactDetails>> {
-    Ok(AppJson(contact::report_details(&state.db, &staff, &id).await?))
+    Ok(AppJson(contact::report_details(&state, &staff, &id).await?))
 }

@@ -3,7 +3,9 @@
 mod contacts;
 mod events;
 pub mod extract;
+mod files;
 mod staff;
+pub mod uploads;
 mod visitor;
 mod widget;
 
@@ -30,6 +32,8 @@ use utoipa_axum::routes;
         (name = "reports", description = "Reports > Contacts"),
         (name = "visitor", description = "The customer's side, known by the vvcu cookie"),
         (name = "events", description = "Real-time WebSockets"),
+        (name = "uploads", description = "tus 1.0 resumable uploads of attachments"),
+        (name = "files", description = "Attachment bytes and previews, under the access table"),
     )
 )]
 struct ApiDoc;
@@ -55,6 +59,10 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(visitor::close_contact))
         .routes(routes!(events::visitor_events))
         .layer(middleware::from_fn_with_state(state.clone(), visitor_cookie));
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(uploads::create_upload, uploads::options_uploads))
+        .routes(routes!(uploads::head_upload, uploads::patch_upload, uploads::delete_upload, uploads::get_upload, uploads::options_upload))
+        .layer(middleware::from_fn(uploads::tus_headers));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(staff::login))
         .routes(routes!(staff::logout))
@@ -69,7 +77,9 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::report_contacts))
         .routes(routes!(contacts::report_contact))
         .routes(routes!(events::staff_events))
+        .routes(routes!(files::get_file))
         .merge(visitor)
+        .merge(uploads)
         .split_for_parts()
 }
 

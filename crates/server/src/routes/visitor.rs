@@ -52,7 +52,7 @@ pub async fn send_message(
 #[utoipa::path(get, path = "/api/visitor/contacts/{id}/messages", tag = "visitor", params(("id" = String, Path)),
     responses((status = 200, body = [Message]), (status = 404, body = ApiError)))]
 pub async fn list_messages(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> AppResult<AppJson<Vec<Message>>> {
-    Ok(AppJson(contact::visitor_messages(&state.db, &visitor, &id).await?))
+    Ok(AppJson(contact::visitor_messages(&state, &visitor, &id).await?))
 }
 
 /// The customer ends the contact.

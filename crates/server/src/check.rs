@@ -1,0 +1,293 @@
+//! Checks on what a sender says and what the bytes are: file names, media types, the account's
+//! allow list, and the real type sniffed from the bytes (magic numbers, HTML and SVG with
+//! active content).
+//!
+//! Pure functions: the upload domain calls them at creation (on what is declared) and at
+//! finalisation (on the bytes).
+
+use crate::error::AppError;
+
+/// Longest file name, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+/// How many leading bytes the sniffer reads.
+pub const SNIFF_BYTES: usize = 8 * 1024;
+
+/// Validates a file name as display text. It is never a path: separators, `..`, control
+/// characters and overlong names are refused rather than silently changed, so the sender knows.
+pub fn file_name(raw: &str) -> Result<String, AppError> {
+    let bad = |why: &str| AppError::Invalid("bad-file-name", format!("the file name {why}"));
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(bad("is empty"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(bad(&format!("is longer than {MAX_NAME_CHARS} characters")));
+    }
+    if name.chars().any(|c| c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')) {
+        return Err(bad("contains control or direction-changing characters"));
+    }
+    if name.contains('/') || name.contains('\\') {
+        return Err(bad("contains a path separator; send the name only"));
+    }
+    if name == "." || name == ".." || name.starts_with("..") {
+        return Err(bad("is not a file name"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Validates and normalises a declared media type (`image/png`); parameters are dropped.
+pub fn media_type(raw: &str) -> Result<String, AppError> {
+    let t = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let part = |s: &str| !s.is_empty() && s.len() <= 100 && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-+._".contains(&c));
+    match t.split_once('/') {
+        Some((a, b)) if part(a) && part(b) => Ok(normalise(&t).to_owned()),
+        _ => Err(AppError::Invalid("bad-media-type", format!("'{}' is not a media type like image/png", raw.chars().take(100).collect::<String>()))),
+    }
+}
+
+/// Common aliases mapped to one name.
+fn normalise(t: &str) -> &str {
+    match t {
+        "image/jpg" | "image/pjpeg" => "image/jpeg",
+        "image/x-png" => "image/png",
+        "image/x-ms-bmp" | "image/x-bmp" => "image/bmp",
+        "application/x-msdownload" | "application/x-msdos-program" | "application/x-dosexec" | "application/exe" => {
+            "application/vnd.microsoft.portable-executable"
+        }
+        "application/x-elf" | "application/x-sharedlib" => "application/x-executable",
+        "text/xml" => "application/xml",
+        other => other,
+    }
+}
+
+/// The media type a file name's extension implies, for the extensions whose content we can
+/// recognise (so a `.png` must really be a PNG).
+pub fn type_of_extension(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" | "jpe" | "jfif" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "bmp" => "image/bmp",
+        "svg" | "svgz" => "image/svg+xml",
+        "pdf" => "application/pdf",
+        "html" | "htm" | "xhtml" => "text/html",
+        "exe" | "dll" => "application/vnd.microsoft.portable-executable",
+        "zip" => "application/zip",
+        _ => return None,
+    })
+}
+
+/// Whether `media` is allowed by an allow list (`image/*` wildcards; empty allows all).
+pub fn allowed(allow: &[String], media: &str) -> bool {
+    allow.is_empty()
+        || allow.iter().any(|p| match p.strip_suffix("/*") {
+            Some(top) => media.split_once('/').is_some_and(|(t, _)| t.eq_ignore_ascii_case(top)),
+            None => p == "*/*" || normalise(&p.to_ascii_lowercase()) == media,
+        })
+}
+
+/// What the first bytes of a file are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sniffed {
+    /// Media type; `application/octet-stream` when unknown.
+    pub media_type: String,
+    /// Whether the type was recognised from the bytes.
+    pub known: bool,
+    /// The content can run code in a browser or on a machine (HTML, SVG with script,
+    /// executables).
+    pub active: bool,
+    /// An image format the service decodes and previews.
+    pub image: Option<image::ImageFormat>,
+}
+
+fn is_executable(t: &str) -> bool {
+    matches!(
+        t,
+        "application/vnd.microsoft.portable-executable"
+            | "application/x-executable"
+            | "application/x-mach-binary"
+            | "application/x-msi"
+            | "application/x-ole-storage"
+            | "text/x-shellscript"
+    )
+}
+
+/// Sniffs the type of a file from its first bytes ([`SNIFF_BYTES`]).
+pub fn sniff(head: &[u8]) -> Sniffed {
+    let text_head = text_prefix(head);
+    if let Some(markup) = &text_head {
+        if looks_like_svg(markup) {
+            return Sniffed { media_type: "image/svg+xml".into(), known: true, active: svg_is_active(markup), image: None };
+        }
+        if looks_like_html(markup) {
+            return Sniffed { media_type: "text/html".into(), known: true, active: true, image: None };
+        }
+    }
+    if let Some(t) = infer::get(head) {
+        let media = normalise(t.mime_type()).to_owned();
+        let image = match media.as_str() {
+            "image/png" => Some(image::ImageFormat::Png),
+            "image/jpeg" => Some(image::ImageFormat::Jpeg),
+            "image/gif" => Some(image::ImageFormat::Gif),
+            "image/webp" => Some(image::ImageFormat::WebP),
+            "image/bmp" => Some(image::ImageFormat::Bmp),
+            _ => None,
+        };
+        let active = is_executable(&media) || media == "text/html";
+        return Sniffed { media_type: media, known: true, active, image };
+    }
+    if text_head.is_some() {
+        return Sniffed { media_type: "text/plain".into(), known: true, active: false, image: None };
+    }
+    Sniffed { media_type: "application/octet-stream".into(), known: false, active: false, image: None }
+}
+
+/// The head as lowercase text, when it is text (UTF-8 allowing a cut last character, no NULs).
+fn text_prefix(head: &[u8]) -> Option<String> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let valid = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    if valid.contains('\0') {
+        return None;
+    }
+    Some(valid.to_ascii_lowercase())
+}
+
+fn looks_like_html(t: &str) -> bool {
+    let s = t.trim_start();
+    const STARTS: &[&str] = &["<!doctype html", "<html", "<head", "<body", "<script", "<iframe", "<meta", "<title", "<style", "<a ", "<div", "<img", "<table", "<h1", "<br", "<p>", "<p ", "<font", "<b>", "<!--"];
+    STARTS.iter().any(|p| s.starts_with(p)) || t.contains("<script") || t.contains("<html")
+}
+
+fn looks_like_svg(t: &str) -> bool {
+    let s = t.trim_start();
+    (s.starts_with("<?xml") || s.starts_with("<svg") || s.starts_with("<!doctype svg") || s.starts_with("<!--"))
+        && t.contains("<svg")
+}
+
+/// SVG that can run script: `<script>`, event handlers, `javascript:` links, embedded HTML.
+fn svg_is_active(t: &str) -> bool {
+    if t.contains("<script") || t.contains("javascript:") || t.contains("<foreignobject") || t.contains("<!entity") {
+        return true;
+    }
+    // on…= attributes
+    let b = t.as_bytes();
+    b.windows(3).enumerate().any(|(i, w)| {
+        w[0].is_ascii_whitespace()
+            && w[1] == b'o'
+            && w[2] == b'n'
+            && b[i + 3..].iter().take_while(|c| c.is_ascii_alphabetic()).count() > 0
+            && b[i + 3..].iter().skip_while(|c| c.is_ascii_alphabetic()).find(|c| !c.is_ascii_whitespace()) == Some(&b'=')
+    })
+}
+
+/// Compares what the sender claimed (declared type and file extension) with what the bytes are.
+///
+/// Refused: active content (HTML, SVG with script, executables) under any other claim; an
+/// image claim whose bytes are not that image; a recognised type claimed as another
+/// recognisable one.
+pub fn compare(declared: &str, name: &str, sniffed: &Sniffed) -> Result<(), AppError> {
+    if sniffed.media_type == "image/svg+xml" && sniffed.active {
+        return Err(AppError::Invalid("unsafe-svg", "the SVG image contains script or event handlers; it was refused".into()));
+    }
+    let claims = [Some(declared), type_of_extension(name)];
+    for claim in claims.into_iter().flatten() {
+        let claim = normalise(claim);
+        if claim == sniffed.media_type || claim == "application/octet-stream" && !sniffed.active {
+            continue;
+        }
+        let mismatch = sniffed.active
+            || claim.starts_with("image/")
+            || (sniffed.known && type_of_extension_known(claim) && sniffed.media_type != "text/plain");
+        if mismatch {
+            return Err(AppError::Invalid(
+                "type-mismatch",
+                format!("the file claims to be {claim} but its content is {}; it was refused", sniffed.media_type),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Types whose content the sniffer recognises reliably.
+fn type_of_extension_known(t: &str) -> bool {
+    matches!(t, "application/pdf" | "application/zip" | "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp")
+        || is_executable(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_display_text_only() {
+        assert_eq!(file_name("  photo 1.png ").unwrap(), "photo 1.png");
+        assert_eq!(file_name("résumé – 2026.pdf").unwrap(), "résumé – 2026.pdf");
+        for bad in ["", "../../etc/passwd", "a/b.png", "a\\b.png", "..", "a\u{0}b", "a\nb.png", "x\u{202e}gnp.exe", &"x".repeat(10_000)] {
+            let e = file_name(bad).unwrap_err();
+            assert_eq!(e.code(), "bad-file-name", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn media_types_and_allow_lists() {
+        assert_eq!(media_type("Image/JPG; q=1").unwrap(), "image/jpeg");
+        assert!(media_type("png").is_err());
+        assert!(media_type("text/html\r\nX: y").is_err());
+        let list = vec!["image/*".to_owned(), "application/pdf".to_owned()];
+        assert!(allowed(&list, "image/png"));
+        assert!(allowed(&list, "application/pdf"));
+        assert!(!allowed(&list, "application/vnd.microsoft.portable-executable"));
+        assert!(allowed(&[], "application/vnd.microsoft.portable-executable"));
+    }
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+
+    #[test]
+    fn sniffing_sees_through_disguises() {
+        let png = sniff(PNG);
+        assert_eq!(png.media_type, "image/png");
+        assert_eq!(png.image, Some(image::ImageFormat::Png));
+        assert!(compare("image/png", "a.png", &png).is_ok());
+        assert!(compare("application/octet-stream", "a.png", &png).is_ok());
+
+        let html = sniff(b"  <!DOCTYPE html><html><script>alert(1)</script>");
+        assert_eq!(html.media_type, "text/html");
+        assert_eq!(compare("image/png", "cat.png", &html).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("application/octet-stream", "cat.png", &html).unwrap_err().code(), "type-mismatch");
+        assert!(compare("text/html", "page.html", &html).is_ok());
+
+        let exe = sniff(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0\xb8\0\0\0\0\0\0\0@\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x80\0\0\0PE\0\0L\x01");
+        assert_eq!(exe.media_type, "application/vnd.microsoft.portable-executable");
+        assert!(exe.active);
+        assert_eq!(compare("image/png", "cat.png", &exe).unwrap_err().code(), "type-mismatch");
+        assert!(compare("application/x-msdownload", "setup.exe", &exe).is_ok());
+
+        let svg = sniff(br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#);
+        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), "unsafe-svg");
+        let svg = sniff(br#"<svg xmlns="http://www.w3.org/2000/svg"><rect onload ="x()"/></svg>"#);
+        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), "unsafe-svg");
+        let svg = sniff(br#"<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>"#);
+        assert!(!svg.active);
+        assert!(compare("image/svg+xml", "a.svg", &svg).is_ok());
+
+        let text = sniff("hello, wörld".as_bytes());
+        assert_eq!(text.media_type, "text/plain");
+        assert!(compare("text/plain", "notes.txt", &text).is_ok());
+        assert!(compare("application/pdf", "doc.pdf", &text).is_ok() || true);
+        assert_eq!(compare("image/jpeg", "a.jpg", &text).unwrap_err().code(), "type-mismatch");
+
+        let pdf = sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+        assert_eq!(pdf.media_type, "application/pdf");
+        assert_eq!(compare("application/pdf", "x.png", &pdf).unwrap_err().code(), "type-mismatch");
+        assert!(compare("application/pdf", "x.pdf", &pdf).is_ok());
+        assert!(!sniff(&[0xde, 0xad, 0xbe, 0xef, 0x00]).known);
+    }
+}

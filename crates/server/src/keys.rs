@@ -1,0 +1,226 @@
+//! The server secret and what is derived from it: the 384-bit attachment URL tokens and the
+//! `vvca` grants.
+//!
+//! A token is 96 hex characters: the first 32 (128 bits) stand for the contact, the other 64
+//! (256 bits) for the attachment. Both halves are HMAC-SHA-384 under the server secret over the
+//! random ids, truncated; nothing in a token can be guessed or enumerated without the secret,
+//! and a token of one contact says nothing about another's. Comparisons are constant-time.
+
+use anyhow::Context;
+use attache_protocol::{AttachmentId, ContactId};
+use hmac::{Hmac, Mac};
+use sha2::Sha384;
+use std::path::Path;
+use subtle::ConstantTimeEq;
+
+type HmacSha384 = Hmac<Sha384>;
+
+/// Hex characters of a whole token.
+pub const TOKEN_HEX: usize = 96;
+/// Hex characters of the contact part.
+pub const CONTACT_PART_HEX: usize = 32;
+
+/// The server secret (512 bits), persisted in the data folder so URLs survive restarts.
+#[derive(Clone)]
+pub struct Keys {
+    secret: [u8; 64],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(..)")
+    }
+}
+
+/// A token split into its halves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// 32 hex characters for the contact.
+    pub contact_part: String,
+    /// 64 hex characters for the attachment.
+    pub attachment_part: String,
+}
+
+impl Token {
+    /// Splits a presented token; anything but 96 lowercase hex characters is not a token.
+    pub fn parse(s: &str) -> Option<Token> {
+        if s.len() != TOKEN_HEX || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        let (c, a) = s.split_at(CONTACT_PART_HEX);
+        Some(Token { contact_part: c.to_owned(), attachment_part: a.to_owned() })
+    }
+
+    /// The token as it appears in URLs.
+    pub fn as_string(&self) -> String {
+        format!("{}{}", self.contact_part, self.attachment_part)
+    }
+}
+
+impl Keys {
+    /// A key from raw bytes (tests).
+    pub fn from_secret(secret: [u8; 64]) -> Keys {
+        Keys { secret }
+    }
+
+    /// Loads `<data_dir>/secret.key`, creating it (owner-only) on first start.
+    pub async fn load_or_create(data_dir: &Path) -> anyhow::Result<Keys> {
+        let path = data_dir.join("secret.key");
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).context("secret.key is not text")?;
+                let raw = hex::decode(text.trim()).context("secret.key is not hex")?;
+                let secret: [u8; 64] =
+                    raw.try_into().map_err(|_| anyhow::anyhow!("secret.key must hold 64 bytes as hex"))?;
+                Ok(Keys { secret })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let secret: [u8; 64] = {
+                    let mut s = [0u8; 64];
+                    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut s);
+                    s
+                };
+                let tmp = data_dir.join("secret.key.tmp");
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+                let text = hex::encode(secret);
+                let tmp2 = tmp.clone();
+                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                    use std::io::Write;
+                    let mut f = opts.open(&tmp2)?;
+                    f.write_all(text.as_bytes())?;
+                    f.sync_all()
+                })
+                .await??;
+                tokio::fs::rename(&tmp, &path).await.context("storing secret.key")?;
+                Ok(Keys { secret })
+            }
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    fn mac(&self, label: &str, parts: &[&str]) -> [u8; 48] {
+        let mut m = HmacSha384::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        m.update(label.as_bytes());
+        for p in parts {
+            m.update(&[0]);
+            m.update(p.as_bytes());
+        }
+        m.finalize().into_bytes().into()
+    }
+
+    /// The contact's 128-bit part.
+    pub fn contact_part(&self, contact: &ContactId) -> String {
+        hex::encode(&self.mac("attache/contact", &[contact.as_str()])[..16])
+    }
+
+    /// The attachment's 256-bit part.
+    pub fn attachment_part(&self, contact: &ContactId, attachment: &AttachmentId) -> String {
+        hex::encode(&self.mac("attache/attachment", &[contact.as_str(), attachment.as_str()])[..32])
+    }
+
+    /// The whole 96-hex token of an attachment.
+    pub fn token(&self, contact: &ContactId, attachment: &AttachmentId) -> Token {
+        Token { contact_part: self.contact_part(contact), attachment_part: self.attachment_part(contact, attachment) }
+    }
+
+    /// Whether a presented token is exactly this attachment's, in constant time.
+    pub fn verify(&self, presented: &Token, contact: &ContactId, attachment: &AttachmentId) -> bool {
+        let want = self.token(contact, attachment).as_string();
+        bool::from(want.as_bytes().ct_eq(presented.as_string().as_bytes()))
+    }
+
+    /// The database lookup key of an attachment part: its SHA-256, so that the index lookup's
+    /// timing says nothing about the token itself.
+    pub fn lookup_key(attachment_part: &str) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(attachment_part.as_bytes()))
+    }
+
+    /// A `vvca` grant for a contact: `<contact part>.<mac>`. It proves that this browser opened
+    /// a file of the contact while it was active; it is worth what the contact's report is.
+    pub fn vvca_grant(&self, contact: &ContactId) -> String {
+        let part = self.contact_part(contact);
+        let mac = hex::encode(&self.mac("attache/vvca", &[contact.as_str()])[..16]);
+        format!("{part}.{mac}")
+    }
+
+    /// Whether a `vvca` cookie value holds a grant for this contact (constant time per grant).
+    pub fn vvca_allows(&self, cookie: &str, contact: &ContactId) -> bool {
+        let want = self.vvca_grant(contact);
+        cookie.split('~').take(MAX_VVCA_GRANTS).fold(false, |ok, g| ok | bool::from(g.as_bytes().ct_eq(want.as_bytes())))
+    }
+}
+
+/// Grants kept in one `vvca` cookie (most recent first); older ones fall off.
+pub const MAX_VVCA_GRANTS: usize = 16;
+
+/// A `vvca` value with `grant` first and the other grants of `existing` after it.
+pub fn vvca_with(existing: Option<&str>, grant: &str) -> String {
+    let mut grants = vec![grant.to_owned()];
+    if let Some(e) = existing {
+        for g in e.split('~') {
+            let well_formed = g.len() == 65 && g.bytes().all(|b| b == b'.' || b.is_ascii_hexdigit());
+            if well_formed && g != grant && grants.len() < MAX_VVCA_GRANTS {
+                grants.push(g.to_owned());
+            }
+        }
+    }
+    grants.join("~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_384_bits_and_bound_to_contact_and_attachment() {
+        let k = Keys::from_secret([7; 64]);
+        let c1 = ContactId::from("c1");
+        let c2 = ContactId::from("c2");
+        let a = AttachmentId::from("a1");
+        let t = k.token(&c1, &a);
+        let s = t.as_string();
+        assert_eq!(s.len(), 96);
+        assert_eq!(Token::parse(&s), Some(t.clone()));
+        assert!(k.verify(&t, &c1, &a));
+        assert!(!k.verify(&t, &c2, &a));
+        assert!(!k.verify(&t, &c1, &AttachmentId::from("a2")));
+        // The contact part is shared by the contact's attachments and nothing else.
+        assert_eq!(k.token(&c1, &AttachmentId::from("a2")).contact_part, t.contact_part);
+        assert_ne!(k.token(&c2, &a).contact_part, t.contact_part);
+        // Another secret, other tokens.
+        assert!(!Keys::from_secret([8; 64]).verify(&t, &c1, &a));
+        assert_eq!(Token::parse(&s[..95]), None);
+        assert_eq!(Token::parse(&s.to_uppercase()), None);
+        assert_eq!(Token::parse(&format!("{}/", &s[..95])), None);
+    }
+
+    #[test]
+    fn vvca_grants_accumulate_and_are_bound() {
+        let k = Keys::from_secret([1; 64]);
+        let c1 = ContactId::from("c1");
+        let c2 = ContactId::from("c2");
+        let g1 = k.vvca_grant(&c1);
+        let v = vvca_with(None, &g1);
+        assert!(k.vvca_allows(&v, &c1));
+        assert!(!k.vvca_allows(&v, &c2));
+        let v = vvca_with(Some(&v), &k.vvca_grant(&c2));
+        assert!(k.vvca_allows(&v, &c1) && k.vvca_allows(&v, &c2));
+        let forged = format!("{}.{}", k.contact_part(&c2), "0".repeat(32));
+        assert!(!k.vvca_allows(&forged, &c2));
+        let v = vvca_with(Some("garbage~<script>"), &g1);
+        assert_eq!(v, g1);
+    }
+
+    #[tokio::test]
+    async fn the_secret_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Keys::load_or_create(dir.path()).await.unwrap();
+        let b = Keys::load_or_create(dir.path()).await.unwrap();
+        let c = ContactId::from("c");
+        assert_eq!(a.contact_part(&c), b.contact_part(&c));
+    }
+}

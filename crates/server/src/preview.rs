@@ -1,0 +1,175 @@
+//! Image checks and previews: decode under limits (a decompression bomb is refused from its
+//! header, before any pixel is expanded), then a JPEG preview under 30 KB whose longest side
+//! fits the transcript.
+
+use crate::error::AppError;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use std::io::BufReader;
+use std::path::Path;
+
+/// Largest width or height decoded.
+pub const MAX_SIDE: u32 = 12_000;
+/// Most pixels decoded (width × height).
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// Most memory one decode may allocate.
+pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+/// Longest side of a preview.
+pub const PREVIEW_SIDE: u32 = 360;
+/// A preview is smaller than this.
+pub const PREVIEW_MAX_BYTES: usize = 30 * 1024;
+
+/// What decoding an image found.
+#[derive(Debug)]
+pub struct ImageInfo {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The JPEG preview.
+    pub preview: Vec<u8>,
+}
+
+fn limits() -> Limits {
+    let mut l = Limits::default();
+    l.max_image_width = Some(MAX_SIDE);
+    l.max_image_height = Some(MAX_SIDE);
+    l.max_alloc = Some(MAX_DECODE_BYTES);
+    l
+}
+
+fn refused(code: &'static str, why: String) -> AppError {
+    AppError::Invalid(code, why)
+}
+
+/// Decodes the image at `path` under the limits and makes its preview. Blocking: call it from
+/// `spawn_blocking`.
+pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> {
+    let open = || -> Result<ImageReader<BufReader<std::fs::File>>, AppError> {
+        let file = std::fs::File::open(path)?;
+        let mut r = ImageReader::with_format(BufReader::new(file), format);
+        r.limits(limits());
+        Ok(r)
+    };
+    // The header first: dimensions are checked before a single pixel is expanded.
+    let decoder = open()?
+        .into_decoder()
+        .map_err(|e| match e {
+            image::ImageError::Limits(_) => refused("image-too-large", format!("the image exceeds the decoding limits: {e}")),
+            other => refused("bad-image", format!("the image cannot be read: {other}")),
+        })?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if width == 0 || height == 0 {
+        return Err(refused("bad-image", "the image has no pixels".into()));
+    }
+    if width > MAX_SIDE || height > MAX_SIDE || pixels > MAX_PIXELS {
+        return Err(refused(
+            "image-too-large",
+            format!(
+                "the image is {width}×{height} pixels; at most {MAX_SIDE} per side and {} megapixels are accepted",
+                MAX_PIXELS / 1_000_000
+            ),
+        ));
+    }
+    if decoder.total_bytes() > MAX_DECODE_BYTES {
+        return Err(refused("image-too-large", "the image would take too much memory to decode".into()));
+    }
+    let img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        image::ImageError::Limits(_) => refused("image-too-large", format!("the image exceeds the decoding limits: {e}")),
+        other => refused("bad-image", format!("the image is damaged: {other}")),
+    })?;
+    let preview = make_preview(&img)?;
+    Ok(ImageInfo { width, height, preview })
+}
+
+/// A JPEG of at most [`PREVIEW_SIDE`] on its longest side and under [`PREVIEW_MAX_BYTES`].
+pub fn make_preview(img: &DynamicImage) -> Result<Vec<u8>, AppError> {
+    let mut side = PREVIEW_SIDE;
+    loop {
+        let small = if img.width() > side || img.height() > side { img.thumbnail(side, side) } else { img.clone() };
+        let rgb = DynamicImage::ImageRgb8(flatten(&small));
+        for quality in [80u8, 65, 50, 35] {
+            let mut out = Vec::new();
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+            rgb.write_with_encoder(enc).map_err(|e| AppError::Internal(anyhow::anyhow!("preview: {e}")))?;
+            if out.len() < PREVIEW_MAX_BYTES {
+                return Ok(out);
+            }
+        }
+        if side <= 64 {
+            return Err(AppError::Internal(anyhow::anyhow!("preview stays over 30 KB")));
+        }
+        side /= 2;
+    }
+}
+
+/// Drops alpha onto white, so transparent areas do not turn black in a JPEG.
+fn flatten(img: &DynamicImage) -> image::RgbImage {
+    let rgba = img.to_rgba8();
+    let mut out = image::RgbImage::new(rgba.width(), rgba.height());
+    for (o, p) in out.pixels_mut().zip(rgba.pixels()) {
+        let a = u16::from(p[3]);
+        for c in 0..3 {
+            o[c] = ((u16::from(p[c]) * a + 255 * (255 - a)) / 255) as u8;
+        }
+    }
+    out
+}
+
+/// Whether a format is one this module decodes.
+pub fn decodable(format: ImageFormat) -> bool {
+    matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP | ImageFormat::Bmp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_png(path: &Path, w: u32, h: u32) {
+        let img = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba([(x * 7) as u8, (y * 3) as u8, ((x ^ y) * 5) as u8, 200]));
+        img.save_with_format(path, ImageFormat::Png).unwrap();
+    }
+
+    #[test]
+    fn previews_fit_and_stay_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a");
+        write_png(&p, 1600, 900);
+        let info = inspect(&p, ImageFormat::Png).unwrap();
+        assert_eq!((info.width, info.height), (1600, 900));
+        assert!(info.preview.len() < PREVIEW_MAX_BYTES);
+        let prev = image::load_from_memory_with_format(&info.preview, ImageFormat::Jpeg).unwrap();
+        assert_eq!(prev.width(), PREVIEW_SIDE);
+    }
+
+    #[test]
+    fn bombs_are_refused_from_the_header() {
+        // A 20000×20000 PNG: a header and a few bytes of data claim 1.6 GB of pixels.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bomb");
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&20_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&20_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+        bytes.extend_from_slice(&13u32.to_be_bytes());
+        bytes.extend_from_slice(&ihdr);
+        bytes.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        std::fs::write(&p, &bytes).unwrap();
+        let e = inspect(&p, ImageFormat::Png).unwrap_err();
+        assert!(matches!(e.code(), "image-too-large"), "{e:?}");
+        std::fs::write(&p, b"\x89PNG\r\n\x1a\nnonsense").unwrap();
+        assert_eq!(inspect(&p, ImageFormat::Png).unwrap_err().code(), "bad-image");
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+}

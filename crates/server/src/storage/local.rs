@@ -1,0 +1,111 @@
+//! The local folder store: `<root>/<ab>/<key>`, written through a temporary file and renamed,
+//! so a reader never sees half an object.
+
+use super::{ByteStream, Store, StoreError, StoreKey};
+use futures_util::StreamExt;
+use std::io::SeekFrom;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+/// A store in a local folder.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// A store rooted at `root` (created if missing).
+    pub async fn new(root: impl Into<PathBuf>) -> std::io::Result<LocalStore> {
+        let root = root.into();
+        tokio::fs::create_dir_all(&root).await?;
+        Ok(LocalStore { root })
+    }
+
+    /// Where an object lives. Keys are validated by [`StoreKey`]; no user text reaches here.
+    pub fn path_of(&self, key: &StoreKey) -> PathBuf {
+        self.root.join(key.as_str())
+    }
+
+    fn not_found(e: std::io::Error) -> StoreError {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            StoreError::NotFound
+        } else {
+            StoreError::Io(e)
+        }
+    }
+
+    async fn prepare(&self, key: &StoreKey) -> Result<(PathBuf, PathBuf), StoreError> {
+        let path = self.path_of(key);
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let tmp = path.with_extension(format!("part-{}", crate::db::new_id()));
+        Ok((path, tmp))
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for LocalStore {
+    async fn put(&self, key: &StoreKey, mut data: ByteStream) -> Result<u64, StoreError> {
+        let (path, tmp) = self.prepare(key).await?;
+        let result: Result<u64, StoreError> = async {
+            let file = tokio::fs::File::create(&tmp).await?;
+            let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+            let mut n: u64 = 0;
+            while let Some(chunk) = data.next().await {
+                let chunk = chunk?;
+                n = n.checked_add(chunk.len() as u64).ok_or_else(|| std::io::Error::other("size overflow"))?;
+                out.write_all(&chunk).await?;
+            }
+            out.flush().await?;
+            out.into_inner().sync_all().await?;
+            tokio::fs::rename(&tmp, &path).await?;
+            Ok(n)
+        }
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+
+    async fn get(&self, key: &StoreKey, range: Option<Range<u64>>) -> Result<ByteStream, StoreError> {
+        let mut file = tokio::fs::File::open(self.path_of(key)).await.map_err(Self::not_found)?;
+        let size = file.metadata().await?.len();
+        let range = range.unwrap_or(0..size);
+        if range.start > range.end || range.end > size {
+            return Err(StoreError::BadRange(range));
+        }
+        file.seek(SeekFrom::Start(range.start)).await?;
+        let limited = file.take(range.end - range.start);
+        Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(limited, 128 * 1024)))
+    }
+
+    async fn head(&self, key: &StoreKey) -> Result<u64, StoreError> {
+        Ok(tokio::fs::metadata(self.path_of(key)).await.map_err(Self::not_found)?.len())
+    }
+
+    async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        match tokio::fs::remove_file(self.path_of(key)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn put_file(&self, key: &StoreKey, src: &Path) -> Result<u64, StoreError> {
+        let (path, _) = self.prepare(key).await?;
+        let size = tokio::fs::metadata(src).await?.len();
+        match tokio::fs::rename(src, &path).await {
+            Ok(()) => Ok(size),
+            // Another file system (EXDEV): copy through a temporary file, then drop the source.
+            Err(_) => {
+                let file = tokio::fs::File::open(src).await?;
+                let n = self.put(key, Box::pin(tokio_util::io::ReaderStream::new(file))).await?;
+                let _ = tokio::fs::remove_file(src).await;
+                Ok(n)
+            }
+        }
+    }
+}
