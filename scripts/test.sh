@@ -19,7 +19,18 @@ while read -r p f; do
   passed=$((passed + p)); failed=$((failed + f))
 done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' artifacts/cargo-test.log)
 
-# 2. End-to-end suites; each prints "N passed, N failed" as its last line.
+# 2. The service core's integration tests again, on PostgreSQL (each test in a fresh database).
+if pg_url=$(bash scripts/postgres.sh); then
+  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --test core 2>&1 | tee artifacts/cargo-test-pg.log
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  while read -r p f; do
+    passed=$((passed + p)); failed=$((failed + f))
+  done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' artifacts/cargo-test-pg.log)
+else
+  echo "PostgreSQL could not be started: the PostgreSQL run is missing"; status=1
+fi
+
+# 3. End-to-end suites; each prints "N passed, N failed" as its last line.
 for suite in tests/console/run.sh tests/widget/run.sh; do
   [[ -f "$suite" ]] || continue
   echo "== $suite"

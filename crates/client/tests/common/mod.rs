@@ -12,15 +12,17 @@ pub struct TestServer {
     pub server: Option<Server>,
     pub dir: TempDir,
     pub url: String,
+    pub config: Config,
 }
 
 impl TestServer {
     /// The service with the demo account, sweeping expired reports every 100 ms.
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let server = Server::start(config(&dir)).await.expect("service starts");
+        let config = config(&dir);
+        let server = Server::start(config.clone()).await.expect("service starts");
         let url = server.url();
-        TestServer { server: Some(server), dir, url }
+        TestServer { server: Some(server), dir, url, config }
     }
 
     pub fn server(&self) -> &Server {
@@ -36,7 +38,7 @@ impl TestServer {
         if let Some(s) = self.server.take() {
             s.stop().await.expect("service stops");
         }
-        let server = Server::start(config(&self.dir)).await.expect("service restarts");
+        let server = Server::start(self.config.clone()).await.expect("service restarts");
         self.url = server.url();
         self.server = Some(server);
     }
@@ -46,7 +48,23 @@ pub fn config(dir: &TempDir) -> Config {
     let mut c = Config::for_data_dir(dir.path());
     c.demo = true;
     c.retention_interval = Duration::from_millis(100);
+    c.database_url = fresh_postgres_database();
     c
+}
+
+/// With `ATTACHE_TEST_POSTGRES=postgres://user:pw@host` the same tests run on PostgreSQL, each in
+/// a database of its own (made with `createdb`).
+fn fresh_postgres_database() -> Option<String> {
+    let base = std::env::var("ATTACHE_TEST_POSTGRES").ok()?;
+    let name = format!("attache_test_{}", attache_server::db::new_id());
+    let status = std::process::Command::new("createdb")
+        .arg("--maintenance-db")
+        .arg(&base)
+        .arg(&name)
+        .status()
+        .expect("createdb runs");
+    assert!(status.success(), "createdb {name}");
+    Some(format!("{}/{name}", base.trim_end_matches('/')))
 }
 
 /// The next event, failing the test after five seconds of silence.
