@@ -59,7 +59,7 @@ fn fresh_postgres_database() -> Option<String> {
     let name = format!("attache_test_{}", attache_server::db::new_id());
     let status = std::process::Command::new("createdb")
         .arg("--maintenance-db")
-        .arg(&base)
+        .arg(format!("{}/postgres", base.trim_end_matches('/')))
         .arg(&name)
         .status()
         .expect("createdb runs");
