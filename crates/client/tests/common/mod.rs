@@ -20,6 +20,11 @@ impl TestServer {
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = config(&dir);
+        Self::start_with(dir, config).await
+    }
+
+    /// The service with a configuration of the test's own (see [`config`]) on `dir`.
+    pub async fn start_with(dir: TempDir, config: Config) -> TestServer {
         let server = Server::start(config.clone()).await.expect("service starts");
         let url = server.url();
         TestServer { server: Some(server), dir, url, config }
