@@ -6,13 +6,19 @@
 //! the service.
 #![deny(missing_docs)]
 
+mod cache;
+mod download;
 mod error;
 mod events;
+mod upload;
 
 pub use attache_protocol as protocol;
 pub use attache_protocol::*;
+pub use cache::{FileCache, DEFAULT_CACHE_BYTES};
+pub use download::{part_path, Downloaded};
 pub use error::ClientError;
 pub use events::EventStream;
+pub use upload::{CancelToken, Progress, ProgressFn, UploadOptions, UploadOutcome, DEFAULT_CHUNK};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE};
 use reqwest::{Method, RequestBuilder, Response};
@@ -86,6 +92,67 @@ impl Inner {
     }
 }
 
+/// What file transfers need: the HTTP client and how to authenticate (bearer for staff; the
+/// cookie jar, already in the client, for visitors).
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    inner: Arc<Inner>,
+    bearer: Option<String>,
+}
+
+impl Session {
+    fn auth(&self, req: RequestBuilder) -> RequestBuilder {
+        match &self.bearer {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+}
+
+macro_rules! file_transfer_methods {
+    () => {
+        /// Sends a file to a contact over tus in chunks (each with a SHA-256 checksum), reporting
+        /// progress, stoppable with a [`CancelToken`], and resumable: with
+        /// [`UploadOptions::state_dir`] an interrupted upload continues from the service's
+        /// offset, also from another process. Returns the attachment message once the file
+        /// passed the service's checks.
+        ///
+        /// Errors: `file-too-large` (413) over the plan's limit, `type-not-allowed` (415),
+        /// `contact-not-active` (409), `type-mismatch` / `unsafe-svg` / `image-too-large` /
+        /// `bad-image` / `bad-file-name` (422) when refused.
+        pub async fn upload_file(
+            &self,
+            contact: &ContactId,
+            path: &std::path::Path,
+            options: &UploadOptions,
+        ) -> Result<UploadOutcome> {
+            upload::upload_file(&self.session(), contact, path, options).await
+        }
+
+        /// Downloads a file URL (`/files/…` or absolute) to `dest` with this session, resuming
+        /// from `dest.part` with `Range`, and verifying the SHA-256 (the given one, else the
+        /// `ETag`).
+        pub async fn download(
+            &self,
+            url: &str,
+            expected_sha256: Option<&str>,
+            dest: &std::path::Path,
+        ) -> Result<Downloaded> {
+            download::download(&self.session(), url, expected_sha256, dest).await
+        }
+
+        /// Downloads an attachment to `dest` (see [`Self::download`]).
+        pub async fn download_attachment(&self, attachment: &Attachment, dest: &std::path::Path) -> Result<Downloaded> {
+            self.download(&attachment.url, Some(&attachment.sha256), dest).await
+        }
+
+        /// The attachment's file from a content-addressed cache, downloaded when missing.
+        pub async fn fetch_cached(&self, cache: &FileCache, attachment: &Attachment) -> Result<std::path::PathBuf> {
+            cache.fetch(&self.session(), attachment).await
+        }
+    };
+}
+
 /// Turns an error status into [`ClientError::Api`] with the service's code and message.
 async fn check(resp: Response) -> Result<Response> {
     let status = resp.status();
@@ -135,6 +202,12 @@ impl StaffClient {
     pub fn from_token(base: &str, token: &str) -> Result<StaffClient> {
         Ok(StaffClient { inner: Arc::new(Inner::new(base, None)?), token: token.to_owned() })
     }
+
+    fn session(&self) -> Session {
+        Session { inner: self.inner.clone(), bearer: Some(self.token.clone()) }
+    }
+
+    file_transfer_methods!();
 
     /// The session token.
     pub fn token(&self) -> &str {
@@ -295,6 +368,12 @@ impl VisitorClient {
         client.jar.add_cookie_str(&format!("vvcu={vvcu}; Path=/"), &client.inner.base);
         Ok(client)
     }
+
+    fn session(&self) -> Session {
+        Session { inner: self.inner.clone(), bearer: None }
+    }
+
+    file_transfer_methods!();
 
     /// The `vvcu` cookie's value, once the service has set it.
     pub fn vvcu(&self) -> Option<String> {

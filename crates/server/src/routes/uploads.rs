@@ -157,8 +157,8 @@ pub async fn create_upload(
     let has_body = header(&headers, &CONTENT_TYPE) == Some(tus::OFFSET_OCTET_STREAM)
         && header(&headers, &CONTENT_LENGTH).is_none_or(|l| l != "0");
     if has_body {
-        let _lock = state.files.locks.try_lock(row.id.as_str());
-        match receive(&state, &row, 0, &headers, body).await {
+        let lock = state.files.locks.try_lock(row.id.as_str());
+        match receive_detached(&state, &row, 0, &headers, body, lock).await {
             Ok((o, m)) => {
                 offset = o;
                 message = m;
@@ -176,6 +176,26 @@ pub async fn create_upload(
         r.headers_mut().insert(ATTACHE_MESSAGE_ID, hv(m.id.as_str()));
     }
     Ok(r)
+}
+
+/// Runs [`receive`] in a task of its own, holding the upload's lock: when the client drops the
+/// connection the handler is cancelled, but the bytes that arrived are still recorded (and a
+/// finalisation under way completes), so the upload resumes from the true offset.
+async fn receive_detached(
+    state: &AppState,
+    row: &UploadRow,
+    offset: u64,
+    headers: &HeaderMap,
+    body: Body,
+    lock: Option<crate::upload::LockGuard>,
+) -> AppResult<(u64, Option<Message>)> {
+    let (state, row, headers) = (state.clone(), row.clone(), headers.clone());
+    tokio::spawn(async move {
+        let _lock = lock;
+        receive(&state, &row, offset, &headers, body).await
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("upload task: {e}")))?
 }
 
 /// Writes one request body at `offset`, then finishes the upload when it is complete.
@@ -300,7 +320,7 @@ pub async fn patch_upload(
         .and_then(|v| tus::parse_u64(v.trim()))
         .ok_or_else(|| AppError::BadRequest("bad-offset", "Upload-Offset must be a non-negative whole number".into()))?;
     att::own_upload(&state, &uploader, &id).await?;
-    let Some(_lock) = state.files.locks.try_lock(&id) else {
+    let Some(lock) = state.files.locks.try_lock(&id) else {
         return Err(AppError::Status(StatusCode::LOCKED, "upload-locked", "another request is writing this upload; retry shortly".into()));
     };
     // Read again under the lock: the offset is only trusted now.
@@ -329,7 +349,7 @@ pub async fn patch_upload(
             format!("the upload is at offset {}, not {offset}; ask with HEAD and resume from there", row.offset),
         ));
     }
-    let (new_offset, message) = receive(&state, &row, offset, &headers, body).await?;
+    let (new_offset, message) = receive_detached(&state, &row, offset, &headers, body, Some(lock)).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     offset_headers(r.headers_mut(), &row, new_offset);
     if let Some(m) = message {

@@ -1,0 +1,208 @@
+//! Helpers of the attachment tests: active contacts, test files, raw tus requests, a second
+//! account, and what is left on disk.
+#![allow(dead_code)]
+
+use crate::common::{TestServer, PASSWORD};
+use attache_client::*;
+use base64::Engine;
+use std::path::{Path, PathBuf};
+
+/// Opens a contact as a new visitor and lets `agent` accept it.
+pub async fn active_contact(ts: &TestServer, agent: &StaffClient) -> (VisitorClient, Contact) {
+    let visitor = VisitorClient::new(&ts.url).unwrap();
+    let c = visitor
+        .open_contact(&OpenContact { account: "acme".into(), name: Some("Carla".into()), message: Some("hello".into()) })
+        .await
+        .unwrap();
+    let c = agent.accept(&c.id).await.unwrap();
+    (visitor, c)
+}
+
+/// A PNG with some texture.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 5) as u8, (y * 3) as u8, ((x ^ y) * 7) as u8]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// A real decompression bomb: a 9000×9000 grey PNG of zeros, about 80 KB on disk and 81 MB of
+/// pixels, written through a streaming encoder.
+pub fn bomb_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, 9000, 9000);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::High);
+        let mut w = enc.write_header().unwrap();
+        let mut s = w.stream_writer().unwrap();
+        let row = vec![0u8; 9000];
+        for _ in 0..9000 {
+            std::io::Write::write_all(&mut s, &row).unwrap();
+        }
+        s.finish().unwrap();
+    }
+    out
+}
+
+/// Pseudo-random bytes (not compressible, not any known type).
+pub fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+pub fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// How a raw request authenticates.
+#[derive(Clone)]
+pub enum Who {
+    Bearer(String),
+    Vvcu(String),
+    Nobody,
+}
+
+impl Who {
+    pub fn staff(c: &StaffClient) -> Who {
+        Who::Bearer(c.token().to_owned())
+    }
+    pub fn visitor(v: &VisitorClient) -> Who {
+        Who::Vvcu(v.vvcu().expect("visitor has a cookie"))
+    }
+    pub fn apply(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Who::Bearer(t) => r.bearer_auth(t),
+            Who::Vvcu(v) => r.header("Cookie", format!("vvcu={v}")),
+            Who::Nobody => r,
+        }
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// `POST /api/uploads` with metadata pairs.
+pub async fn tus_create(ts: &TestServer, who: &Who, length: &str, meta: &[(&str, &str)]) -> reqwest::Response {
+    let meta: Vec<String> = meta.iter().map(|(k, v)| format!("{k} {}", b64(v))).collect();
+    who.apply(http().post(format!("{}/api/uploads", ts.url)))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", length)
+        .header("Upload-Metadata", meta.join(","))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `PATCH` a chunk.
+pub async fn tus_patch(ts: &TestServer, who: &Who, location: &str, offset: u64, body: Vec<u8>, checksum: Option<String>) -> reqwest::Response {
+    let mut r = who
+        .apply(http().patch(format!("{}{location}", ts.url)))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", offset.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(body);
+    if let Some(c) = checksum {
+        r = r.header("Upload-Checksum", c);
+    }
+    r.send().await.unwrap()
+}
+
+pub async fn tus_offset(ts: &TestServer, who: &Who, location: &str) -> Option<u64> {
+    let r = who
+        .apply(http().head(format!("{}{location}", ts.url)))
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    if r.status() != 200 {
+        return None;
+    }
+    r.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+}
+
+/// Uploads a whole file in one PATCH and returns the final response.
+pub async fn tus_send(ts: &TestServer, who: &Who, contact: &ContactId, name: &str, ty: Option<&str>, bytes: &[u8]) -> reqwest::Response {
+    let mut meta = vec![("contact", contact.as_str()), ("filename", name)];
+    if let Some(t) = ty {
+        meta.push(("filetype", t));
+    }
+    let created = tus_create(ts, who, &bytes.len().to_string(), &meta).await;
+    if created.status() != 201 {
+        return created;
+    }
+    let loc = created.headers()["location"].to_str().unwrap().to_owned();
+    tus_patch(ts, who, &loc, 0, bytes.to_vec(), None).await
+}
+
+pub async fn error_of(r: reqwest::Response) -> (u16, String, String) {
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    (status, body["error"].as_str().unwrap_or("").to_owned(), body["message"].as_str().unwrap_or("").to_owned())
+}
+
+/// Regular files under the data folder's store and staging area.
+pub fn files_on_disk(ts: &TestServer) -> (usize, usize) {
+    fn count(p: &Path) -> usize {
+        let Ok(rd) = std::fs::read_dir(p) else { return 0 };
+        rd.flatten()
+            .map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 })
+            .sum()
+    }
+    (count(&ts.dir.path().join("files")), count(&ts.dir.path().join("staging")))
+}
+
+/// A second account, `globex`, with an admin (with reports) and an agent; returns the admin.
+pub async fn other_account(ts: &TestServer) -> StaffClient {
+    use attache_server::repo;
+    let db = &ts.server().state().db;
+    let plan = Plan { max_upload_bytes: 5 << 20, file_sharing_enabled: true, report_retention_days: 30, allowed_types: vec![] };
+    let account = repo::account::create(db, "globex", &plan).await.unwrap();
+    let hash = attache_server::auth::hash_password(PASSWORD.to_owned()).await.unwrap();
+    repo::user::create(
+        db,
+        repo::user::NewUserRecord {
+            account_id: &account.id,
+            username: "gina",
+            display_name: "Gina Admin",
+            password_hash: &hash,
+            role: Role::Admin,
+            reports: true,
+            supervisor_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    StaffClient::login(&ts.url, "globex", "gina", PASSWORD).await.unwrap().0
+}
+
+/// The attachment from the first AttachmentReady event, skipping progress events.
+pub async fn ready(events: &mut EventStream) -> Message {
+    loop {
+        match crate::common::next(events).await {
+            Event::AttachmentReady { message } => return message,
+            Event::UploadProgress { .. } => continue,
+            other => panic!("expected attachment_ready, got {other:?}"),
+        }
+    }
+}
