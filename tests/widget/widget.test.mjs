@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { startService, staff, eventually } from "./service.mjs";
+import { png } from "./png.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -104,5 +105,60 @@ test("the customer ends the chat; a bad account is said clearly", async () => {
   await page.waitForSelector("#start-error >> text=account not found");
   await page.goto(`${service.url}/widget/`);
   await page.waitForSelector("text=This page needs ?account=");
+  await context.close();
+});
+
+test("the paperclip sends a file with a description; images show a preview; refusals are explained", async () => {
+  const alice = await staff(service.url, "alice");
+  const { context, page } = await openWidget();
+  await page.fill("#first", "Here is my receipt");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  const [contact] = await alice.queue();
+  await alice.accept(contact.id);
+  await page.waitForSelector("text=You are chatting with Alice Agent");
+
+  // Paperclip -> the browser's file chooser -> the chosen name shows; the field takes a description.
+  const image = png(640, 480);
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.click("#clip")]);
+  await chooser.setFiles({ name: "receipt.png", mimeType: "image/png", buffer: image });
+  await page.waitForSelector("#pending-name >> text=receipt.png");
+  await page.fill("#text", "My receipt");
+  await page.press("#text", "Enter");
+
+  const link = await page.waitForSelector(".msg.customer a.file-link >> text=My receipt");
+  const color = await link.evaluate((el) => getComputedStyle(el).color);
+  assert.equal(color, "rgb(26, 102, 210)", "a blue link");
+  const img = await page.waitForSelector(".msg.customer img.preview");
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, img);
+  assert.ok((await img.evaluate((el) => el.naturalWidth)) <= 640);
+  assert.equal(await page.isVisible("#pending"), false, "the chosen file is cleared after sending");
+  await page.screenshot({ path: `${ARTIFACTS}/file-sent.png` });
+
+  // The agent's transcript has it, with the description, and the link opens it (same bytes).
+  const sent = await eventually(async () => (await alice.messages(contact.id)).find((m) => m.attachment), "the attachment");
+  assert.equal(sent.attachment.description, "My receipt");
+  assert.equal(sent.attachment.name, "receipt.png");
+  assert.equal(sent.attachment.media_type, "image/png");
+  const href = await link.getAttribute("href");
+  const res = await page.request.get(new URL(href, service.url).href);
+  assert.equal(res.status(), 200);
+  assert.deepEqual(Buffer.from(await res.body()), image);
+
+  // A file over the plan's limit is refused before a byte moves, and the customer is told why.
+  const [chooser2] = await Promise.all([page.waitForEvent("filechooser"), page.click("#clip")]);
+  await chooser2.setFiles({ name: "huge.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(6 * 1024 * 1024, 7) });
+  await page.press("#text", "Enter");
+  const err = await page.waitForSelector("#chat-error:not(:empty)");
+  assert.match(await err.textContent(), /5 MiB|5242880/);
+
+  // A web page dressed as a picture is refused after the check, and nothing appears.
+  const [chooser3] = await Promise.all([page.waitForEvent("filechooser"), page.click("#clip")]);
+  await chooser3.setFiles({ name: "cat.png", mimeType: "image/png", buffer: Buffer.from("<html><script>alert(1)</script></html>") });
+  await page.press("#text", "Enter");
+  await page.waitForFunction(() => /cat\.png|not|refused|HTML|html/i.test(document.getElementById("chat-error").textContent));
+  assert.equal(await page.locator("a.file-link").count(), 1, "only the receipt is in the transcript");
+  await page.screenshot({ path: `${ARTIFACTS}/file-refused.png` });
+  await alice.close(contact.id);
   await context.close();
 });
