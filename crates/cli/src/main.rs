@@ -1,7 +1,10 @@
 //! `attache`: run the service, or talk to one through the SDK.
 
 use anyhow::Context;
-use attache_client::{ContactId, ContactState, OpenContact, ReportFilter, StaffClient, VisitorClient};
+use attache_client::{
+    ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, StaffClient, UploadOptions, UploadOutcome,
+    VisitorClient,
+};
 use attache_server::{demo, Config, Server};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -74,6 +77,46 @@ enum Command {
         #[command(flatten)]
         staff: StaffArgs,
     },
+    /// Send a file to a contact over tus (resumable: run it again after an interruption).
+    Send {
+        #[command(flatten)]
+        who: FileArgs,
+        /// The contact's id.
+        contact: String,
+        /// The file.
+        file: PathBuf,
+        /// Shown in the transcript instead of the file name.
+        #[arg(long)]
+        description: Option<String>,
+        /// Media type to declare (default: from the extension).
+        #[arg(long = "type")]
+        media_type: Option<String>,
+        /// Bytes per chunk.
+        #[arg(long, default_value_t = attache_client::DEFAULT_CHUNK)]
+        chunk: usize,
+        /// Folder for resume state (default: the user's cache folder).
+        #[arg(long, env = "ATTACHE_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Download a file URL (`/files/…`) with your session; resumes and verifies the SHA-256.
+    Fetch {
+        #[command(flatten)]
+        who: FileArgs,
+        /// The file's URL or path.
+        url: String,
+        /// Where to write (default: the file name of the URL, here).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// The expected SHA-256 (default: the ETag the service sends).
+        #[arg(long)]
+        sha256: Option<String>,
+        /// Keep the file in this content-addressed cache (needs --sha256) and print its path.
+        #[arg(long, env = "ATTACHE_CACHE_DIR", requires = "sha256")]
+        cache_dir: Option<PathBuf>,
+        /// Cache size cap in MiB.
+        #[arg(long, default_value_t = 512)]
+        cache_mib: u64,
+    },
     /// Play a customer: open a contact with a first message and print it.
     Visit {
         #[command(flatten)]
@@ -125,6 +168,105 @@ struct StaffArgs {
     /// Session token from `attache login`.
     #[arg(long, env = "ATTACHE_TOKEN", hide_env_values = true)]
     token: String,
+}
+
+/// A staff session, or a visitor's `vvcu` cookie.
+#[derive(Args)]
+struct FileArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Session token from `attache login`.
+    #[arg(long, env = "ATTACHE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Act as the customer with this `vvcu` cookie value instead.
+    #[arg(long, env = "ATTACHE_VVCU", conflicts_with = "token")]
+    vvcu: Option<String>,
+}
+
+enum FileClient {
+    Staff(StaffClient),
+    Visitor(VisitorClient),
+}
+
+impl FileArgs {
+    fn client(&self) -> anyhow::Result<FileClient> {
+        match (&self.token, &self.vvcu) {
+            (Some(t), _) => Ok(FileClient::Staff(StaffClient::from_token(&self.server.server, t)?)),
+            (None, Some(v)) => Ok(FileClient::Visitor(VisitorClient::with_vvcu(&self.server.server, v)?)),
+            (None, None) => anyhow::bail!("give --token (staff) or --vvcu (customer)"),
+        }
+    }
+}
+
+fn default_state_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("attache").join("uploads")
+}
+
+async fn send(who: FileArgs, contact: String, file: PathBuf, options: UploadOptions) -> anyhow::Result<()> {
+    let contact = ContactId(contact);
+    let outcome = match who.client()? {
+        FileClient::Staff(c) => c.upload_file(&contact, &file, &options).await?,
+        FileClient::Visitor(c) => c.upload_file(&contact, &file, &options).await?,
+    };
+    eprintln!();
+    match outcome {
+        UploadOutcome::Sent(message) => print(&message),
+        UploadOutcome::Cancelled { sent, .. } => anyhow::bail!("cancelled after {sent} bytes; run again to resume"),
+    }
+}
+
+async fn fetch(who: FileArgs, url: String, out: Option<PathBuf>, sha256: Option<String>, cache: Option<FileCache>) -> anyhow::Result<()> {
+    let client = who.client()?;
+    if let (Some(cache), Some(sha)) = (cache, sha256.as_deref()) {
+        let path = match &client {
+            FileClient::Staff(c) => c.fetch_url_cached(&cache, &url, sha).await?,
+            FileClient::Visitor(c) => c.fetch_url_cached(&cache, &url, sha).await?,
+        };
+        if let Some(out) = out {
+            std::fs::copy(&path, &out).with_context(|| format!("copying to {}", out.display()))?;
+            println!("{}", out.display());
+        } else {
+            println!("{}", path.display());
+        }
+        return Ok(());
+    }
+    let out = out.unwrap_or_else(|| {
+        let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or("download");
+        let name = percent_decode(last);
+        let safe: String = name.chars().filter(|c| !matches!(c, '/' | '\\') && !c.is_control()).collect();
+        PathBuf::from(if safe.is_empty() || safe.starts_with('.') { "download".to_owned() } else { safe })
+    });
+    let got = match &client {
+        FileClient::Staff(c) => c.download(&url, sha256.as_deref(), &out).await?,
+        FileClient::Visitor(c) => c.download(&url, sha256.as_deref(), &out).await?,
+    };
+    if got.resumed_from > 0 {
+        eprintln!("resumed from byte {}", got.resumed_from);
+    }
+    println!("{}  {}", got.sha256, got.path.display());
+    Ok(())
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3) {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl StaffArgs {
@@ -221,6 +363,24 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&e?)?);
             }
             Ok(())
+        }
+        Command::Send { who, contact, file, description, media_type, chunk, state_dir } => {
+            let options = UploadOptions {
+                chunk_size: Some(chunk),
+                description,
+                media_type,
+                state_dir: Some(state_dir.unwrap_or_else(default_state_dir)),
+                progress: Some(std::sync::Arc::new(|p: Progress| {
+                    let pct = if p.total == 0 { 100 } else { p.sent * 100 / p.total };
+                    eprint!("\r{pct:>3}%  {} / {} bytes", p.sent, p.total);
+                })),
+                ..Default::default()
+            };
+            send(who, contact, file, options).await
+        }
+        Command::Fetch { who, url, out, sha256, cache_dir, cache_mib } => {
+            let cache = cache_dir.map(|d| FileCache::new(d, cache_mib.saturating_mul(1024 * 1024)));
+            fetch(who, url, out, sha256, cache).await
         }
         Command::Visit { server, account, name, message } => {
             let visitor = VisitorClient::new(&server.server)?;

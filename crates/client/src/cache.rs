@@ -91,13 +91,19 @@ impl FileCache {
 
     /// The attachment's file from the cache, downloading it (resumable, verified) when missing.
     pub(crate) async fn fetch(&self, s: &Session, a: &Attachment) -> Result<PathBuf> {
+        self.fetch_url(s, &a.url, &a.sha256).await
+    }
+
+    /// The file of `url` whose SHA-256 is `sha256`, from the cache or downloaded.
+    pub(crate) async fn fetch_url(&self, s: &Session, url: &str, sha256: &str) -> Result<PathBuf> {
+        let sha256 = sha256.to_ascii_lowercase();
         let dest = self
-            .path_for(&a.sha256)
-            .ok_or_else(|| ClientError::Protocol(format!("'{}' is not a SHA-256", a.sha256)))?;
-        if let Some(p) = self.get(&a.sha256) {
+            .path_for(&sha256)
+            .ok_or_else(|| ClientError::Protocol(format!("'{sha256}' is not a SHA-256")))?;
+        if let Some(p) = self.get(&sha256) {
             return Ok(p);
         }
-        crate::download::download(s, &a.url, Some(&a.sha256), &dest).await?;
+        crate::download::download(s, url, Some(&sha256), &dest).await?;
         let keep = dest.clone();
         let me = self.clone();
         let _ = tokio::task::spawn_blocking(move || me.evict(Some(&keep))).await;

@@ -150,6 +150,12 @@ macro_rules! file_transfer_methods {
         pub async fn fetch_cached(&self, cache: &FileCache, attachment: &Attachment) -> Result<std::path::PathBuf> {
             cache.fetch(&self.session(), attachment).await
         }
+
+        /// The file at a URL with a known SHA-256 from a content-addressed cache, downloaded
+        /// when missing.
+        pub async fn fetch_url_cached(&self, cache: &FileCache, url: &str, sha256: &str) -> Result<std::path::PathBuf> {
+            cache.fetch_url(&self.session(), url, sha256).await
+        }
     };
 }
 
