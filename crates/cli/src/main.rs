@@ -152,6 +152,13 @@ struct ServeArgs {
     /// Log as JSON lines.
     #[arg(long, env = "ATTACHE_LOG_JSON")]
     log_json: bool,
+    /// Malware scanner run on every finished upload, e.g. `clamdscan --no-summary`; the file's
+    /// path is appended; exit 0 = clean, 1 = infected. Off by default.
+    #[arg(long, env = "ATTACHE_SCANNER")]
+    scanner: Option<String>,
+    /// Hours after which an unfinished upload and its bytes are deleted.
+    #[arg(long, env = "ATTACHE_UPLOAD_EXPIRY_HOURS", default_value_t = 24)]
+    upload_expiry_hours: u64,
 }
 
 #[derive(Args)]
@@ -300,7 +307,11 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         retention_interval: Duration::from_secs(args.retention_interval.max(1)),
         demo: args.demo || demo_flag,
-        files: Default::default(),
+        files: attache_server::FilesConfig {
+            upload_expiry: Duration::from_secs(args.upload_expiry_hours.max(1) * 3600),
+            scanner: args.scanner.map(|s| s.split_whitespace().map(str::to_owned).collect()).filter(|v: &Vec<String>| !v.is_empty()),
+            ..Default::default()
+        },
     };
     let demo = config.demo;
     let server = Server::start(config).await?;

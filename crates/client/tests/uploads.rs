@@ -560,3 +560,21 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
     let r = tus_create(&ts, &Who::visitor(&visitor), "10", &[("contact", cid), ("filename", "x.png")]).await;
     assert_eq!(error_of(r).await.1, "contact-not-active");
 }
+
+#[tokio::test]
+async fn the_optional_scanner_refuses_infected_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config(&dir);
+    // A stand-in for clamscan: exit 1 ("infected") when the file holds the EICAR marker.
+    config.files.scanner = Some(vec!["sh".into(), "-c".into(), "if grep -q EICAR-STANDARD \"$0\"; then exit 1; fi".into()]);
+    let ts = TestServer::start_with(dir, config).await;
+    let alice = ts.login("alice").await;
+    let (_v, contact) = active_contact(&ts, &alice).await;
+    let who = Who::staff(&alice);
+    let r = tus_send(&ts, &who, &contact.id, "notes.txt", Some("text/plain"), b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").await;
+    let (status, code, _) = error_of(r).await;
+    assert_eq!((status, code.as_str()), (422, "malware-found"));
+    assert_eq!(files_on_disk(&ts), (0, 0));
+    let r = tus_send(&ts, &who, &contact.id, "notes.txt", Some("text/plain"), b"just some notes").await;
+    assert_eq!(r.status(), 204);
+}

@@ -203,6 +203,10 @@ pub fn compare(declared: &str, name: &str, sniffed: &Sniffed) -> Result<(), AppE
         if claim == sniffed.media_type || claim == "application/octet-stream" && !sniffed.active {
             continue;
         }
+        // Office documents, e-books and Java archives are zip files inside.
+        if claim == "application/zip" && is_zip_family(&sniffed.media_type) {
+            continue;
+        }
         let mismatch = sniffed.active
             || claim.starts_with("image/")
             || (sniffed.known && type_of_extension_known(claim) && sniffed.media_type != "text/plain");
@@ -214,6 +218,13 @@ pub fn compare(declared: &str, name: &str, sniffed: &Sniffed) -> Result<(), AppE
         }
     }
     Ok(())
+}
+
+fn is_zip_family(t: &str) -> bool {
+    t == "application/zip"
+        || t.starts_with("application/vnd.openxmlformats-officedocument.")
+        || t.starts_with("application/vnd.oasis.opendocument.")
+        || matches!(t, "application/epub+zip" | "application/java-archive" | "application/vnd.android.package-archive")
 }
 
 /// Types whose content the sniffer recognises reliably.
