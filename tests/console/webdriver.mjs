@@ -46,12 +46,35 @@ export class Session {
     await this.cmd("POST", `/element/${el}/value`, { text });
   }
 
+  /** Presses keys with the Actions API, e.g. `chord(["\uE008", "\uE007"])` for Shift+Enter. */
+  async chord(keys) {
+    const down = keys.map((value) => ({ type: "keyDown", value }));
+    const up = [...keys].reverse().map((value) => ({ type: "keyUp", value }));
+    await this.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions: [...down, ...up] }] });
+    await this.cmd("DELETE", "/actions");
+  }
+
   async text(css) {
     const el = await this.find(css);
     return this.cmd("GET", `/element/${el}/text`);
   }
 
+  /** The DOM text of the first match (WebKitWebDriver's rendered text drops ellipsised boxes). */
+  content(css) {
+    return this.exec("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css);
+  }
+
   async screenshot() {
+    // WebKitWebDriver takes the snapshot at the page's next rendering update; a still page (no
+    // blinking caret) may not have one for ~30 s. A one-pixel ticker keeps frames coming meanwhile.
+    await this.exec(`
+      const tick = document.createElement("div");
+      tick.style.cssText = "position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+      document.body.append(tick);
+      let n = 0;
+      const timer = setInterval(() => { tick.style.background = (n++ % 2) ? "rgba(0,0,0,0.01)" : "rgba(0,0,0,0.02)"; }, 16);
+      setTimeout(() => { clearInterval(timer); tick.remove(); }, 5000);
+    `);
     return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
   }
 

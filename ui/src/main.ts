@@ -117,8 +117,9 @@ async function submitSignIn(ev: Event) {
   } catch (e) {
     setBusy(false);
     setSignInError(asConsoleError(e));
+    // Clear rather than select the rejected password: retyping is what comes next anyway.
     const password = $<HTMLInputElement>("signin-password");
-    password.select();
+    password.value = "";
     password.focus();
   }
 }
