@@ -345,15 +345,9 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
                             let e = st.error.unwrap_or(attache_protocol::ApiError { error: "refused".into(), message: "the file was refused".into() });
                             return Err(ClientError::Api { status: 422, code: e.error, message: e.message });
                         }
-                        UploadState::Receiving => {
-                            // Finishing failed on the service's side: an empty PATCH at the end retries it.
-                            if let Some(Chunk::Done(_, m)) = send_chunk(s, &upload_path, size, Vec::new(), None).await? {
-                                message_id = m;
-                            }
-                        }
-                    }
-                    if message_id.is_none() {
-                        return Err(ClientError::Protocol("the upload is complete but no attachment was made".into()));
+                        // Still finishing, or finishing failed on the service's side: the
+                        // loop sends an empty PATCH at the end, which waits for or retries it.
+                        UploadState::Receiving => {}
                     }
                 }
             }
