@@ -58,7 +58,13 @@ fn deliver(app: &AppHandle, event: Event) {
         }
         Event::ContactAccepted { contact } => ConsoleEvent::ContactAccepted { contact: contact.into() },
         Event::ContactClosed { contact } => ConsoleEvent::ContactClosed { contact: contact.into() },
-        Event::MessageCreated { message } => ConsoleEvent::MessageCreated { message: message.into() },
+        // Until the console shows files (the attachments issue), an attachment is a transcript line
+        // with its description or file name.
+        Event::MessageCreated { message } | Event::AttachmentReady { message } => {
+            ConsoleEvent::MessageCreated { message: message.into() }
+        }
+        // Upload progress and refusals belong to the upload UI, which this slice does not have.
+        _ => return,
     };
     emit(app, event);
 }

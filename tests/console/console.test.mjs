@@ -55,18 +55,18 @@ async function waitHttp(url, what, timeout = 30000) {
   }
 }
 
-function start(cmd, args, logName) {
+function start(cmd, args, logName, env = process.env) {
   const log = join(ARTIFACTS, logName);
   writeFileSync(log, "");
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
   child.stdout.on("data", (d) => appendFileSync(log, d));
   child.stderr.on("data", (d) => appendFileSync(log, d));
   children.push(child);
   return child;
 }
 
-async function newConsole() {
-  session = await Session.create(DRIVER, CONSOLE_BIN);
+async function newConsole(driver = DRIVER) {
+  session = await Session.create(driver, CONSOLE_BIN);
   return session;
 }
 
@@ -201,6 +201,9 @@ test("alice signs in, takes a live contact, chats both ways and closes it; sign-
     await seen("It left our warehouse on Monday.\nIt should arrive tomorrow.");
     await s.waitFor("both agent messages shown", async () => (await s.exec("return document.querySelectorAll('#transcript .msg.agent').length")) === 2);
     await shot("05-contact-card");
+    // The smallest size the console supports.
+    await s.cmd("POST", "/window/rect", { width: 1024, height: 700 });
+    await shot("05b-contact-card-1024x700");
     mark('await shot("05-contact-card");');
 
     // Close the contact.
@@ -243,6 +246,34 @@ test("a restart restores the session from the OS keyring", async () => {
     await signOut(restored);
   } finally {
     await closeConsole();
+  }
+});
+
+test("without a system keyring the window says so and the session lasts for this run only", async () => {
+  // A second tauri-driver whose children see no D-Bus session bus, hence no Secret Service.
+  const port = await freePort();
+  const driver = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/attache-test-bus" };
+  const child = start("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], "tauri-driver-no-keyring.log", env);
+  try {
+    await waitHttp(`${driver}/status`, "tauri-driver without keyring");
+    let s = await newConsole(driver);
+    try {
+      await s.waitVisible("#signin-notice", 30000);
+      assert.match(await s.text("#signin-notice"), /No system keyring: you will need to sign in again next time/);
+      await shot("07-sign-in-no-keyring");
+      await signIn(s, "alice", PASSWORD);
+      await s.waitScreen("console");
+      await s.waitVisible("#console-notice");
+      assert.match(await s.text("#console-notice"), /No system keyring/);
+      await closeConsole({ keepSession: true });
+      s = await newConsole(driver);
+      await s.waitScreen("signin", 30000);
+    } finally {
+      await closeConsole();
+    }
+  } finally {
+    child.kill("SIGTERM");
   }
 });
 

@@ -47,8 +47,14 @@ for bin in "$ATTACHE_BIN" "$CONSOLE_BIN"; do
 done
 
 step "e2e: console under Xvfb + D-Bus + gnome-keyring, driven by tauri-driver"
-TAP="$ARTIFACTS/results.tap"
+export TAP="$ARTIFACTS/results.tap"
 rm -f "$TAP"
+# A fresh, private keyring and XDG folders for every run: a keyring left by an earlier run would be
+# locked with another password, and the console's session must not outlive the run.
+XDG_TMP="$(mktemp -d)"
+trap 'rm -rf "$XDG_TMP"' EXIT
+export XDG_DATA_HOME="$XDG_TMP/data" XDG_CONFIG_HOME="$XDG_TMP/config" XDG_CACHE_HOME="$XDG_TMP/cache"
+mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
 set +e
 # xvfb-run gives a display; dbus-run-session a private session bus; gnome-keyring-daemon, unlocked
 # with a throwaway password on stdin, provides the Secret Service the console keeps its token in.
