@@ -277,6 +277,54 @@ test("without a system keyring the window says so and the session lasts for this
   }
 });
 
+/** A staff session over plain HTTP, for arranging the world around the console. */
+async function staff(username) {
+  const res = await fetch(`${server}/api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ account: "acme", username, password: PASSWORD }),
+  });
+  assert.equal(res.status, 200, `login as ${username}`);
+  const { token } = await res.json();
+  return async (method, path, body) => {
+    const r = await fetch(server + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(r.ok, `${method} ${path}: HTTP ${r.status}`);
+    return r.json();
+  };
+}
+
+test("a session the service ended sends the console back to sign-in, in words", async () => {
+  const s = await newConsole();
+  try {
+    await signIn(s, "bob", PASSWORD);
+    await s.waitScreen("console");
+    // An admin disables bob and enables him again: the service ends all his sessions.
+    const ada = await staff("ada");
+    const bob = (await ada("GET", "/api/users")).find((u) => u.username === "bob");
+    await ada("PATCH", `/api/users/${bob.id}`, { disabled: true });
+    await ada("PATCH", `/api/users/${bob.id}`, { disabled: false });
+    // The console finds out on its next call (or when its event stream is refused on reconnect).
+    const dora = new Customer(server);
+    const contact = await dora.open("acme", "Dora", "Hello?");
+    await s.waitFor("the sign-in screen", async () => {
+      const screen = await s.exec("return document.body.dataset.screen");
+      if (screen === "console") {
+        const accept = `[data-accept="${contact.id}"]`;
+        if (await s.exec("return !!document.querySelector(arguments[0])", accept)) await s.click(accept);
+      }
+      return screen === "signin";
+    }, 20000);
+    assert.match(await s.text("#signin-error"), /your session has ended/i);
+    assert.equal((await dora.contact(contact.id)).state, "queued");
+  } finally {
+    await closeConsole();
+  }
+});
+
 test("cold start to an interactive sign-in screen (measured, not asserted)", async () => {
   const times = [];
   for (let i = 0; i < COLD_START_RUNS; i++) {
