@@ -382,7 +382,7 @@ async fn main() -> anyhow::Result<()> {
                 media_type,
                 state_dir: Some(state_dir.unwrap_or_else(default_state_dir)),
                 progress: Some(std::sync::Arc::new(|p: Progress| {
-                    let pct = if p.total == 0 { 100 } else { p.sent * 100 / p.total };
+                    let pct = (p.sent * 100).checked_div(p.total).unwrap_or(100);
                     eprint!("\r{pct:>3}%  {} / {} bytes", p.sent, p.total);
                 })),
                 ..Default::default()

@@ -75,6 +75,7 @@ impl Phase {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn upload_phase(
     name: &str,
     pid: u32,

@@ -95,7 +95,7 @@ impl std::fmt::Debug for UploadOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadOutcome {
     /// The file passed the checks and is in the transcript.
-    Sent(Message),
+    Sent(Box<Message>),
     /// Stopped by the [`CancelToken`]; `resumable` when the state was kept.
     Cancelled {
         /// Bytes the service had.
@@ -358,7 +358,7 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
         let _ = tokio::fs::remove_file(sp).await;
     }
     match (st.state, st.message) {
-        (UploadState::Ready, Some(m)) => Ok(UploadOutcome::Sent(m)),
+        (UploadState::Ready, Some(m)) => Ok(UploadOutcome::Sent(Box::new(m))),
         _ => Err(ClientError::Protocol(format!("upload finished in state {:?}", st.state))),
     }
 }

@@ -48,8 +48,8 @@ async fn agent_sends_an_image_and_both_sides_see_it_once() {
     assert!(progress.windows(2).all(|w| w[0].sent <= w[1].sent));
 
     // One "attachment ready" per side, with the same message.
-    assert_eq!(ready(&mut agent_events).await, msg);
-    assert_eq!(ready(&mut visitor_events).await, msg);
+    assert_eq!(ready(&mut agent_events).await, *msg);
+    assert_eq!(ready(&mut visitor_events).await, *msg);
 
     // The transcript and the report carry it.
     let transcript = visitor.messages(&contact.id).await.unwrap();

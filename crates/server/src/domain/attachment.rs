@@ -30,7 +30,7 @@ pub const MAX_OPEN_UPLOADS_PER_CONTACT: i64 = 16;
 #[derive(Debug, Clone)]
 pub enum Uploader {
     /// A signed-in staff member.
-    Staff(Staff),
+    Staff(Box<Staff>),
     /// A customer's browser.
     Visitor(VisitorId),
 }
@@ -61,7 +61,7 @@ fn meta<'a>(m: &'a HashMap<String, String>, keys: &[&str]) -> Option<&'a str> {
 
 /// Human size of a limit: `5 MiB (5242880 bytes)`.
 pub fn limit_words(bytes: u64) -> String {
-    if bytes % (1024 * 1024) == 0 {
+    if bytes.is_multiple_of(1024 * 1024) {
         format!("{} MiB ({bytes} bytes)", bytes / (1024 * 1024))
     } else {
         format!("{bytes} bytes")

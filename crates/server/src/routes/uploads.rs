@@ -68,7 +68,7 @@ impl FromRequestParts<AppState> for UploaderAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if parts.headers.contains_key(AUTHORIZATION) {
-            return Ok(UploaderAuth(Uploader::Staff(Staff::from_request_parts(parts, state).await?)));
+            return Ok(UploaderAuth(Uploader::Staff(Box::new(Staff::from_request_parts(parts, state).await?))));
         }
         match cookie(&parts.headers, VISITOR_COOKIE).filter(|v| is_id(v)) {
             Some(v) => Ok(UploaderAuth(Uploader::Visitor(VisitorId(v.to_owned())))),
