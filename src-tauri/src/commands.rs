@@ -137,8 +137,18 @@ pub async fn sign_out(state: State<'_, ConsoleState>) -> Result<()> {
     if state.keyring_available.lock().await.unwrap_or(false) {
         match blocking(session_store::delete).await {
             Some(Ok(())) => {}
-            Some(Err(e)) => return Err(ConsoleError::new("keyring-error", format!("The session could not be removed from the system keyring: {e}"))),
-            None => return Err(ConsoleError::new("keyring-error", "The system keyring did not answer.")),
+            Some(Err(e)) => {
+                return Err(ConsoleError::new(
+                    "keyring-error",
+                    format!("The session could not be removed from the system keyring: {e}"),
+                ))
+            }
+            None => {
+                return Err(ConsoleError::new(
+                    "keyring-error",
+                    "The system keyring did not answer.",
+                ))
+            }
         }
     }
     Ok(())
@@ -155,14 +165,20 @@ pub async fn list_contacts(state: State<'_, ConsoleState>) -> Result<Vec<Contact
 /// Takes a queued contact. Errors: `contact-not-queued` when a colleague was faster.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn accept_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactView> {
+pub async fn accept_contact(
+    state: State<'_, ConsoleState>,
+    contact_id: String,
+) -> Result<ContactView> {
     Ok(state.client().await?.accept(&ContactId(contact_id)).await?.into())
 }
 
 /// Ends one's active contact.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn close_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactView> {
+pub async fn close_contact(
+    state: State<'_, ConsoleState>,
+    contact_id: String,
+) -> Result<ContactView> {
     Ok(state.client().await?.close(&ContactId(contact_id)).await?.into())
 }
 

@@ -56,7 +56,9 @@ fn deliver(app: &AppHandle, event: Event) {
             notify_if_background(app, &contact.customer_name);
             ConsoleEvent::ContactQueued { contact: contact.into() }
         }
-        Event::ContactAccepted { contact } => ConsoleEvent::ContactAccepted { contact: contact.into() },
+        Event::ContactAccepted { contact } => {
+            ConsoleEvent::ContactAccepted { contact: contact.into() }
+        }
         Event::ContactClosed { contact } => ConsoleEvent::ContactClosed { contact: contact.into() },
         // Until the console shows files (the attachments issue), an attachment is a transcript line
         // with its description or file name.
@@ -72,10 +74,7 @@ fn deliver(app: &AppHandle, event: Event) {
 /// A desktop notification when the window is not focused. Failures (no notification daemon) are
 /// ignored: the queue in the window is the source of truth.
 fn notify_if_background(app: &AppHandle, customer_name: &str) {
-    let focused = app
-        .get_webview_window("main")
-        .and_then(|w| w.is_focused().ok())
-        .unwrap_or(false);
+    let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
     if focused {
         return;
     }

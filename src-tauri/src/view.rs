@@ -269,3 +269,46 @@ pub fn typescript_bindings() -> String {
     out.push_str(&format!("export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_events_are_tagged_snake_case() {
+        let json = serde_json::to_value(ConsoleEvent::Connection {
+            state: ConnectionState::Offline,
+            detail: Some("refused".into()),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "connection", "state": "offline", "detail": "refused"})
+        );
+        let json = serde_json::to_value(ConsoleEvent::SessionExpired).unwrap();
+        assert_eq!(json, serde_json::json!({"type": "session_expired"}));
+    }
+
+    #[test]
+    fn contacts_flatten_for_the_page() {
+        let contact = Contact {
+            id: "c1".into(),
+            account_id: "a1".into(),
+            state: ContactState::Active,
+            visitor_id: "v1".into(),
+            customer_name: "Carla".into(),
+            agent_id: Some("u1".into()),
+            agent_name: Some("Alice".into()),
+            created_at: "2026-01-02T03:04:05Z".parse().unwrap(),
+            accepted_at: None,
+            closed_at: None,
+            closed_by: None,
+            report_expires_at: None,
+        };
+        let json = serde_json::to_value(ContactView::from(contact)).unwrap();
+        assert_eq!(json["state"], "active");
+        assert_eq!(json["agent_id"], "u1");
+        assert_eq!(json["created_at"], "2026-01-02T03:04:05+00:00");
+        assert!(json["accepted_at"].is_null());
+    }
+}

@@ -31,6 +31,16 @@ export TAURI_APP_PATH="$ROOT" TAURI_FRONTEND_PATH="$ROOT/ui"
 # `-p`: the root package is not a default member, so name it (the CLI passes the rest to cargo).
 ui/node_modules/.bin/tauri build --debug --no-bundle --ci -- -p attache-console
 
+step "console: unit tests and the generated-bindings check"
+# Not a default member, so `cargo test` at the root skips it; run it here.
+set +e
+cargo test -p attache-console 2>&1 | tee "$ARTIFACTS/unit.log"
+unit_status=${PIPESTATUS[0]}
+set -e
+unit_passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$ARTIFACTS/unit.log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+unit_failed=$(grep -oE '; ([0-9]+) failed' "$ARTIFACTS/unit.log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+if [ "$unit_status" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
+
 step "service: cargo build -p attache-cli"
 cargo build -p attache-cli
 
@@ -78,5 +88,6 @@ passed=${passed:-0}
 failed=${failed:-0}
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "screenshots and logs: $ARTIFACTS"
-echo "console: $passed passed, $failed failed"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
+echo "unit: $unit_passed passed, $unit_failed failed; end-to-end: $passed passed, $failed failed"
+echo "console: $((unit_passed + passed)) passed, $((unit_failed + failed)) failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$unit_failed" -eq 0 ]
