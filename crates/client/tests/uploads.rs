@@ -364,6 +364,28 @@ async fn tus_protocol_details() {
     assert_eq!(r.status(), 201);
     assert_eq!(r.headers()["upload-offset"], "5000");
     assert!(r.headers().contains_key("attache-message-id"));
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    let st: UploadStatus = who.apply(http().get(format!("{}{loc}", ts.url))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(st.state, UploadState::Ready);
+    assert_eq!(st.message.unwrap().attachment.unwrap().sha256, sha256_hex(&small));
+
+    // A refused upload keeps its reason for the uploader; HEAD says it is gone.
+    let html = b"<html><script></script>".to_vec();
+    let r = tus_create(&ts, &who, &html.len().to_string(), &[("contact", contact.id.as_str()), ("filename", "x.png")]).await;
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    let r = tus_patch(&ts, &who, &loc, 0, html, None).await;
+    assert_eq!(error_of(r).await.1, "type-mismatch");
+    let st: UploadStatus = who.apply(http().get(format!("{}{loc}", ts.url))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(st.state, UploadState::Refused);
+    assert_eq!(st.error.unwrap().error, "type-mismatch");
+    let head = who.apply(http().head(format!("{}{loc}", ts.url))).header("Tus-Resumable", "1.0.0").send().await.unwrap();
+    assert_eq!(head.status(), 410);
+
+    // Through the SDK the refusal is an error with the code.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = write(dir.path(), "cat.png", b"<!doctype html><html><body>hi</body></html>");
+    let e = alice.upload_file(&contact.id, &fake, &UploadOptions::default()).await.unwrap_err();
+    assert_eq!((e.status(), e.code()), (Some(422), "type-mismatch"));
 }
 
 fn sha1_digest(b: &[u8]) -> Vec<u8> {
