@@ -9,6 +9,9 @@ use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
+/// How long a request body may send nothing before it counts as broken off.
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The staging folder.
 #[derive(Debug, Clone)]
 pub struct Staging {
@@ -109,8 +112,18 @@ impl Staging {
         };
         let mut written: u64 = 0;
         let mut broke = false;
-        while let Some(chunk) = body.next().await {
-            let Ok(chunk) = chunk else {
+        loop {
+            // A body that stalls is treated like one that broke off: the lock is freed and the
+            // client resumes from what arrived.
+            let next = match tokio::time::timeout(IDLE_TIMEOUT, body.next()).await {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                Err(_) => {
+                    broke = true;
+                    break;
+                }
+            };
+            let Ok(chunk) = next else {
                 broke = true;
                 break;
             };
