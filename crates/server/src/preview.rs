@@ -21,9 +21,9 @@ pub const PREVIEW_MAX_BYTES: usize = 30 * 1024;
 /// What decoding an image found.
 #[derive(Debug)]
 pub struct ImageInfo {
-    /// Width in pixels.
+    /// Width in pixels, as shown (after the EXIF orientation).
     pub width: u32,
-    /// Height in pixels.
+    /// Height in pixels, as shown.
     pub height: u32,
     /// The JPEG preview.
     pub preview: Vec<u8>,
@@ -51,7 +51,7 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
         Ok(r)
     };
     // The header first: dimensions are checked before a single pixel is expanded.
-    let decoder = open()?
+    let mut decoder = open()?
         .into_decoder()
         .map_err(|e| match e {
             image::ImageError::Limits(_) => refused("image-too-large", format!("the image exceeds the decoding limits: {e}")),
@@ -74,12 +74,15 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
     if decoder.total_bytes() > MAX_DECODE_BYTES {
         return Err(refused("image-too-large", "the image would take too much memory to decode".into()));
     }
-    let img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+    // Phones store photos sideways with an EXIF orientation; the preview shows them upright.
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
         image::ImageError::Limits(_) => refused("image-too-large", format!("the image exceeds the decoding limits: {e}")),
         other => refused("bad-image", format!("the image is damaged: {other}")),
     })?;
+    img.apply_orientation(orientation);
     let preview = make_preview(&img)?;
-    Ok(ImageInfo { width, height, preview })
+    Ok(ImageInfo { width: img.width(), height: img.height(), preview })
 }
 
 /// A JPEG of at most [`PREVIEW_SIDE`] on its longest side and under [`PREVIEW_MAX_BYTES`].
