@@ -96,7 +96,12 @@ impl Store for LocalStore {
 
     async fn put_file(&self, key: &StoreKey, src: &Path) -> Result<u64, StoreError> {
         let (path, _) = self.prepare(key).await?;
-        let size = tokio::fs::metadata(src).await?.len();
+        // The staged bytes were written without fsync; make them durable before the record
+        // that points at them exists.
+        let file = tokio::fs::File::open(src).await?;
+        file.sync_all().await?;
+        let size = file.metadata().await?.len();
+        drop(file);
         match tokio::fs::rename(src, &path).await {
             Ok(()) => Ok(size),
             // Another file system (EXDEV): copy through a temporary file, then drop the source.
