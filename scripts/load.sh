@@ -4,7 +4,6 @@
 # Prints figures; asserts nothing. `scripts/load.sh --quick` for a smaller run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p attache-cli --bin attache
-cargo build --release -p attache-client --example load
+cargo build --release -p attache-cli -p attache-client --bin attache --example load
 target_dir="${CARGO_TARGET_DIR:-target}"
 "$target_dir/release/examples/load" "$target_dir/release/attache" "$@"
