@@ -128,7 +128,7 @@
         }
       }
       if (ev.type === "upload_refused" && ev.contact_id === contact.id) {
-        $("chat-error").textContent = `${ev.name} was not sent: ${ev.reason}`;
+        $("chat-error").textContent = `${ev.name} was not sent: ${(ev.error && ev.error.message) || "it was refused"}`;
       }
     };
     socket.onclose = () => {
