@@ -53,6 +53,8 @@ for dir in ui tests/widget tests/console; do
   fi
 done
 if [[ -f tests/requirements.txt ]]; then
-  python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+  # A Debian-managed Python refuses plain pip installs (PEP 668): then install beside it.
+  python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r tests/requirements.txt
 fi
 echo "setup: done"

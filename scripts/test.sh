@@ -19,9 +19,9 @@ while read -r p f; do
   passed=$((passed + p)); failed=$((failed + f))
 done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' artifacts/cargo-test.log)
 
-# 2. The service core's integration tests again, on PostgreSQL (each test in a fresh database).
+# 2. The service's integration tests again, on PostgreSQL (each test in a fresh database).
 if pg_url=$(bash scripts/postgres.sh); then
-  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --test core 2>&1 | tee artifacts/cargo-test-pg.log
+  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --test core --test uploads --test access 2>&1 | tee artifacts/cargo-test-pg.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   while read -r p f; do
     passed=$((passed + p)); failed=$((failed + f))
@@ -42,7 +42,7 @@ for suite in tests/console/run.sh tests/widget/run.sh; do
     f=$(sed -E 's/^([a-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/' <<<"$line")
     passed=$((passed + p)); failed=$((failed + f))
   else
-    echo "$suite printed no summary"; status=1
+    echo "$suite stopped before its summary: counted as one failure"; failed=$((failed + 1)); status=1
   fi
 done
 
