@@ -76,6 +76,25 @@ export async function staff(url, username) {
     say: (id, body) => call("POST", `/api/contacts/${id}/messages`, { body }),
     messages: (id) => call("GET", `/api/contacts/${id}/messages`),
     close: (id) => call("POST", `/api/contacts/${id}/close`),
+    /** Sends a file the tus way: create, then one PATCH with the bytes. */
+    async upload(contactId, name, type, bytes, description) {
+      const b64 = (v) => Buffer.from(v).toString("base64");
+      const meta = [["contact", contactId], ["filename", name], ["filetype", type]];
+      if (description) meta.push(["description", description]);
+      const tus = { "tus-resumable": "1.0.0", authorization: `Bearer ${token}` };
+      const created = await fetch(`${url}/api/uploads`, {
+        method: "POST",
+        headers: { ...tus, "upload-length": String(bytes.length), "upload-metadata": meta.map(([k, v]) => `${k} ${b64(v)}`).join(",") },
+      });
+      if (created.status !== 201) throw new Error(`tus create: ${created.status} ${await created.text()}`);
+      const location = new URL(created.headers.get("location"), url).href;
+      const patched = await fetch(location, {
+        method: "PATCH",
+        headers: { ...tus, "upload-offset": "0", "content-type": "application/offset+octet-stream" },
+        body: bytes,
+      });
+      if (patched.status !== 204) throw new Error(`tus patch: ${patched.status} ${await patched.text()}`);
+    },
   };
 }
 

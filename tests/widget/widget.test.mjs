@@ -145,6 +145,17 @@ test("the paperclip sends a file with a description; images show a preview; refu
   assert.equal(res.status(), 200);
   assert.deepEqual(Buffer.from(await res.body()), image);
 
+  // The agent's file reaches the customer as a blue link with its name, which opens the file.
+  const pdf = Buffer.from("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n");
+  await alice.upload(contact.id, "invoice.pdf", "application/pdf", pdf);
+  const agentLink = await page.waitForSelector(".msg.agent a.file-link >> text=invoice.pdf");
+  assert.equal(await agentLink.evaluate((el) => getComputedStyle(el).color), "rgb(26, 102, 210)");
+  assert.equal(await agentLink.getAttribute("target"), "_blank", "opens beside the chat");
+  const pdfRes = await page.request.get(new URL(await agentLink.getAttribute("href"), service.url).href);
+  assert.equal(pdfRes.status(), 200);
+  assert.deepEqual(Buffer.from(await pdfRes.body()), pdf);
+  assert.match(pdfRes.headers()["content-disposition"], /^attachment; filename="invoice.pdf"/);
+
   // A file over the plan's limit is refused before a byte moves, and the customer is told why.
   const [chooser2] = await Promise.all([page.waitForEvent("filechooser"), page.click("#clip")]);
   await chooser2.setFiles({ name: "huge.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(6 * 1024 * 1024, 7) });
@@ -157,7 +168,7 @@ test("the paperclip sends a file with a description; images show a preview; refu
   await chooser3.setFiles({ name: "cat.png", mimeType: "image/png", buffer: Buffer.from("<html><script>alert(1)</script></html>") });
   await page.press("#text", "Enter");
   await page.waitForFunction(() => /cat\.png|not|refused|HTML|html/i.test(document.getElementById("chat-error").textContent));
-  assert.equal(await page.locator("a.file-link").count(), 1, "only the receipt is in the transcript");
+  assert.equal(await page.locator(".msg.customer a.file-link").count(), 1, "only the receipt is in the transcript");
   await page.screenshot({ path: `${ARTIFACTS}/file-refused.png` });
   await alice.close(contact.id);
   await context.close();
