@@ -38,7 +38,9 @@ async fn login_good_bad_and_logout() {
         assert!(e.to_string().contains("wrong"), "the message says what is wrong: {e}");
     }
 
+    let mut live = alice.events().await.unwrap();
     alice.logout().await.unwrap();
+    common::closed(&mut live).await;
     let e = alice.me().await.unwrap_err();
     assert_eq!(api_code(&e), (401, "session-expired"));
 
@@ -473,10 +475,12 @@ async fn admins_manage_users() {
     assert_eq!(api_code(&ada.create_user(&bad_sup).await.unwrap_err()).0, 422, "an agent cannot supervise");
 
     let (carol_client, _) = StaffClient::login(&ts.url, "acme", "carol", "carol-password").await.unwrap();
-    // A new password signs carol out everywhere; the new one works.
+    let mut carol_live = carol_client.events().await.unwrap();
+    // A new password signs carol out everywhere, her live stream too; the new one works.
     ada.update_user(&carol.id, &UserPatch { password: Some("new-carol-password".into()), ..Default::default() })
         .await
         .unwrap();
+    common::closed(&mut carol_live).await;
     assert_eq!(api_code(&carol_client.me().await.unwrap_err()), (401, "session-expired"));
     let (carol_client, _) = StaffClient::login(&ts.url, "acme", "carol", "new-carol-password").await.unwrap();
     // Reports permission, then disabling.

@@ -39,10 +39,28 @@ impl Envelope {
     }
 }
 
+/// Sessions that just ended: their live streams close at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// One session (sign-out), by its token hash.
+    Session(String),
+    /// Every session of a user (new password, disabled).
+    User(UserId),
+}
+
+/// What travels through the hub.
+#[derive(Debug)]
+pub enum Signal {
+    /// An event for its audiences.
+    Event(Envelope),
+    /// Sessions that ended.
+    Revoked(Revocation),
+}
+
 /// The in-process hub.
 #[derive(Debug, Clone)]
 pub struct Hub {
-    tx: broadcast::Sender<Arc<Envelope>>,
+    tx: broadcast::Sender<Arc<Signal>>,
 }
 
 impl Default for Hub {
@@ -54,7 +72,12 @@ impl Default for Hub {
 impl Hub {
     /// Sends an event; nobody listening is fine.
     pub fn publish(&self, account: &AccountId, to: Vec<Audience>, event: Event) {
-        let _ = self.tx.send(Arc::new(Envelope { account: account.clone(), to, event }));
+        let _ = self.tx.send(Arc::new(Signal::Event(Envelope { account: account.clone(), to, event })));
+    }
+
+    /// Ends the live streams of sessions that were signed out.
+    pub fn revoke(&self, revocation: Revocation) {
+        let _ = self.tx.send(Arc::new(Signal::Revoked(revocation)));
     }
 
     /// A change of a contact's state: the whole staff (queue) and the contact's visitor.
@@ -73,7 +96,7 @@ impl Hub {
     }
 
     /// A new receiver.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Signal>> {
         self.tx.subscribe()
     }
 }

@@ -87,3 +87,12 @@ pub async fn silent(events: &mut EventStream) {
         panic!("expected no event, got {e:?}");
     }
 }
+
+/// Asserts the service closes the stream (within five seconds) without sending anything else.
+pub async fn closed(events: &mut EventStream) {
+    match tokio::time::timeout(Duration::from_secs(5), events.next_event()).await {
+        Ok(None) => {}
+        Ok(Some(other)) => panic!("expected the stream to close, got {other:?}"),
+        Err(_) => panic!("the stream stayed open"),
+    }
+}

@@ -4,7 +4,9 @@ use super::text_field;
 use crate::auth::{self, Staff};
 use crate::db::{is_id, Db};
 use crate::error::{AppError, AppResult};
+use crate::events::Revocation;
 use crate::repo;
+use crate::AppState;
 use attache_protocol::{
     Account, AccountPatch, LoginRequest, LoginResponse, NewUser, Role, User, UserId, UserPatch,
     MAX_PLAN_UPLOAD_BYTES, MAX_REPORT_RETENTION_DAYS,
@@ -146,8 +148,9 @@ async fn own_user(db: &Db, staff: &Staff, id: &str) -> AppResult<User> {
 }
 
 /// Changes a user of the admin's account.
-pub async fn update_user(db: &Db, staff: &Staff, id: &str, patch: UserPatch) -> AppResult<User> {
+pub async fn update_user(state: &AppState, staff: &Staff, id: &str, patch: UserPatch) -> AppResult<User> {
     staff.require_admin()?;
+    let db = &state.db;
     let mut user = own_user(db, staff, id).await?;
     let mut sign_out = false;
     if let Some(d) = &patch.display_name {
@@ -189,6 +192,7 @@ pub async fn update_user(db: &Db, staff: &Staff, id: &str, patch: UserPatch) -> 
     repo::user::save(db, &user, hash.as_deref()).await?;
     if sign_out {
         repo::user::delete_sessions_of(db, &user.id).await?;
+        state.hub.revoke(Revocation::User(user.id.clone()));
     }
     Ok(user)
 }

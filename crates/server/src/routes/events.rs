@@ -2,18 +2,19 @@
 
 use crate::auth::{Staff, Visitor};
 use crate::error::AppError;
-use crate::events::Envelope;
+use crate::events::{Envelope, Revocation, Signal};
 use crate::AppState;
 use attache_protocol::{ApiError, Event};
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::State;
 use axum::response::Response;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
+/// Close code (private range) telling a client its session ended: sign in again.
+const SESSION_ENDED: u16 = 4401;
 
 fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Result<WebSocketUpgrade, AppError> {
     ws.map_err(|r| AppError::BadRequest("websocket-required", r.body_text()))
@@ -29,7 +30,15 @@ pub async fn staff_events(
 ) -> Result<Response, AppError> {
     let account = staff.account.id.clone();
     let user = staff.user.id.clone();
-    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_staff(&account, &user))))
+    let session = staff.token_hash.clone();
+    let ended = {
+        let user = user.clone();
+        move |r: &Revocation| match r {
+            Revocation::Session(hash) => *hash == session,
+            Revocation::User(u) => *u == user,
+        }
+    };
+    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_staff(&account, &user), ended)))
 }
 
 /// Visitor events: state changes and messages of the visitor's contacts.
@@ -44,7 +53,7 @@ pub async fn visitor_events(
         return Err(AppError::Unauthorized("no-visitor", "open a contact first: no vvcu cookie was sent".into()));
     }
     let id = visitor.id.clone();
-    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_visitor(&id))))
+    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_visitor(&id), |_| false)))
 }
 
 async fn send(socket: &mut WebSocket, event: &Event) -> bool {
@@ -54,8 +63,14 @@ async fn send(socket: &mut WebSocket, event: &Event) -> bool {
     }
 }
 
-/// Forwards the events `keep` selects until the peer leaves, lags behind or the service stops.
-async fn pump(state: AppState, mut socket: WebSocket, keep: impl Fn(&Envelope) -> bool) {
+/// Forwards the events `keep` selects until the peer leaves, lags behind, its session `ended`
+/// or the service stops.
+async fn pump(
+    state: AppState,
+    mut socket: WebSocket,
+    keep: impl Fn(&Envelope) -> bool,
+    ended: impl Fn(&Revocation) -> bool,
+) {
     let mut rx = state.hub.subscribe();
     let mut shutdown = state.shutdown.clone();
     if !send(&mut socket, &Event::Ready).await {
@@ -66,12 +81,19 @@ async fn pump(state: AppState, mut socket: WebSocket, keep: impl Fn(&Envelope) -
     loop {
         tokio::select! {
             got = rx.recv() => match got {
-                Ok(env) => {
-                    let env: Arc<Envelope> = env;
-                    if keep(&env) && !send(&mut socket, &env.event).await {
+                Ok(signal) => match signal.as_ref() {
+                    Signal::Event(env) => {
+                        if keep(env) && !send(&mut socket, &env.event).await {
+                            return;
+                        }
+                    }
+                    Signal::Revoked(r) if ended(r) => {
+                        let frame = CloseFrame { code: SESSION_ENDED, reason: "the session has ended".into() };
+                        let _ = socket.send(WsMessage::Close(Some(frame))).await;
                         return;
                     }
-                }
+                    Signal::Revoked(_) => {}
+                },
                 // A client this slow has missed events: close so it reconnects and re-reads state.
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
             },

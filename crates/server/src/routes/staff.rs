@@ -4,6 +4,7 @@ use super::extract::AppJson;
 use crate::auth::Staff;
 use crate::domain::account;
 use crate::error::AppResult;
+use crate::events::Revocation;
 use crate::{repo, AppState};
 use attache_protocol::{Account, AccountPatch, ApiError, LoginRequest, LoginResponse, NewUser, User, UserPatch};
 use axum::extract::{Path, State};
@@ -24,6 +25,7 @@ pub async fn login(State(state): State<AppState>, AppJson(req): AppJson<LoginReq
 #[tracing::instrument(skip_all, fields(user = %staff.user.username))]
 pub async fn logout(State(state): State<AppState>, staff: Staff) -> AppResult<StatusCode> {
     repo::user::delete_session(&state.db, &staff.token_hash).await?;
+    state.hub.revoke(Revocation::Session(staff.token_hash));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -91,5 +93,5 @@ pub async fn patch_user(
     Path(id): Path<String>,
     AppJson(patch): AppJson<UserPatch>,
 ) -> AppResult<AppJson<User>> {
-    Ok(AppJson(account::update_user(&state.db, &staff, &id, patch).await?))
+    Ok(AppJson(account::update_user(&state, &staff, &id, patch).await?))
 }
