@@ -23,8 +23,9 @@ fn connection(app: &AppHandle, state: ConnectionState, detail: Option<String>) {
 
 async fn forward(app: AppHandle, client: StaffClient) {
     let mut delay = Duration::from_millis(500);
+    // "Connecting" only for the first attempt; retries stay "offline" until one succeeds.
+    connection(&app, ConnectionState::Connecting, None);
     loop {
-        connection(&app, ConnectionState::Connecting, None);
         match client.events().await {
             Ok(mut stream) => {
                 delay = Duration::from_millis(500);
@@ -42,7 +43,9 @@ async fn forward(app: AppHandle, client: StaffClient) {
                 emit(&app, ConsoleEvent::SessionExpired);
                 return;
             }
-            Err(e) => connection(&app, ConnectionState::Offline, Some(e.to_string())),
+            Err(e) => {
+                connection(&app, ConnectionState::Offline, Some(format!("retrying: {e}")))
+            }
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));

@@ -28,6 +28,20 @@ function must(name) {
 const children = [];
 let server; // base URL of the service
 let dataDir;
+let servicePort;
+let service; // the service's process
+
+async function startService() {
+  const args = ["serve", "--demo", "--listen", `127.0.0.1:${servicePort}`, "--data-dir", dataDir];
+  service = start(ATTACHE_BIN, args, "service.log", process.env, { append: true });
+  await waitHttp(`${server}/api/me`, "the service");
+}
+
+async function stopService() {
+  const exited = new Promise((resolve) => service.once("exit", resolve));
+  service.kill("SIGTERM");
+  await exited;
+}
 let session; // the WebDriver session of the test running now
 
 function freePort() {
@@ -55,9 +69,9 @@ async function waitHttp(url, what, timeout = 30000) {
   }
 }
 
-function start(cmd, args, logName, env = process.env) {
+function start(cmd, args, logName, env = process.env, { append = false } = {}) {
   const log = join(ARTIFACTS, logName);
-  writeFileSync(log, "");
+  if (!append) writeFileSync(log, "");
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
   child.stdout.on("data", (d) => appendFileSync(log, d));
   child.stderr.on("data", (d) => appendFileSync(log, d));
@@ -106,10 +120,9 @@ async function signOut(s) {
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), "attache-console-e2e-"));
-  const port = await freePort();
-  server = `http://127.0.0.1:${port}`;
-  start(ATTACHE_BIN, ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], "service.log");
-  await waitHttp(`${server}/api/me`, "the service");
+  servicePort = await freePort();
+  server = `http://127.0.0.1:${servicePort}`;
+  await startService();
   if (!process.env.WEBDRIVER_URL) {
     start("tauri-driver", ["--port", "4444", "--native-port", "4445"], "tauri-driver.log");
     await waitHttp(`${DRIVER}/status`, "tauri-driver");
@@ -320,6 +333,30 @@ test("a session the service ended sends the console back to sign-in, in words", 
     }, 20000);
     assert.match(await s.text("#signin-error"), /your session has ended/i);
     assert.equal((await dora.contact(contact.id)).state, "queued");
+  } finally {
+    await closeConsole();
+  }
+});
+
+test("the console shows when the service is away and comes back live on its own", async () => {
+  const s = await newConsole();
+  const connection = (state, timeout) =>
+    s.waitFor(`connection ${state}`, async () =>
+      (await s.exec("return document.getElementById('conn-status').dataset.state")) === state, timeout);
+  try {
+    await signIn(s, "alice", PASSWORD);
+    await s.waitScreen("console");
+    await connection("online");
+    await stopService();
+    await connection("offline");
+    assert.match(await s.text("#conn-status"), /offline/i);
+    await shot("08-offline");
+    await startService(); // same port and data: sessions survive
+    await connection("online", 30000);
+    // Live again: a new customer shows up without any action.
+    const eve = new Customer(server);
+    const contact = await eve.open("acme", "Eve", "Anyone there?");
+    await s.waitVisible(`#queue-list [data-contact-id="${contact.id}"]`);
   } finally {
     await closeConsole();
   }

@@ -158,6 +158,7 @@ async function signOut() {
 
 function leaveConsole(error?: ConsoleError) {
   state.session = null;
+  state.connection = "connecting";
   state.selected = null;
   if (state.startup) state.startup.has_stored_session = false;
   showSignIn(error);
@@ -233,16 +234,18 @@ function isMine(c: ContactView | undefined): boolean {
 }
 
 function onEvent(event: ConsoleEvent) {
+  if (event.type === "connection") {
+    // Recorded even before enterConsole runs: the stream may be up before sign_in has returned.
+    const wasOnline = state.connection === "online";
+    state.connection = event.state;
+    if (!state.session) return;
+    renderConnection(event.detail);
+    // Back online after a gap: reload what may have been missed.
+    if (event.state === "online" && !wasOnline) void refreshContacts();
+    return;
+  }
   if (!state.session) return;
   switch (event.type) {
-    case "connection": {
-      const wasOnline = state.connection === "online";
-      state.connection = event.state;
-      renderConnection(event.detail);
-      // Back online after a gap: reload what may have been missed.
-      if (event.state === "online" && !wasOnline) void refreshContacts();
-      break;
-    }
     case "contact_queued":
     case "contact_accepted":
     case "contact_closed":
