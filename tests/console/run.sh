@@ -88,6 +88,6 @@ passed=${passed:-0}
 failed=${failed:-0}
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "screenshots and logs: $ARTIFACTS"
-echo "unit: $unit_passed passed, $unit_failed failed; end-to-end: $passed passed, $failed failed"
+echo "(unit tests: $unit_passed/$unit_failed, end-to-end: $passed/$failed, passed/failed)"
 echo "console: $((unit_passed + passed)) passed, $((unit_failed + failed)) failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$unit_failed" -eq 0 ]
