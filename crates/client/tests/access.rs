@@ -5,7 +5,7 @@ mod common;
 mod support;
 
 use attache_client::*;
-use common::TestServer;
+use common::{other_account, TestServer};
 use std::time::Duration;
 use support::*;
 

@@ -412,26 +412,7 @@ async fn bad_requests_get_clear_client_errors() {
 #[tokio::test]
 async fn another_accounts_ids_are_not_found() {
     let ts = TestServer::start().await;
-    // A second account, made the way an operator would: straight in the service's database.
-    let db = &ts.server().state().db;
-    let plan = Plan { max_upload_bytes: 1024, file_sharing_enabled: true, report_retention_days: 1, allowed_types: vec![] };
-    let globex = attache_server::repo::account::create(db, "globex", &plan).await.unwrap();
-    let hash = attache_server::auth::hash_password("globex-password".into()).await.unwrap();
-    attache_server::repo::user::create(
-        db,
-        attache_server::repo::user::NewUserRecord {
-            account_id: &globex.id,
-            username: "gina",
-            display_name: "Gina",
-            password_hash: &hash,
-            role: Role::Admin,
-            reports: true,
-            supervisor_id: None,
-        },
-    )
-    .await
-    .unwrap();
-    let (gina, _) = StaffClient::login(&ts.url, "globex", "gina", "globex-password").await.unwrap();
+    let gina = common::other_account(&ts).await;
 
     let (_, acme_contact) = open(&ts, "Acme customer", "hi").await;
     assert!(gina.contacts(None).await.unwrap().is_empty(), "acme's queue is not globex's");

@@ -96,3 +96,29 @@ pub async fn closed(events: &mut EventStream) {
         Err(_) => panic!("the stream stayed open"),
     }
 }
+
+/// A second account, `globex`, made the way an operator would (straight in the service's
+/// database), with an admin `gina` who has the reports permission; returns her session.
+pub async fn other_account(ts: &TestServer) -> StaffClient {
+    use attache_client::{Plan, Role};
+    use attache_server::repo;
+    let db = &ts.server().state().db;
+    let plan = Plan { max_upload_bytes: 5 << 20, file_sharing_enabled: true, report_retention_days: 30, allowed_types: vec![] };
+    let account = repo::account::create(db, "globex", &plan).await.unwrap();
+    let hash = attache_server::auth::hash_password(PASSWORD.to_owned()).await.unwrap();
+    repo::user::create(
+        db,
+        repo::user::NewUserRecord {
+            account_id: &account.id,
+            username: "gina",
+            display_name: "Gina Admin",
+            password_hash: &hash,
+            role: Role::Admin,
+            reports: true,
+            supervisor_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    StaffClient::login(&ts.url, "globex", "gina", PASSWORD).await.unwrap().0
+}

@@ -2,7 +2,7 @@
 //! account, and what is left on disk.
 #![allow(dead_code)]
 
-use crate::common::{TestServer, PASSWORD};
+use crate::common::TestServer;
 use attache_client::*;
 use base64::Engine;
 use std::path::{Path, PathBuf};
@@ -170,30 +170,6 @@ pub fn files_on_disk(ts: &TestServer) -> (usize, usize) {
             .sum()
     }
     (count(&ts.dir.path().join("files")), count(&ts.dir.path().join("staging")))
-}
-
-/// A second account, `globex`, with an admin (with reports) and an agent; returns the admin.
-pub async fn other_account(ts: &TestServer) -> StaffClient {
-    use attache_server::repo;
-    let db = &ts.server().state().db;
-    let plan = Plan { max_upload_bytes: 5 << 20, file_sharing_enabled: true, report_retention_days: 30, allowed_types: vec![] };
-    let account = repo::account::create(db, "globex", &plan).await.unwrap();
-    let hash = attache_server::auth::hash_password(PASSWORD.to_owned()).await.unwrap();
-    repo::user::create(
-        db,
-        repo::user::NewUserRecord {
-            account_id: &account.id,
-            username: "gina",
-            display_name: "Gina Admin",
-            password_hash: &hash,
-            role: Role::Admin,
-            reports: true,
-            supervisor_id: None,
-        },
-    )
-    .await
-    .unwrap();
-    StaffClient::login(&ts.url, "globex", "gina", PASSWORD).await.unwrap().0
 }
 
 /// The attachment from the first AttachmentReady event, skipping progress events.
