@@ -22,15 +22,6 @@ step "ui: npm ci"
 step "ui: typecheck and build"
 (cd ui && npm run build)
 
-step "console: tauri build --debug --no-bundle (embeds ui/dist)"
-# Say where things are rather than letting the CLI search: the Rust package is the root, the web
-# side is ui/ (where beforeBuildCommand runs).
-export TAURI_APP_PATH="$ROOT" TAURI_FRONTEND_PATH="$ROOT/ui"
-# The CLI runs beforeBuildCommand (the UI build above, again: cheap) and builds with
-# tauri/custom-protocol so the binary serves the embedded assets, not a dev server.
-# `-p`: the root package is not a default member, so name it (the CLI passes the rest to cargo).
-ui/node_modules/.bin/tauri build --debug --no-bundle --ci -- -p attache-console
-
 step "console: unit tests and the generated-bindings check"
 # Not a default member, so `cargo test` at the root skips it; run it here.
 set +e
@@ -40,6 +31,15 @@ set -e
 unit_passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$ARTIFACTS/unit.log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 unit_failed=$(grep -oE '; ([0-9]+) failed' "$ARTIFACTS/unit.log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
 if [ "$unit_status" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
+
+step "console: tauri build --debug --no-bundle (embeds ui/dist)"
+# Say where things are rather than letting the CLI search: the Rust package is the root, the web
+# side is ui/ (where beforeBuildCommand runs).
+export TAURI_APP_PATH="$ROOT" TAURI_FRONTEND_PATH="$ROOT/ui"
+# The CLI runs beforeBuildCommand (the UI build above, again: cheap) and builds with
+# tauri/custom-protocol so the binary serves the embedded assets, not a dev server.
+# `-p`: the root package is not a default member, so name it (the CLI passes the rest to cargo).
+ui/node_modules/.bin/tauri build --debug --no-bundle --ci -- -p attache-console
 
 step "service: cargo build -p attache-cli"
 cargo build -p attache-cli
