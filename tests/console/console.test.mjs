@@ -362,6 +362,34 @@ test("the console shows when the service is away and comes back live on its own"
   }
 });
 
+test("a desktop notification announces a new contact only while the window is in the background", async () => {
+  // Watch the session bus for the notification calls the console makes (notify-rust over D-Bus).
+  const monitor = spawn("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications'"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let calls = "";
+  monitor.stdout.on("data", (d) => (calls += d));
+  const s = await newConsole();
+  try {
+    await signIn(s, "alice", PASSWORD);
+    await s.waitScreen("console");
+    await s.waitFor("online", async () => (await s.exec("return document.getElementById('conn-status').dataset.state")) === "online");
+    // In front: the queue is enough, no notification.
+    const first = await new Customer(server).open("acme", "Frida", "Hello");
+    await s.waitVisible(`#queue-list [data-contact-id="${first.id}"]`);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.doesNotMatch(calls, /Frida is waiting/);
+    // In the background: a notification.
+    await s.cmd("POST", "/window/minimize", {});
+    await new Customer(server).open("acme", "Gus", "Hi there");
+    await s.waitFor("the Notify call", async () => /member=Notify/.test(calls) && /Gus is waiting in the queue\./.test(calls));
+    assert.match(calls, /string "New contact"/);
+  } finally {
+    monitor.kill("SIGTERM");
+    await closeConsole();
+  }
+});
+
 test("cold start to an interactive sign-in screen (measured, not asserted)", async () => {
   const times = [];
   for (let i = 0; i < COLD_START_RUNS; i++) {
