@@ -12,7 +12,7 @@ cargo build --locked -p attache-cli
 console=""
 if [[ -z "${ATTACHE_NO_CONSOLE:-}" && -f tauri.conf.json ]]; then
   (cd ui && npm run build --silent)
-  cargo build --locked -p attache-console --features tauri/custom-protocol
+  cargo build --locked -p attache-console   # embeds ui/dist (custom-protocol is a default feature)
   console="${CARGO_TARGET_DIR:-target}/debug/attache-console"
 fi
 
