@@ -8,15 +8,16 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/setup.sh
 listen="${ATTACHE_LISTEN:-127.0.0.1:8080}"
+bin="${CARGO_TARGET_DIR:-target}/debug"
 cargo build --locked -p attache-cli
 console=""
 if [[ -z "${ATTACHE_NO_CONSOLE:-}" && -f tauri.conf.json ]]; then
   (cd ui && npm run build --silent)
   cargo build --locked -p attache-console   # embeds ui/dist (custom-protocol is a default feature)
-  console="${CARGO_TARGET_DIR:-target}/debug/attache-console"
+  console="$bin/attache-console"
 fi
 
-target/debug/attache serve --demo --listen "$listen" --data-dir ./data &
+"$bin/attache" serve --demo --listen "$listen" --data-dir ./data &
 service=$!
 trap 'kill $service 2>/dev/null; wait $service 2>/dev/null' EXIT
 for _ in $(seq 50); do curl -fs "http://$listen/healthz" >/dev/null && break; sleep 0.2; done
