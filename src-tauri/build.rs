@@ -12,6 +12,15 @@ const COMMANDS: &[&str] = &[
     "close_contact",
     "send_message",
     "list_messages",
+    "report_contacts",
+    "report_contact",
+    "choose_file",
+    "upload_file",
+    "cancel_upload",
+    "attachment_preview",
+    "attachment_image",
+    "open_attachment",
+    "save_attachment",
 ];
 
 fn main() {

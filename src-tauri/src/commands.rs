@@ -3,9 +3,11 @@
 //! Errors are [`ConsoleError`]s: `{code, message}`.
 
 use crate::session_store::{self, Probe, StoredSession};
-use crate::view::{ContactView, MessageView, SessionView, SignInRequest, Startup};
+use crate::view::{
+    ContactDetailsView, ContactView, MessageView, ReportQuery, SessionView, SignInRequest, Startup,
+};
 use crate::{live, Active, ConsoleError, ConsoleState, DEFAULT_ACCOUNT, DEFAULT_SERVER};
-use attache_client::{ContactId, StaffClient};
+use attache_client::{ContactId, ReportFilter, StaffClient};
 use std::time::Duration;
 use tauri::{AppHandle, State};
 
@@ -202,4 +204,36 @@ pub async fn list_messages(
 ) -> Result<Vec<MessageView>> {
     let messages = state.client().await?.messages(&ContactId(contact_id)).await?;
     Ok(messages.into_iter().map(MessageView::from).collect())
+}
+
+/// Reports > Contacts: the contacts this user may read, newest first, filtered.
+///
+/// Errors: `forbidden` (403) in the service's words for users without report rights;
+/// `invalid-filter` for a filter the service would not understand.
+#[tauri::command]
+#[tracing::instrument(skip(state))]
+pub async fn report_contacts(
+    state: State<'_, ConsoleState>,
+    query: ReportQuery,
+) -> Result<Vec<ContactView>> {
+    // The wire type parses the times and the state; a bad value is the agent's to fix.
+    let filter: ReportFilter = serde_json::from_value(serde_json::json!({
+        "agent": query.agent_id.filter(|s| !s.is_empty()),
+        "state": query.state.filter(|s| !s.is_empty()),
+        "from": query.from.filter(|s| !s.is_empty()),
+        "to": query.to.filter(|s| !s.is_empty()),
+    }))
+    .map_err(|e| ConsoleError::new("invalid-filter", format!("That filter is not valid: {e}")))?;
+    let contacts = state.client().await?.report_contacts(&filter).await?;
+    Ok(contacts.into_iter().map(ContactView::from).collect())
+}
+
+/// Reports > Contacts > Contact details: the contact with its transcript and attachments.
+#[tauri::command]
+#[tracing::instrument(skip(state))]
+pub async fn report_contact(
+    state: State<'_, ConsoleState>,
+    contact_id: String,
+) -> Result<ContactDetailsView> {
+    Ok(state.client().await?.report_contact(&ContactId(contact_id)).await?.into())
 }

@@ -7,13 +7,16 @@
 
 pub mod commands;
 pub mod error;
+pub mod files;
 pub mod live;
 pub mod session_store;
 pub mod view;
 
 pub use error::ConsoleError;
 
-use attache_client::StaffClient;
+use attache_client::{CancelToken, StaffClient};
+use std::collections::HashMap;
+use tauri::{Emitter, Manager};
 use tokio::sync::Mutex;
 
 /// Server address used when neither a stored session nor `ATTACHE_SERVER` gives one.
@@ -40,6 +43,8 @@ pub struct ConsoleState {
     pub stored: Mutex<Option<session_store::StoredSession>>,
     /// The live session.
     pub active: Mutex<Option<Active>>,
+    /// Running uploads by the page's key, to cancel them.
+    pub uploads: Mutex<HashMap<String, CancelToken>>,
 }
 
 impl ConsoleState {
@@ -63,7 +68,19 @@ pub fn run() {
         )
         .try_init();
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(ConsoleState::default())
+        .setup(|app| {
+            app.manage(files::Files::new(app.handle()));
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // A file dropped anywhere on the window: the page sends it to the open contact.
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                let paths = paths.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+                let _ = window.emit(view::CONSOLE_EVENT, view::ConsoleEvent::FilesDropped { paths });
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::startup,
             commands::sign_in,
@@ -74,6 +91,15 @@ pub fn run() {
             commands::close_contact,
             commands::send_message,
             commands::list_messages,
+            commands::report_contacts,
+            commands::report_contact,
+            files::choose_file,
+            files::upload_file,
+            files::cancel_upload,
+            files::attachment_preview,
+            files::attachment_image,
+            files::open_attachment,
+            files::save_attachment,
         ])
         .run(tauri::generate_context!())
         .expect("the console window could not start");

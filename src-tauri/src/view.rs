@@ -4,7 +4,9 @@
 //! They are views of the wire types in `attache-protocol`, flattened for the page: times as RFC 3339
 //! strings, ids as strings.
 
-use attache_client::{Contact, ContactState, LoginResponse, Message, Role, Sender};
+use attache_client::{
+    Attachment, Contact, ContactDetails, ContactState, LoginResponse, Message, Role, Sender,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -65,6 +67,9 @@ pub struct SessionView {
     pub role: RoleView,
     /// Whether the session was kept in the OS keyring (false: this run only).
     pub remembered: bool,
+    /// Whether the user may read contact reports (the `reports` permission, admins, supervisors);
+    /// the service decides in the end.
+    pub can_read_reports: bool,
 }
 
 impl SessionView {
@@ -82,6 +87,7 @@ impl SessionView {
                 Role::Admin => RoleView::Admin,
             },
             remembered,
+            can_read_reports: login.user.reports || login.user.role != Role::Agent,
         }
     }
 }
@@ -175,6 +181,118 @@ pub struct MessageView {
     pub body: String,
     /// When (RFC 3339).
     pub created_at: String,
+    /// The file, for an attachment message.
+    pub attachment: Option<AttachmentView>,
+}
+
+/// A file in a transcript. Its URLs are service paths the page passes back to the file commands;
+/// the page never fetches them itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AttachmentView {
+    /// Attachment id.
+    pub id: String,
+    /// File name as the sender gave it.
+    pub name: String,
+    /// The sender's description, if any.
+    pub description: Option<String>,
+    /// Size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Media type sniffed from the bytes.
+    pub media_type: String,
+    /// SHA-256 of the bytes (the cache key).
+    pub sha256: String,
+    /// Path of the file at the service.
+    pub url: String,
+    /// Path of the preview (images only).
+    pub preview_url: Option<String>,
+    /// Image width (images only).
+    pub width: Option<u32>,
+    /// Image height (images only).
+    pub height: Option<u32>,
+    /// Who sent it.
+    pub sender: SenderView,
+    /// When it became available (RFC 3339).
+    pub created_at: String,
+}
+
+impl From<Attachment> for AttachmentView {
+    fn from(a: Attachment) -> Self {
+        Self {
+            id: a.id.0,
+            name: a.name,
+            description: a.description,
+            size: a.size,
+            media_type: a.media_type,
+            sha256: a.sha256,
+            url: a.url,
+            preview_url: a.preview_url,
+            width: a.width,
+            height: a.height,
+            sender: a.sender.into(),
+            created_at: a.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A file the agent picked to send.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PickedFile {
+    /// Full path on this machine.
+    pub path: String,
+    /// Its file name, shown beside "Choose file".
+    pub name: String,
+    /// Its size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+}
+
+/// How an upload ended (a refusal is a [`crate::ConsoleError`] instead).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UploadResult {
+    /// The file passed the service's checks and is in the transcript.
+    Sent {
+        /// The attachment message.
+        message: MessageView,
+    },
+    /// Stopped by `cancel_upload`.
+    Cancelled {
+        /// Bytes the service had.
+        #[ts(type = "number")]
+        sent: u64,
+    },
+}
+
+/// Filters of the Reports > Contacts list; all optional.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct ReportQuery {
+    /// Only contacts handled by this agent (user id).
+    pub agent_id: Option<String>,
+    /// Only contacts in this state (`queued`, `active`, `closed`).
+    pub state: Option<String>,
+    /// Opened at or after this time (RFC 3339).
+    pub from: Option<String>,
+    /// Opened before this time (RFC 3339).
+    pub to: Option<String>,
+}
+
+/// Reports > Contacts > Contact details.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ContactDetailsView {
+    /// The contact.
+    pub contact: ContactView,
+    /// Its transcript, oldest first, attachments included.
+    pub messages: Vec<MessageView>,
+}
+
+impl From<ContactDetails> for ContactDetailsView {
+    fn from(d: ContactDetails) -> Self {
+        Self {
+            contact: d.contact.into(),
+            messages: d.messages.into_iter().map(MessageView::from).collect(),
+        }
+    }
 }
 
 impl From<Message> for MessageView {
@@ -186,6 +304,7 @@ impl From<Message> for MessageView {
             sender_name: m.sender_name,
             body: m.body,
             created_at: m.created_at.to_rfc3339(),
+            attachment: m.attachment.map(AttachmentView::from),
         }
     }
 }
@@ -236,6 +355,24 @@ pub enum ConsoleEvent {
         /// The message.
         message: MessageView,
     },
+    /// Bytes of one of this agent's uploads confirmed by the service.
+    UploadProgress {
+        /// The key the page gave `upload_file`.
+        upload_key: String,
+        /// Its contact.
+        contact_id: String,
+        /// Confirmed bytes.
+        #[ts(type = "number")]
+        sent: u64,
+        /// File size.
+        #[ts(type = "number")]
+        total: u64,
+    },
+    /// A file dropped on the window (paths on this machine).
+    FilesDropped {
+        /// The dropped files.
+        paths: Vec<String>,
+    },
     /// The service no longer accepts the session: back to sign-in.
     SessionExpired,
 }
@@ -254,6 +391,11 @@ pub fn typescript_bindings() -> String {
         ContactView::decl(&cfg),
         SenderView::decl(&cfg),
         MessageView::decl(&cfg),
+        AttachmentView::decl(&cfg),
+        PickedFile::decl(&cfg),
+        UploadResult::decl(&cfg),
+        ReportQuery::decl(&cfg),
+        ContactDetailsView::decl(&cfg),
         ConnectionState::decl(&cfg),
         ConsoleEvent::decl(&cfg),
     ];

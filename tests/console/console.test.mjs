@@ -5,12 +5,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, appendFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, appendFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { Customer } from "./customer.mjs";
+import { png as makePng } from "../widget/png.mjs";
 
 const ATTACHE_BIN = must("ATTACHE_BIN");
 const CONSOLE_BIN = must("CONSOLE_BIN");
@@ -189,7 +191,7 @@ test("alice signs in, takes a live contact, chats both ways and closes it; sign-
     await s.waitVisible(`#card[data-contact-id="${contact.id}"]`);
     await s.waitVisible(`#transcript .msg.customer`);
     assert.match(await s.text("#transcript"), /my order has not arrived/);
-    assert.equal(await s.exec("return document.getElementById('upload-button').title"), "File transfer — coming soon");
+    assert.equal(await s.exec("return document.getElementById('upload-button').disabled"), false);
     const accepted = await carla.contact(contact.id);
     mark('const accepted = await carla.contact(con');
     assert.equal(accepted.state, "active");
@@ -386,6 +388,234 @@ test("a desktop notification announces a new contact only while the window is in
     assert.match(calls, /string "New contact"/);
   } finally {
     monitor.kill("SIGTERM");
+    await closeConsole();
+  }
+});
+
+// ---------- file transfer and reports ----------
+
+/**
+ * A tauri-driver whose consoles use the test seam in place of the OS file dialogs:
+ * ATTACHE_CONSOLE_TEST_PICK_FILE ("Choose file") and ATTACHE_CONSOLE_TEST_SAVE_TO ("Save as…").
+ * Only the dialog is replaced; the upload and download run as for a real agent.
+ */
+async function driverWithDialogs(name, { pick, saveTo }) {
+  const port = await freePort();
+  const env = { ...process.env, ATTACHE_CONSOLE_TEST_PICK_FILE: pick ?? "", ATTACHE_CONSOLE_TEST_SAVE_TO: saveTo ?? "" };
+  const child = start("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], `tauri-driver-${name}.log`, env);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/status`, `tauri-driver (${name})`);
+  return { url, stop: () => child.kill("SIGTERM") };
+}
+
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+
+/** Waits until the first image matching `css` shows a loaded data: URL; returns its natural width. */
+function imageLoaded(s, css, timeout) {
+  return s.waitFor(`${css} to load`, () =>
+    s.exec(`const i = document.querySelector(arguments[0]);
+            return !!i && i.src.startsWith("data:image/") && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;`, css),
+  timeout);
+}
+
+/** Clicks at a point of the window (e.g. outside the lightbox's picture). */
+async function clickAt(s, x, y) {
+  await s.cmd("POST", "/actions", {
+    actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [
+      { type: "pointerMove", x, y, origin: "viewport" },
+      { type: "pointerDown", button: 0 },
+      { type: "pointerUp", button: 0 },
+    ] }],
+  });
+  await s.cmd("DELETE", "/actions");
+}
+
+test("files: alice sends a picture, the customer's file arrives live with a preview, lightbox, Save as, refusal over the plan limit", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "attache-console-files-"));
+  const receipt = makePng(640, 400);
+  const pick = join(dir, "receipt.png");
+  writeFileSync(pick, receipt);
+  const saveTo = join(dir, "saved-photo.png");
+  const driver = await driverWithDialogs("files", { pick, saveTo });
+  const carla = new Customer(server);
+  let contact;
+  try {
+    const s = await newConsole(driver.url);
+    try {
+      await signIn(s, "alice", PASSWORD);
+      await s.waitScreen("console");
+      // An agent without report rights has no Reports view.
+      assert.equal(await s.exec("return document.getElementById('nav-reports').hidden"), true);
+      await s.waitFor("online", async () => (await s.exec("return document.getElementById('conn-status').dataset.state")) === "online");
+      contact = await carla.open("acme", "Carla Files", "I need the receipt of order 4471.");
+      await s.waitVisible(`[data-accept="${contact.id}"]`);
+      await s.click(`[data-accept="${contact.id}"]`);
+      await s.waitVisible(`#card[data-contact-id="${contact.id}"]`);
+
+      // The upward arrow opens the popup; OK waits for a file.
+      await s.waitFor("the upload icon enabled", () => s.exec("return !document.getElementById('upload-button').disabled"));
+      await s.click("#upload-button");
+      await s.waitVisible("#upload-dialog");
+      assert.equal(await s.exec("return document.getElementById('upload-ok').disabled"), true);
+      await s.click("#upload-choose");
+      await s.waitFor("the chosen name beside the button", async () => (await s.content("#upload-file-name")) === "receipt.png");
+      await s.type("#upload-description", "Your receipt for order 4471");
+      await shot("09-upload-popup");
+      await s.click("#upload-ok");
+      await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"), 30000);
+
+      // In alice's transcript: description, blue Save as…, and the preview.
+      const mine = "#transcript .msg.agent .attachment";
+      await s.waitVisible(mine);
+      assert.match(await s.content(`${mine} .att-title`), /Your receipt for order 4471/);
+      assert.match(await s.content(`${mine} .att-sub`), /receipt\.png/);
+      await imageLoaded(s, `${mine} img.preview`);
+      // The customer gets the attachment message.
+      const got = await s.waitFor("the customer to see the file", async () =>
+        (await carla.messages(contact.id)).find((m) => m.attachment?.description === "Your receipt for order 4471"));
+      assert.equal(got.attachment.name, "receipt.png");
+      assert.equal(got.attachment.sha256, sha256(receipt));
+
+      // The customer sends a picture (tus, as the widget does): it appears live with its preview.
+      const photo = makePng(480, 320);
+      await carla.upload(contact.id, "damaged-box.png", "image/png", photo, "Photo of the damaged box");
+      const theirs = "#transcript .msg.customer .attachment";
+      await s.waitVisible(theirs, 20000);
+      assert.match(await s.content(`${theirs} .att-title`), /Photo of the damaged box/);
+      await imageLoaded(s, `${theirs} img.preview`);
+      await shot("10-transcript-with-preview");
+
+      // The lightbox shows the whole picture; Esc, the round x and a click outside close it.
+      const openBox = async () => {
+        await s.click(`${theirs} img.preview`);
+        await s.waitVisible("#lightbox");
+        await s.waitFor("the full picture", () => s.exec("return document.getElementById('lightbox').dataset.loaded === 'true'"), 20000);
+        assert.equal(await imageLoaded(s, "#lightbox-image"), 480);
+      };
+      const closed = () => s.waitFor("the lightbox to close", () => s.exec("return document.getElementById('lightbox').hidden"));
+      await openBox();
+      await shot("11-lightbox");
+      await s.chord(["\uE00C"]);
+      await closed();
+      await openBox();
+      await s.click("#lightbox-close");
+      await closed();
+      await openBox();
+      await clickAt(s, 12, 400);
+      await closed();
+
+      // Save as… (the seam stands in for the save dialog) writes the same bytes.
+      await s.click(`${theirs} button.download`);
+      await s.waitFor("the saved file", async () => /Saved to/.test(await s.content(`${theirs} .att-status`)), 20000);
+      assert.equal(sha256(readFileSync(saveTo)), sha256(photo));
+      // Open: the system's default app when there is one; a bare test box may have none.
+      await s.click(`${mine} button.open`);
+      const opened = await s.waitFor("Open to finish", async () => {
+        const t = await s.content(`${mine} .att-status`);
+        return t !== "Opening…" ? t || "opened" : "";
+      }, 20000);
+      console.log(`Open on this box: ${opened}`);
+      assert.ok(opened === "opened" || /No application could open/.test(opened), opened);
+    } finally {
+      await closeConsole();
+    }
+  } finally {
+    driver.stop();
+  }
+
+  // A 6 MiB file is over the default 5 MiB plan limit: refused before a byte moves, in words.
+  const big = join(dir, "unboxing-video.mp4");
+  writeFileSync(big, Buffer.alloc(6 * 1024 * 1024, 7));
+  const bigDriver = await driverWithDialogs("files-big", { pick: big });
+  try {
+    const s = await newConsole(bigDriver.url);
+    try {
+      await signIn(s, "alice", PASSWORD);
+      await s.waitScreen("console");
+      await s.waitVisible(`#mine-list [data-contact-id="${contact.id}"]`);
+      await s.click(`#mine-list [data-contact-id="${contact.id}"]`);
+      await s.waitFor("the upload icon enabled", () => s.exec("return !document.getElementById('upload-button').disabled"));
+      await s.click("#upload-button");
+      await s.click("#upload-choose");
+      await s.waitFor("the chosen name", async () => (await s.content("#upload-file-name")) === "unboxing-video.mp4");
+      await s.click("#upload-ok");
+      await s.waitVisible("#upload-error", 20000);
+      const words = await s.content("#upload-error");
+      assert.match(words, /limit of this account is 5/i);
+      assert.equal(await s.exec("return document.getElementById('upload-error').dataset.code"), "file-too-large");
+      await shot("12-upload-refused");
+      await s.click("#upload-cancel");
+      await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"));
+      assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 2);
+    } finally {
+      await closeConsole();
+    }
+  } finally {
+    bigDriver.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("reports: sam (alice's supervisor) filters the contacts and opens one with its attachments", async () => {
+  // The world: a closed contact of alice's with a file from the customer.
+  const alice = await staff("alice");
+  const dan = new Customer(server);
+  const contact = await dan.open("acme", "Dan Reports", "Here is the invoice.");
+  await alice("POST", `/api/contacts/${contact.id}/accept`, {});
+  const picture = makePng(300, 200);
+  await dan.upload(contact.id, "invoice-scan.png", "image/png", picture, "Scanned invoice");
+  await alice("POST", `/api/contacts/${contact.id}/messages`, { body: "Thanks, got it." });
+  await alice("POST", `/api/contacts/${contact.id}/close`, {});
+  const aliceId = (await alice("GET", "/api/me")).user.id;
+
+  const s = await newConsole();
+  try {
+    await signIn(s, "sam", PASSWORD);
+    await s.waitScreen("console");
+    await s.waitVisible("#nav-reports");
+    await s.click("#nav-reports");
+    await s.waitVisible(`#reports-rows [data-contact-id="${contact.id}"]`);
+    // Filter: alice, today, closed.
+    await s.exec(`
+      const d = new Date();
+      const v = d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+      document.getElementById("filter-from").value = v;
+      document.getElementById("filter-to").value = v;
+      document.getElementById("filter-agent").value = arguments[0];
+      document.getElementById("filter-state").value = "closed";`, aliceId);
+    assert.equal(await s.exec("return document.getElementById('filter-agent').value"), aliceId);
+    await s.click("#filter-apply");
+    await s.waitFor("the filtered list", () => s.exec(`
+      const rows = [...document.querySelectorAll('#reports-rows tr')];
+      return document.getElementById('reports-rows').dataset.loading === 'false' && rows.length > 0 &&
+        rows.every((r) => r.textContent.includes('Alice Agent') && r.querySelector('.state-pill').dataset.state === 'closed');`));
+    await s.waitVisible(`#reports-rows [data-contact-id="${contact.id}"]`);
+    await shot("13-reports-list");
+
+    await s.click(`#reports-rows [data-open-contact="${contact.id}"]`);
+    await s.waitVisible(`#details-view[data-contact-id="${contact.id}"]`);
+    assert.match(await s.content("#details-transcript"), /Here is the invoice\./);
+    assert.match(await s.content("#details-transcript"), /Thanks, got it\./);
+    const item = "#details-attachments .attachment-item";
+    await s.waitVisible(item);
+    assert.equal(await s.content("#details-count"), "1");
+    assert.match(await s.content(item), /Scanned invoice/);
+    assert.match(await s.content(item), /invoice-scan\.png/);
+    assert.match(await s.content(`${item} .att-meta`), /KB · sent by Dan Reports \(customer\)/);
+    await imageLoaded(s, `${item} img.preview`);
+    await shot("14-contact-details");
+    await s.click("#details-back");
+    await s.waitVisible("#reports-list-view");
+  } finally {
+    await closeConsole();
+  }
+  // An agent without report rights gets no Reports view.
+  const b = await newConsole();
+  try {
+    await signIn(b, "bob", PASSWORD);
+    await b.waitScreen("console");
+    assert.equal(await b.exec("return document.getElementById('nav-reports').hidden"), true);
+  } finally {
     await closeConsole();
   }
 });

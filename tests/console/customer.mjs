@@ -39,4 +39,25 @@ export class Customer {
   contact(contactId) {
     return this.call("GET", `/api/visitor/contacts/${contactId}`);
   }
+
+  /** Sends a file the tus way, as the widget does: create with metadata, then one PATCH. */
+  async upload(contactId, name, type, bytes, description) {
+    const b64 = (v) => Buffer.from(v).toString("base64");
+    const meta = [["contact", contactId], ["filename", name], ["filetype", type]];
+    if (description) meta.push(["description", description]);
+    const tus = { "tus-resumable": "1.0.0", cookie: this.cookie };
+    const created = await fetch(`${this.base}/api/uploads`, {
+      method: "POST",
+      headers: { ...tus, "upload-length": String(bytes.length), "upload-metadata": meta.map(([k, v]) => `${k} ${b64(v)}`).join(",") },
+    });
+    if (created.status !== 201) throw new Error(`tus create: HTTP ${created.status}: ${await created.text()}`);
+    const location = new URL(created.headers.get("location"), this.base).href;
+    const patched = await fetch(location, {
+      method: "PATCH",
+      headers: { ...tus, "upload-offset": "0", "content-type": "application/offset+octet-stream" },
+      body: bytes,
+    });
+    if (patched.status !== 204) throw new Error(`tus patch: HTTP ${patched.status}: ${await patched.text()}`);
+  }
 }
+

@@ -6,7 +6,11 @@ import {
   CONSOLE_EVENT,
   type ConsoleError,
   type ConsoleEvent,
+  type ContactDetailsView,
   type ContactView,
+  type PickedFile,
+  type ReportQuery,
+  type UploadResult,
   type MessageView,
   type SessionView,
   type SignInRequest,
@@ -39,6 +43,18 @@ export const api = {
   closeContact: (contactId: string) => call<ContactView>("close_contact", { contactId }),
   sendMessage: (contactId: string, body: string) => call<MessageView>("send_message", { contactId, body }),
   listMessages: (contactId: string) => call<Array<MessageView>>("list_messages", { contactId }),
+  reportContacts: (query: ReportQuery) => call<Array<ContactView>>("report_contacts", { query }),
+  reportContact: (contactId: string) => call<ContactDetailsView>("report_contact", { contactId }),
+  chooseFile: () => call<PickedFile | null>("choose_file"),
+  uploadFile: (uploadKey: string, contactId: string, path: string, description: string | null) =>
+    call<UploadResult>("upload_file", { uploadKey, contactId, path, description }),
+  cancelUpload: (uploadKey: string) => call<null>("cancel_upload", { uploadKey }),
+  attachmentPreview: (previewUrl: string) => call<string>("attachment_preview", { previewUrl }),
+  attachmentImage: (url: string, sha256: string, mediaType: string) =>
+    call<string>("attachment_image", { url, sha256, mediaType }),
+  openAttachment: (url: string, sha256: string, name: string) => call<string>("open_attachment", { url, sha256, name }),
+  saveAttachment: (url: string, sha256: string, name: string) =>
+    call<string | null>("save_attachment", { url, sha256, name }),
   onEvent: (handler: (event: ConsoleEvent) => void): Promise<UnlistenFn> =>
     listen<ConsoleEvent>(CONSOLE_EVENT, (e) => handler(e.payload)),
 };

@@ -2,11 +2,13 @@
 // Every call goes through ./api (Tauri commands); the page itself never speaks HTTP.
 import { api, asConsoleError } from "./api";
 import type {
+  AttachmentView,
   ConnectionState,
   ConsoleError,
   ConsoleEvent,
   ContactView,
   MessageView,
+  PickedFile,
   SessionView,
   Startup,
 } from "./bindings/ipc";
@@ -28,6 +30,14 @@ const state = {
   selected: null as string | null,
   connection: "connecting" as ConnectionState,
   sending: false,
+  view: "contacts" as "contacts" | "reports",
+  /** The upload popup: its contact, the chosen file and, while sending, the upload's key. */
+  upload: { contactId: null as string | null, file: null as PickedFile | null, key: null as string | null },
+  /** Preview images as data: URLs, by preview URL. */
+  previews: new Map<string, string>(),
+  /** Agents seen in reports, for the filter. */
+  agents: new Map<string, string>(),
+  details: null as string | null,
 };
 
 const KEYRING_NOTICE = "No system keyring: you will need to sign in again next time.";
@@ -135,6 +145,8 @@ async function enterConsole(session: SessionView) {
   const notice = $("console-notice");
   notice.hidden = session.remembered;
   notice.textContent = KEYRING_NOTICE;
+  $("nav-reports").hidden = !session.can_read_reports;
+  showView("contacts");
   renderConnection();
   renderLists();
   renderCard();
@@ -157,6 +169,8 @@ async function signOut() {
 }
 
 function leaveConsole(error?: ConsoleError) {
+  closeUploadDialog(true);
+  closeLightbox();
   state.session = null;
   state.connection = "connecting";
   state.selected = null;
@@ -253,6 +267,12 @@ function onEvent(event: ConsoleEvent) {
       break;
     case "message_created":
       addMessage(event.message);
+      break;
+    case "upload_progress":
+      if (event.upload_key === state.upload.key) renderUploadProgress(event.sent, event.total);
+      break;
+    case "files_dropped":
+      onFilesDropped(event.paths);
       break;
     case "session_expired":
       void sessionExpired();
@@ -442,6 +462,7 @@ function renderCard() {
   $<HTMLButtonElement>("close-contact").hidden = closed;
   $<HTMLButtonElement>("close-contact").disabled = !mine;
   $("composer-form").hidden = closed;
+  $<HTMLButtonElement>("upload-button").disabled = !mine;
   $<HTMLTextAreaElement>("composer").disabled = !mine;
   renderTranscript();
 }
@@ -458,19 +479,433 @@ function renderTranscript() {
     return;
   }
   const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
-  list.replaceChildren(
-    ...messages.map((m) => {
-      const li = el("li", `msg ${m.sender}`);
-      li.dataset.messageId = m.id;
-      li.append(el("div", "bubble", m.body));
-      li.append(el("div", "meta", `${m.sender_name} · ${time(m.created_at)}`));
-      return li;
-    }),
-  );
+  list.replaceChildren(...messages.map(messageItem));
   if (stick || messages[messages.length - 1].sender === "agent") list.scrollTop = list.scrollHeight;
 }
 
+// ---------- attachments ----------
+
+function messageItem(m: MessageView): HTMLLIElement {
+  const li = el("li", `msg ${m.sender}`);
+  li.dataset.messageId = m.id;
+  if (m.attachment) li.append(attachmentBlock(m.attachment));
+  else li.append(el("div", "bubble", m.body));
+  li.append(el("div", "meta", `${m.sender_name} · ${time(m.created_at)}`));
+  return li;
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+const FILE_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z M14 3v5h5" /></svg>';
+
+/** An attachment: preview (images), description or name, size, and Save as… / Open. */
+function attachmentBlock(a: AttachmentView): HTMLElement {
+  const box = el("div", "attachment");
+  box.dataset.attachmentId = a.id;
+  if (a.preview_url) {
+    const img = el("img", "preview");
+    img.alt = a.description || a.name;
+    img.title = "Click to enlarge";
+    img.dataset.previewUrl = a.preview_url;
+    if (a.width && a.height) img.style.aspectRatio = `${a.width} / ${a.height}`;
+    img.addEventListener("click", () => void openLightbox(a));
+    box.append(img);
+    void loadPreview(img, a.preview_url);
+  }
+  const row = el("div", "att-row");
+  const icon = el("span", "att-icon");
+  icon.innerHTML = FILE_ICON;
+  const text = el("div", "att-text");
+  text.append(el("div", "att-title", a.description || a.name));
+  text.append(el("div", "att-sub", a.description ? `${a.name} · ${formatSize(a.size)}` : formatSize(a.size)));
+  row.append(icon, text);
+  box.append(row);
+  const actions = el("div", "att-actions");
+  const save = el("button", "download", "Save as…");
+  save.type = "button";
+  save.addEventListener("click", () => void saveAttachment(a, box));
+  const open = el("button", "open", "Open");
+  open.type = "button";
+  open.addEventListener("click", () => void openAttachment(a, box));
+  actions.append(save, open);
+  box.append(actions);
+  const status = el("div", "att-status");
+  status.hidden = true;
+  box.append(status);
+  return box;
+}
+
+const previewsLoading = new Map<string, Promise<string>>();
+
+async function loadPreview(img: HTMLImageElement, url: string) {
+  const known = state.previews.get(url);
+  if (known) {
+    img.src = known;
+    return;
+  }
+  try {
+    // One fetch per preview, however many places show it at once.
+    let pending = previewsLoading.get(url);
+    if (!pending) {
+      pending = api.attachmentPreview(url).finally(() => previewsLoading.delete(url));
+      previewsLoading.set(url, pending);
+    }
+    const data = await pending;
+    state.previews.set(url, data);
+    img.src = data;
+  } catch (e) {
+    img.classList.add("broken");
+    img.title = asConsoleError(e).message;
+  }
+}
+
+function attachmentStatus(box: HTMLElement, text: string, error = false) {
+  const status = box.querySelector<HTMLElement>(".att-status")!;
+  status.textContent = text;
+  status.classList.toggle("error-text", error);
+  status.hidden = !text;
+}
+
+async function saveAttachment(a: AttachmentView, box: HTMLElement) {
+  attachmentStatus(box, "Downloading…");
+  try {
+    const path = await api.saveAttachment(a.url, a.sha256, a.name);
+    attachmentStatus(box, path ? `Saved to ${path}` : "");
+  } catch (e) {
+    attachmentStatus(box, asConsoleError(e).message, true);
+  }
+}
+
+async function openAttachment(a: AttachmentView, box: HTMLElement) {
+  attachmentStatus(box, "Opening…");
+  try {
+    await api.openAttachment(a.url, a.sha256, a.name);
+    attachmentStatus(box, "");
+  } catch (e) {
+    attachmentStatus(box, asConsoleError(e).message, true);
+  }
+}
+
+// ---------- lightbox ----------
+
+let lightboxFor: string | null = null;
+
+async function openLightbox(a: AttachmentView) {
+  lightboxFor = a.id;
+  const img = $<HTMLImageElement>("lightbox-image");
+  const status = $("lightbox-status");
+  img.alt = a.description || a.name;
+  img.src = (a.preview_url && state.previews.get(a.preview_url)) || "";
+  img.hidden = !img.src;
+  status.textContent = "Loading the full picture…";
+  $("lightbox").hidden = false;
+  $("lightbox").dataset.attachmentId = a.id;
+  $("lightbox").dataset.loaded = "false";
+  try {
+    const data = await api.attachmentImage(a.url, a.sha256, a.media_type);
+    if (lightboxFor !== a.id) return;
+    img.src = data;
+    img.hidden = false;
+    status.textContent = a.description || a.name;
+    $("lightbox").dataset.loaded = "true";
+  } catch (e) {
+    if (lightboxFor === a.id) status.textContent = asConsoleError(e).message;
+  }
+}
+
+function closeLightbox() {
+  lightboxFor = null;
+  $("lightbox").hidden = true;
+  $<HTMLImageElement>("lightbox-image").src = "";
+}
+
+// ---------- upload popup ----------
+
+function openUploadDialog(file: PickedFile | null = null) {
+  const contact = state.selected ? state.contacts.get(state.selected) : undefined;
+  if (!contact || !isMine(contact) || contact.state !== "active" || state.upload.key) return;
+  state.upload.contactId = contact.id;
+  state.upload.file = file;
+  $<HTMLInputElement>("upload-description").value = "";
+  $("upload-error").hidden = true;
+  $("upload-progress-row").hidden = true;
+  $("upload-title").textContent = `Send a file to ${customerName(contact)}`;
+  renderUploadDialog();
+  $("upload-dialog").hidden = false;
+  (file ? $("upload-description") : $("upload-choose")).focus();
+}
+
+function renderUploadDialog() {
+  const { file, key } = state.upload;
+  const name = $("upload-file-name");
+  name.textContent = file ? file.name : "No file chosen";
+  name.classList.toggle("muted", !file);
+  name.title = file ? file.path : "";
+  $<HTMLButtonElement>("upload-ok").disabled = !file || !!key;
+  $<HTMLButtonElement>("upload-ok").textContent = key ? "Sending…" : "OK";
+  $<HTMLButtonElement>("upload-choose").disabled = !!key;
+  $<HTMLInputElement>("upload-description").disabled = !!key;
+  $("upload-dialog").dataset.busy = key ? "true" : "false";
+}
+
+function closeUploadDialog(force = false) {
+  if (state.upload.key && !force) return;
+  state.upload = { contactId: null, file: null, key: null };
+  $("upload-dialog").hidden = true;
+}
+
+async function chooseFile() {
+  $("upload-error").hidden = true;
+  try {
+    const file = await api.chooseFile();
+    if (file) state.upload.file = file;
+    renderUploadDialog();
+    if (file) $("upload-description").focus();
+  } catch (e) {
+    showUploadError(asConsoleError(e));
+  }
+}
+
+function showUploadError(error: ConsoleError) {
+  const box = $("upload-error");
+  box.textContent = error.message;
+  box.dataset.code = error.code;
+  box.hidden = false;
+}
+
+function renderUploadProgress(sent: number, total: number) {
+  $("upload-progress-row").hidden = false;
+  const bar = $<HTMLProgressElement>("upload-progress");
+  bar.max = Math.max(total, 1);
+  bar.value = sent;
+  const pct = total > 0 ? Math.floor((sent / total) * 100) : 0;
+  $("upload-progress-text").textContent = `${pct}% · ${formatSize(sent)} of ${formatSize(total)}`;
+}
+
+async function startUpload(ev: Event) {
+  ev.preventDefault();
+  const { contactId, file } = state.upload;
+  if (!contactId || !file || state.upload.key) return;
+  const key = `up-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  state.upload.key = key;
+  $("upload-error").hidden = true;
+  renderUploadProgress(0, file.size);
+  renderUploadDialog();
+  const description = $<HTMLInputElement>("upload-description").value.trim();
+  try {
+    const result = await api.uploadFile(key, contactId, file.path, description || null);
+    state.upload.key = null;
+    if (result.type === "sent") {
+      addMessage(result.message);
+      closeUploadDialog();
+    } else {
+      renderUploadDialog();
+      $("upload-progress-row").hidden = true;
+      showUploadError({ code: "cancelled", message: "Upload cancelled. Nothing was sent." });
+    }
+  } catch (e) {
+    state.upload.key = null;
+    $("upload-progress-row").hidden = true;
+    renderUploadDialog();
+    const error = asConsoleError(e);
+    if (error.code === "session-expired" || error.code === "not-signed-in") {
+      closeUploadDialog(true);
+      handleError(error);
+      return;
+    }
+    showUploadError({ code: error.code, message: `The file was not sent: ${error.message}` });
+  }
+}
+
+async function cancelUploadDialog() {
+  if (state.upload.key) {
+    await api.cancelUpload(state.upload.key).catch(() => {});
+    return; // upload_file answers "cancelled"; the dialog says so.
+  }
+  closeUploadDialog();
+}
+
+function onFilesDropped(paths: string[]) {
+  if (state.view !== "contacts") return;
+  const path = paths[0];
+  if (!path || state.upload.key) return;
+  const name = path.split(/[\\/]/).pop() || path;
+  if ($("upload-dialog").hidden) openUploadDialog({ path, name, size: 0 });
+  else {
+    state.upload.file = { path, name, size: 0 };
+    renderUploadDialog();
+  }
+}
+
+// ---------- reports ----------
+
+function showView(view: "contacts" | "reports") {
+  state.view = view;
+  $("workspace").hidden = view !== "contacts";
+  $("reports").hidden = view !== "reports";
+  for (const b of document.querySelectorAll<HTMLButtonElement>(".nav-item")) {
+    if (b.dataset.view === view) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  }
+  document.body.dataset.view = view;
+  if (view === "reports") {
+    $("details-view").hidden = true;
+    $("reports-list-view").hidden = false;
+    void loadReports();
+  }
+}
+
+function dayStart(value: string, plusDays = 0): string | null {
+  if (!value) return null;
+  const d = new Date(`${value}T00:00:00`);
+  d.setDate(d.getDate() + plusDays);
+  return d.toISOString();
+}
+
+function date(iso: string | null): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return `${d.toLocaleDateString([], { year: "numeric", month: "short", day: "numeric" })} ${time(iso)}`;
+}
+
+async function loadReports() {
+  const errorBox = $("reports-error");
+  errorBox.hidden = true;
+  const query = {
+    agent_id: $<HTMLSelectElement>("filter-agent").value || null,
+    state: $<HTMLSelectElement>("filter-state").value || null,
+    from: dayStart($<HTMLInputElement>("filter-from").value),
+    to: dayStart($<HTMLInputElement>("filter-to").value, 1),
+  };
+  $("reports-rows").dataset.loading = "true";
+  try {
+    const contacts = await api.reportContacts(query);
+    for (const c of contacts) if (c.agent_id) state.agents.set(c.agent_id, c.agent_name || c.agent_id);
+    renderAgentFilter();
+    $("reports-rows").replaceChildren(
+      ...contacts.map((c) => {
+        const tr = el("tr", "report-row");
+        tr.dataset.contactId = c.id;
+        const nameCell = el("td");
+        const open = el("button", "link", customerName(c));
+        open.type = "button";
+        open.dataset.openContact = c.id;
+        nameCell.append(open);
+        tr.append(
+          nameCell,
+          el("td", "", c.agent_name ?? "—"),
+          el("td", "", date(c.created_at)),
+          el("td", "", date(c.closed_at)),
+        );
+        const stateCell = el("td");
+        const pill = el("span", "state-pill", c.state);
+        pill.dataset.state = c.state;
+        stateCell.append(pill);
+        tr.append(stateCell);
+        tr.addEventListener("click", () => void openDetails(c.id));
+        return tr;
+      }),
+    );
+    $("reports-empty").hidden = contacts.length > 0;
+  } catch (e) {
+    const error = asConsoleError(e);
+    if (error.code === "session-expired" || error.code === "not-signed-in") return handleError(error);
+    $("reports-rows").replaceChildren();
+    errorBox.textContent = error.message;
+    errorBox.dataset.code = error.code;
+    errorBox.hidden = false;
+  } finally {
+    $("reports-rows").dataset.loading = "false";
+  }
+}
+
+function renderAgentFilter() {
+  const select = $<HTMLSelectElement>("filter-agent");
+  const current = select.value;
+  const options = [...state.agents.entries()].sort((a, b) => a[1].localeCompare(b[1]));
+  select.replaceChildren(
+    new Option("All agents", ""),
+    ...options.map(([id, name]) => new Option(name, id, false, id === current)),
+  );
+  select.value = current;
+}
+
+async function openDetails(contactId: string) {
+  state.details = contactId;
+  $("reports-error").hidden = true;
+  try {
+    const details = await api.reportContact(contactId);
+    if (state.details !== contactId) return;
+    const c = details.contact;
+    $("details-view").dataset.contactId = c.id;
+    $("details-name").textContent = customerName(c);
+    $("details-meta").textContent = [
+      `Opened ${date(c.created_at)}`,
+      c.agent_name ? `agent ${c.agent_name}` : "not accepted",
+      c.closed_at ? `closed ${date(c.closed_at)}` : c.state,
+    ].join(" · ");
+    const transcript = $("details-transcript");
+    transcript.replaceChildren(...details.messages.map(messageItem));
+    if (details.messages.length === 0) transcript.append(el("li", "transcript-empty", "No messages."));
+    const files = details.messages.filter((m) => m.attachment);
+    $("details-count").textContent = String(files.length);
+    $("details-no-attachments").hidden = files.length > 0;
+    $("details-attachments").replaceChildren(
+      ...files.map((m) => {
+        const a = m.attachment!;
+        const li = el("li", "attachment-item");
+        li.dataset.attachmentId = a.id;
+        li.append(attachmentBlock(a));
+        const who = a.sender === "agent" ? m.sender_name || "Agent" : m.sender_name || "Customer";
+        li.append(el("div", "att-meta", `${formatSize(a.size)} · sent by ${who} (${a.sender}) · ${date(a.created_at)}`));
+        return li;
+      }),
+    );
+    $("reports-list-view").hidden = true;
+    $("details-view").hidden = false;
+  } catch (e) {
+    const error = asConsoleError(e);
+    if (error.code === "session-expired" || error.code === "not-signed-in") return handleError(error);
+    const box = $("reports-error");
+    box.textContent = error.message;
+    box.hidden = false;
+  }
+}
+
 // ---------- wiring ----------
+$("upload-button").addEventListener("click", () => openUploadDialog());
+$("upload-choose").addEventListener("click", () => void chooseFile());
+$("upload-form").addEventListener("submit", (e) => void startUpload(e));
+$("upload-cancel").addEventListener("click", () => void cancelUploadDialog());
+$("upload-dialog").addEventListener("click", (e) => {
+  if (e.target === $("upload-dialog")) closeUploadDialog();
+});
+$("lightbox").addEventListener("click", (e) => {
+  // Outside the picture (the dark area) closes; the picture itself does not.
+  if (e.target !== $("lightbox-image")) closeLightbox();
+});
+$("lightbox-close").addEventListener("click", () => closeLightbox());
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "Escape") return;
+  if (!$("lightbox").hidden) closeLightbox();
+  else if (!$("upload-dialog").hidden) closeUploadDialog();
+});
+$("nav-contacts").addEventListener("click", () => showView("contacts"));
+$("nav-reports").addEventListener("click", () => showView("reports"));
+$("reports-filter").addEventListener("submit", (e) => {
+  e.preventDefault();
+  void loadReports();
+});
+$("details-back").addEventListener("click", () => {
+  state.details = null;
+  $("details-view").hidden = true;
+  $("reports-list-view").hidden = false;
+});
 
 $("signin-form").addEventListener("submit", (e) => void submitSignIn(e));
 $("signout").addEventListener("click", () => void signOut());

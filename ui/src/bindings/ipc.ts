@@ -83,7 +83,12 @@ role: RoleView,
 /**
  * Whether the session was kept in the OS keyring (false: this run only).
  */
-remembered: boolean, };
+remembered: boolean, 
+/**
+ * Whether the user may read contact reports (the `reports` permission, admins, supervisors);
+ * the service decides in the end.
+ */
+can_read_reports: boolean, };
 
 export type ContactStateView = "queued" | "active" | "closed";
 
@@ -151,7 +156,113 @@ body: string,
 /**
  * When (RFC 3339).
  */
+created_at: string, 
+/**
+ * The file, for an attachment message.
+ */
+attachment: AttachmentView | null, };
+
+export type AttachmentView = { 
+/**
+ * Attachment id.
+ */
+id: string, 
+/**
+ * File name as the sender gave it.
+ */
+name: string, 
+/**
+ * The sender's description, if any.
+ */
+description: string | null, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * Media type sniffed from the bytes.
+ */
+media_type: string, 
+/**
+ * SHA-256 of the bytes (the cache key).
+ */
+sha256: string, 
+/**
+ * Path of the file at the service.
+ */
+url: string, 
+/**
+ * Path of the preview (images only).
+ */
+preview_url: string | null, 
+/**
+ * Image width (images only).
+ */
+width: number | null, 
+/**
+ * Image height (images only).
+ */
+height: number | null, 
+/**
+ * Who sent it.
+ */
+sender: SenderView, 
+/**
+ * When it became available (RFC 3339).
+ */
 created_at: string, };
+
+export type PickedFile = { 
+/**
+ * Full path on this machine.
+ */
+path: string, 
+/**
+ * Its file name, shown beside "Choose file".
+ */
+name: string, 
+/**
+ * Its size in bytes.
+ */
+size: number, };
+
+export type UploadResult = { "type": "sent", 
+/**
+ * The attachment message.
+ */
+message: MessageView, } | { "type": "cancelled", 
+/**
+ * Bytes the service had.
+ */
+sent: number, };
+
+export type ReportQuery = { 
+/**
+ * Only contacts handled by this agent (user id).
+ */
+agent_id: string | null, 
+/**
+ * Only contacts in this state (`queued`, `active`, `closed`).
+ */
+state: string | null, 
+/**
+ * Opened at or after this time (RFC 3339).
+ */
+from: string | null, 
+/**
+ * Opened before this time (RFC 3339).
+ */
+to: string | null, };
+
+export type ContactDetailsView = { 
+/**
+ * The contact.
+ */
+contact: ContactView, 
+/**
+ * Its transcript, oldest first, attachments included.
+ */
+messages: Array<MessageView>, };
 
 export type ConnectionState = "connecting" | "online" | "offline";
 
@@ -179,6 +290,26 @@ contact: ContactView, } | { "type": "message_created",
 /**
  * The message.
  */
-message: MessageView, } | { "type": "session_expired" };
+message: MessageView, } | { "type": "upload_progress", 
+/**
+ * The key the page gave `upload_file`.
+ */
+upload_key: string, 
+/**
+ * Its contact.
+ */
+contact_id: string, 
+/**
+ * Confirmed bytes.
+ */
+sent: number, 
+/**
+ * File size.
+ */
+total: number, } | { "type": "files_dropped", 
+/**
+ * The dropped files.
+ */
+paths: Array<string>, } | { "type": "session_expired" };
 
 export const CONSOLE_EVENT = "console-event";
