@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod attachment;
+pub mod consumer;
 pub mod contact;
 
 use crate::error::AppError;

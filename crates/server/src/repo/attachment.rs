@@ -168,6 +168,15 @@ pub async fn by_lookup(db: &Db, lookup: &str) -> Result<Option<AttachmentRow>, s
     row.as_ref().map(from_row).transpose()
 }
 
+/// The attachment with this id, or the one of this transcript message.
+pub async fn by_id_or_message(db: &Db, id: &str) -> Result<Option<AttachmentRow>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM attachments WHERE id = $1 OR message_id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// The attachments of a contact, oldest first.
 pub async fn of_contact(db: &Db, contact: &ContactId) -> Result<Vec<AttachmentRow>, sqlx::Error> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM attachments WHERE contact_id = $1 ORDER BY created_at, id"))

@@ -69,7 +69,7 @@ pub fn disposition(kind: &str, name: &str) -> String {
 }
 
 /// Types a browser could run: served as opaque bytes.
-fn served_type(media: &str) -> &str {
+pub(crate) fn served_type(media: &str) -> &str {
     match media {
         "text/html" | "image/svg+xml" | "application/xml" | "application/xhtml+xml" | "text/xml" | "text/javascript"
         | "application/javascript" => "application/octet-stream",
@@ -113,6 +113,32 @@ pub async fn get_file(
     } else {
         (a.file_key.as_str(), served_type(&a.media_type), format!("\"{}\"", a.sha256), disposition("attachment", &a.file_name))
     };
+    let set_cookie = grant.set_vvca.as_ref().map(|(value, max_age)| {
+        let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+        format!("{ATTACHMENT_COOKIE}={value}; Path=/files/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+    });
+    let blob = Blob { key, media, etag, disposition: disp, set_cookie };
+    send_blob(&state, &parts.headers, &parts.method, blob).await
+}
+
+/// Stored bytes ready to be sent, with the headers that describe them.
+pub(crate) struct Blob<'a> {
+    /// Store key.
+    pub key: &'a str,
+    /// `Content-Type` to send.
+    pub media: &'a str,
+    /// Quoted `ETag`.
+    pub etag: String,
+    /// `Content-Disposition`.
+    pub disposition: String,
+    /// A `Set-Cookie` to add.
+    pub set_cookie: Option<String>,
+}
+
+/// Sends stored bytes: HEAD, `Range`/`If-Range`, `If-None-Match`, and the defensive headers
+/// (nosniff, sandbox CSP, no referrer). Shared by `/files/…` and the temporary URLs.
+pub(crate) async fn send_blob(state: &AppState, req: &HeaderMap, method: &Method, blob: Blob<'_>) -> AppResult<Response> {
+    let Blob { key, media, etag, disposition: disp, set_cookie } = blob;
     let key = StoreKey::parse(key).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad store key in database")))?;
     let store = &state.files.store;
     let size = match store.head(&key).await {
@@ -130,17 +156,15 @@ pub async fn get_file(
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Some((value, max_age)) = &grant.set_vvca {
-        let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-        let c = format!("{ATTACHMENT_COOKIE}={value}; Path=/files/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
-        headers.insert(SET_COOKIE, hv(&c));
+    if let Some(c) = &set_cookie {
+        headers.insert(SET_COOKIE, hv(c));
     }
-    let inm = parts.headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    let inm = req.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     if inm.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
-    let if_range_ok = parts.headers.get(IF_RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == etag);
-    let range_header = if if_range_ok { parts.headers.get(RANGE).and_then(|v| v.to_str().ok()) } else { None };
+    let if_range_ok = req.get(IF_RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == etag);
+    let range_header = if if_range_ok { req.get(RANGE).and_then(|v| v.to_str().ok()) } else { None };
     let range = match parse_range(range_header, size) {
         Ok(r) => r,
         Err(()) => {
@@ -158,7 +182,7 @@ pub async fn get_file(
     };
     let len = range.as_ref().map_or(size, |r| r.end - r.start);
     headers.insert(CONTENT_LENGTH, hv(&len.to_string()));
-    if parts.method == Method::HEAD {
+    if method == Method::HEAD {
         return Ok((status, headers).into_response());
     }
     let stream = store.get(&key, range).await.map_err(|e| match e {

@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, the OpenAPI document, the fallback.
 
+mod consumer;
 mod contacts;
 mod events;
 pub mod extract;
@@ -33,6 +34,7 @@ use utoipa_axum::routes;
         (name = "visitor", description = "The customer's side, known by the vvcu cookie"),
         (name = "events", description = "Real-time WebSockets"),
         (name = "uploads", description = "tus 1.0 resumable uploads of attachments"),
+        (name = "consumer", description = "LivePerson-style consumer messaging: conversations, temporary upload and download URLs"),
         (name = "files", description = "Attachment bytes and previews, under the access table"),
     )
 )]
@@ -78,6 +80,9 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::report_contact))
         .routes(routes!(events::staff_events))
         .routes(routes!(files::get_file))
+        .routes(routes!(consumer::signup))
+        .routes(routes!(consumer::consumer_socket))
+        .routes(routes!(consumer::put_temp_file, consumer::get_temp_file))
         .merge(visitor)
         .merge(uploads)
         .split_for_parts()

@@ -1,0 +1,249 @@
+//! The LivePerson-style consumer API (their "Messaging Window API" file sharing): a customer's
+//! app asks for a temporary upload URL, PUTs the file there, publishes it as a `hosted/file`
+//! message, and asks for temporary download URLs. Temporary URLs are signed like OpenStack
+//! Swift's TempURL and live 60 seconds. Files go through the same checks, store, transcript and
+//! events as tus uploads: this is another door to the same room.
+
+use super::attachment::{self as att, NewUpload, Uploader};
+use super::text_field;
+use crate::check;
+use crate::db::{is_id, now_us};
+use crate::error::{AppError, AppResult};
+use crate::repo;
+use crate::repo::attachment::AttachmentRow;
+use crate::upload::staging::WriteOutcome;
+use crate::upload::tus;
+use crate::AppState;
+use attache_protocol::{Account, Contact, ContactState, Message, UploadId, UploadState, VisitorId};
+use bytes::Bytes;
+use futures_util::Stream;
+use std::collections::HashMap;
+
+/// The container segment of every temporary URL path.
+pub const CONTAINER: &str = "AUTH_attache";
+/// How long a temporary URL works (LivePerson: one minute).
+pub const TEMP_URL_SECS: i64 = 60;
+
+/// A signed temporary URL: `relativePath?temp_url_sig=…&temp_url_expires=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TempUrl {
+    /// `/v1/AUTH_attache/{account}/{id}.{EXT}`.
+    pub relative_path: String,
+    /// Hex signature.
+    pub sig: String,
+    /// Unix seconds.
+    pub expires: i64,
+}
+
+/// The parts of a temporary URL path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePath {
+    /// Account name.
+    pub account: String,
+    /// Upload id (before publishing) or attachment id.
+    pub id: String,
+    /// Extension as given (`PNG`, `jpg`…).
+    pub ext: String,
+}
+
+impl FilePath {
+    /// Parses `/v1/AUTH_attache/{account}/{id}.{EXT}`; anything else is not ours.
+    pub fn parse(path: &str) -> Option<FilePath> {
+        let rest = path.strip_prefix("/v1/")?.strip_prefix(CONTAINER)?.strip_prefix('/')?;
+        let (account, file) = rest.split_once('/')?;
+        let (id, ext) = file.split_once('.')?;
+        (!account.is_empty() && is_id(id) && valid_ext(ext))
+            .then(|| FilePath { account: account.to_owned(), id: id.to_owned(), ext: ext.to_owned() })
+    }
+
+    fn render(account: &str, id: &str, ext: &str) -> String {
+        format!("/v1/{CONTAINER}/{account}/{id}.{ext}")
+    }
+}
+
+fn valid_ext(ext: &str) -> bool {
+    (1..=10).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn sign(state: &AppState, method: &str, relative_path: String) -> TempUrl {
+    let expires = now_us() / 1_000_000 + TEMP_URL_SECS;
+    let sig = state.files.keys.temp_url_sig(method, expires, &relative_path);
+    TempUrl { relative_path, sig, expires }
+}
+
+/// Checks a presented temporary URL; a bad or expired one is 401, as Swift answers.
+pub fn verify(state: &AppState, method: &str, path: &str, sig: &str, expires: i64) -> AppResult<FilePath> {
+    let invalid = || AppError::Unauthorized("temp-url-invalid", "the temporary URL is invalid or has expired".into());
+    if expires < now_us() / 1_000_000 || !state.files.keys.temp_url_ok(method, expires, path, sig) {
+        return Err(invalid());
+    }
+    FilePath::parse(path).ok_or_else(invalid)
+}
+
+/// The visitor's newest active contact with the account: where a file goes.
+async fn active_contact(state: &AppState, visitor: &VisitorId, account: &Account) -> AppResult<Contact> {
+    repo::contact::of_visitor(&state.db, visitor)
+        .await?
+        .into_iter()
+        .find(|c| c.account_id == account.id && c.state == ContactState::Active)
+        .ok_or_else(|| {
+            AppError::Conflict("no-active-conversation", "files can be shared once an agent has joined the conversation".into())
+        })
+}
+
+/// `ms.GenerateURLForUploadFile`: reserves an upload (limits and type first, as tus creation
+/// does) and signs a PUT URL for it.
+pub async fn upload_url(state: &AppState, visitor: &VisitorId, account: &Account, size: u64, file_type: &str) -> AppResult<TempUrl> {
+    let ext = file_type.trim().trim_start_matches('.');
+    if !valid_ext(ext) {
+        return Err(AppError::invalid(format!("'{file_type}' is not a file type like JPG or PDF")));
+    }
+    let contact = active_contact(state, visitor, account).await?;
+    let name = format!("attachment.{}", ext.to_ascii_lowercase());
+    let mut pairs = vec![("contact", contact.id.as_str()), ("filename", name.as_str())];
+    if let Some(t) = check::type_of_extension(&name) {
+        pairs.push(("filetype", t));
+    }
+    let metadata: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let new = NewUpload { length: size, metadata_raw: tus::encode_metadata(&pairs), metadata };
+    let row = att::create_upload(state, &Uploader::Visitor(visitor.clone()), new).await?;
+    Ok(sign(state, "PUT", FilePath::render(&account.name, row.id.as_str(), ext)))
+}
+
+/// The PUT to a temporary upload URL: the whole file in one body, streamed to staging.
+pub async fn put_file<S, E>(state: &AppState, file: &FilePath, body: S) -> AppResult<()>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let id = UploadId(file.id.clone());
+    let row = repo::upload::get(&state.db, &id).await?.ok_or(AppError::NotFound("upload"))?;
+    let account = repo::account::get(&state.db, &row.account_id).await?.ok_or(AppError::NotFound("upload"))?;
+    if account.name != file.account {
+        return Err(AppError::NotFound("upload"));
+    }
+    let _lock = state.files.locks.try_lock(id.as_str()).ok_or_else(|| {
+        AppError::Conflict("upload-locked", "another request is writing this file; retry shortly".into())
+    })?;
+    let row = repo::upload::get(&state.db, &id).await?.ok_or(AppError::NotFound("upload"))?;
+    if row.state != UploadState::Receiving || row.offset != 0 {
+        return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()));
+    }
+    let outcome = state.files.staging.write_at(id.as_str(), 0, row.length, body, None).await?;
+    match outcome {
+        WriteOutcome::Complete(n) if n == row.length => {
+            if !repo::upload::advance(&state.db, &id, 0, n).await? {
+                return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()));
+            }
+            att::progressed(state, &row, n).await?;
+            Ok(())
+        }
+        WriteOutcome::Complete(n) => Err(AppError::BadRequest(
+            "size-mismatch",
+            format!("the body has {n} bytes but fileSize announced {}; ask for a new URL", row.length),
+        )),
+        WriteOutcome::TooLong => Err(AppError::TooLarge(
+            "size-mismatch",
+            format!("the body is longer than the {} bytes fileSize announced", row.length),
+        )),
+        WriteOutcome::Interrupted(_) | WriteOutcome::ChecksumMismatch => {
+            Err(AppError::BadRequest("upload-interrupted", "the body broke off; PUT the whole file again".into()))
+        }
+    }
+}
+
+/// `ms.PublishEvent` with a `hosted/file` message: the uploaded file is checked, stored and put
+/// in the transcript with its caption, and both sides get one `attachment_ready` event.
+pub async fn publish_file(
+    state: &AppState,
+    visitor: &VisitorId,
+    dialog: Option<&str>,
+    caption: Option<&str>,
+    relative_path: &str,
+) -> AppResult<Message> {
+    let file = FilePath::parse(relative_path).ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
+    let uploader = Uploader::Visitor(visitor.clone());
+    let row = att::own_upload(state, &uploader, &file.id).await?;
+    if dialog.is_some_and(|d| !d.is_empty() && d != row.contact_id.as_str()) {
+        return Err(AppError::invalid("the file was uploaded for another conversation"));
+    }
+    let _lock = state.files.locks.try_lock(row.id.as_str()).ok_or_else(|| {
+        AppError::Conflict("upload-locked", "the file is still being written; retry shortly".into())
+    })?;
+    let mut row = att::own_upload(state, &uploader, &file.id).await?;
+    if row.state == UploadState::Ready {
+        // Published already: the same message again (a retried request).
+        return att::upload_status(state, &row).await?.message.ok_or(AppError::NotFound("message"));
+    }
+    if row.state != UploadState::Receiving || row.offset != row.length {
+        return Err(AppError::Conflict("file-not-uploaded", "PUT the file to its upload URL before publishing it".into()));
+    }
+    row.description = match caption {
+        Some(c) => Some(text_field("the caption", c, check::MAX_DESCRIPTION_CHARS, false)?).filter(|c| !c.is_empty()),
+        None => None,
+    };
+    att::finalize(state, &row).await
+}
+
+/// Finds the attachment a path names: by upload id (the consumer's own file) or attachment id.
+async fn attachment_of(state: &AppState, file: &FilePath) -> AppResult<(AttachmentRow, Contact)> {
+    let message_id = match repo::upload::get(&state.db, &UploadId(file.id.clone())).await? {
+        Some(up) => up.message_id.map(|m| m.0),
+        None => None,
+    };
+    let row = repo::attachment::by_id_or_message(&state.db, message_id.as_deref().unwrap_or(&file.id))
+        .await?
+        .ok_or(AppError::NotFound("file"))?;
+    let contact = repo::contact::get(&state.db, &row.contact_id).await?.ok_or(AppError::NotFound("file"))?;
+    let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("file"))?;
+    if account.name != file.account {
+        return Err(AppError::NotFound("file"));
+    }
+    if contact.report_expires_at.is_some_and(|e| e.timestamp_micros() <= now_us()) {
+        return Err(AppError::Status(axum::http::StatusCode::GONE, "report-expired", "the contact's report has expired".into()));
+    }
+    Ok((row, contact))
+}
+
+/// `ms.GenerateURLForDownloadFile`: a signed GET URL for a file of one of the visitor's
+/// conversations (while its report lives).
+pub async fn download_url(state: &AppState, visitor: &VisitorId, relative_path: &str) -> AppResult<TempUrl> {
+    let file = FilePath::parse(relative_path).ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
+    let (_, contact) = attachment_of(state, &file).await?;
+    if &contact.visitor_id != visitor {
+        return Err(AppError::NotFound("file"));
+    }
+    Ok(sign(state, "GET", relative_path.to_owned()))
+}
+
+/// The attachment behind a verified GET URL.
+pub async fn download(state: &AppState, file: &FilePath) -> AppResult<AttachmentRow> {
+    Ok(attachment_of(state, file).await?.0)
+}
+
+/// The path under which the consumer sees an attachment (in notifications), and its file type.
+pub fn path_of(account: &str, attachment_id: &str, file_name: &str) -> (String, String) {
+    let ext = file_name.rsplit_once('.').map(|(_, e)| e).filter(|e| valid_ext(e)).unwrap_or("bin").to_ascii_uppercase();
+    (FilePath::render(account, attachment_id, &ext), ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse_only_our_shape() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let p = FilePath::parse(&format!("/v1/AUTH_attache/acme/{id}.PNG")).unwrap();
+        assert_eq!((p.account.as_str(), p.id.as_str(), p.ext.as_str()), ("acme", id, "PNG"));
+        for bad in [
+            format!("/v1/AUTH_other/acme/{id}.PNG"),
+            format!("/v1/AUTH_attache/acme/{id}"),
+            format!("/v1/AUTH_attache/acme/../{id}.PNG"),
+            format!("/v1/AUTH_attache/acme/{id}.P/NG"),
+            "/v1/AUTH_attache/acme/notanid.PNG".to_owned(),
+            format!("/v1/AUTH_attache//{id}.PNG"),
+        ] {
+            assert_eq!(FilePath::parse(&bad), None, "{bad}");
+        }
+    }
+}

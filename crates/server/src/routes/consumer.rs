@@ -1,0 +1,295 @@
+//! The LivePerson-style consumer API: `POST /api/account/{account}/signup`, the WebSocket
+//! `/ws_api/account/{account}/messaging/consumer?v=3` (`{"kind":"req","id":…,"type":…}`), and the
+//! temporary file URLs `/v1/AUTH_attache/{account}/{id}.{EXT}?temp_url_sig=…&temp_url_expires=…`.
+
+use super::files::{disposition, send_blob, served_type, Blob};
+use crate::auth::{cookie, Visitor, VISITOR_COOKIE, VISITOR_COOKIE_SECS};
+use crate::db::{is_id, new_id};
+use crate::domain::consumer::{self as lp, TempUrl};
+use crate::domain::contact;
+use crate::error::{AppError, AppResult};
+use crate::events::Signal;
+use crate::{repo, AppState};
+use attache_protocol::{Account, ApiError, Event, Message, OpenContact, Sender, VisitorId};
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+/// The consumer: `Authorization: jwt <token>` (from signup) or the `vvcu` cookie of a browser.
+pub struct Consumer(pub VisitorId);
+
+impl FromRequestParts<AppState> for Consumer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header.and_then(|h| h.strip_prefix("jwt ").or_else(|| h.strip_prefix("JWT "))).map(str::trim);
+        match token.or_else(|| cookie(&parts.headers, VISITOR_COOKIE)) {
+            Some(t) if is_id(t) => Ok(Consumer(VisitorId(t.to_owned()))),
+            _ => Err(AppError::Unauthorized(
+                "unauthorized",
+                "send 'Authorization: jwt <token>' from /api/account/{account}/signup, or the vvcu cookie".into(),
+            )),
+        }
+    }
+}
+
+async fn account_named(state: &AppState, name: &str) -> AppResult<Account> {
+    repo::account::by_name(&state.db, name).await?.ok_or(AppError::NotFound("account"))
+}
+
+/// A consumer token.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Signup {
+    /// Send as `Authorization: jwt <token>`; it also identifies the visitor as `vvcu` would.
+    jwt: String,
+}
+
+/// A new consumer identity for an app without cookies (also set as the `vvcu` cookie).
+#[utoipa::path(post, path = "/api/account/{account}/signup", tag = "consumer", params(("account" = String, Path)),
+    responses((status = 200, body = Signup), (status = 404, body = ApiError)))]
+pub async fn signup(State(state): State<AppState>, Path(account): Path<String>) -> AppResult<Response> {
+    account_named(&state, &account).await?;
+    let id = new_id();
+    repo::contact::touch_visitor(&state.db, &VisitorId(id.clone())).await?;
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let c = format!("{VISITOR_COOKIE}={id}; Path=/; Max-Age={VISITOR_COOKIE_SECS}; HttpOnly; SameSite=Lax{secure}");
+    let mut resp = Json(Signup { jwt: id }).into_response();
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        resp.headers_mut().insert(SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+/// The consumer messaging WebSocket.
+#[utoipa::path(get, path = "/ws_api/account/{account}/messaging/consumer", tag = "consumer",
+    params(("account" = String, Path), ("v" = Option<String>, Query, description = "API version, 3")),
+    responses((status = 101, description = "WebSocket: {\"kind\":\"req\",\"id\",\"type\",\"body\"} requests, resp and notification frames"),
+        (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn consumer_socket(
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    Consumer(visitor): Consumer,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> AppResult<Response> {
+    let account = account_named(&state, &account).await?;
+    let ws = ws.map_err(|r| AppError::BadRequest("websocket-required", r.body_text()))?;
+    repo::contact::touch_visitor(&state.db, &visitor).await?;
+    Ok(ws.on_upgrade(move |socket| session(state, socket, visitor, account)))
+}
+
+async fn send(socket: &mut WebSocket, v: &Value) -> bool {
+    socket.send(WsMessage::Text(v.to_string().into())).await.is_ok()
+}
+
+async fn session(state: AppState, mut socket: WebSocket, visitor: VisitorId, account: Account) {
+    let mut rx = state.hub.subscribe();
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(WsMessage::Text(text))) => {
+                    let reply = handle(&state, &visitor, &account, text.as_str()).await;
+                    if !send(&mut socket, &reply).await {
+                        return;
+                    }
+                }
+                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            got = rx.recv() => match got {
+                Ok(signal) => {
+                    if let Signal::Event(env) = signal.as_ref() {
+                        if env.account == account.id && env.for_visitor(&visitor) {
+                            if let Some(n) = notification(&account, &env.event) {
+                                if !send(&mut socket, &n).await {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+    let _ = socket.send(WsMessage::Close(None)).await;
+}
+
+fn resp(req_id: &str, code: u16, ty: &str, body: Value) -> Value {
+    json!({"kind": "resp", "reqId": req_id, "code": code, "type": ty, "body": body})
+}
+
+fn temp_url_body(u: TempUrl) -> Value {
+    json!({"relativePath": u.relative_path,
+           "queryParams": {"temp_url_sig": u.sig, "temp_url_expires": u.expires.to_string()}})
+}
+
+/// A number that LivePerson clients send as a number or a string.
+fn number(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+fn message_ack(m: Message) -> Value {
+    json!({"sequence": 0, "messageId": m.id})
+}
+
+/// Answers one request frame.
+async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: &str) -> Value {
+    let Ok(req) = serde_json::from_str::<Value>(text) else {
+        let e = ApiError { error: "malformed-json".into(), message: "a request is a JSON object".into() };
+        return resp("", 400, "GenericResponse", json!(e));
+    };
+    let req_id = match &req["id"] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    let ty = req["type"].as_str().unwrap_or_default();
+    let body = &req["body"];
+    let me = Visitor { id: visitor.clone(), returning: true };
+    let result: AppResult<(&str, Value)> = async {
+        match ty {
+            "cm.ConsumerRequestConversation" => {
+                let open = OpenContact { account: account.name.clone(), name: None, message: None };
+                let c = contact::open(state, &me, open).await?;
+                Ok(("cm.RequestConversationResponse", json!({"conversationId": c.id})))
+            }
+            "cm.UpdateConversationField" => {
+                let id = body["conversationId"].as_str().unwrap_or_default();
+                let field = &body["conversationField"];
+                if field["conversationState"].as_str() != Some("CLOSE") {
+                    return Err(AppError::invalid("only conversationState CLOSE is supported"));
+                }
+                contact::visitor_close(state, &me, id).await?;
+                Ok(("cm.UpdateConversationFieldResponse", json!({})))
+            }
+            "ms.PublishEvent" => {
+                let dialog = body["dialogId"].as_str();
+                let event = &body["event"];
+                if event["type"].as_str() != Some("ContentEvent") {
+                    return Err(AppError::invalid("event.type must be ContentEvent"));
+                }
+                let msg = match event["contentType"].as_str().unwrap_or("text/plain") {
+                    "hosted/file" => {
+                        let m = &event["message"];
+                        let path = m["relativePath"].as_str().unwrap_or_default();
+                        lp::publish_file(state, visitor, dialog, m["caption"].as_str(), path).await?
+                    }
+                    "text/plain" => {
+                        let text = event["message"].as_str().unwrap_or_default();
+                        contact::visitor_send(state, &me, dialog.unwrap_or_default(), text).await?
+                    }
+                    other => return Err(AppError::invalid(format!("contentType '{other}' is not supported"))),
+                };
+                Ok(("ms.PublishEventResponse", message_ack(msg)))
+            }
+            "ms.GenerateURLForUploadFile" => {
+                let size = number(&body["fileSize"]).ok_or_else(|| AppError::invalid("fileSize is a whole number of bytes"))?;
+                let file_type = body["fileType"].as_str().unwrap_or_default();
+                let url = lp::upload_url(state, visitor, account, size, file_type).await?;
+                Ok(("ms.GenerateURLResponse", temp_url_body(url)))
+            }
+            "ms.GenerateURLForDownloadFile" => {
+                let path = body["relativePath"].as_str().unwrap_or_default();
+                let url = lp::download_url(state, visitor, path).await?;
+                Ok(("ms.GenerateURLResponse", temp_url_body(url)))
+            }
+            other => Err(AppError::BadRequest("unknown-request", format!("unknown request type '{other}'"))),
+        }
+    }
+    .await;
+    match result {
+        Ok((rty, body)) => resp(&req_id, 200, rty, body),
+        Err(e) => resp(&req_id, e.status().as_u16(), "GenericResponse", json!(e.body())),
+    }
+}
+
+/// The consumer-facing form of an event of one of its conversations.
+fn notification(account: &Account, event: &Event) -> Option<Value> {
+    let conversation = |c: &attache_protocol::Contact, state: &str| {
+        json!({"kind": "notification", "type": "cm.ExConversationChangeNotification",
+               "body": {"changes": [{"type": "UPSERT", "result": {"convId": c.id,
+                   "conversationDetails": {"state": state, "agentName": c.agent_name}}}]}})
+    };
+    match event {
+        Event::ContactAccepted { contact } => Some(conversation(contact, "OPEN")),
+        Event::ContactClosed { contact } => Some(conversation(contact, "CLOSE")),
+        Event::MessageCreated { message } | Event::AttachmentReady { message } => {
+            let content = match &message.attachment {
+                Some(a) => {
+                    let (path, ext) = lp::path_of(&account.name, a.id.as_str(), &a.name);
+                    json!({"type": "ContentEvent", "contentType": "hosted/file",
+                           "message": {"caption": a.description.clone().unwrap_or_else(|| a.name.clone()),
+                                       "relativePath": path, "fileType": ext}})
+                }
+                None => json!({"type": "ContentEvent", "contentType": "text/plain", "message": message.body}),
+            };
+            let role = if message.sender == Sender::Agent { "ASSIGNED_AGENT" } else { "CONSUMER" };
+            Some(json!({"kind": "notification", "type": "ms.MessagingEventNotification",
+                "body": {"dialogId": message.contact_id, "changes": [{
+                    "sequence": 0, "messageId": message.id,
+                    "originatorMetadata": {"role": role, "name": message.sender_name},
+                    "serverTimestamp": message.created_at.timestamp_millis(), "event": content}]}}))
+        }
+        _ => None,
+    }
+}
+
+/// The signature of a temporary URL.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TempQuery {
+    /// Hex HMAC over `METHOD\nexpires\npath`.
+    temp_url_sig: Option<String>,
+    /// Unix seconds.
+    temp_url_expires: Option<String>,
+}
+
+fn verified(state: &AppState, method: &str, parts: &Parts, q: &TempQuery) -> AppResult<lp::FilePath> {
+    let invalid = || AppError::Unauthorized("temp-url-invalid", "the temporary URL is invalid or has expired".into());
+    let sig = q.temp_url_sig.as_deref().ok_or_else(invalid)?;
+    let expires = q.temp_url_expires.as_deref().and_then(|e| e.parse::<i64>().ok()).ok_or_else(invalid)?;
+    lp::verify(state, method, parts.uri.path(), sig, expires)
+}
+
+/// Uploads the file to a temporary URL from `ms.GenerateURLForUploadFile` (201; 401 when the URL
+/// is bad or expired).
+#[utoipa::path(put, path = "/v1/{container}/{account}/{file}", tag = "consumer",
+    params(("container" = String, Path), ("account" = String, Path), ("file" = String, Path), TempQuery),
+    responses((status = 201), (status = 401, body = ApiError), (status = 413, body = ApiError)))]
+#[tracing::instrument(skip_all)]
+pub async fn put_temp_file(State(state): State<AppState>, Query(q): Query<TempQuery>, req: Request) -> AppResult<StatusCode> {
+    let (parts, body) = req.into_parts();
+    let file = verified(&state, "PUT", &parts, &q)?;
+    lp::put_file(&state, &file, body.into_data_stream()).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Downloads a file from a temporary URL from `ms.GenerateURLForDownloadFile`.
+#[utoipa::path(get, path = "/v1/{container}/{account}/{file}", tag = "consumer",
+    params(("container" = String, Path), ("account" = String, Path), ("file" = String, Path), TempQuery),
+    responses((status = 200, description = "the bytes"), (status = 401, body = ApiError), (status = 410, body = ApiError)))]
+pub async fn get_temp_file(State(state): State<AppState>, Query(q): Query<TempQuery>, req: Request) -> AppResult<Response> {
+    let (parts, _) = req.into_parts();
+    // HEAD is allowed with a GET signature, as in Swift.
+    let file = verified(&state, "GET", &parts, &q)?;
+    let a = lp::download(&state, &file).await?;
+    let blob = Blob {
+        key: &a.file_key,
+        media: served_type(&a.media_type),
+        etag: format!("\"{}\"", a.sha256),
+        disposition: disposition("attachment", &a.file_name),
+        set_cookie: None,
+    };
+    let method = if parts.method == Method::HEAD { Method::HEAD } else { Method::GET };
+    send_blob(&state, &parts.headers, &method, blob).await
+}
