@@ -32,6 +32,8 @@ pub struct Files {
     pub cache: FileCache,
     /// Preview images by their URL token.
     pub previews: PathBuf,
+    /// Resume state of interrupted uploads: sending the same file again continues it.
+    pub uploads: PathBuf,
 }
 
 impl Files {
@@ -41,7 +43,11 @@ impl Files {
             .path()
             .app_cache_dir()
             .unwrap_or_else(|_| std::env::temp_dir().join("attache-console"));
-        Files { cache: FileCache::new(base.join("files"), DEFAULT_CACHE_BYTES), previews: base.join("previews") }
+        Files {
+            cache: FileCache::new(base.join("files"), DEFAULT_CACHE_BYTES),
+            previews: base.join("previews"),
+            uploads: base.join("uploads"),
+        }
     }
 }
 
@@ -68,15 +74,18 @@ pub async fn choose_file(app: AppHandle) -> Result<Option<PickedFile>> {
 }
 
 /// Sends a file to one's active contact through the SDK's tus upload, emitting `upload_progress`
-/// events under `upload_key` until it ends; `cancel_upload` with the same key stops it.
+/// events under `upload_key` until it ends; `cancel_upload` with the same key stops it (and
+/// discards it at the service). An upload cut short by the network or a restart resumes from
+/// the service's offset when the same file is sent again.
 ///
 /// Errors: the service's refusal in its words (`file-too-large`, `type-not-allowed`,
 /// `type-mismatch`, `contact-not-active`, …).
 #[tauri::command]
-#[tracing::instrument(skip(app, state, description))]
+#[tracing::instrument(skip(app, state, files, description))]
 pub async fn upload_file(
     app: AppHandle,
     state: State<'_, ConsoleState>,
+    files: State<'_, Files>,
     upload_key: String,
     contact_id: String,
     path: String,
@@ -100,6 +109,7 @@ pub async fn upload_file(
         progress: Some(progress),
         cancel: Some(cancel),
         terminate_on_cancel: true,
+        state_dir: Some(files.uploads.clone()),
         ..UploadOptions::default()
     };
     // In its own task, so that a closed window or a dropped IPC call does not cut it mid-chunk.

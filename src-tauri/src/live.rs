@@ -2,7 +2,7 @@
 //! and raises a desktop notification when a customer queues while the window is in the background.
 
 use crate::view::{ConnectionState, ConsoleEvent, CONSOLE_EVENT};
-use attache_client::{Event, StaffClient};
+use attache_client::{Event, Sender, StaffClient};
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -63,12 +63,28 @@ fn deliver(app: &AppHandle, event: Event) {
             ConsoleEvent::ContactAccepted { contact: contact.into() }
         }
         Event::ContactClosed { contact } => ConsoleEvent::ContactClosed { contact: contact.into() },
-        // Until the console shows files (the attachments issue), an attachment is a transcript line
-        // with its description or file name.
+        // An attachment is a message with its file (MessageView::attachment).
         Event::MessageCreated { message } | Event::AttachmentReady { message } => {
             ConsoleEvent::MessageCreated { message: message.into() }
         }
-        // Upload progress and refusals belong to the upload UI, which this slice does not have.
+        // The customer's uploads; this agent's own progress comes from the SDK (files.rs).
+        Event::UploadProgress { upload_id, contact_id, sender: Sender::Customer, name, offset, length } => {
+            ConsoleEvent::IncomingUpload {
+                upload_id: upload_id.0,
+                contact_id: contact_id.0,
+                name,
+                offset,
+                length,
+            }
+        }
+        Event::UploadRefused { upload_id, contact_id, name, error } => {
+            ConsoleEvent::IncomingUploadRefused {
+                upload_id: upload_id.0,
+                contact_id: contact_id.0,
+                name,
+                message: error.message,
+            }
+        }
         _ => return,
     };
     emit(app, event);

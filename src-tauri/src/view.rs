@@ -368,6 +368,32 @@ pub enum ConsoleEvent {
         #[ts(type = "number")]
         total: u64,
     },
+    /// How far the customer's upload to one of this agent's contacts got.
+    IncomingUpload {
+        /// The upload.
+        upload_id: String,
+        /// Its contact.
+        contact_id: String,
+        /// The file name.
+        name: String,
+        /// Bytes received so far.
+        #[ts(type = "number")]
+        offset: u64,
+        /// Bytes announced.
+        #[ts(type = "number")]
+        length: u64,
+    },
+    /// The service refused a customer's file; nothing of it was kept.
+    IncomingUploadRefused {
+        /// The upload.
+        upload_id: String,
+        /// Its contact.
+        contact_id: String,
+        /// The file name.
+        name: String,
+        /// Why, in the service's words.
+        message: String,
+    },
     /// A file dropped on the window (paths on this machine).
     FilesDropped {
         /// The dropped files.

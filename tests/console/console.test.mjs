@@ -478,11 +478,20 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
 
       // The customer sends a picture (tus, as the widget does): it appears live with its preview.
       const photo = makePng(480, 320);
-      await carla.upload(contact.id, "damaged-box.png", "image/png", photo, "Photo of the damaged box");
+      // Half-way, alice sees how far it got.
+      await carla.upload(contact.id, "damaged-box.png", "image/png", photo, "Photo of the damaged box", {
+        halfway: async () => {
+          await s.waitFor("the customer's upload half-way", async () =>
+            /Carla Files is sending damaged-box\.png\s*(49|50)%/.test(await s.content("#incoming-uploads")));
+          assert.ok(await s.exec("const b = document.querySelector('#incoming-uploads progress'); return b.value > 0 && b.value < b.max;"));
+          await shot("10a-customer-upload-in-progress");
+        },
+      });
       const theirs = "#transcript .msg.customer .attachment";
       await s.waitVisible(theirs, 20000);
       assert.match(await s.content(`${theirs} .att-title`), /Photo of the damaged box/);
       await imageLoaded(s, `${theirs} img.preview`);
+      await s.waitFor("the progress line to go", async () => (await s.content("#incoming-uploads")) === "");
       await shot("10-transcript-with-preview");
 
       // The lightbox shows the whole picture; Esc, the round x and a click outside close it.
@@ -601,7 +610,7 @@ test("reports: sam (alice's supervisor) filters the contacts and opens one with 
     assert.equal(await s.content("#details-count"), "1");
     assert.match(await s.content(item), /Scanned invoice/);
     assert.match(await s.content(item), /invoice-scan\.png/);
-    assert.match(await s.content(`${item} .att-meta`), /KB · sent by Dan Reports \(customer\)/);
+    assert.match(await s.content(`${item} .att-meta`), /^Sent by Dan Reports \(customer\) · /);
     await imageLoaded(s, `${item} img.preview`);
     await shot("14-contact-details");
     await s.click("#details-back");

@@ -40,8 +40,11 @@ export class Customer {
     return this.call("GET", `/api/visitor/contacts/${contactId}`);
   }
 
-  /** Sends a file the tus way, as the widget does: create with metadata, then one PATCH. */
-  async upload(contactId, name, type, bytes, description) {
+  /**
+   * Sends a file the tus way, as the widget does: create with metadata, then PATCH the bytes, in
+   * two halves when `halfway` (awaited between them) is given.
+   */
+  async upload(contactId, name, type, bytes, description, { halfway } = {}) {
     const b64 = (v) => Buffer.from(v).toString("base64");
     const meta = [["contact", contactId], ["filename", name], ["filetype", type]];
     if (description) meta.push(["description", description]);
@@ -52,12 +55,16 @@ export class Customer {
     });
     if (created.status !== 201) throw new Error(`tus create: HTTP ${created.status}: ${await created.text()}`);
     const location = new URL(created.headers.get("location"), this.base).href;
-    const patched = await fetch(location, {
-      method: "PATCH",
-      headers: { ...tus, "upload-offset": "0", "content-type": "application/offset+octet-stream" },
-      body: bytes,
-    });
-    if (patched.status !== 204) throw new Error(`tus patch: HTTP ${patched.status}: ${await patched.text()}`);
+    const cut = halfway ? Math.floor(bytes.length / 2) : 0;
+    for (const [offset, part] of cut ? [[0, bytes.subarray(0, cut)], [cut, bytes.subarray(cut)]] : [[0, bytes]]) {
+      if (offset > 0) await halfway();
+      const patched = await fetch(location, {
+        method: "PATCH",
+        headers: { ...tus, "upload-offset": String(offset), "content-type": "application/offset+octet-stream" },
+        body: part,
+      });
+      if (patched.status !== 204) throw new Error(`tus patch: HTTP ${patched.status}: ${await patched.text()}`);
+    }
   }
 }
 

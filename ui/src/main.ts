@@ -38,6 +38,8 @@ const state = {
   /** Agents seen in reports, for the filter. */
   agents: new Map<string, string>(),
   details: null as string | null,
+  /** The customer's uploads in progress (or just refused), by upload id. */
+  incoming: new Map<string, { contactId: string; name: string; offset: number; length: number; refused: string | null }>(),
 };
 
 const KEYRING_NOTICE = "No system keyring: you will need to sign in again next time.";
@@ -233,6 +235,12 @@ function upsertContact(contact: ContactView) {
 }
 
 function addMessage(message: MessageView) {
+  if (message.attachment && message.sender === "customer") {
+    for (const [id, u] of state.incoming) {
+      if (u.contactId === message.contact_id && u.name === message.attachment.name && !u.refused) state.incoming.delete(id);
+    }
+    renderIncoming();
+  }
   const list = state.messages.get(message.contact_id);
   if (list && !list.some((m) => m.id === message.id)) list.push(message);
   if (state.selected === message.contact_id) {
@@ -271,6 +279,23 @@ function onEvent(event: ConsoleEvent) {
     case "upload_progress":
       if (event.upload_key === state.upload.key) renderUploadProgress(event.sent, event.total);
       break;
+    case "incoming_upload":
+      state.incoming.set(event.upload_id, {
+        contactId: event.contact_id, name: event.name, offset: event.offset, length: event.length, refused: null,
+      });
+      renderIncoming();
+      break;
+    case "incoming_upload_refused": {
+      const upload = { contactId: event.contact_id, name: event.name, offset: 0, length: 0, refused: event.message };
+      state.incoming.set(event.upload_id, upload);
+      renderIncoming();
+      // The refusal stays in view for a while, then goes.
+      setTimeout(() => {
+        if (state.incoming.get(event.upload_id) === upload) state.incoming.delete(event.upload_id);
+        renderIncoming();
+      }, 15000);
+      break;
+    }
     case "files_dropped":
       onFilesDropped(event.paths);
       break;
@@ -465,6 +490,30 @@ function renderCard() {
   $<HTMLButtonElement>("upload-button").disabled = !mine;
   $<HTMLTextAreaElement>("composer").disabled = !mine;
   renderTranscript();
+}
+
+function renderIncoming() {
+  const contact = state.selected ? state.contacts.get(state.selected) : undefined;
+  const who = contact ? customerName(contact) : "The customer";
+  const uploads = [...state.incoming.entries()].filter(([, u]) => u.contactId === state.selected);
+  $("incoming-uploads").replaceChildren(
+    ...uploads.map(([id, u]) => {
+      const li = el("li", u.refused ? "incoming-item refused" : "incoming-item");
+      li.dataset.uploadId = id;
+      if (u.refused) {
+        li.textContent = `${who}'s file ${u.name} was not accepted: ${u.refused}`;
+        return li;
+      }
+      const pct = u.length > 0 ? Math.floor((u.offset / u.length) * 100) : 0;
+      const done = u.length > 0 && u.offset >= u.length;
+      li.append(el("span", "incoming-text", done ? `${who} sent ${u.name}; checking it…` : `${who} is sending ${u.name}`));
+      const bar = el("progress");
+      bar.max = Math.max(u.length, 1);
+      bar.value = u.offset;
+      li.append(bar, el("span", "incoming-pct", `${pct}%`));
+      return li;
+    }),
+  );
 }
 
 function renderTranscript() {
@@ -862,7 +911,7 @@ async function openDetails(contactId: string) {
         li.dataset.attachmentId = a.id;
         li.append(attachmentBlock(a));
         const who = a.sender === "agent" ? m.sender_name || "Agent" : m.sender_name || "Customer";
-        li.append(el("div", "att-meta", `${formatSize(a.size)} · sent by ${who} (${a.sender}) · ${date(a.created_at)}`));
+        li.append(el("div", "att-meta", `Sent by ${who} (${a.sender}) · ${date(a.created_at)}`));
         return li;
       }),
     );

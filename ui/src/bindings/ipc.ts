@@ -306,7 +306,43 @@ sent: number,
 /**
  * File size.
  */
-total: number, } | { "type": "files_dropped", 
+total: number, } | { "type": "incoming_upload", 
+/**
+ * The upload.
+ */
+upload_id: string, 
+/**
+ * Its contact.
+ */
+contact_id: string, 
+/**
+ * The file name.
+ */
+name: string, 
+/**
+ * Bytes received so far.
+ */
+offset: number, 
+/**
+ * Bytes announced.
+ */
+length: number, } | { "type": "incoming_upload_refused", 
+/**
+ * The upload.
+ */
+upload_id: string, 
+/**
+ * Its contact.
+ */
+contact_id: string, 
+/**
+ * The file name.
+ */
+name: string, 
+/**
+ * Why, in the service's words.
+ */
+message: string, } | { "type": "files_dropped", 
 /**
  * The dropped files.
  */
