@@ -21,7 +21,7 @@ done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*
 
 # 2. The service's integration tests again, on PostgreSQL (each test in a fresh database).
 if pg_url=$(bash scripts/postgres.sh); then
-  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --test core --test uploads --test access --test consumer 2>&1 | tee artifacts/cargo-test-pg.log
+  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --test core --test uploads --test access --test consumer --test cluster -- --include-ignored 2>&1 | tee artifacts/cargo-test-pg.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   while read -r p f; do
     passed=$((passed + p)); failed=$((failed + f))

@@ -1,12 +1,19 @@
 //! Real-time fan-out: every published event names who may receive it; each WebSocket keeps what
 //! is meant for it.
+//!
+//! One instance delivers in memory. Several instances on one PostgreSQL database also pass every
+//! signal through the database ([`Hub::with_postgres`]): the payload goes into `event_log` and
+//! `NOTIFY attache_events` carries its id, so each instance's sockets see every instance's events.
 
+use crate::db::{new_id, now_us, Db};
 use attache_protocol::{AccountId, Contact, Event, UserId, VisitorId};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
 use std::sync::Arc;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 /// Who an event is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Audience {
     /// Every staff member of the account (queue changes).
     Staff,
@@ -17,7 +24,7 @@ pub enum Audience {
 }
 
 /// An event with its account and audiences.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Envelope {
     /// The account the event belongs to.
     pub account: AccountId,
@@ -40,7 +47,7 @@ impl Envelope {
 }
 
 /// Sessions that just ended: their live streams close at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Revocation {
     /// One session (sign-out), by its token hash.
     Session(String),
@@ -49,7 +56,7 @@ pub enum Revocation {
 }
 
 /// What travels through the hub.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Signal {
     /// An event for its audiences.
     Event(Envelope),
@@ -57,27 +64,91 @@ pub enum Signal {
     Revoked(Revocation),
 }
 
-/// The in-process hub.
+/// The NOTIFY channel between instances.
+pub const CHANNEL: &str = "attache_events";
+/// How long relayed payloads stay in `event_log`.
+const EVENT_LOG_KEEP_US: i64 = 5 * 60 * 1_000_000;
+
+/// The hub: local delivery, plus the relay to other instances when there is one.
 #[derive(Debug, Clone)]
 pub struct Hub {
     tx: broadcast::Sender<Arc<Signal>>,
+    relay: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl Default for Hub {
     fn default() -> Self {
-        Self { tx: broadcast::channel(4096).0 }
+        Self { tx: broadcast::channel(4096).0, relay: None }
     }
 }
 
 impl Hub {
+    /// A hub whose signals also reach (and come from) the other instances on this PostgreSQL
+    /// database. Local sockets get local signals at once; the relay keeps their order.
+    pub async fn with_postgres(db: Db, url: &str) -> anyhow::Result<Hub> {
+        let tx = broadcast::channel(4096).0;
+        let instance = new_id();
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(CHANNEL).await?;
+        let (relay, mut outbox) = mpsc::unbounded_channel::<String>();
+        // Outgoing: one task, so this instance's signals leave in the order they happened.
+        let (out_db, me) = (db.clone(), instance.clone());
+        tokio::spawn(async move {
+            while let Some(payload) = outbox.recv().await {
+                if let Err(e) = relay_out(&out_db, &me, &payload).await {
+                    tracing::error!(error = ?e, "event relay: could not pass an event to other instances");
+                }
+            }
+        });
+        // Incoming: every other instance's signals, delivered to this one's sockets.
+        let local = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        let Some((from, id)) = n.payload().split_once(':') else { continue };
+                        if from == instance {
+                            continue;
+                        }
+                        match relay_in(&db, id).await {
+                            Ok(Some(signal)) => {
+                                let _ = local.send(Arc::new(signal));
+                            }
+                            Ok(None) => {}
+                            Err(e) => tracing::error!(error = ?e, "event relay: could not read an event"),
+                        }
+                    }
+                    // PgListener reconnects by itself on the next recv; don't spin meanwhile.
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "event relay: listener connection lost");
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        });
+        Ok(Hub { tx, relay: Some(relay) })
+    }
+
+    fn send(&self, signal: Signal) {
+        if let Some(relay) = &self.relay {
+            match serde_json::to_string(&signal) {
+                Ok(payload) => {
+                    let _ = relay.send(payload);
+                }
+                Err(e) => tracing::error!(error = ?e, "event relay: could not serialise"),
+            }
+        }
+        let _ = self.tx.send(Arc::new(signal));
+    }
+
     /// Sends an event; nobody listening is fine.
     pub fn publish(&self, account: &AccountId, to: Vec<Audience>, event: Event) {
-        let _ = self.tx.send(Arc::new(Signal::Event(Envelope { account: account.clone(), to, event })));
+        self.send(Signal::Event(Envelope { account: account.clone(), to, event }));
     }
 
     /// Ends the live streams of sessions that were signed out.
     pub fn revoke(&self, revocation: Revocation) {
-        let _ = self.tx.send(Arc::new(Signal::Revoked(revocation)));
+        self.send(Signal::Revoked(revocation));
     }
 
     /// A change of a contact's state: the whole staff (queue) and the contact's visitor.
@@ -98,5 +169,46 @@ impl Hub {
     /// A new receiver.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Signal>> {
         self.tx.subscribe()
+    }
+}
+
+async fn relay_out(db: &Db, instance: &str, payload: &str) -> Result<(), sqlx::Error> {
+    let id = new_id();
+    sqlx::query("INSERT INTO event_log (id, payload, created_at) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(payload)
+        .bind(now_us())
+        .execute(db)
+        .await?;
+    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(format!("{instance}:{id}")).execute(db).await?;
+    Ok(())
+}
+
+async fn relay_in(db: &Db, id: &str) -> Result<Option<Signal>, sqlx::Error> {
+    let row = sqlx::query("SELECT payload FROM event_log WHERE id = $1").bind(id).fetch_optional(db).await?;
+    let Some(row) = row else { return Ok(None) };
+    let payload: String = row.try_get("payload")?;
+    Ok(serde_json::from_str(&payload).map_err(|e| tracing::error!(error = ?e, "event relay: bad payload")).ok())
+}
+
+/// Forgets relayed payloads every instance has had time to read.
+pub async fn sweep_event_log(db: &Db) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM event_log WHERE created_at < $1").bind(now_us() - EVENT_LOG_KEEP_US).execute(db).await?;
+    Ok(r.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_survive_the_relay_encoding() {
+        let s = Signal::Revoked(Revocation::User(UserId("u1".into())));
+        let back: Signal = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert!(matches!(back, Signal::Revoked(Revocation::User(u)) if u.as_str() == "u1"));
+        let e = Signal::Event(Envelope { account: "a".into(), to: vec![Audience::Staff, Audience::Visitor("v".into())], event: Event::Ready });
+        let back: Signal = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        let Signal::Event(env) = back else { panic!() };
+        assert!(env.for_staff(&"a".into(), &"x".into()) && env.for_visitor(&"v".into()) && !env.for_visitor(&"w".into()));
     }
 }

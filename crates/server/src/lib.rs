@@ -108,7 +108,12 @@ impl Server {
         let addr = listener.local_addr()?;
         let (stop, shutdown) = watch::channel(false);
         let files = Arc::new(files::Files::open(&config.data_dir, config.files.clone()).await?);
-        let state = AppState { db, hub: events::Hub::default(), config: Arc::new(config), shutdown, files };
+        let url = config.database_url();
+        let hub = match db::Backend::of(&url)? {
+            db::Backend::Postgres => events::Hub::with_postgres(db.clone(), &url).await.context("listening for events")?,
+            db::Backend::Sqlite => events::Hub::default(),
+        };
+        let state = AppState { db, hub, config: Arc::new(config), shutdown, files };
         let app = routes::router(state.clone());
         let mut stopped = state.shutdown.clone();
         let serve = tokio::spawn(async move {
@@ -172,6 +177,9 @@ async fn retention_job(state: AppState) {
         }
         if let Err(e) = repo::user::delete_expired_sessions(&state.db).await {
             tracing::error!(error = ?e, "session sweep failed");
+        }
+        if let Err(e) = events::sweep_event_log(&state.db).await {
+            tracing::error!(error = ?e, "event log sweep failed");
         }
     }
 }
