@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "report_contacts",
     "report_contact",
     "choose_file",
+    "stage_pasted_file",
     "upload_file",
     "cancel_upload",
     "attachment_preview",

@@ -34,6 +34,8 @@ pub struct Files {
     pub previews: PathBuf,
     /// Resume state of interrupted uploads: sending the same file again continues it.
     pub uploads: PathBuf,
+    /// Pasted files, kept until the cache folder is cleaned.
+    pub pasted: PathBuf,
 }
 
 impl Files {
@@ -47,6 +49,7 @@ impl Files {
             cache: FileCache::new(base.join("files"), DEFAULT_CACHE_BYTES),
             previews: base.join("previews"),
             uploads: base.join("uploads"),
+            pasted: base.join("pasted"),
         }
     }
 }
@@ -71,6 +74,51 @@ pub async fn choose_file(app: AppHandle) -> Result<Option<PickedFile>> {
     let meta = std::fs::metadata(&path).map_err(|e| local("Cannot read", &path, e))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Some(PickedFile { path: path.to_string_lossy().into_owned(), name, size: meta.len() }))
+}
+
+/// Keeps a pasted file (raw bytes in the call's body, its name in the `x-file-name` header) in
+/// the app's cache so that it can be sent like a chosen one.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn stage_pasted_file(files: State<'_, Files>, request: tauri::ipc::Request<'_>) -> Result<PickedFile> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(ConsoleError::new("bad-paste", "The pasted data was not a file."));
+    };
+    let name = request
+        .headers()
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| safe_name(&percent_decode(v)))
+        .unwrap_or_else(|| "pasted-file".to_owned());
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = files.pasted.join(stamp.to_string());
+    let path = dir.join(&name);
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| local("Cannot create", &dir, e))?;
+    tokio::fs::write(&path, bytes).await.map_err(|e| local("Cannot write", &path, e))?;
+    Ok(PickedFile { path: path.to_string_lossy().into_owned(), name, size: bytes.len() as u64 })
+}
+
+/// Decodes `%XX` escapes (the page encodes the name with `encodeURIComponent` for the header).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, ..) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Sends a file to one's active contact through the SDK's tus upload, emitting `upload_progress`
@@ -251,6 +299,12 @@ mod tests {
         assert_eq!(safe_name("../../etc/passwd"), ".._.._etc_passwd");
         assert_eq!(safe_name(".."), "file");
         assert_eq!(safe_name("receipt.png"), "receipt.png");
+    }
+
+    #[test]
+    fn header_names_decode() {
+        assert_eq!(percent_decode("Bildschirmfoto%20%C3%BC.png"), "Bildschirmfoto ü.png");
+        assert_eq!(percent_decode("a%2"), "a%2");
     }
 
     #[test]

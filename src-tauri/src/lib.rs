@@ -94,6 +94,7 @@ pub fn run() {
             commands::report_contacts,
             commands::report_contact,
             files::choose_file,
+            files::stage_pasted_file,
             files::upload_file,
             files::cancel_upload,
             files::attachment_preview,

@@ -513,6 +513,22 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       await clickAt(s, 12, 400);
       await closed();
 
+      // A pasted picture (e.g. a screenshot) opens the popup with it; OK sends it.
+      const pasted = makePng(200, 120);
+      await s.exec(`
+        const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], "pasted-screenshot.png", { type: "image/png" }));
+        document.getElementById("composer").dispatchEvent(
+          new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));`, pasted.toString("base64"));
+      await s.waitVisible("#upload-dialog");
+      await s.waitFor("the pasted file in the popup", async () => (await s.content("#upload-file-name")) === "pasted-screenshot.png");
+      await s.click("#upload-ok");
+      await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"), 30000);
+      await s.waitFor("the pasted file in the transcript", async () =>
+        (await s.exec("return document.querySelectorAll('#transcript .msg.agent .attachment').length")) === 2);
+      assert.ok((await carla.messages(contact.id)).some((m) => m.attachment?.sha256 === sha256(pasted)));
+
       // Save as… (the seam stands in for the save dialog) writes the same bytes.
       await s.click(`${theirs} button.download`);
       await s.waitFor("the saved file", async () => /Saved to/.test(await s.content(`${theirs} .att-status`)), 20000);
@@ -555,7 +571,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       await shot("12-upload-refused");
       await s.click("#upload-cancel");
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"));
-      assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 2);
+      assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 3);
     } finally {
       await closeConsole();
     }

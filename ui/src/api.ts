@@ -1,6 +1,6 @@
 // Typed calls into the Rust side. The shapes come from src/bindings/ipc.ts, generated from the
 // Rust types; this file only names the commands and their arguments.
-import { invoke } from "@tauri-apps/api/core";
+import { invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   CONSOLE_EVENT,
@@ -25,9 +25,9 @@ export function asConsoleError(e: unknown): ConsoleError {
   return { code: "internal", message: String(e) };
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<T>(command, args, options);
   } catch (e) {
     throw asConsoleError(e);
   }
@@ -46,6 +46,11 @@ export const api = {
   reportContacts: (query: ReportQuery) => call<Array<ContactView>>("report_contacts", { query }),
   reportContact: (contactId: string) => call<ContactDetailsView>("report_contact", { contactId }),
   chooseFile: () => call<PickedFile | null>("choose_file"),
+  /** A pasted file: its bytes go as the raw body, not as JSON. */
+  stagePastedFile: (name: string, bytes: Uint8Array) => {
+    const headers = { "x-file-name": encodeURIComponent(name) };
+    return call<PickedFile>("stage_pasted_file", bytes, { headers });
+  },
   uploadFile: (uploadKey: string, contactId: string, path: string, description: string | null) =>
     call<UploadResult>("upload_file", { uploadKey, contactId, path, description }),
   cancelUpload: (uploadKey: string) => call<null>("cancel_upload", { uploadKey }),

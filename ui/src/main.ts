@@ -791,6 +791,27 @@ function onFilesDropped(paths: string[]) {
   }
 }
 
+/** A file pasted into the card (e.g. a screenshot) opens the popup with it, like a chosen one. */
+async function onPaste(e: ClipboardEvent) {
+  const file = e.clipboardData?.files?.[0];
+  if (!file) return; // Text pastes as usual.
+  e.preventDefault();
+  const contact = state.selected ? state.contacts.get(state.selected) : undefined;
+  if (!contact || !isMine(contact) || contact.state !== "active" || state.upload.key) return;
+  try {
+    const ext = file.type.startsWith("image/") ? `.${file.type.slice(6).replace("jpeg", "jpg")}` : "";
+    const name = file.name || `pasted${ext}`;
+    const picked = await api.stagePastedFile(name, new Uint8Array(await file.arrayBuffer()));
+    if ($("upload-dialog").hidden) openUploadDialog(picked);
+    else {
+      state.upload.file = picked;
+      renderUploadDialog();
+    }
+  } catch (err) {
+    handleError(err);
+  }
+}
+
 // ---------- reports ----------
 
 function showView(view: "contacts" | "reports") {
@@ -928,6 +949,7 @@ async function openDetails(contactId: string) {
 
 // ---------- wiring ----------
 $("upload-button").addEventListener("click", () => openUploadDialog());
+$("card").addEventListener("paste", (e) => void onPaste(e));
 $("upload-choose").addEventListener("click", () => void chooseFile());
 $("upload-form").addEventListener("submit", (e) => void startUpload(e));
 $("upload-cancel").addEventListener("click", () => void cancelUploadDialog());
