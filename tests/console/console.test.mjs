@@ -529,6 +529,29 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
         (await s.exec("return document.querySelectorAll('#transcript .msg.agent .attachment').length")) === 2);
       assert.ok((await carla.messages(contact.id)).some((m) => m.attachment?.sha256 === sha256(pasted)));
 
+      // Cancel while sending: the service is paused so that the upload is surely still running.
+      await s.click("#upload-button");
+      await s.click("#upload-choose");
+      await s.waitFor("the chosen name", async () => (await s.content("#upload-file-name")) === "receipt.png");
+      service.kill("SIGSTOP");
+      try {
+        await s.click("#upload-ok");
+        await s.waitFor("the popup busy", () => s.exec("return document.getElementById('upload-dialog').dataset.busy === 'true'"));
+        assert.equal(await s.exec("return document.getElementById('upload-progress-row').hidden"), false);
+        await shot("09b-upload-sending");
+        // Esc does not close a popup that is sending; its Cancel button stops the upload.
+        await s.chord(["\uE00C"]);
+        assert.equal(await s.exec("return document.getElementById('upload-dialog').hidden"), false);
+        await s.click("#upload-cancel");
+      } finally {
+        service.kill("SIGCONT");
+      }
+      await s.waitFor("the cancellation", () => s.exec("return document.getElementById('upload-error').dataset.code === 'cancelled'"), 20000);
+      assert.match(await s.content("#upload-error"), /Upload cancelled\. Nothing was sent\./);
+      await s.click("#upload-cancel");
+      await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"));
+      assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 3);
+
       // Save as… (the seam stands in for the save dialog) writes the same bytes.
       await s.click(`${theirs} button.download`);
       await s.waitFor("the saved file", async () => /Saved to/.test(await s.content(`${theirs} .att-status`)), 20000);
