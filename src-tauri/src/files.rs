@@ -36,6 +36,8 @@ pub struct Files {
     pub uploads: PathBuf,
     /// Pasted files, kept until the cache folder is cleaned.
     pub pasted: PathBuf,
+    /// Copies under their real names for "Open" (the cache names files by hash).
+    pub opened: PathBuf,
 }
 
 impl Files {
@@ -50,6 +52,7 @@ impl Files {
             previews: base.join("previews"),
             uploads: base.join("uploads"),
             pasted: base.join("pasted"),
+            opened: base.join("opened"),
         }
     }
 }
@@ -239,7 +242,7 @@ pub async fn open_attachment(
 ) -> Result<String> {
     let cached = state.client().await?.fetch_url_cached(&files.cache, &url, &sha256).await?;
     // The cache names files by hash; open a copy under the real name so the right app is chosen.
-    let dir = files.cache.dir().join("open").join(&sha256[..sha256.len().min(16)]);
+    let dir = files.opened.join(&sha256[..sha256.len().min(16)]);
     let named = dir.join(safe_name(&name));
     if !named.exists() {
         std::fs::create_dir_all(&dir).map_err(|e| local("Cannot create", &dir, e))?;

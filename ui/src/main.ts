@@ -634,7 +634,7 @@ async function openAttachment(a: AttachmentView, box: HTMLElement) {
   attachmentStatus(box, "Opening…");
   try {
     await api.openAttachment(a.url, a.sha256, a.name);
-    attachmentStatus(box, "");
+    attachmentStatus(box, "Handed to the system's default application.");
   } catch (e) {
     attachmentStatus(box, asConsoleError(e).message, true);
   }
@@ -698,6 +698,7 @@ function renderUploadDialog() {
   $<HTMLButtonElement>("upload-ok").disabled = !file || !!key;
   $<HTMLButtonElement>("upload-ok").textContent = key ? "Sending…" : "OK";
   $<HTMLButtonElement>("upload-choose").disabled = !!key;
+  $<HTMLButtonElement>("upload-cancel").textContent = key ? "Cancel upload" : "Cancel";
   $<HTMLInputElement>("upload-description").disabled = !!key;
   $("upload-dialog").dataset.busy = key ? "true" : "false";
 }
