@@ -30,7 +30,23 @@ else
   echo "PostgreSQL could not be started: the PostgreSQL run is missing"; status=1
 fi
 
-# 3. End-to-end suites; each prints "N passed, N failed" as its last line.
+# 3. Files in an S3-compatible store (moto's server on loopback): the store's conformance suite,
+#    then the upload and consumer suites end to end with STORE_URL pointing at it.
+if s3_env=$(bash scripts/s3.sh); then
+  eval "$s3_env"
+  { cargo test --locked -p attache-server s3 -- --include-ignored &&
+    cargo test --locked -p attache-client --test uploads --test consumer; } 2>&1 | tee artifacts/cargo-test-s3.log
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  while read -r p f; do
+    passed=$((passed + p)); failed=$((failed + f))
+  done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' artifacts/cargo-test-s3.log)
+  kill "$ATTACHE_S3_PID" 2>/dev/null
+  unset ATTACHE_TEST_S3 AWS_ENDPOINT
+else
+  echo "the S3-compatible test service could not be started: the S3 run is missing"; status=1
+fi
+
+# 4. End-to-end suites; each prints "N passed, N failed" as its last line.
 for suite in tests/console/run.sh tests/widget/run.sh; do
   [[ -f "$suite" ]] || continue
   echo "== $suite"

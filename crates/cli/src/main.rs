@@ -159,6 +159,11 @@ struct ServeArgs {
     /// Hours after which an unfinished upload and its bytes are deleted.
     #[arg(long, env = "ATTACHE_UPLOAD_EXPIRY_HOURS", default_value_t = 24)]
     upload_expiry_hours: u64,
+    /// Keep files in an S3-compatible bucket instead of the data folder: `s3://bucket/prefix`
+    /// (credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// AWS_ENDPOINT, AWS_ALLOW_HTTP).
+    #[arg(long, env = "STORE_URL")]
+    store_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -310,6 +315,7 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
         files: attache_server::FilesConfig {
             upload_expiry: Duration::from_secs(args.upload_expiry_hours.max(1) * 3600),
             scanner: args.scanner.map(|s| s.split_whitespace().map(str::to_owned).collect()).filter(|v: &Vec<String>| !v.is_empty()),
+            store_url: args.store_url,
             ..Default::default()
         },
     };

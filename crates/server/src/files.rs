@@ -2,7 +2,7 @@
 //! the staging area, upload locks and the settings of uploads.
 
 use crate::keys::Keys;
-use crate::storage::{LocalStore, Store};
+use crate::storage::{LocalStore, S3Store, Store};
 use crate::upload::{Locks, Staging};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +20,8 @@ pub struct FilesConfig {
     pub scanner: Option<Vec<String>>,
     /// The store's folder; by default `<data_dir>/files`.
     pub store_dir: Option<PathBuf>,
+    /// An S3-compatible store instead of the folder: `s3://bucket[/prefix]` (`STORE_URL`).
+    pub store_url: Option<String>,
     /// Images decoded at once (each may take up to 256 MiB while decoding).
     pub decode_concurrency: usize,
 }
@@ -30,6 +32,7 @@ impl Default for FilesConfig {
             upload_expiry: Duration::from_secs(24 * 3600),
             scanner: None,
             store_dir: None,
+            store_url: None,
             decode_concurrency: 2,
         }
     }
@@ -53,11 +56,17 @@ pub struct Files {
 }
 
 impl Files {
-    /// Opens the key, the local store and the staging folder under `data_dir`.
+    /// Opens the key, the store (a folder under `data_dir` unless `store_url` names an S3
+    /// bucket) and the staging folder under `data_dir`.
     pub async fn open(data_dir: &std::path::Path, config: FilesConfig) -> anyhow::Result<Files> {
         let keys = Keys::load_or_create(data_dir).await?;
-        let store_dir = config.store_dir.clone().unwrap_or_else(|| data_dir.join("files"));
-        let store = Arc::new(LocalStore::new(store_dir).await?);
+        let store: Arc<dyn Store> = match &config.store_url {
+            Some(url) => Arc::new(S3Store::from_url(url)?),
+            None => {
+                let store_dir = config.store_dir.clone().unwrap_or_else(|| data_dir.join("files"));
+                Arc::new(LocalStore::new(store_dir).await?)
+            }
+        };
         let staging = Staging::new(data_dir.join("staging")).await?;
         let decode = Semaphore::new(config.decode_concurrency.max(1));
         Ok(Files { keys, store, staging, locks: Locks::default(), config, decode })

@@ -54,6 +54,9 @@ pub fn config(dir: &TempDir) -> Config {
     c.demo = true;
     c.retention_interval = Duration::from_millis(100);
     c.database_url = fresh_postgres_database();
+    // With `ATTACHE_TEST_S3=s3://bucket/prefix` (and the AWS_* variables) files go to an
+    // S3-compatible store, under a prefix of the test's own.
+    c.files.store_url = std::env::var("ATTACHE_TEST_S3").ok().map(|u| format!("{}/{}", u.trim_end_matches('/'), attache_server::db::new_id()));
     c
 }
 

@@ -6,8 +6,10 @@
 //! display data only.
 
 mod local;
+mod s3;
 
 pub use local::LocalStore;
+pub use s3::S3Store;
 
 use bytes::Bytes;
 use futures_util::Stream;
