@@ -147,6 +147,8 @@ async function enterConsole(session: SessionView) {
   const notice = $("console-notice");
   notice.hidden = session.remembered;
   notice.textContent = KEYRING_NOTICE;
+  // Reports is the second view; without report rights there is nothing to switch to.
+  $("views").hidden = !session.can_read_reports;
   $("nav-reports").hidden = !session.can_read_reports;
   showView("contacts");
   renderConnection();
@@ -562,7 +564,15 @@ function attachmentBlock(a: AttachmentView): HTMLElement {
     img.title = "Click to enlarge";
     img.dataset.previewUrl = a.preview_url;
     if (a.width && a.height) img.style.aspectRatio = `${a.width} / ${a.height}`;
+    img.tabIndex = 0;
+    img.setAttribute("role", "button");
     img.addEventListener("click", () => void openLightbox(a));
+    img.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        void openLightbox(a);
+      }
+    });
     box.append(img);
     void loadPreview(img, a.preview_url);
   }
