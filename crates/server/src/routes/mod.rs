@@ -96,14 +96,22 @@ pub fn openapi(state: &AppState) -> utoipa::openapi::OpenApi {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (router, mut doc) = api(&state);
-    doc.paths.paths.entry("/api/openapi.json".into()).or_insert_with(|| {
-        utoipa::openapi::path::PathItem::new(
-            utoipa::openapi::HttpMethod::Get,
-            utoipa::openapi::path::OperationBuilder::new()
-                .summary(Some("This document"))
-                .response("200", utoipa::openapi::Response::new("The OpenAPI document")),
-        )
-    });
+    // Routes that are not JSON handlers, named in the document all the same.
+    for (path, summary, response) in [
+        ("/api/openapi.json", "This document", "The OpenAPI document"),
+        ("/healthz", "Liveness", "ok"),
+        ("/widget/", "The customer widget (HTML page; `?account=` names the account)", "The page"),
+        ("/widget/{file}", "The widget's script and style", "The file"),
+    ] {
+        doc.paths.paths.entry(path.into()).or_insert_with(|| {
+            utoipa::openapi::path::PathItem::new(
+                utoipa::openapi::HttpMethod::Get,
+                utoipa::openapi::path::OperationBuilder::new()
+                    .summary(Some(summary))
+                    .response("200", utoipa::openapi::Response::new(response)),
+            )
+        });
+    }
     let doc = std::sync::Arc::new(doc);
     router
         .route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
