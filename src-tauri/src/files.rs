@@ -65,13 +65,30 @@ fn local(what: &str, path: &Path, e: std::io::Error) -> ConsoleError {
     ConsoleError::new("local-file", format!("{what} {}: {e}", path.display()))
 }
 
+/// A file dialog in front of the console window (modal to it).
+fn dialog_for(app: &AppHandle) -> tauri_plugin_dialog::FileDialogBuilder<tauri::Wry> {
+    let dialog = app.dialog().file();
+    match app.get_webview_window("main") {
+        Some(window) => dialog.set_parent(&window),
+        None => dialog,
+    }
+}
+
 /// Shows the native "open file" dialog; `None` when the agent cancels it.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn choose_file(app: AppHandle) -> Result<Option<PickedFile>> {
     let path = match test_seam(TEST_PICK_FILE) {
         Some(p) => Some(p),
-        None => app.dialog().file().set_title("Choose a file to send").blocking_pick_file().and_then(|f| f.into_path().ok()),
+        None => {
+            // The dialog runs on the main thread; wait for it without holding an async worker.
+            let dialog = dialog_for(&app).set_title("Choose a file to send");
+            tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
+                .await
+                .ok()
+                .flatten()
+                .and_then(|f| f.into_path().ok())
+        }
     };
     let Some(path) = path else { return Ok(None) };
     let meta = std::fs::metadata(&path).map_err(|e| local("Cannot read", &path, e))?;
@@ -279,13 +296,14 @@ pub async fn save_attachment(
 ) -> Result<Option<String>> {
     let dest = match test_seam(TEST_SAVE_TO) {
         Some(p) => Some(p),
-        None => app
-            .dialog()
-            .file()
-            .set_title("Save the file")
-            .set_file_name(safe_name(&name))
-            .blocking_save_file()
-            .and_then(|f| f.into_path().ok()),
+        None => {
+            let dialog = dialog_for(&app).set_title("Save the file").set_file_name(safe_name(&name));
+            tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+                .await
+                .ok()
+                .flatten()
+                .and_then(|f| f.into_path().ok())
+        }
     };
     let Some(dest) = dest else { return Ok(None) };
     let cached = state.client().await?.fetch_url_cached(&files.cache, &url, &sha256).await?;
