@@ -487,12 +487,22 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
           await shot("10a-customer-upload-in-progress");
         },
       });
-      const theirs = "#transcript .msg.customer .attachment";
+      const theirs = "#transcript .msg.customer .attachment:has(img)";
       await s.waitVisible(theirs, 20000);
       assert.match(await s.content(`${theirs} .att-title`), /Photo of the damaged box/);
       await imageLoaded(s, `${theirs} img.preview`);
       await s.waitFor("the progress line to go", async () => (await s.content("#incoming-uploads")) === "");
       await shot("10-transcript-with-preview");
+
+      // A file that is not a picture: its name (no description) and the buttons, no preview.
+      await carla.upload(contact.id, "order-4471.txt", "text/plain", Buffer.from("Order 4471: 2 boxes\n"));
+      const text = "#transcript .msg.customer:last-child .attachment";
+      await s.waitFor("the text file in the card", async () => (await s.content(`${text} .att-title`)) === "order-4471.txt");
+      assert.equal(await s.exec("return !!document.querySelector(arguments[0])", `${text} img`), false);
+      // A file the service refuses after its checks (declared a PNG, is text): alice is told why.
+      await assert.rejects(carla.upload(contact.id, "fake.png", "image/png", Buffer.from("not a picture at all")));
+      await s.waitFor("the refusal line", async () =>
+        /Carla Files's file fake\.png was not accepted: \S/.test(await s.content("#incoming-uploads")));
 
       // The lightbox shows the whole picture; Esc, the round x and a click outside close it.
       const openBox = async () => {
@@ -550,7 +560,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       assert.match(await s.content("#upload-error"), /Upload cancelled\. Nothing was sent\./);
       await s.click("#upload-cancel");
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"));
-      assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 3);
+      assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 4);
 
       // Save as… (the seam stands in for the save dialog) writes the same bytes.
       await s.click(`${theirs} button.download`);
@@ -594,7 +604,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       await shot("12-upload-refused");
       await s.click("#upload-cancel");
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"));
-      assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 3);
+      assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 4);
     } finally {
       await closeConsole();
     }
