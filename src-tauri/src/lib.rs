@@ -75,11 +75,18 @@ pub fn run() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // A file dropped anywhere on the window: the page sends it to the open contact.
-            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
-                let paths = paths.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-                let _ = window.emit(view::CONSOLE_EVENT, view::ConsoleEvent::FilesDropped { paths });
-            }
+            // Files dragged over the window (the page shows where they go) and dropped (the page
+            // offers to send them to the open contact).
+            let tauri::WindowEvent::DragDrop(drag) = event else { return };
+            let event = match drag {
+                tauri::DragDropEvent::Enter { .. } => view::ConsoleEvent::FilesDragging { active: true },
+                tauri::DragDropEvent::Leave => view::ConsoleEvent::FilesDragging { active: false },
+                tauri::DragDropEvent::Drop { paths, .. } => view::ConsoleEvent::FilesDropped {
+                    paths: paths.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
+                },
+                _ => return,
+            };
+            let _ = window.emit(view::CONSOLE_EVENT, event);
         })
         .invoke_handler(tauri::generate_handler![
             commands::startup,

@@ -394,6 +394,11 @@ pub enum ConsoleEvent {
         /// Why, in the service's words.
         message: String,
     },
+    /// Files are being dragged over the window (`true`) or left it (`false`).
+    FilesDragging {
+        /// Whether they are over the window.
+        active: bool,
+    },
     /// A file dropped on the window (paths on this machine).
     FilesDropped {
         /// The dropped files.

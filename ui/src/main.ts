@@ -298,6 +298,16 @@ function onEvent(event: ConsoleEvent) {
       }, 15000);
       break;
     }
+    case "files_dragging": {
+      const contact = state.selected ? state.contacts.get(state.selected) : undefined;
+      const open = !!contact && isMine(contact) && contact.state === "active" && state.view === "contacts";
+      $("drop-hint-text").textContent = open
+        ? `Drop the file to send it to ${customerName(contact!)}`
+        : "Open one of your active contacts to send a file";
+      $("drop-hint").dataset.ok = String(open);
+      $("drop-hint").hidden = !event.active;
+      break;
+    }
     case "files_dropped":
       onFilesDropped(event.paths);
       break;
@@ -791,6 +801,7 @@ async function cancelUploadDialog() {
 }
 
 function onFilesDropped(paths: string[]) {
+  $("drop-hint").hidden = true;
   if (state.view !== "contacts") return;
   const path = paths[0];
   if (!path || state.upload.key) return;

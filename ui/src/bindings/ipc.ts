@@ -342,7 +342,11 @@ name: string,
 /**
  * Why, in the service's words.
  */
-message: string, } | { "type": "files_dropped", 
+message: string, } | { "type": "files_dragging", 
+/**
+ * Whether they are over the window.
+ */
+active: boolean, } | { "type": "files_dropped", 
 /**
  * The dropped files.
  */
