@@ -188,7 +188,7 @@ pub async fn upload_file(
     .map_err(|e| ConsoleError::new("internal", format!("The upload stopped unexpectedly: {e}")));
     state.uploads.lock().await.remove(&upload_key);
     match outcome?? {
-        UploadOutcome::Sent(message) => Ok(UploadResult::Sent { message: (*message).into() }),
+        UploadOutcome::Sent(message) => Ok(UploadResult::Sent { message: Box::new((*message).into()) }),
         UploadOutcome::Cancelled { sent, .. } => Ok(UploadResult::Cancelled { sent }),
     }
 }

@@ -254,7 +254,7 @@ pub enum UploadResult {
     /// The file passed the service's checks and is in the transcript.
     Sent {
         /// The attachment message.
-        message: MessageView,
+        message: Box<MessageView>,
     },
     /// Stopped by `cancel_upload`.
     Cancelled {
