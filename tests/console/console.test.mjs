@@ -458,7 +458,8 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       await s.waitVisible("#upload-dialog");
       assert.equal(await s.exec("return document.getElementById('upload-ok').disabled"), true);
       await s.click("#upload-choose");
-      await s.waitFor("the chosen name beside the button", async () => (await s.content("#upload-file-name")) === "receipt.png");
+      await s.waitFor("the chosen name beside the button", async () => (await s.exec("return document.getElementById('upload-file-name').dataset.name")) === "receipt.png");
+      assert.match(await s.content("#upload-file-name"), /^receipt\.png · \d+(\.\d)? KB$/);
       await s.type("#upload-description", "Your receipt for order 4471");
       await shot("09-upload-popup");
       await s.click("#upload-ok");
@@ -532,7 +533,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
         document.getElementById("composer").dispatchEvent(
           new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));`, pasted.toString("base64"));
       await s.waitVisible("#upload-dialog");
-      await s.waitFor("the pasted file in the popup", async () => (await s.content("#upload-file-name")) === "pasted-screenshot.png");
+      await s.waitFor("the pasted file in the popup", async () => (await s.exec("return document.getElementById('upload-file-name').dataset.name")) === "pasted-screenshot.png");
       await s.click("#upload-ok");
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"), 30000);
       await s.waitFor("the pasted file in the transcript", async () =>
@@ -542,7 +543,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       // Cancel while sending: the service is paused so that the upload is surely still running.
       await s.click("#upload-button");
       await s.click("#upload-choose");
-      await s.waitFor("the chosen name", async () => (await s.content("#upload-file-name")) === "receipt.png");
+      await s.waitFor("the chosen name", async () => (await s.exec("return document.getElementById('upload-file-name').dataset.name")) === "receipt.png");
       service.kill("SIGSTOP");
       try {
         await s.click("#upload-ok");
@@ -595,7 +596,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       await s.waitFor("the upload icon enabled", () => s.exec("return !document.getElementById('upload-button').disabled"));
       await s.click("#upload-button");
       await s.click("#upload-choose");
-      await s.waitFor("the chosen name", async () => (await s.content("#upload-file-name")) === "unboxing-video.mp4");
+      await s.waitFor("the chosen name", async () => (await s.exec("return document.getElementById('upload-file-name').dataset.name")) === "unboxing-video.mp4");
       await s.click("#upload-ok");
       await s.waitVisible("#upload-error", 20000);
       const words = await s.content("#upload-error");

@@ -712,7 +712,8 @@ function openUploadDialog(file: PickedFile | null = null) {
 function renderUploadDialog() {
   const { file, key } = state.upload;
   const name = $("upload-file-name");
-  name.textContent = file ? file.name : "No file chosen";
+  name.textContent = file ? (file.size > 0 ? `${file.name} · ${formatSize(file.size)}` : file.name) : "No file chosen";
+  name.dataset.name = file ? file.name : "";
   name.classList.toggle("muted", !file);
   name.title = file ? file.path : "";
   $<HTMLButtonElement>("upload-ok").disabled = !file || !!key;
