@@ -12,20 +12,24 @@ bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 mkdir -p artifacts
 passed=0 failed=0 status=0
 
+# Adds up the "test result: … N passed; M failed" lines of a cargo test log.
+tally() {
+  local p f
+  while read -r p f; do
+    passed=$((passed + p)); failed=$((failed + f))
+  done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$1")
+}
+
 # 1. Rust: every crate but the GUI (default-members), unit + integration tests.
 cargo test --locked 2>&1 | tee artifacts/cargo-test.log
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-while read -r p f; do
-  passed=$((passed + p)); failed=$((failed + f))
-done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' artifacts/cargo-test.log)
+tally artifacts/cargo-test.log
 
 # 2. The service's integration tests again, on PostgreSQL (each test in a fresh database).
 if pg_url=$(bash scripts/postgres.sh); then
   ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --test core --test uploads --test access --test consumer --test cluster -- --include-ignored 2>&1 | tee artifacts/cargo-test-pg.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-  while read -r p f; do
-    passed=$((passed + p)); failed=$((failed + f))
-  done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' artifacts/cargo-test-pg.log)
+  tally artifacts/cargo-test-pg.log
 else
   echo "PostgreSQL could not be started: the PostgreSQL run is missing"; status=1
 fi
@@ -37,9 +41,7 @@ if s3_env=$(bash scripts/s3.sh); then
   { cargo test --locked -p attache-server s3 -- --include-ignored &&
     cargo test --locked -p attache-client --test uploads --test consumer; } 2>&1 | tee artifacts/cargo-test-s3.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-  while read -r p f; do
-    passed=$((passed + p)); failed=$((failed + f))
-  done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' artifacts/cargo-test-s3.log)
+  tally artifacts/cargo-test-s3.log
   kill "$ATTACHE_S3_PID" 2>/dev/null
   unset ATTACHE_TEST_S3 AWS_ENDPOINT
 else
