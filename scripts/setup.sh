@@ -11,7 +11,7 @@ APT_PACKAGES=(
   postgresql
   # agent console (Tauri 2 on WebKitGTK) and its end-to-end tests under Xvfb
   libwebkit2gtk-4.1-dev file libxdo-dev libayatana-appindicator3-dev librsvg2-dev
-  xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring imagemagick
+  xvfb xauth dbus-x11 dbus-bin xdg-utils webkit2gtk-driver gnome-keyring imagemagick
   # customer widget tests
   chromium
   nodejs npm

@@ -153,15 +153,18 @@ pub async fn visitor_cookie(State(state): State<AppState>, mut req: Request, nex
     };
     req.extensions_mut().insert(visitor.clone());
     let mut resp = next.run(req).await;
+    set_visitor_cookie(&state, &mut resp, &visitor.id);
+    resp
+}
+
+/// Sets (or renews) the `vvcu` cookie on a response: three years, HttpOnly, SameSite=Lax, Secure
+/// behind TLS.
+pub fn set_visitor_cookie(state: &AppState, resp: &mut Response, visitor: &VisitorId) {
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let value = format!(
-        "{VISITOR_COOKIE}={}; Path=/; Max-Age={VISITOR_COOKIE_SECS}; HttpOnly; SameSite=Lax{secure}",
-        visitor.id
-    );
+    let value = format!("{VISITOR_COOKIE}={visitor}; Path=/; Max-Age={VISITOR_COOKIE_SECS}; HttpOnly; SameSite=Lax{secure}");
     if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().append(SET_COOKIE, v);
     }
-    resp
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! temporary file URLs `/v1/AUTH_attache/{account}/{id}.{EXT}?temp_url_sig=…&temp_url_expires=…`.
 
 use super::files::{disposition, send_blob, served_type, Blob};
-use crate::auth::{cookie, Visitor, VISITOR_COOKIE, VISITOR_COOKIE_SECS};
+use crate::auth::{cookie, set_visitor_cookie, Visitor, VISITOR_COOKIE};
 use crate::db::{is_id, new_id};
 use crate::domain::consumer::{self as lp, TempUrl};
 use crate::domain::contact;
@@ -14,9 +14,9 @@ use attache_protocol::{Account, ApiError, Event, Message, OpenContact, Sender, V
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
-use axum::http::header::{AUTHORIZATION, SET_COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -58,14 +58,10 @@ pub struct Signup {
     responses((status = 200, body = Signup), (status = 404, body = ApiError)))]
 pub async fn signup(State(state): State<AppState>, Path(account): Path<String>) -> AppResult<Response> {
     account_named(&state, &account).await?;
-    let id = new_id();
-    repo::contact::touch_visitor(&state.db, &VisitorId(id.clone())).await?;
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let c = format!("{VISITOR_COOKIE}={id}; Path=/; Max-Age={VISITOR_COOKIE_SECS}; HttpOnly; SameSite=Lax{secure}");
-    let mut resp = Json(Signup { jwt: id }).into_response();
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        resp.headers_mut().insert(SET_COOKIE, v);
-    }
+    let id = VisitorId(new_id());
+    repo::contact::touch_visitor(&state.db, &id).await?;
+    let mut resp = Json(Signup { jwt: id.0.clone() }).into_response();
+    set_visitor_cookie(&state, &mut resp, &id);
     Ok(resp)
 }
 
