@@ -468,7 +468,7 @@ mod tests {
             id: "c1".into(),
             account_id: "a1".into(),
             state: ContactState::Active,
-            visitor_id: "v1".into(),
+            visitor: "v1".into(),
             customer_name: "Carla".into(),
             agent_id: Some("u1".into()),
             agent_name: Some("Alice".into()),

@@ -39,8 +39,10 @@ id_type! {
     AccountId,
     /// Identifies a staff user.
     UserId,
-    /// Identifies a visitor (a customer browser, remembered by the `vvcu` cookie).
+    /// A visitor's credential: its `vvcu` cookie value or consumer token; a secret for its owner only (staff see a [`VisitorRef`]).
     VisitorId,
+    /// A visitor's public id within one account, for staff, events, logs and reports; it opens nothing.
+    VisitorRef,
     /// Identifies a contact (one customer chat).
     ContactId,
     /// Identifies a message of a contact.
@@ -284,8 +286,8 @@ pub struct Contact {
     pub account_id: AccountId,
     /// Its state.
     pub state: ContactState,
-    /// The visitor who opened it.
-    pub visitor_id: VisitorId,
+    /// The visitor who opened it, by its public id (never its cookie).
+    pub visitor: VisitorRef,
     /// The name the customer gave, if any.
     pub customer_name: String,
     /// The agent who accepted it.
@@ -560,7 +562,7 @@ mod tests {
             id: "c1".into(),
             account_id: "a1".into(),
             state: ContactState::Queued,
-            visitor_id: "v1".into(),
+            visitor: "v1".into(),
             customer_name: "Carla".into(),
             agent_id: None,
             agent_name: None,

@@ -125,10 +125,18 @@ pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a st
 /// The visitor behind a request, as the `vvcu` middleware found or made it.
 #[derive(Debug, Clone)]
 pub struct Visitor {
-    /// Its id (the cookie's value).
+    /// Its credential (the cookie's value, or a consumer token): a secret, never logged or shown
+    /// to staff. Staff see the account-scoped [`attache_protocol::VisitorRef`].
     pub id: VisitorId,
     /// Whether the browser already had the cookie.
     pub returning: bool,
+}
+
+impl Visitor {
+    /// The stored form of the credential, under which its visitors are found.
+    pub fn credential_hash(&self) -> String {
+        repo::visitor::credential_hash(self.id.as_str())
+    }
 }
 
 impl FromRequestParts<AppState> for Visitor {

@@ -56,6 +56,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     };
     let pool = options.connect(url).await.with_context(|| format!("connecting to {}", redact(url)))?;
     sqlx::migrate!("./migrations").run(&pool).await.context("running migrations")?;
+    crate::repo::visitor::rekey_legacy(&pool).await.context("re-keying visitors")?;
     Ok(pool)
 }
 

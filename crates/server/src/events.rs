@@ -6,7 +6,7 @@
 //! `NOTIFY attache_events` carries its id, so each instance's sockets see every instance's events.
 
 use crate::db::{new_id, now_us, Db};
-use attache_protocol::{AccountId, Contact, Event, UserId, VisitorId};
+use attache_protocol::{AccountId, Contact, Event, UserId, VisitorRef};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::sync::Arc;
@@ -19,8 +19,8 @@ pub enum Audience {
     Staff,
     /// One staff member.
     User(UserId),
-    /// One visitor.
-    Visitor(VisitorId),
+    /// One visitor, by its public id.
+    Visitor(VisitorRef),
 }
 
 /// An event with its account and audiences.
@@ -40,9 +40,9 @@ impl Envelope {
         &self.account == account
             && self.to.iter().any(|a| matches!(a, Audience::Staff) || a == &Audience::User(user.clone()))
     }
-    /// Whether a visitor receives it.
-    pub fn for_visitor(&self, visitor: &VisitorId) -> bool {
-        self.to.iter().any(|a| a == &Audience::Visitor(visitor.clone()))
+    /// Whether a visitor with one of these public ids receives it.
+    pub fn for_visitor(&self, visitors: &[VisitorRef]) -> bool {
+        self.to.iter().any(|a| matches!(a, Audience::Visitor(v) if visitors.contains(v)))
     }
 }
 
@@ -55,8 +55,9 @@ pub enum Revocation {
     User(UserId),
 }
 
-/// What travels through the hub.
+/// What travels through the hub (behind an `Arc`, so the variants' sizes do not matter).
 #[derive(Debug, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)]
 pub enum Signal {
     /// An event for its audiences.
     Event(Envelope),
@@ -153,13 +154,13 @@ impl Hub {
 
     /// A change of a contact's state: the whole staff (queue) and the contact's visitor.
     pub fn contact_changed(&self, contact: &Contact, event: Event) {
-        let to = vec![Audience::Staff, Audience::Visitor(contact.visitor_id.clone())];
+        let to = vec![Audience::Staff, Audience::Visitor(contact.visitor.clone())];
         self.publish(&contact.account_id, to, event);
     }
 
     /// Something for the two sides of a contact: its agent and its visitor.
     pub fn to_both_sides(&self, contact: &Contact, event: Event) {
-        let mut to = vec![Audience::Visitor(contact.visitor_id.clone())];
+        let mut to = vec![Audience::Visitor(contact.visitor.clone())];
         if let Some(agent) = &contact.agent_id {
             to.push(Audience::User(agent.clone()));
         }
@@ -209,6 +210,6 @@ mod tests {
         let e = Signal::Event(Envelope { account: "a".into(), to: vec![Audience::Staff, Audience::Visitor("v".into())], event: Event::Ready });
         let back: Signal = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
         let Signal::Event(env) = back else { panic!() };
-        assert!(env.for_staff(&"a".into(), &"x".into()) && env.for_visitor(&"v".into()) && !env.for_visitor(&"w".into()));
+        assert!(env.for_staff(&"a".into(), &"x".into()) && env.for_visitor(&["v".into()]) && !env.for_visitor(&["w".into()]));
     }
 }

@@ -89,7 +89,7 @@ pub async fn create_upload(state: &AppState, uploader: &Uploader, new: NewUpload
             (Sender::Agent, staff.user.display_name.clone())
         }
         Uploader::Visitor(v) => {
-            if &contact.visitor_id != v {
+            if !super::contact::owned_by(db, &contact, v).await? {
                 return Err(AppError::NotFound("contact"));
             }
             (Sender::Customer, contact.customer_name.clone())
@@ -522,8 +522,10 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
     let allowed = match contact.state {
         ContactState::Active | ContactState::Queued => true,
         ContactState::Closed => {
-            caller.vvcu.as_ref() == Some(&contact.visitor_id)
-                || caller.vvca.as_deref().is_some_and(|v| keys.vvca_allows(v, &contact.id))
+            (match &caller.vvcu {
+                Some(v) => super::contact::owned_by(&state.db, &contact, v).await?,
+                None => false,
+            }) || caller.vvca.as_deref().is_some_and(|v| keys.vvca_allows(v, &contact.id))
                 || match &caller.staff {
                     Some(s) => may_read(&state.db, s, &contact).await?,
                     None => false,

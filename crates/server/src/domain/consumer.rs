@@ -82,7 +82,7 @@ pub fn verify(state: &AppState, method: &str, path: &str, sig: &str, expires: i6
 
 /// The visitor's newest active contact with the account: where a file goes.
 async fn active_contact(state: &AppState, visitor: &VisitorId, account: &Account) -> AppResult<Contact> {
-    repo::contact::of_visitor(&state.db, visitor)
+    repo::contact::of_credential(&state.db, &repo::visitor::credential_hash(visitor.as_str()))
         .await?
         .into_iter()
         .find(|c| c.account_id == account.id && c.state == ContactState::Active)
@@ -96,7 +96,7 @@ async fn active_contact(state: &AppState, visitor: &VisitorId, account: &Account
 pub async fn upload_url(state: &AppState, visitor: &VisitorId, account: &Account, size: u64, file_type: &str) -> AppResult<TempUrl> {
     let ext = file_type.trim().trim_start_matches('.');
     if !valid_ext(ext) {
-        return Err(AppError::invalid(format!("'{file_type}' is not a file type like JPG or PDF")));
+        return Err(AppError::invalid(format!("'{}' is not a file type like JPG or PDF", file_type.chars().take(16).collect::<String>())));
     }
     let contact = active_contact(state, visitor, account).await?;
     let name = format!("attachment.{}", ext.to_ascii_lowercase());
@@ -209,7 +209,7 @@ async fn attachment_of(state: &AppState, file: &FilePath) -> AppResult<(Attachme
 pub async fn download_url(state: &AppState, visitor: &VisitorId, relative_path: &str) -> AppResult<TempUrl> {
     let file = FilePath::parse(relative_path).ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
     let (_, contact) = attachment_of(state, &file).await?;
-    if &contact.visitor_id != visitor {
+    if !super::contact::owned_by(&state.db, &contact, visitor).await? {
         return Err(AppError::NotFound("file"));
     }
     Ok(sign(state, "GET", relative_path.to_owned()))

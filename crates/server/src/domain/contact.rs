@@ -9,7 +9,7 @@ use crate::repo::contact::{ContactQuery, Visibility};
 use crate::AppState;
 use attache_protocol::{
     Contact, ContactDetails, ContactId, ContactState, Event, Message, OpenContact, ReportFilter, Role, Sender,
-    MAX_MESSAGE_CHARS,
+    VisitorId, MAX_MESSAGE_CHARS,
 };
 
 const DEFAULT_CUSTOMER_NAME: &str = "Customer";
@@ -42,8 +42,8 @@ pub async fn open(state: &AppState, visitor: &Visitor, req: OpenContact) -> AppR
         Some(m) if !m.is_empty() => Some(message_body(m)?),
         _ => None,
     };
-    repo::contact::touch_visitor(db, &visitor.id).await?;
-    let contact = repo::contact::create(db, &account.id, &visitor.id, &name).await?;
+    let me = repo::visitor::ensure(db, &account.id, &visitor.credential_hash()).await?;
+    let contact = repo::contact::create(db, &account.id, &me, &name).await?;
     if let Some(body) = first {
         repo::contact::add_message(db, &contact.id, Sender::Customer, &name, &body).await?;
     }
@@ -51,18 +51,26 @@ pub async fn open(state: &AppState, visitor: &Visitor, req: OpenContact) -> AppR
     Ok(contact)
 }
 
+/// Whether a visitor credential (cookie value or consumer token) is that of the contact's
+/// visitor. The credential is looked up by its hash, within the contact's visitor (and so its
+/// account) only.
+pub async fn owned_by(db: &Db, contact: &Contact, credential: &VisitorId) -> AppResult<bool> {
+    let hash = repo::visitor::credential_hash(credential.as_str());
+    Ok(repo::visitor::holds(db, &contact.visitor, &hash).await?)
+}
+
 /// One of the visitor's contacts; another visitor's is "not found".
 pub async fn of_visitor(db: &Db, visitor: &Visitor, id: &str) -> AppResult<Contact> {
     let contact = find(db, id).await?;
-    if contact.visitor_id != visitor.id {
+    if !owned_by(db, &contact, &visitor.id).await? {
         return Err(AppError::NotFound("contact"));
     }
     Ok(contact)
 }
 
-/// The visitor's contacts.
+/// The visitor's contacts (its own, in whichever account it opened them).
 pub async fn list_of_visitor(db: &Db, visitor: &Visitor) -> AppResult<Vec<Contact>> {
-    Ok(repo::contact::of_visitor(db, &visitor.id).await?)
+    Ok(repo::contact::of_credential(db, &visitor.credential_hash()).await?)
 }
 
 /// The customer writes; allowed while the contact waits or is active.
@@ -254,7 +262,7 @@ pub async fn report_list(db: &Db, staff: &Staff, filter: ReportFilter) -> AppRes
     };
     let mut list = repo::contact::list(db, &q).await?;
     // Newest first, whatever the state.
-    list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    list.sort_by_key(|c| std::cmp::Reverse(c.created_at));
     Ok(list)
 }
 

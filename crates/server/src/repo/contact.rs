@@ -1,6 +1,6 @@
 use crate::db::{new_id, now_us, ts, Db};
 use attache_protocol::{
-    AccountId, Contact, ContactId, ContactState, Message, MessageId, Sender, Timestamp, UserId, VisitorId,
+    AccountId, Contact, ContactId, ContactState, Message, MessageId, Sender, Timestamp, UserId, VisitorRef,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -16,7 +16,7 @@ fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
         id: ContactId(row.try_get("id")?),
         account_id: AccountId(row.try_get("account_id")?),
         state: ContactState::parse(&state).unwrap_or(ContactState::Closed),
-        visitor_id: VisitorId(row.try_get("visitor_id")?),
+        visitor: VisitorRef(row.try_get("visitor_id")?),
         customer_name: row.try_get("customer_name")?,
         agent_id: row.try_get::<Option<String>, _>("agent_id")?.map(UserId),
         agent_name: row.try_get("agent_name")?,
@@ -28,22 +28,8 @@ fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
     })
 }
 
-/// Records a visit: creates the visitor or refreshes its last visit.
-pub async fn touch_visitor(db: &Db, visitor: &VisitorId) -> Result<(), sqlx::Error> {
-    let now = now_us();
-    sqlx::query(
-        "INSERT INTO visitors (id, created_at, last_seen_at) VALUES ($1, $2, $2)
-         ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-    )
-    .bind(visitor.as_str())
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// Opens a queued contact.
-pub async fn create(db: &Db, account: &AccountId, visitor: &VisitorId, name: &str) -> Result<Contact, sqlx::Error> {
+pub async fn create(db: &Db, account: &AccountId, visitor: &VisitorRef, name: &str) -> Result<Contact, sqlx::Error> {
     let id = new_id();
     sqlx::query(
         "INSERT INTO contacts (id, account_id, visitor_id, customer_name, state, created_at)
@@ -202,12 +188,15 @@ pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error
     rows.iter().map(from_row).collect()
 }
 
-/// Contacts of a visitor, newest first.
-pub async fn of_visitor(db: &Db, visitor: &VisitorId) -> Result<Vec<Contact>, sqlx::Error> {
-    let rows = sqlx::query(&format!("{SELECT} WHERE c.visitor_id = $1 ORDER BY c.created_at DESC LIMIT 100"))
-        .bind(visitor.as_str())
-        .fetch_all(db)
-        .await?;
+/// Contacts of the visitors this credential hash opens (its owner's, in every account), newest first.
+pub async fn of_credential(db: &Db, hash: &str) -> Result<Vec<Contact>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "{SELECT} JOIN visitors v ON v.id = c.visitor_id WHERE (v.cookie_hash = $1 OR v.token_hash = $1)
+         ORDER BY c.created_at DESC LIMIT 100"
+    ))
+    .bind(hash)
+    .fetch_all(db)
+    .await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -6,6 +6,7 @@ pub mod attachment;
 pub mod contact;
 pub mod upload;
 pub mod user;
+pub mod visitor;
 
 /// A flag as stored.
 pub(crate) fn flag(b: bool) -> i64 {

@@ -3,14 +3,14 @@
 //! temporary file URLs `/v1/AUTH_attache/{account}/{id}.{EXT}?temp_url_sig=…&temp_url_expires=…`.
 
 use super::files::{disposition, send_blob, served_type, Blob};
-use crate::auth::{cookie, set_visitor_cookie, Visitor, VISITOR_COOKIE};
+use crate::auth::{cookie, new_token, set_visitor_cookie, token_hash, Visitor, VISITOR_COOKIE};
 use crate::db::{is_id, new_id};
 use crate::domain::consumer::{self as lp, TempUrl};
 use crate::domain::contact;
 use crate::error::{AppError, AppResult};
 use crate::events::Signal;
 use crate::{repo, AppState};
-use attache_protocol::{Account, ApiError, Event, Message, OpenContact, Sender, VisitorId};
+use attache_protocol::{Account, ApiError, Event, Message, OpenContact, Sender, VisitorId, VisitorRef};
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -24,7 +24,17 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 /// The consumer: `Authorization: jwt <token>` (from signup) or the `vvcu` cookie of a browser.
-pub struct Consumer(pub VisitorId);
+/// Either is a credential; the token must be one the service issued.
+pub enum Consumer {
+    /// A consumer API token from signup.
+    Token(VisitorId),
+    /// A browser's `vvcu` cookie.
+    Cookie(VisitorId),
+}
+
+fn is_token(t: &str) -> bool {
+    t.len() == 64 && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
 
 impl FromRequestParts<AppState> for Consumer {
     type Rejection = AppError;
@@ -32,12 +42,35 @@ impl FromRequestParts<AppState> for Consumer {
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let token = header.and_then(|h| h.strip_prefix("jwt ").or_else(|| h.strip_prefix("JWT "))).map(str::trim);
-        match token.or_else(|| cookie(&parts.headers, VISITOR_COOKIE)) {
-            Some(t) if is_id(t) => Ok(Consumer(VisitorId(t.to_owned()))),
-            _ => Err(AppError::Unauthorized(
+        let unauthorized = || {
+            AppError::Unauthorized(
                 "unauthorized",
                 "send 'Authorization: jwt <token>' from /api/account/{account}/signup, or the vvcu cookie".into(),
-            )),
+            )
+        };
+        match (token, cookie(&parts.headers, VISITOR_COOKIE)) {
+            (Some(t), _) if is_token(t) => Ok(Consumer::Token(VisitorId(t.to_owned()))),
+            (Some(_), _) => Err(unauthorized()),
+            (None, Some(c)) if is_id(c) => Ok(Consumer::Cookie(VisitorId(c.to_owned()))),
+            _ => Err(unauthorized()),
+        }
+    }
+}
+
+impl Consumer {
+    /// The credential and the consumer's public id in `account`: a token must belong to it; a
+    /// cookie is known (or becomes known) there.
+    async fn resolve(self, state: &AppState, account: &Account) -> AppResult<(VisitorId, VisitorRef)> {
+        match self {
+            Consumer::Token(t) => match repo::visitor::by_token(&state.db, &token_hash(t.as_str())).await? {
+                Some((a, me)) if a == account.id => Ok((t, me)),
+                _ => Err(AppError::Unauthorized("unauthorized", "the consumer token is not valid for this account".into())),
+            },
+            Consumer::Cookie(c) => {
+                let hash = repo::visitor::credential_hash(c.as_str());
+                let me = repo::visitor::ensure(&state.db, &account.id, &hash).await?;
+                Ok((c, me))
+            }
         }
     }
 }
@@ -49,19 +82,23 @@ async fn account_named(state: &AppState, name: &str) -> AppResult<Account> {
 /// A consumer token.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Signup {
-    /// Send as `Authorization: jwt <token>`; it also identifies the visitor as `vvcu` would.
+    /// Send as `Authorization: jwt <token>`. A credential of its own (256 bits, stored hashed),
+    /// not the cookie's value.
     jwt: String,
 }
 
-/// A new consumer identity for an app without cookies (also set as the `vvcu` cookie).
+/// A new consumer identity for an app without cookies (a browser also gets a fresh `vvcu`
+/// cookie for the same identity).
 #[utoipa::path(post, path = "/api/account/{account}/signup", tag = "consumer", params(("account" = String, Path)),
     responses((status = 200, body = Signup), (status = 404, body = ApiError)))]
 pub async fn signup(State(state): State<AppState>, Path(account): Path<String>) -> AppResult<Response> {
-    account_named(&state, &account).await?;
-    let id = VisitorId(new_id());
-    repo::contact::touch_visitor(&state.db, &id).await?;
-    let mut resp = Json(Signup { jwt: id.0.clone() }).into_response();
-    set_visitor_cookie(&state, &mut resp, &id);
+    let account = account_named(&state, &account).await?;
+    let cookie = VisitorId(new_id());
+    let (token, token_hash) = new_token();
+    let cookie_hash = repo::visitor::credential_hash(cookie.as_str());
+    repo::visitor::create_consumer(&state.db, &account.id, &cookie_hash, &token_hash).await?;
+    let mut resp = Json(Signup { jwt: token }).into_response();
+    set_visitor_cookie(&state, &mut resp, &cookie);
     Ok(resp)
 }
 
@@ -73,20 +110,35 @@ pub async fn signup(State(state): State<AppState>, Path(account): Path<String>) 
 pub async fn consumer_socket(
     State(state): State<AppState>,
     Path(account): Path<String>,
-    Consumer(visitor): Consumer,
+    consumer: Consumer,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
     let account = account_named(&state, &account).await?;
     let ws = ws.map_err(|r| AppError::BadRequest("websocket-required", r.body_text()))?;
-    repo::contact::touch_visitor(&state.db, &visitor).await?;
-    Ok(ws.on_upgrade(move |socket| session(state, socket, visitor, account)))
+    let ws = super::events::bounded(ws, MAX_CONSUMER_MESSAGE);
+    let (visitor, me) = consumer.resolve(&state, &account).await?;
+    Ok(ws.on_upgrade(move |socket| session(state, socket, visitor, me, account)))
+}
+
+/// Largest request frame of the consumer socket: a text message of 10,000 characters, JSON-escaped,
+/// with room for its envelope. Anything larger closes the socket with 1009.
+pub const MAX_CONSUMER_MESSAGE: usize = 64 * 1024;
+
+/// At most this much of something the client sent goes back in an error message.
+fn quoted(s: &str) -> String {
+    let mut q: String = s.chars().take(64).collect();
+    if q.len() < s.len() {
+        q.push('…');
+    }
+    q
 }
 
 async fn send(socket: &mut WebSocket, v: &Value) -> bool {
     socket.send(WsMessage::Text(v.to_string().into())).await.is_ok()
 }
 
-async fn session(state: AppState, mut socket: WebSocket, visitor: VisitorId, account: Account) {
+async fn session(state: AppState, mut socket: WebSocket, visitor: VisitorId, me: VisitorRef, account: Account) {
+    let me = [me];
     let mut rx = state.hub.subscribe();
     let mut shutdown = state.shutdown.clone();
     loop {
@@ -98,13 +150,17 @@ async fn session(state: AppState, mut socket: WebSocket, visitor: VisitorId, acc
                         return;
                     }
                 }
-                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                Some(Err(e)) => {
+                    super::events::close_after_error(&mut socket, &e).await;
+                    return;
+                }
+                Some(Ok(WsMessage::Close(_))) | None => return,
                 Some(Ok(_)) => {}
             },
             got = rx.recv() => match got {
                 Ok(signal) => {
                     if let Signal::Event(env) = signal.as_ref() {
-                        if env.account == account.id && env.for_visitor(&visitor) {
+                        if env.account == account.id && env.for_visitor(&me) {
                             if let Some(n) = notification(&account, &env.event) {
                                 if !send(&mut socket, &n).await {
                                     return;
@@ -185,7 +241,7 @@ async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: 
                         let text = event["message"].as_str().unwrap_or_default();
                         contact::visitor_send(state, &me, dialog.unwrap_or_default(), text).await?
                     }
-                    other => return Err(AppError::invalid(format!("contentType '{other}' is not supported"))),
+                    other => return Err(AppError::invalid(format!("contentType '{}' is not supported", quoted(other)))),
                 };
                 Ok(("ms.PublishEventResponse", message_ack(msg)))
             }
@@ -200,7 +256,7 @@ async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: 
                 let url = lp::download_url(state, visitor, path).await?;
                 Ok(("ms.GenerateURLResponse", temp_url_body(url)))
             }
-            other => Err(AppError::BadRequest("unknown-request", format!("unknown request type '{other}'"))),
+            other => Err(AppError::BadRequest("unknown-request", format!("unknown request type '{}'", quoted(other)))),
         }
     }
     .await;

@@ -16,8 +16,29 @@ const PING_EVERY: Duration = Duration::from_secs(25);
 /// Close code (private range) telling a client its session ended: sign in again.
 const SESSION_ENDED: u16 = 4401;
 
+/// Largest message (and frame) a staff or visitor socket reads: they send nothing but pongs and
+/// a close, so a few KiB is plenty.
+pub const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+/// Close code for a message over the bound (RFC 6455 "message too big").
+pub const MESSAGE_TOO_BIG: u16 = 1009;
+
 fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Result<WebSocketUpgrade, AppError> {
-    ws.map_err(|r| AppError::BadRequest("websocket-required", r.body_text()))
+    Ok(bounded(ws.map_err(|r| AppError::BadRequest("websocket-required", r.body_text()))?, MAX_CLIENT_MESSAGE))
+}
+
+/// A socket that refuses messages and frames over `max` bytes: the frame header's length is
+/// checked before its payload is read, so nothing larger is ever buffered.
+pub(crate) fn bounded(ws: WebSocketUpgrade, max: usize) -> WebSocketUpgrade {
+    ws.max_message_size(max).max_frame_size(max).max_write_buffer_size(4 * 1024 * 1024)
+}
+
+/// Ends a socket whose read failed: with 1009 when the peer sent more than the bound (the
+/// WebSocket library reports it as a capacity error), quietly otherwise.
+pub(crate) async fn close_after_error(socket: &mut WebSocket, e: &axum::Error) {
+    if e.to_string().contains("Space limit exceeded") {
+        let frame = CloseFrame { code: MESSAGE_TOO_BIG, reason: "message too big".into() };
+        let _ = socket.send(WsMessage::Close(Some(frame))).await;
+    }
 }
 
 /// Staff events: queue changes of the account and the messages of the caller's contacts.
@@ -52,8 +73,10 @@ pub async fn visitor_events(
     if !visitor.returning {
         return Err(AppError::Unauthorized("no-visitor", "open a contact first: no vvcu cookie was sent".into()));
     }
-    let id = visitor.id.clone();
-    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_visitor(&id), |_| false)))
+    // The visitor's public ids in every account it has talked to: the socket never holds the
+    // cookie itself.
+    let mine = crate::repo::visitor::all_of(&state.db, &visitor.credential_hash()).await?;
+    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_visitor(&mine), |_| false)))
 }
 
 async fn send(socket: &mut WebSocket, event: &Event) -> bool {
@@ -98,7 +121,11 @@ async fn pump(
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
             },
             incoming = socket.recv() => match incoming {
-                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                Some(Err(e)) => {
+                    close_after_error(&mut socket, &e).await;
+                    return;
+                }
+                Some(Ok(WsMessage::Close(_))) | None => return,
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {

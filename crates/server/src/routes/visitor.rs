@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 /// Opens a contact; sets (or renews) the `vvcu` cookie.
 #[utoipa::path(post, path = "/api/visitor/contacts", tag = "visitor", request_body = OpenContact,
     responses((status = 201, body = Contact), (status = 404, description = "no such account", body = ApiError), (status = 422, body = ApiError)))]
-#[tracing::instrument(skip_all, fields(visitor = %visitor.id, account = %req.account))]
+#[tracing::instrument(skip_all, fields(account = %req.account))]
 pub async fn open_contact(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -38,7 +38,7 @@ pub async fn get_contact(State(state): State<AppState>, visitor: Visitor, Path(i
 #[utoipa::path(post, path = "/api/visitor/contacts/{id}/messages", tag = "visitor", params(("id" = String, Path)),
     request_body = SendMessage,
     responses((status = 201, body = Message), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
-#[tracing::instrument(skip_all, fields(visitor = %visitor.id, contact = %id))]
+#[tracing::instrument(skip_all, fields(contact = %id))]
 pub async fn send_message(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -58,7 +58,7 @@ pub async fn list_messages(State(state): State<AppState>, visitor: Visitor, Path
 /// The customer ends the contact.
 #[utoipa::path(post, path = "/api/visitor/contacts/{id}/close", tag = "visitor", params(("id" = String, Path)),
     responses((status = 200, body = Contact), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
-#[tracing::instrument(skip_all, fields(visitor = %visitor.id, contact = %id))]
+#[tracing::instrument(skip_all, fields(contact = %id))]
 pub async fn close_contact(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> AppResult<AppJson<Contact>> {
     Ok(AppJson(contact::visitor_close(&state, &visitor, &id).await?))
 }

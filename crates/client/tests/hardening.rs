@@ -1,0 +1,233 @@
+//! Issue 8, "Hardening": one test per item, each failing before its fix. The broad hostile-input
+//! sweep is `hostile.rs`.
+
+mod common;
+mod support;
+
+use attache_client::*;
+use common::{other_account, TestServer};
+use serde_json::{json, Value};
+use support::{active_contact, error_of, http, Who};
+
+/// Item 1: the `vvcu` value is a credential that reaches only its owner. Staff responses and
+/// events name the visitor by a public id, which opens nothing when replayed as a cookie, and
+/// visitor identities are per account.
+#[tokio::test]
+async fn the_cookie_never_reaches_staff_and_the_public_id_opens_nothing() {
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let admin = ts.login("ada").await;
+    let mut staff_events = alice.events().await.unwrap();
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let cookie = visitor.vvcu().unwrap();
+    visitor
+        .send_message(&contact.id, "my card ends 4242")
+        .await
+        .unwrap();
+    let closed = alice.close(&contact.id).await.unwrap();
+
+    // Everything staff saw: events, the queue, closed contacts, reports.
+    let mut seen = Vec::new();
+    while let Ok(Some(Ok(e))) = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        staff_events.next_event(),
+    )
+    .await
+    {
+        seen.push(serde_json::to_string(&e).unwrap());
+    }
+    assert!(
+        seen.len() >= 3,
+        "queued, accepted and closed reached staff: {seen:?}"
+    );
+    for url in [
+        "api/contacts".to_owned(),
+        "api/contacts?state=closed".to_owned(),
+        "api/reports/contacts".to_owned(),
+        format!("api/reports/contacts/{}", contact.id),
+        format!("api/contacts/{}/messages", contact.id),
+    ] {
+        let r = http()
+            .get(format!("{}/{url}", ts.url))
+            .bearer_auth(admin.token())
+            .send()
+            .await
+            .unwrap();
+        seen.push(r.text().await.unwrap());
+    }
+    seen.push(serde_json::to_string(&closed).unwrap());
+    for s in &seen {
+        assert!(
+            !s.contains(&cookie),
+            "the cookie value leaked to staff: {s}"
+        );
+    }
+    assert!(
+        seen.iter().any(|s| s.contains(closed.visitor.as_str())),
+        "staff see the public id"
+    );
+
+    // Replaying the public id as a cookie opens nothing.
+    let replay = Who::Vvcu(closed.visitor.to_string());
+    let r = replay
+        .apply(http().get(format!("{}/api/visitor/contacts/{}", ts.url, contact.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = replay
+        .apply(http().get(format!("{}/api/visitor/contacts", ts.url)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Vec<Value>>().await.unwrap().len(),
+        0,
+        "the public id lists no contacts"
+    );
+    // The owner still reads their contact.
+    assert_eq!(visitor.contact(&contact.id).await.unwrap().id, contact.id);
+
+    // The same browser in another account is another visitor there: no shared id.
+    let gina = other_account(&ts).await;
+    let there = visitor
+        .open_contact(&OpenContact {
+            account: "globex".into(),
+            name: None,
+            message: None,
+        })
+        .await
+        .unwrap();
+    assert_ne!(there.visitor, closed.visitor, "visitor ids are per account");
+    let queue = gina.contacts(None).await.unwrap();
+    assert!(queue.iter().all(|c| c.visitor != closed.visitor));
+}
+
+/// Item 1, consumer API: the signup token is its own credential, not the cookie.
+#[tokio::test]
+async fn the_consumer_token_is_not_the_cookie() {
+    let ts = TestServer::start().await;
+    let r = http()
+        .post(format!("{}/api/account/acme/signup", ts.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|v| {
+            v.to_str()
+                .unwrap()
+                .strip_prefix("vvcu=")
+                .map(|v| v.split(';').next().unwrap().to_owned())
+        })
+        .unwrap();
+    let jwt = r.json::<Value>().await.unwrap()["jwt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(jwt, cookie);
+    // A token that was never issued opens no socket.
+    let url = format!(
+        "{}/ws_api/account/acme/messaging/consumer?v=3",
+        ts.url.replace("http", "ws")
+    );
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("jwt {}", "ab".repeat(32)).parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
+    }
+    let _ = (json!({}), error_of);
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn socket(url: String, headers: &[(&'static str, String)]) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request().unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(*k, v.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req)
+        .await
+        .expect("socket opens")
+        .0
+}
+
+/// Sends `size` bytes in one text message and returns the close code the service answered with
+/// (None when it just dropped the connection); fails if anything else comes back.
+async fn oversized(ws: &mut Socket, size: usize) -> Option<u16> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    let _ = ws.send(Ws::Text("x".repeat(size).into())).await;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("an answer within 5 s")
+        {
+            Some(Ok(Ws::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+            Some(Ok(Ws::Text(t))) if t.len() > 1024 => {
+                panic!("the oversized input came back ({} bytes)", t.len())
+            }
+            Some(Ok(_)) => continue,
+            None | Some(Err(_)) => return None,
+        }
+    }
+}
+
+/// Item 3: every socket bounds its messages and closes with 1009 past the bound, echoing nothing.
+#[tokio::test]
+async fn oversized_socket_messages_close_with_1009() {
+    let ts = TestServer::start().await;
+    let ws_base = ts.url.replace("http", "ws");
+    // Consumer socket after a free signup.
+    let r = http()
+        .post(format!("{}/api/account/acme/signup", ts.url))
+        .send()
+        .await
+        .unwrap();
+    let jwt = r.json::<Value>().await.unwrap()["jwt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let consumer = format!("{ws_base}/ws_api/account/acme/messaging/consumer?v=3");
+    let mut ws = socket(consumer, &[("authorization", format!("jwt {jwt}"))]).await;
+    assert_eq!(
+        oversized(&mut ws, 2 << 20).await,
+        Some(1009),
+        "consumer socket"
+    );
+    // Staff socket.
+    let alice = ts.login("alice").await;
+    let mut ws = socket(
+        format!("{ws_base}/api/events"),
+        &[("authorization", format!("Bearer {}", alice.token()))],
+    )
+    .await;
+    assert_eq!(
+        oversized(&mut ws, 64 * 1024).await,
+        Some(1009),
+        "staff socket"
+    );
+    // Visitor socket.
+    let (visitor, _) = active_contact(&ts, &alice).await;
+    let cookie = format!("vvcu={}", visitor.vvcu().unwrap());
+    let mut ws = socket(
+        format!("{ws_base}/api/visitor/events"),
+        &[("cookie", cookie)],
+    )
+    .await;
+    assert_eq!(
+        oversized(&mut ws, 64 * 1024).await,
+        Some(1009),
+        "visitor socket"
+    );
+}
