@@ -231,3 +231,41 @@ async fn oversized_socket_messages_close_with_1009() {
         "visitor socket"
     );
 }
+
+/// Item 2: wrong passwords are throttled per account+user (429 with `Retry-After` and the wait in
+/// words) and per address; a burst of parallel attempts is cut off before hashing.
+#[tokio::test]
+async fn sign_in_attempts_are_throttled() {
+    let ts = TestServer::start().await;
+    let login = |user: &str, password: &str| {
+        http()
+            .post(format!("{}/api/login", ts.url))
+            .json(&json!({"account": "acme", "username": user, "password": password}))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..30 {
+        let r = login("alice", "wrong").await.unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            retry_after = r.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            let (_, code, message) = error_of(r).await;
+            assert_eq!(code, "too-many-attempts");
+            assert!(message.contains("try again in") && message.contains("second"), "{message}");
+        }
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25, "{statuses:?}");
+    assert!(retry_after.is_some_and(|s| (1..=60).contains(&s)), "{retry_after:?}");
+    // Even the right password waits while the user is throttled.
+    assert_eq!(login("alice", common::PASSWORD).await.unwrap().status(), 429);
+    // Another user from the same address still signs in.
+    assert_eq!(login("bob", common::PASSWORD).await.unwrap().status(), 200);
+    // A parallel burst over many users: the address limit cuts it off, nothing fails inside.
+    let burst: Vec<_> = (0..60).map(|i| login(Box::leak(format!("nobody{i}").into_boxed_str()), "wrong")).collect();
+    let results = futures_util::future::join_all(burst).await;
+    let codes: Vec<u16> = results.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+    assert!(codes.iter().all(|c| *c == 401 || *c == 429), "{codes:?}");
+    assert!(codes.iter().filter(|c| **c == 429).count() >= 40, "{codes:?}");
+}

@@ -22,24 +22,72 @@ pub const VISITOR_COOKIE: &str = "vvcu";
 /// Lifetime of the visitor cookie: three years, renewed on every visit.
 pub const VISITOR_COOKIE_SECS: i64 = 3 * 365 * 24 * 3600;
 
-/// Hashes a password with argon2id (off the async threads).
+/// Threads that run argon2. Each hash takes 19 MiB, so this bounds the memory of any burst of
+/// sign-ins: a queue of waiting passwords, never a pile of hashes.
+const HASH_THREADS: usize = 2;
+/// Waiting jobs beyond which a sign-in is turned away (503) instead of queued.
+const HASH_QUEUE: usize = 256;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+fn hash_pool() -> &'static std::sync::mpsc::SyncSender<Job> {
+    static POOL: std::sync::OnceLock<std::sync::mpsc::SyncSender<Job>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(HASH_QUEUE);
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..HASH_THREADS {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(r) => r.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = ?e, "could not start a password hashing thread");
+            }
+        }
+        tx
+    })
+}
+
+/// Runs `f` on the bounded hashing pool.
+async fn on_hash_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    if hash_pool().try_send(job).is_err() {
+        return Err(AppError::Status(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many sign-ins at once; try again in a few seconds".into(),
+        ));
+    }
+    rx.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the hashing pool dropped a job")))
+}
+
+/// Hashes a password with argon2id (on the bounded hashing pool).
 pub async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
+    on_hash_pool(move || {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing: {e}")))
     })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
+    .await?
 }
 
-/// Checks a password against a stored hash (off the async threads). A missing hash still costs
-/// one verification, so unknown users take as long as wrong passwords.
-pub async fn verify_password(password: String, hash: Option<String>) -> bool {
+/// Checks a password against a stored hash (on the bounded hashing pool). A missing hash still
+/// costs one verification, so unknown users take as long as wrong passwords.
+pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jq3Cd+1zFoRz9wm8bIZ6m+G2X8bfvGQkOZsZ9KfPxo";
-    tokio::task::spawn_blocking(move || {
+    on_hash_pool(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
         let ok = PasswordHash::new(&hash)
@@ -48,7 +96,108 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
         ok && known
     })
     .await
-    .unwrap_or(false)
+}
+
+/// Sign-in throttling, per account+user and per client address.
+///
+/// A key's count is its failed attempts in the current window plus the attempts in flight, so a
+/// burst is cut off before its hashes run. Past the limit the key waits out the window: 429 with
+/// `Retry-After`. A success clears the user's count. One instance's memory; behind several
+/// instances each throttles on its own (the limits multiply by the instance count).
+#[derive(Debug)]
+pub struct LoginThrottle {
+    keys: std::sync::Mutex<std::collections::HashMap<String, Attempts>>,
+    /// Attempts per account+user and window.
+    pub per_user: u32,
+    /// Attempts per client address and window.
+    pub per_address: u32,
+    /// The window.
+    pub window: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Attempts {
+    count: u32,
+    since: std::time::Instant,
+}
+
+/// Most keys remembered; older windows are dropped first when full.
+const THROTTLE_KEYS: usize = 100_000;
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            keys: Default::default(),
+            per_user: 5,
+            per_address: 20,
+            window: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// One sign-in attempt holding its place in the throttle; reports its outcome when done.
+#[derive(Debug)]
+pub struct AttemptGuard<'a> {
+    throttle: &'a LoginThrottle,
+    keys: [String; 2],
+}
+
+impl LoginThrottle {
+    /// Counts an attempt for a user (`account`, `username`) from `address`, or says how long
+    /// to wait.
+    pub fn begin(&self, account: &str, username: &str, address: Option<std::net::IpAddr>) -> Result<AttemptGuard<'_>, AppError> {
+        let user_key = format!("u:{}/{}", account.trim().to_lowercase(), username.trim().to_lowercase());
+        let addr_key = format!("a:{}", address.map(|a| a.to_string()).unwrap_or_default());
+        let now = std::time::Instant::now();
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        if keys.len() >= THROTTLE_KEYS {
+            keys.retain(|_, a| now.duration_since(a.since) < self.window);
+        }
+        let mut wait = None;
+        for (key, limit) in [(&user_key, self.per_user), (&addr_key, self.per_address)] {
+            let a = keys.entry(key.clone()).or_insert(Attempts { count: 0, since: now });
+            if now.duration_since(a.since) >= self.window {
+                *a = Attempts { count: 0, since: now };
+            }
+            if a.count >= limit {
+                let left = self.window.saturating_sub(now.duration_since(a.since)).as_secs().max(1);
+                wait = Some(wait.map_or(left, |w: u64| w.max(left)));
+            }
+        }
+        if let Some(secs) = wait {
+            return Err(AppError::Throttled(
+                "too-many-attempts",
+                format!("too many sign-in attempts; try again in {}", crate::auth::wait_words(secs)),
+                secs,
+            ));
+        }
+        for key in [&user_key, &addr_key] {
+            if let Some(a) = keys.get_mut(key.as_str()) {
+                a.count = a.count.saturating_add(1);
+            }
+        }
+        Ok(AttemptGuard { throttle: self, keys: [user_key, addr_key] })
+    }
+}
+
+impl AttemptGuard<'_> {
+    /// The attempt succeeded: it no longer counts, and the user's failures are forgotten.
+    pub fn succeeded(self) {
+        let mut keys = self.throttle.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.remove(&self.keys[0]);
+        if let Some(a) = keys.get_mut(&self.keys[1]) {
+            a.count = a.count.saturating_sub(1);
+        }
+    }
+}
+
+/// A wait in words: "1 second", "42 seconds", "2 minutes".
+pub fn wait_words(secs: u64) -> String {
+    match secs {
+        1 => "1 second".into(),
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
 }
 
 /// A new session token (256 bits) and the hash under which it is stored.
@@ -182,9 +331,31 @@ mod tests {
     #[tokio::test]
     async fn passwords_verify_and_unknown_users_never_do() {
         let hash = hash_password("correct horse".into()).await.unwrap();
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await);
-        assert!(!verify_password("wrong".into(), Some(hash)).await);
-        assert!(!verify_password("anything".into(), None).await);
+        assert!(verify_password("correct horse".into(), Some(hash.clone())).await.unwrap());
+        assert!(!verify_password("wrong".into(), Some(hash)).await.unwrap());
+        assert!(!verify_password("anything".into(), None).await.unwrap());
+    }
+
+    #[test]
+    fn the_throttle_counts_failures_and_attempts_in_flight() {
+        let t = LoginThrottle { per_user: 3, per_address: 5, ..Default::default() };
+        let ip: Option<std::net::IpAddr> = Some([10, 0, 0, 1].into());
+        // Failures (guards dropped without success) count.
+        for _ in 0..3 {
+            drop(t.begin("acme", "alice", ip).unwrap());
+        }
+        let e = t.begin("Acme", "ALICE ", ip).unwrap_err();
+        assert_eq!((e.status().as_u16(), e.code()), (429, "too-many-attempts"));
+        assert!(e.to_string().contains("try again in"), "{e}");
+        // Other users from the same address, up to the address's limit.
+        let held: Vec<_> = (0..2).map(|i| t.begin("acme", &format!("u{i}"), ip).unwrap()).collect();
+        assert_eq!(t.begin("acme", "bob", ip).unwrap_err().code(), "too-many-attempts");
+        drop(held);
+        // Another address is not affected; success clears the user's count.
+        let other = Some([10, 0, 0, 2].into());
+        t.begin("acme", "bob", other).unwrap().succeeded();
+        assert_eq!(wait_words(1), "1 second");
+        assert_eq!(wait_words(300), "5 minutes");
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum AppError {
     /// 422: well-formed but invalid.
     #[error("{1}")]
     Invalid(&'static str, String),
+    /// 429: too many attempts; retry after this many seconds (`Retry-After`).
+    #[error("{1}")]
+    Throttled(&'static str, String, u64),
     /// Another client error with its own status (410 gone, 415, 416, 423, tus's 460…).
     #[error("{2}")]
     Status(StatusCode, &'static str, String),
@@ -55,6 +58,7 @@ impl AppError {
             AppError::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid(..) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Status(s, ..) => *s,
+            AppError::Throttled(..) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(..) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,7 +72,7 @@ impl AppError {
             | AppError::Conflict(c, _)
             | AppError::TooLarge(c, _)
             | AppError::Invalid(c, _) => c,
-            AppError::Status(_, c, _) => c,
+            AppError::Status(_, c, _) | AppError::Throttled(c, _, _) => c,
             AppError::NotFound(_) => "not-found",
             AppError::Internal(_) => "internal",
         }
@@ -104,7 +108,15 @@ impl IntoResponse for AppError {
         } else {
             tracing::debug!(code = self.code(), "client error: {self}");
         }
-        (status, Json(self.body())).into_response()
+        let retry_after = match &self {
+            AppError::Throttled(_, _, secs) => Some(*secs),
+            _ => None,
+        };
+        let mut resp = (status, Json(self.body())).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        resp
     }
 }
 

@@ -81,6 +81,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// URL keys, store, staging and upload settings.
     pub files: Arc<files::Files>,
+    /// Sign-in attempts, per account+user and per client address.
+    pub throttle: Arc<auth::LoginThrottle>,
 }
 
 /// A running service.
@@ -113,11 +115,12 @@ impl Server {
             db::Backend::Postgres => events::Hub::with_postgres(db.clone(), &url).await.context("listening for events")?,
             db::Backend::Sqlite => events::Hub::default(),
         };
-        let state = AppState { db, hub, config: Arc::new(config), shutdown, files };
+        let throttle = Arc::new(auth::LoginThrottle::default());
+        let state = AppState { db, hub, config: Arc::new(config), shutdown, files, throttle };
         let app = routes::router(state.clone());
         let mut stopped = state.shutdown.clone();
         let serve = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 })

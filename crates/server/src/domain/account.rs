@@ -19,14 +19,22 @@ fn bad_credentials() -> AppError {
 }
 
 /// Signs a user in and starts a session.
-pub async fn login(db: &Db, req: LoginRequest) -> AppResult<LoginResponse> {
+///
+/// Throttled per account+user and per client address before any hashing: 429 with a wait.
+pub async fn login(
+    db: &Db,
+    throttle: &auth::LoginThrottle,
+    address: Option<std::net::IpAddr>,
+    req: LoginRequest,
+) -> AppResult<LoginResponse> {
+    let attempt = throttle.begin(&req.account, &req.username, address)?;
     let account = repo::account::by_name(db, req.account.trim()).await?;
     let record = match &account {
         Some(a) => repo::user::by_username(db, &a.id, req.username.trim()).await?,
         None => None,
     };
     let hash = record.as_ref().map(|r| r.password_hash.clone());
-    if !auth::verify_password(req.password, hash).await {
+    if !auth::verify_password(req.password, hash).await? {
         return Err(bad_credentials());
     }
     let (Some(account), Some(record)) = (account, record) else { return Err(bad_credentials()) };
@@ -35,6 +43,7 @@ pub async fn login(db: &Db, req: LoginRequest) -> AppResult<LoginResponse> {
     }
     let (token, hash) = auth::new_token();
     repo::user::create_session(db, &hash, &record.user.id, auth::session_expiry()).await?;
+    attempt.succeeded();
     Ok(LoginResponse { token, user: record.user, account })
 }
 

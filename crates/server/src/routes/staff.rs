@@ -11,12 +11,31 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 
-/// Starts a staff session.
+/// The client's address, when the server was started with connection info.
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(info.map(|i| i.0.ip())))
+    }
+}
+
+/// Starts a staff session. Attempts are throttled per account+user and per client address.
 #[utoipa::path(post, path = "/api/login", tag = "staff", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "bad-credentials", body = ApiError)))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "bad-credentials", body = ApiError),
+        (status = 429, description = "too-many-attempts: wait as many seconds as `Retry-After` says", body = ApiError,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "busy: too many sign-ins queued for hashing", body = ApiError)))]
 #[tracing::instrument(skip_all, fields(account = %req.account, user = %req.username))]
-pub async fn login(State(state): State<AppState>, AppJson(req): AppJson<LoginRequest>) -> AppResult<AppJson<LoginResponse>> {
-    Ok(AppJson(account::login(&state.db, req).await?))
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    AppJson(req): AppJson<LoginRequest>,
+) -> AppResult<AppJson<LoginResponse>> {
+    Ok(AppJson(account::login(&state.db, &state.throttle, address, req).await?))
 }
 
 /// Ends the caller's session.
