@@ -164,6 +164,10 @@ struct ServeArgs {
     /// AWS_ENDPOINT, AWS_ALLOW_HTTP).
     #[arg(long, env = "STORE_URL")]
     store_url: Option<String>,
+    /// A site that embeds the widget, e.g. `https://shop.example` (repeat, or comma-separate in
+    /// the variable): it may frame the widget and make cookie requests from its pages.
+    #[arg(long = "embed-origin", env = "ATTACHE_EMBED_ORIGINS", value_delimiter = ',')]
+    embed_origins: Vec<String>,
 }
 
 #[derive(Args)]
@@ -318,6 +322,7 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
             store_url: args.store_url,
             ..Default::default()
         },
+        embed_origins: args.embed_origins.iter().map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect(),
     };
     let demo = config.demo;
     let server = Server::start(config).await?;

@@ -269,3 +269,82 @@ async fn sign_in_attempts_are_throttled() {
     assert!(codes.iter().all(|c| *c == 401 || *c == 429), "{codes:?}");
     assert!(codes.iter().filter(|c| **c == 429).count() >= 40, "{codes:?}");
 }
+
+async fn ws_status(url: String, headers: &[(&'static str, String)]) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request().unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(*k, v.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Item 4 (and 10, embedding): cookie-authenticated sockets and state changes check `Origin`
+/// against the service's own and the configured embedding sites; changes must be JSON.
+#[tokio::test]
+async fn foreign_origins_cannot_act_for_the_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config(&dir);
+    config.embed_origins = vec!["https://shop.example".into()];
+    let ts = TestServer::start_with(dir, config).await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let cookie = format!("vvcu={}", visitor.vvcu().unwrap());
+    let own = ts.url.clone();
+    let ws_base = ts.url.replace("http", "ws");
+    let evil = "http://evil.example".to_owned();
+
+    // Sockets.
+    let visitor_ws = format!("{ws_base}/api/visitor/events");
+    let h = |origin: &str| vec![("cookie", cookie.clone()), ("origin", origin.to_owned())];
+    assert_eq!(ws_status(visitor_ws.clone(), &h(&evil)).await, 403, "visitor socket, foreign origin");
+    assert_eq!(ws_status(visitor_ws.clone(), &h(&own)).await, 101, "visitor socket, own origin");
+    assert_eq!(ws_status(visitor_ws, &h("https://shop.example")).await, 101, "visitor socket, embedding site");
+    let consumer_ws = format!("{ws_base}/ws_api/account/acme/messaging/consumer?v=3");
+    assert_eq!(ws_status(consumer_ws.clone(), &h(&evil)).await, 403, "consumer socket, foreign origin");
+    assert_eq!(ws_status(consumer_ws, &h(&own)).await, 101, "consumer socket, own origin");
+
+    // Signup from a foreign page replaces no cookie.
+    let r = http().post(format!("{}/api/account/acme/signup", ts.url)).header("origin", &evil).send().await.unwrap();
+    assert!(r.headers().get("set-cookie").is_none());
+    assert_eq!(error_of(r).await.1, "origin-not-allowed");
+
+    // Closing: foreign origin 403, a form-like body 415, JSON from our own page 200.
+    let close = format!("{}/api/visitor/contacts/{}/close", ts.url, contact.id);
+    let r = http().post(&close).header("cookie", &cookie).header("origin", &evil).json(&json!({})).send().await.unwrap();
+    assert_eq!(error_of(r).await.1, "origin-not-allowed");
+    let r = http()
+        .post(&close)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("a=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, 415);
+    let r = http().post(&close).header("cookie", &cookie).header("origin", &own).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The widget may be framed by the service and the embedding site only.
+    let r = http().get(format!("{}/widget/?account=acme", ts.url)).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("frame-ancestors 'self' https://shop.example") && !csp.contains('*'), "{csp}");
+}
+
+/// Item 10: behind TLS with embedding sites, `vvcu` is `SameSite=None; Secure` so the widget
+/// works in their frames.
+#[tokio::test]
+async fn the_cookie_works_inside_an_embedding_frame_on_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config(&dir);
+    config.embed_origins = vec!["https://shop.example".into()];
+    config.secure_cookies = true;
+    let ts = TestServer::start_with(dir, config).await;
+    let r = http().get(format!("{}/widget/?account=acme", ts.url)).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("SameSite=None; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+}

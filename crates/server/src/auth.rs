@@ -4,7 +4,7 @@ use crate::db::{is_id, new_id, now_us};
 use crate::error::AppError;
 use crate::repo;
 use crate::AppState;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use attache_protocol::{Account, Role, User, VisitorId};
 use axum::extract::{FromRequestParts, Request, State};
@@ -28,7 +28,23 @@ const HASH_THREADS: usize = 2;
 /// Waiting jobs beyond which a sign-in is turned away (503) instead of queued.
 const HASH_QUEUE: usize = 256;
 
+/// After this long without sign-ins a hashing thread gives its memory back.
+const HASH_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Drops this thread's argon2 memory and asks the allocator to return free memory to the system.
+fn release_hash_memory() {
+    let had = BLOCKS.with(|b| std::mem::take(&mut *b.borrow_mut())).capacity() > 0;
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if had {
+        // SAFETY: malloc_trim only releases free memory of the allocator; it has no preconditions.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+    let _ = had;
+}
 
 fn hash_pool() -> &'static std::sync::mpsc::SyncSender<Job> {
     static POOL: std::sync::OnceLock<std::sync::mpsc::SyncSender<Job>> = std::sync::OnceLock::new();
@@ -39,12 +55,13 @@ fn hash_pool() -> &'static std::sync::mpsc::SyncSender<Job> {
             let rx = rx.clone();
             let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || loop {
                 let job = match rx.lock() {
-                    Ok(r) => r.recv(),
+                    Ok(r) => r.recv_timeout(HASH_IDLE),
                     Err(_) => return,
                 };
                 match job {
                     Ok(job) => job(),
-                    Err(_) => return,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => release_hash_memory(),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
                 }
             });
             if let Err(e) = spawned {
@@ -90,12 +107,47 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
     on_hash_pool(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
-        let ok = PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-            .unwrap_or(false);
-        ok && known
+        verify_here(password.as_bytes(), &hash) && known
     })
     .await
+}
+
+/// Most argon2 memory a verification may use (64 MiB); our hashes use 19 MiB.
+const MAX_HASH_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    /// The hashing thread's argon2 memory, allocated once and reused: no allocator churn, so
+    /// memory does not creep up with every sign-in.
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Verifies `password` against a PHC string using this thread's reusable argon2 memory.
+fn verify_here(password: &[u8], phc: &str) -> bool {
+    use argon2::{Algorithm, Params, Version};
+    let Ok(h) = PasswordHash::new(phc) else { return false };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(h.algorithm), Params::try_from(&h)) else { return false };
+    let version = match h.version.map(Version::try_from) {
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+        None => Version::default(),
+    };
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else { return false };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+    let blocks = params.block_count();
+    if blocks > MAX_HASH_BLOCKS {
+        return false;
+    }
+    let mut out = vec![0u8; expected.len()];
+    let ctx = Argon2::new(algorithm, version, params);
+    let hashed = BLOCKS.with(|b| {
+        let mut mem = b.borrow_mut();
+        if mem.len() < blocks {
+            mem.resize(blocks, argon2::Block::default());
+        }
+        ctx.hash_password_into_with_memory(password, salt, &mut out, &mut mem[..blocks]).is_ok()
+    });
+    hashed && bool::from(subtle::ConstantTimeEq::ct_eq(out.as_slice(), expected.as_bytes()))
 }
 
 /// Sign-in throttling, per account+user and per client address.
@@ -315,12 +367,74 @@ pub async fn visitor_cookie(State(state): State<AppState>, mut req: Request, nex
 }
 
 /// Sets (or renews) the `vvcu` cookie on a response: three years, HttpOnly, SameSite=Lax, Secure
-/// behind TLS.
+/// behind TLS. Behind TLS with embedding sites configured it is `SameSite=None; Secure`, so the
+/// widget works inside their frames (the `Origin` checks guard what that opens).
 pub fn set_visitor_cookie(state: &AppState, resp: &mut Response, visitor: &VisitorId) {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let value = format!("{VISITOR_COOKIE}={visitor}; Path=/; Max-Age={VISITOR_COOKIE_SECS}; HttpOnly; SameSite=Lax{secure}");
+    let attrs = match (state.config.secure_cookies, state.config.embed_origins.is_empty()) {
+        (true, false) => "SameSite=None; Secure",
+        (true, true) => "SameSite=Lax; Secure",
+        (false, _) => "SameSite=Lax",
+    };
+    let value = format!("{VISITOR_COOKIE}={visitor}; Path=/; Max-Age={VISITOR_COOKIE_SECS}; HttpOnly; {attrs}");
     if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+/// Whether `origin` (an `Origin` header) is the service's own (same host as `Host`) or one of
+/// the embedding sites.
+pub fn origin_allowed(origin: &str, host: Option<&str>, embed_origins: &[String]) -> bool {
+    let origin = origin.trim().trim_end_matches('/');
+    let own = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|h| host.is_some_and(|host| h.eq_ignore_ascii_case(host.trim())));
+    own || embed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+}
+
+/// What [`same_origin`] and [`same_origin_json`] refuse, if anything.
+fn foreign(state: &AppState, req: &Request, want_json: bool) -> Option<AppError> {
+    use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN, UPGRADE};
+    use axum::http::Method;
+    let h = req.headers();
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !changes && !h.contains_key(UPGRADE) {
+        return None;
+    }
+    if let Some(origin) = h.get(ORIGIN) {
+        let host = h.get(HOST).and_then(|v| v.to_str().ok());
+        if !origin.to_str().is_ok_and(|o| origin_allowed(o, host, &state.config.embed_origins)) {
+            let why = "this request came from a site that may not act for the customer";
+            return Some(AppError::Forbidden("origin-not-allowed", why.into()));
+        }
+    }
+    let json = h
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    (changes && want_json && !json).then(|| {
+        let why = "send the request as JSON with Content-Type: application/json";
+        AppError::Status(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected-json", why.into())
+    })
+}
+
+/// Middleware for routes that set or use the visitor's cookie without a JSON body (signup, the
+/// consumer socket, tus): a state change or a WebSocket from a foreign `Origin` is refused (403
+/// `origin-not-allowed`). Reads pass; so do clients that send no `Origin` (not browsers).
+pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match foreign(&state, &req, false) {
+        Some(e) => axum::response::IntoResponse::into_response(e),
+        None => next.run(req).await,
+    }
+}
+
+/// [`same_origin`], and a state change must also be JSON (415 `expected-json`), so a plain
+/// cross-site form cannot make one: the customer's API under `/api/visitor`.
+pub async fn same_origin_json(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match foreign(&state, &req, true) {
+        Some(e) => axum::response::IntoResponse::into_response(e),
+        None => next.run(req).await,
     }
 }
 
@@ -364,6 +478,16 @@ mod tests {
         h.append(COOKIE, HeaderValue::from_static("a=1; vvcu=abc; b=2"));
         assert_eq!(cookie(&h, "vvcu"), Some("abc"));
         assert_eq!(cookie(&h, "vvca"), None);
+    }
+
+    #[test]
+    fn origins_are_the_service_own_or_an_embedding_site() {
+        let embed = vec!["https://shop.example".to_owned()];
+        assert!(origin_allowed("http://127.0.0.1:8080", Some("127.0.0.1:8080"), &[]));
+        assert!(origin_allowed("https://shop.example", Some("chat.example"), &embed));
+        assert!(!origin_allowed("http://evil.example", Some("127.0.0.1:8080"), &embed));
+        assert!(!origin_allowed("null", Some("127.0.0.1:8080"), &embed));
+        assert!(!origin_allowed("http://127.0.0.1:8080.evil.example", Some("127.0.0.1:8080"), &[]));
     }
 
     #[test]

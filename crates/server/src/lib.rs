@@ -45,6 +45,10 @@ pub struct Config {
     pub demo: bool,
     /// Uploads and files: expiry of unfinished uploads, scanner, store folder.
     pub files: FilesConfig,
+    /// Sites that embed the widget (`https://shop.example`): allowed as `Origin` of
+    /// cookie-authenticated requests besides the service's own, and as the widget's
+    /// `frame-ancestors`. With `secure_cookies`, a non-empty list makes `vvcu` `SameSite=None`.
+    pub embed_origins: Vec<String>,
 }
 
 impl Config {
@@ -58,6 +62,7 @@ impl Config {
             retention_interval: Duration::from_secs(60),
             demo: false,
             files: FilesConfig::default(),
+            embed_origins: Vec::new(),
         }
     }
 

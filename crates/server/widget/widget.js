@@ -17,8 +17,9 @@
     const res = await fetch(path, {
       method,
       credentials: "same-origin",
-      headers: body ? { "content-type": "application/json" } : {},
-      body: body ? JSON.stringify(body) : undefined,
+      // Every change is JSON (the service refuses other bodies on cookie requests).
+      headers: method === "GET" ? {} : { "content-type": "application/json" },
+      body: method === "GET" ? undefined : JSON.stringify(body || {}),
     });
     const data = res.status === 204 ? null : await res.json().catch(() => null);
     if (!res.ok) throw new Error((data && data.message) || `the service answered ${res.status}`);

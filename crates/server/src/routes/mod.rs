@@ -10,7 +10,7 @@ pub mod uploads;
 mod visitor;
 mod widget;
 
-use crate::auth::visitor_cookie;
+use crate::auth::{same_origin, same_origin_json, visitor_cookie};
 use crate::error::AppError;
 use crate::AppState;
 use axum::response::IntoResponse;
@@ -60,11 +60,17 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(visitor::send_message, visitor::list_messages))
         .routes(routes!(visitor::close_contact))
         .routes(routes!(events::visitor_events))
-        .layer(middleware::from_fn_with_state(state.clone(), visitor_cookie));
+        .layer(middleware::from_fn_with_state(state.clone(), visitor_cookie))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin_json));
     let uploads = OpenApiRouter::new()
         .routes(routes!(uploads::create_upload, uploads::options_uploads))
         .routes(routes!(uploads::head_upload, uploads::patch_upload, uploads::delete_upload, uploads::get_upload, uploads::options_upload))
-        .layer(middleware::from_fn(uploads::tus_headers));
+        .layer(middleware::from_fn(uploads::tus_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin));
+    let consumer = OpenApiRouter::new()
+        .routes(routes!(consumer::signup))
+        .routes(routes!(consumer::consumer_socket))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(staff::login))
         .routes(routes!(staff::logout))
@@ -80,11 +86,10 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::report_contact))
         .routes(routes!(events::staff_events))
         .routes(routes!(files::get_file))
-        .routes(routes!(consumer::signup))
-        .routes(routes!(consumer::consumer_socket))
         .routes(routes!(consumer::put_temp_file, consumer::get_temp_file))
         .merge(visitor)
         .merge(uploads)
+        .merge(consumer)
         .split_for_parts()
 }
 

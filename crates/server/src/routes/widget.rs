@@ -1,6 +1,6 @@
 //! The customer widget: a static page and its script, embedded in the binary.
 
-use axum::extract::{Path, RawQuery};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -16,16 +16,26 @@ const FILES: &[(&str, &str, &str)] = &[
 ];
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; style-src 'self'; \
-                   script-src 'self'; frame-ancestors *";
+                   script-src 'self'";
 
-fn serve(name: &str) -> Response {
+/// The widget's policy: framed only by the service itself and the configured embedding sites.
+fn csp(embed_origins: &[String]) -> String {
+    let ancestors: Vec<&str> = embed_origins
+        .iter()
+        .map(String::as_str)
+        .filter(|o| o.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'\'' | b'"')))
+        .collect();
+    format!("{CSP}; frame-ancestors 'self' {}", ancestors.join(" ")).trim_end().to_owned()
+}
+
+fn serve(name: &str, embed_origins: &[String]) -> Response {
     match FILES.iter().find(|(n, ..)| *n == name) {
         Some((_, ty, body)) => (
             [
                 (CONTENT_TYPE, *ty),
                 (CACHE_CONTROL, "no-cache"),
                 (X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                (CONTENT_SECURITY_POLICY, CSP),
+                (CONTENT_SECURITY_POLICY, csp(embed_origins).as_str()),
             ],
             *body,
         )
@@ -43,6 +53,11 @@ pub fn router() -> Router<AppState> {
                 Redirect::permanent(&format!("/widget/{}", q.map(|q| format!("?{q}")).unwrap_or_default()))
             }),
         )
-        .route("/widget/", get(|| async { serve("index.html") }))
-        .route("/widget/{file}", get(|Path(file): Path<String>| async move { serve(&file) }))
+        .route("/widget/", get(|State(state): State<AppState>| async move { serve("index.html", &state.config.embed_origins) }))
+        .route(
+            "/widget/{file}",
+            get(|State(state): State<AppState>, Path(file): Path<String>| async move {
+                serve(&file, &state.config.embed_origins)
+            }),
+        )
 }
