@@ -348,3 +348,100 @@ async fn the_cookie_works_inside_an_embedding_frame_on_https() {
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("SameSite=None; Secure") && cookie.contains("HttpOnly"), "{cookie}");
 }
+
+/// Item 7: SVG is parsed whole with entities decoded; disguised script and external references
+/// are refused, a plain SVG passes (and is served as opaque bytes, item 8).
+#[tokio::test]
+async fn svg_is_parsed_whole() {
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let who = Who::visitor(&visitor);
+    let svg = |body: &str| format!(r#"<svg xmlns="http://www.w3.org/2000/svg">{body}</svg>"#).into_bytes();
+    let padding = format!("<!--{}-->", "x".repeat(9 * 1024));
+    for bad in [
+        r#"<a href="&#106;avascript:alert(1)"><text>x</text></a>"#.to_owned(),
+        r#"<a href="java&#x09;script:alert(1)"><text>x</text></a>"#.to_owned(),
+        format!("{padding}<script>alert(1)</script>"),
+        format!(r#"{padding}<rect onload="alert(1)"/>"#),
+        r#"<image href="https://tracker.example/p.png"/>"#.to_owned(),
+    ] {
+        let r = support::tus_send(&ts, &who, &contact.id, "logo.svg", Some("image/svg+xml"), &svg(&bad)).await;
+        assert_eq!(error_of(r).await.1, "unsafe-svg", "{bad}");
+    }
+    let mut events = alice.events().await.unwrap();
+    let r = support::tus_send(&ts, &who, &contact.id, "ok.svg", Some("image/svg+xml"), &svg(r#"<rect width="1" height="1"/>"#)).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let m = support::ready(&mut events).await;
+    let a = m.attachment.unwrap();
+    assert_eq!(a.media_type, "image/svg+xml");
+    let r = http().get(format!("{}{}", ts.url, a.url)).bearer_auth(alice.token()).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+}
+
+/// Item 8: a sender's declared type is served only when it is on the inert allow list.
+#[tokio::test]
+async fn unrecognised_bytes_are_served_as_octet_stream() {
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let who = Who::visitor(&visitor);
+    let mut events = alice.events().await.unwrap();
+    let bytes = support::noise(4096, 7);
+    let r = support::tus_send(&ts, &who, &contact.id, "feed.rss", Some("application/rss+xml"), &bytes).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let a = support::ready(&mut events).await.attachment.unwrap();
+    let r = http().get(format!("{}{}", ts.url, a.url)).bearer_auth(alice.token()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+}
+
+/// Item 9: an expired report is gone on every read, before any sweep runs.
+#[tokio::test]
+async fn an_expired_transcript_is_gone_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config(&dir);
+    config.retention_interval = std::time::Duration::from_secs(3600);
+    let ts = TestServer::start_with(dir, config).await;
+    let ada = ts.login("ada").await;
+    ada.update_account(&AccountPatch { report_retention_days: Some(0), ..Default::default() }).await.unwrap();
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    alice.close(&contact.id).await.unwrap();
+    let e = ada.report_contact(&contact.id).await.unwrap_err();
+    assert_eq!((e.status(), e.code()), (Some(410), "report-expired"));
+    assert_eq!(ada.messages(&contact.id).await.unwrap_err().status(), Some(410));
+    assert_eq!(visitor.messages(&contact.id).await.unwrap_err().status(), Some(410));
+    assert!(ada.report_contacts(&ReportFilter::default()).await.unwrap().is_empty());
+}
+
+/// Item 10: bidi controls are refused in every text a person reads; `Upload-Metadata` is
+/// bounded; admins do not take contacts.
+#[tokio::test]
+async fn smaller_defences() {
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let e = visitor.send_message(&contact.id, "pay to \u{202e}gnp.exe").await.unwrap_err();
+    assert_eq!(e.status(), Some(422));
+    let e = alice.send_message(&contact.id, "see \u{2067}isolate").await.unwrap_err();
+    assert_eq!(e.status(), Some(422));
+    let named = VisitorClient::new(&ts.url).unwrap();
+    let open = OpenContact { account: "acme".into(), name: Some("Eve\u{202e}".into()), message: None };
+    assert_eq!(named.open_contact(&open).await.unwrap_err().status(), Some(422));
+    let who = Who::visitor(&visitor);
+    let r = support::tus_create(&ts, &who, "5", &[("contact", contact.id.as_str()), ("filename", "a.txt"), ("description", "x\u{202e}y")]).await;
+    assert_eq!(error_of(r).await.0, 422);
+    let big = "d".repeat(240 * 1024);
+    let r = support::tus_create(&ts, &who, "5", &[("contact", contact.id.as_str()), ("filename", "a.txt"), ("description", &big)]).await;
+    assert_eq!(error_of(r).await.1, "metadata-too-large");
+    // Admins do not take chats; supervisors do.
+    let queued = VisitorClient::new(&ts.url)
+        .unwrap()
+        .open_contact(&OpenContact { account: "acme".into(), name: None, message: None })
+        .await
+        .unwrap();
+    let e = ts.login("ada").await.accept(&queued.id).await.unwrap_err();
+    assert_eq!((e.status(), e.code()), (Some(403), "agents-only"));
+    assert_eq!(ts.login("sam").await.accept(&queued.id).await.unwrap().state, ContactState::Active);
+}

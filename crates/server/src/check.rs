@@ -11,8 +11,11 @@ use crate::error::AppError;
 pub const MAX_NAME_CHARS: usize = 255;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
-/// How many leading bytes the sniffer reads.
-pub const SNIFF_BYTES: usize = 8 * 1024;
+/// How many leading bytes the sniffer is given: the whole of any SVG it accepts (a longer SVG
+/// cannot be checked whole and is refused).
+pub const SNIFF_BYTES: usize = 1024 * 1024;
+/// How many of them the text and magic-number sniffing looks at.
+const TEXT_SNIFF_BYTES: usize = 8 * 1024;
 
 /// Validates a file name as display text. It is never a path: separators, `..`, control
 /// characters and overlong names are refused rather than silently changed, so the sender knows.
@@ -25,7 +28,7 @@ pub fn file_name(raw: &str) -> Result<String, AppError> {
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(bad(&format!("is longer than {MAX_NAME_CHARS} characters")));
     }
-    if name.chars().any(|c| c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')) {
+    if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Err(bad("contains control or direction-changing characters"));
     }
     if name.contains('/') || name.contains('\\') {
@@ -35,6 +38,12 @@ pub fn file_name(raw: &str) -> Result<String, AppError> {
         return Err(bad("is not a file name"));
     }
     Ok(name.to_owned())
+}
+
+/// Characters that change the direction of the text around them (and can disguise `exe.png` as
+/// `gnp.exe`): marks, embeddings, overrides, isolates.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Validates and normalises a declared media type (`image/png`); parameters are dropped.
@@ -116,12 +125,14 @@ fn is_executable(t: &str) -> bool {
     )
 }
 
-/// Sniffs the type of a file from its first bytes ([`SNIFF_BYTES`]).
-pub fn sniff(head: &[u8]) -> Sniffed {
+/// Sniffs the type of a file from its first bytes ([`SNIFF_BYTES`]); an SVG is parsed whole.
+pub fn sniff(whole_head: &[u8]) -> Sniffed {
+    let head = &whole_head[..whole_head.len().min(TEXT_SNIFF_BYTES)];
     let text_head = text_prefix(head);
     if let Some(markup) = &text_head {
         if looks_like_svg(markup) {
-            return Sniffed { media_type: "image/svg+xml".into(), known: true, active: svg_is_active(markup), image: None };
+            let active = whole_head.len() >= SNIFF_BYTES || svg_is_active(whole_head);
+            return Sniffed { media_type: "image/svg+xml".into(), known: true, active, image: None };
         }
         if looks_like_html(markup) {
             return Sniffed { media_type: "text/html".into(), known: true, active: true, image: None };
@@ -172,20 +183,122 @@ fn looks_like_svg(t: &str) -> bool {
         && t.contains("<svg")
 }
 
-/// SVG that can run script: `<script>`, event handlers, `javascript:` links, embedded HTML.
-fn svg_is_active(t: &str) -> bool {
-    if t.contains("<script") || t.contains("javascript:") || t.contains("<foreignobject") || t.contains("<!entity") {
-        return true;
+/// Elements that run script or embed other documents.
+const SVG_ACTIVE_ELEMENTS: &[&str] =
+    &["script", "foreignobject", "iframe", "embed", "object", "handler", "listener", "frame", "frameset", "applet", "meta", "link", "base"];
+
+/// SVG that can run script or reach outside itself, judged on the whole document through an
+/// XML parser (so entities and character references are decoded first): script elements,
+/// event handlers (`on…` attributes), `javascript:` or other non-fragment references (except
+/// `data:` raster images), style sheets that import or load URLs, entity declarations,
+/// processing instructions, and anything that does not parse.
+pub fn svg_is_active(doc: &[u8]) -> bool {
+    let doc = doc.strip_prefix(b"\xef\xbb\xbf").unwrap_or(doc);
+    let Ok(text) = std::str::from_utf8(doc) else { return true };
+    svg_active(text).unwrap_or(true)
+}
+
+/// Removes what browsers ignore inside a URL (white space, controls) and lowercases it.
+fn squashed(v: &str) -> String {
+    v.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect::<String>().to_ascii_lowercase()
+}
+
+/// A reference the document may hold: to a part of itself, or an embedded raster image.
+fn inert_reference(v: &str) -> bool {
+    let v = squashed(v);
+    v.is_empty()
+        || v.starts_with('#')
+        || ["data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp"].iter().any(|p| v.starts_with(p))
+}
+
+/// CSS that loads nothing: no `@import`, no `url(…)` outside the document, no script.
+fn inert_css(css: &str) -> bool {
+    let c = squashed(css).replace("\\", "");
+    if c.contains("@import") || c.contains("javascript:") || c.contains("expression(") || c.contains("-moz-binding") {
+        return false;
     }
-    // on…= attributes
-    let b = t.as_bytes();
-    b.windows(3).enumerate().any(|(i, w)| {
-        w[0].is_ascii_whitespace()
-            && w[1] == b'o'
-            && w[2] == b'n'
-            && b[i + 3..].iter().take_while(|c| c.is_ascii_alphabetic()).count() > 0
-            && b[i + 3..].iter().skip_while(|c| c.is_ascii_alphabetic()).find(|c| !c.is_ascii_whitespace()) == Some(&b'=')
-    })
+    c.split("url(").skip(1).all(|rest| inert_reference(rest.trim_start_matches(['"', '\''])))
+}
+
+fn svg_active(text: &str) -> Result<bool, quick_xml::Error> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut in_style = 0usize;
+    let mut depth = 0usize;
+    let mut style = String::new();
+    loop {
+        let (element, empty) = match reader.read_event()? {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if e.local_name().as_ref().eq_ignore_ascii_case(b"style") {
+                    in_style = in_style.saturating_sub(1);
+                }
+                continue;
+            }
+            Event::Text(t) if in_style > 0 => {
+                style.push_str(&t.decode().map_err(quick_xml::Error::from)?);
+                continue;
+            }
+            Event::CData(t) if in_style > 0 => {
+                style.push_str(&t.decode().map_err(quick_xml::Error::from)?);
+                continue;
+            }
+            Event::GeneralRef(r) => {
+                // Only character references and the five predefined entities exist here.
+                match r.resolve_char_ref()? {
+                    Some(c) if in_style > 0 => style.push(c),
+                    Some(_) => {}
+                    None => {
+                        let name = r.decode().map_err(quick_xml::Error::from)?;
+                        if !matches!(name.as_ref(), "lt" | "gt" | "amp" | "apos" | "quot") {
+                            return Ok(true);
+                        }
+                    }
+                }
+                continue;
+            }
+            Event::DocType(d) => {
+                if d.decode().map_err(quick_xml::Error::from)?.to_ascii_lowercase().contains("<!entity") {
+                    return Ok(true);
+                }
+                continue;
+            }
+            Event::PI(_) => return Ok(true),
+            // An unclosed document is not well-formed.
+            Event::Eof => return Ok(depth != 0 || !inert_css(&style)),
+            _ => continue,
+        };
+        let name = String::from_utf8_lossy(element.local_name().as_ref()).to_ascii_lowercase();
+        if SVG_ACTIVE_ELEMENTS.contains(&name.as_str()) {
+            return Ok(true);
+        }
+        if !empty {
+            depth += 1;
+            if name == "style" {
+                in_style += 1;
+            }
+        }
+        for attr in element.attributes() {
+            let attr = attr.map_err(quick_xml::Error::from)?;
+            let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).to_ascii_lowercase();
+            let value = attr.unescape_value()?;
+            if key.starts_with("on") {
+                return Ok(true);
+            }
+            let reference = matches!(key.as_str(), "href" | "src" | "action" | "formaction" | "data" | "values" | "to" | "from" | "by");
+            if reference && !inert_reference(&value) && (key == "href" || key == "src" || squashed(&value).contains(':')) {
+                return Ok(true);
+            }
+            if squashed(&value).contains("javascript:") || (key == "style" && !inert_css(&value)) {
+                return Ok(true);
+            }
+            if value.contains("url(") && !inert_css(&value) {
+                return Ok(true);
+            }
+        }
+    }
 }
 
 /// Compares what the sender claimed (declared type and file extension) with what the bytes are.
@@ -297,6 +410,37 @@ mod tests {
         assert_eq!(compare("image/jpeg", "a.jpg", &text).unwrap_err().code(), "type-mismatch");
 
         let pdf = sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+        // SVG is judged whole, with entities decoded.
+        let svg_with = |body: &str| sniff(format!(r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{body}</svg>"#).as_bytes());
+        let padding = format!("<!--{}-->", "x".repeat(9 * 1024));
+        for bad in [
+            r#"<a href="&#106;avascript:alert(1)"><text>x</text></a>"#.to_owned(),
+            r#"<a xlink:href="java&#x09;script:alert(1)"><text>x</text></a>"#.to_owned(),
+            format!("{padding}<script>alert(1)</script>"),
+            format!(r#"{padding}<rect onload="alert(1)"/>"#),
+            r#"<rect ONLOAD="x()"/>"#.to_owned(),
+            r#"<image href="https://tracker.example/p.png"/>"#.to_owned(),
+            r##"<use href="https://evil.example/s.svg#x"/>"##.to_owned(),
+            r#"<style>@import url(https://evil.example/x.css);</style>"#.to_owned(),
+            r#"<rect style="fill:url(https://evil.example/x)"/>"#.to_owned(),
+            r#"<set attributeName="href" to="javascript:alert(1)"/>"#.to_owned(),
+            r#"<h:script xmlns:h="http://www.w3.org/1999/xhtml">alert(1)</h:script>"#.to_owned(),
+            r#"<foreignObject><div/></foreignObject>"#.to_owned(),
+            r#"<rect"#.to_owned(),
+        ] {
+            let s = svg_with(&bad);
+            assert_eq!(s.media_type, "image/svg+xml", "{bad}");
+            assert!(s.active, "{bad}");
+        }
+        let entity = br#"<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "javascript:">]><svg xmlns="http://www.w3.org/2000/svg"/>"#;
+        assert!(sniff(entity).active);
+        for good in [
+            format!("{padding}<rect width=\"1\" height=\"1\" fill=\"url(#g)\"/>"),
+            r##"<use href="#a"/><image href="data:image/png;base64,iVBORw0KGgo="/><text>R&amp;D &#169;</text>"##.to_owned(),
+            r##"<style>rect { fill: red }</style><a href="#top"><text>t</text></a>"##.to_owned(),
+        ] {
+            assert!(!svg_with(&good).active, "{good}");
+        }
         assert_eq!(pdf.media_type, "application/pdf");
         assert_eq!(compare("application/pdf", "x.png", &pdf).unwrap_err().code(), "type-mismatch");
         assert!(compare("application/pdf", "x.pdf", &pdf).is_ok());

@@ -23,7 +23,16 @@ async fn find(db: &Db, id: &str) -> AppResult<Contact> {
     if !is_id(id) {
         return Err(AppError::NotFound("contact"));
     }
-    repo::contact::get(db, &ContactId(id.to_owned())).await?.ok_or(AppError::NotFound("contact"))
+    let contact = repo::contact::get(db, &ContactId(id.to_owned())).await?.ok_or(AppError::NotFound("contact"))?;
+    // An expired report is gone at once, not at the next sweep.
+    if contact.report_expires_at.is_some_and(|e| e.timestamp_micros() <= now_us()) {
+        return Err(AppError::Status(
+            axum::http::StatusCode::GONE,
+            "report-expired",
+            "the contact's report has expired".into(),
+        ));
+    }
+    Ok(contact)
 }
 
 fn not_active(c: &Contact) -> AppError {
@@ -158,8 +167,17 @@ pub async fn work_list(db: &Db, staff: &Staff, state: Option<ContactState>) -> A
 }
 
 /// Takes a queued contact.
+///
+/// Those who handle contacts take them: agents, and supervisors (who handle contacts besides
+/// overseeing agents). Admins manage the account and read reports; they do not take chats.
 pub async fn accept(state: &AppState, staff: &Staff, id: &str) -> AppResult<Contact> {
     let contact = of_account(&state.db, staff, id).await?;
+    if staff.user.role == Role::Admin {
+        return Err(AppError::Forbidden(
+            "agents-only",
+            "contacts are taken by agents and supervisors; an admin account does not handle chats".into(),
+        ));
+    }
     if !repo::contact::accept(&state.db, &contact.id, &staff.user.id).await? {
         return Err(AppError::Conflict(
             "contact-not-queued",
@@ -193,7 +211,8 @@ async fn close_contact(state: &AppState, contact: Contact, by: Sender) -> AppRes
     if !repo::contact::close(&state.db, &contact.id, by, now, now.saturating_add(retention_us)).await? {
         return Err(AppError::Conflict("contact-closed", "the contact is already closed".into()));
     }
-    let contact = find(&state.db, contact.id.as_str()).await?;
+    // Read back as it is (with retention 0 its report is already expired).
+    let contact = repo::contact::get(&state.db, &contact.id).await?.ok_or(AppError::NotFound("contact"))?;
     state.hub.contact_changed(&contact, Event::ContactClosed { contact: contact.clone() });
     Ok(contact)
 }

@@ -19,5 +19,8 @@ pub(crate) fn text_field(what: &str, value: &str, max_chars: usize, required: bo
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return Err(AppError::invalid(format!("{what} contains control characters")));
     }
+    if v.chars().any(crate::check::is_bidi_control) {
+        return Err(AppError::invalid(format!("{what} contains direction-changing characters")));
+    }
     Ok(v.to_owned())
 }

@@ -156,7 +156,12 @@ pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error
         }
     };
     let visible = if q.with_queue { format!("(c.state = 'queued' OR {visible})") } else { visible };
-    let mut conds = vec![format!("c.account_id = {account}"), visible];
+    let now = sql.arg(Arg::Int(now_us()));
+    let mut conds = vec![
+        format!("c.account_id = {account}"),
+        visible,
+        format!("(c.report_expires_at IS NULL OR c.report_expires_at > {now})"),
+    ];
     if let Some(s) = q.state {
         conds.push(format!("c.state = {}", sql.text(s.as_str())));
     } else if q.open_only {
@@ -192,9 +197,10 @@ pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error
 pub async fn of_credential(db: &Db, hash: &str) -> Result<Vec<Contact>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "{SELECT} JOIN visitors v ON v.id = c.visitor_id WHERE (v.cookie_hash = $1 OR v.token_hash = $1)
-         ORDER BY c.created_at DESC LIMIT 100"
+         AND (c.report_expires_at IS NULL OR c.report_expires_at > $2) ORDER BY c.created_at DESC LIMIT 100"
     ))
     .bind(hash)
+    .bind(now_us())
     .fetch_all(db)
     .await?;
     rows.iter().map(from_row).collect()

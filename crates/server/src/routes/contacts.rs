@@ -28,10 +28,12 @@ pub async fn list_contacts(
     Ok(AppJson(contact::work_list(&state.db, &staff, f.state).await?))
 }
 
-/// Takes a queued contact.
+/// Takes a queued contact (agents and supervisors; admins do not handle chats).
 #[utoipa::path(post, path = "/api/contacts/{id}/accept", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Contact), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+    responses((status = 200, body = Contact), (status = 403, description = "agents-only", body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError),
+        (status = 410, description = "report-expired", body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user = %staff.user.username, contact = %id))]
 pub async fn accept_contact(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<Contact>> {
     Ok(AppJson(contact::accept(&state, &staff, &id).await?))

@@ -68,12 +68,31 @@ pub fn disposition(kind: &str, name: &str) -> String {
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{utf8}")
 }
 
-/// Types a browser could run: served as opaque bytes.
+/// Inert types served as themselves; every other type (HTML, SVG, XML, scripts, feeds, and
+/// whatever a sender declared for bytes nobody recognised) is served as opaque bytes.
+const SERVED_AS_THEMSELVES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "application/pdf",
+    "text/plain",
+    "application/zip",
+    "audio/mpeg",
+    "audio/ogg",
+    "video/mp4",
+    "video/webm",
+];
+
+/// The type a file is served with: itself when on the short allow list of inert types,
+/// `application/octet-stream` otherwise.
 pub(crate) fn served_type(media: &str) -> &str {
-    match media {
-        "text/html" | "image/svg+xml" | "application/xml" | "application/xhtml+xml" | "text/xml" | "text/javascript"
-        | "application/javascript" => "application/octet-stream",
-        other => other,
+    let bare = media.split(';').next().unwrap_or("").trim();
+    if SERVED_AS_THEMSELVES.iter().any(|t| t.eq_ignore_ascii_case(bare)) {
+        media
+    } else {
+        "application/octet-stream"
     }
 }
 
@@ -217,5 +236,15 @@ mod tests {
         assert_eq!(disposition("attachment", "a b.png"), "attachment; filename=\"a b.png\"; filename*=UTF-8''a%20b%2Epng");
         let d = disposition("attachment", "é\"x.pdf");
         assert!(d.starts_with("attachment; filename=\"__x.pdf\""), "{d}");
+    }
+
+    #[test]
+    fn only_inert_types_are_served_as_themselves() {
+        for t in ["image/png", "application/pdf", "text/plain"] {
+            assert_eq!(served_type(t), t);
+        }
+        for t in ["application/rss+xml", "text/html", "image/svg+xml", "application/xml", "text/javascript", "text/css", "application/x-unknown"] {
+            assert_eq!(served_type(t), "application/octet-stream", "{t}");
+        }
     }
 }

@@ -127,7 +127,8 @@ pub async fn options_upload() -> Response {
         ("Upload-Length" = u64, Header, description = "Size of the file in bytes"),
         ("Upload-Metadata" = String, Header, description = "contact, filename, filetype, description (base64 values)"),
     ),
-    responses((status = 201, description = "Created; Location names the upload"), (status = 400, body = ApiError),
+    responses((status = 201, description = "Created; Location names the upload"),
+        (status = 400, description = "bad-metadata, metadata-too-large (over 8 KiB), length-required…", body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError), (status = 413, description = "over the plan's limit", body = ApiError),
         (status = 415, body = ApiError), (status = 422, body = ApiError)))]
@@ -149,6 +150,13 @@ pub async fn create_upload(
             })
         })?;
     let metadata_raw = header(&headers, &UPLOAD_METADATA).unwrap_or("").to_owned();
+    // Room for a 255-character name and a 1,000-character description of 4-byte characters,
+    // in base64, with the contact and type.
+    const MAX_METADATA_BYTES: usize = 8 * 1024;
+    if metadata_raw.len() > MAX_METADATA_BYTES {
+        let why = format!("Upload-Metadata has {} bytes; at most {MAX_METADATA_BYTES} are accepted", metadata_raw.len());
+        return Err(AppError::BadRequest("metadata-too-large", why));
+    }
     let metadata = tus::parse_metadata(&metadata_raw).map_err(|m| AppError::BadRequest("bad-metadata", m))?;
     let row = att::create_upload(&state, &uploader, NewUpload { length, metadata_raw, metadata }).await?;
     let location = format!("/api/uploads/{}", row.id);
