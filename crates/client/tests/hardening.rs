@@ -20,26 +20,17 @@ async fn the_cookie_never_reaches_staff_and_the_public_id_opens_nothing() {
     let mut staff_events = alice.events().await.unwrap();
     let (visitor, contact) = active_contact(&ts, &alice).await;
     let cookie = visitor.vvcu().unwrap();
-    visitor
-        .send_message(&contact.id, "my card ends 4242")
-        .await
-        .unwrap();
+    visitor.send_message(&contact.id, "my card ends 4242").await.unwrap();
     let closed = alice.close(&contact.id).await.unwrap();
 
     // Everything staff saw: events, the queue, closed contacts, reports.
     let mut seen = Vec::new();
-    while let Ok(Some(Ok(e))) = tokio::time::timeout(
-        std::time::Duration::from_millis(500),
-        staff_events.next_event(),
-    )
-    .await
+    while let Ok(Some(Ok(e))) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), staff_events.next_event()).await
     {
         seen.push(serde_json::to_string(&e).unwrap());
     }
-    assert!(
-        seen.len() >= 3,
-        "queued, accepted and closed reached staff: {seen:?}"
-    );
+    assert!(seen.len() >= 3, "queued, accepted and closed reached staff: {seen:?}");
     for url in [
         "api/contacts".to_owned(),
         "api/contacts?state=closed".to_owned(),
@@ -47,57 +38,28 @@ async fn the_cookie_never_reaches_staff_and_the_public_id_opens_nothing() {
         format!("api/reports/contacts/{}", contact.id),
         format!("api/contacts/{}/messages", contact.id),
     ] {
-        let r = http()
-            .get(format!("{}/{url}", ts.url))
-            .bearer_auth(admin.token())
-            .send()
-            .await
-            .unwrap();
+        let r = http().get(format!("{}/{url}", ts.url)).bearer_auth(admin.token()).send().await.unwrap();
         seen.push(r.text().await.unwrap());
     }
     seen.push(serde_json::to_string(&closed).unwrap());
     for s in &seen {
-        assert!(
-            !s.contains(&cookie),
-            "the cookie value leaked to staff: {s}"
-        );
+        assert!(!s.contains(&cookie), "the cookie value leaked to staff: {s}");
     }
-    assert!(
-        seen.iter().any(|s| s.contains(closed.visitor.as_str())),
-        "staff see the public id"
-    );
+    assert!(seen.iter().any(|s| s.contains(closed.visitor.as_str())), "staff see the public id");
 
     // Replaying the public id as a cookie opens nothing.
     let replay = Who::Vvcu(closed.visitor.to_string());
-    let r = replay
-        .apply(http().get(format!("{}/api/visitor/contacts/{}", ts.url, contact.id)))
-        .send()
-        .await
-        .unwrap();
+    let r = replay.apply(http().get(format!("{}/api/visitor/contacts/{}", ts.url, contact.id))).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    let r = replay
-        .apply(http().get(format!("{}/api/visitor/contacts", ts.url)))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.json::<Vec<Value>>().await.unwrap().len(),
-        0,
-        "the public id lists no contacts"
-    );
+    let r = replay.apply(http().get(format!("{}/api/visitor/contacts", ts.url))).send().await.unwrap();
+    assert_eq!(r.json::<Vec<Value>>().await.unwrap().len(), 0, "the public id lists no contacts");
     // The owner still reads their contact.
     assert_eq!(visitor.contact(&contact.id).await.unwrap().id, contact.id);
 
     // The same browser in another account is another visitor there: no shared id.
     let gina = other_account(&ts).await;
-    let there = visitor
-        .open_contact(&OpenContact {
-            account: "globex".into(),
-            name: None,
-            message: None,
-        })
-        .await
-        .unwrap();
+    let there =
+        visitor.open_contact(&OpenContact { account: "globex".into(), name: None, message: None }).await.unwrap();
     assert_ne!(there.visitor, closed.visitor, "visitor ids are per account");
     let queue = gina.contacts(None).await.unwrap();
     assert!(queue.iter().all(|c| c.visitor != closed.visitor));
@@ -107,39 +69,21 @@ async fn the_cookie_never_reaches_staff_and_the_public_id_opens_nothing() {
 #[tokio::test]
 async fn the_consumer_token_is_not_the_cookie() {
     let ts = TestServer::start().await;
-    let r = http()
-        .post(format!("{}/api/account/acme/signup", ts.url))
-        .send()
-        .await
-        .unwrap();
+    let r = http().post(format!("{}/api/account/acme/signup", ts.url)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let cookie = r
         .headers()
         .get_all("set-cookie")
         .iter()
-        .find_map(|v| {
-            v.to_str()
-                .unwrap()
-                .strip_prefix("vvcu=")
-                .map(|v| v.split(';').next().unwrap().to_owned())
-        })
+        .find_map(|v| v.to_str().unwrap().strip_prefix("vvcu=").map(|v| v.split(';').next().unwrap().to_owned()))
         .unwrap();
-    let jwt = r.json::<Value>().await.unwrap()["jwt"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let jwt = r.json::<Value>().await.unwrap()["jwt"].as_str().unwrap().to_owned();
     assert_ne!(jwt, cookie);
     // A token that was never issued opens no socket.
-    let url = format!(
-        "{}/ws_api/account/acme/messaging/consumer?v=3",
-        ts.url.replace("http", "ws")
-    );
+    let url = format!("{}/ws_api/account/acme/messaging/consumer?v=3", ts.url.replace("http", "ws"));
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert(
-        "authorization",
-        format!("jwt {}", "ab".repeat(32)).parse().unwrap(),
-    );
+    req.headers_mut().insert("authorization", format!("jwt {}", "ab".repeat(32)).parse().unwrap());
     match tokio_tungstenite::connect_async(req).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
         other => panic!("expected 401, got {other:?}"),
@@ -147,8 +91,7 @@ async fn the_consumer_token_is_not_the_cookie() {
     let _ = (json!({}), error_of);
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn socket(url: String, headers: &[(&'static str, String)]) -> Socket {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -156,10 +99,7 @@ async fn socket(url: String, headers: &[(&'static str, String)]) -> Socket {
     for (k, v) in headers {
         req.headers_mut().insert(*k, v.parse().unwrap());
     }
-    tokio_tungstenite::connect_async(req)
-        .await
-        .expect("socket opens")
-        .0
+    tokio_tungstenite::connect_async(req).await.expect("socket opens").0
 }
 
 /// Sends `size` bytes in one text message and returns the close code the service answered with
@@ -169,10 +109,7 @@ async fn oversized(ws: &mut Socket, size: usize) -> Option<u16> {
     use tokio_tungstenite::tungstenite::Message as Ws;
     let _ = ws.send(Ws::Text("x".repeat(size).into())).await;
     loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
-            .await
-            .expect("an answer within 5 s")
-        {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.expect("an answer within 5 s") {
             Some(Ok(Ws::Close(frame))) => return frame.map(|f| u16::from(f.code)),
             Some(Ok(Ws::Text(t))) if t.len() > 1024 => {
                 panic!("the oversized input came back ({} bytes)", t.len())
@@ -189,47 +126,21 @@ async fn oversized_socket_messages_close_with_1009() {
     let ts = TestServer::start().await;
     let ws_base = ts.url.replace("http", "ws");
     // Consumer socket after a free signup.
-    let r = http()
-        .post(format!("{}/api/account/acme/signup", ts.url))
-        .send()
-        .await
-        .unwrap();
-    let jwt = r.json::<Value>().await.unwrap()["jwt"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let r = http().post(format!("{}/api/account/acme/signup", ts.url)).send().await.unwrap();
+    let jwt = r.json::<Value>().await.unwrap()["jwt"].as_str().unwrap().to_owned();
     let consumer = format!("{ws_base}/ws_api/account/acme/messaging/consumer?v=3");
     let mut ws = socket(consumer, &[("authorization", format!("jwt {jwt}"))]).await;
-    assert_eq!(
-        oversized(&mut ws, 2 << 20).await,
-        Some(1009),
-        "consumer socket"
-    );
+    assert_eq!(oversized(&mut ws, 2 << 20).await, Some(1009), "consumer socket");
     // Staff socket.
     let alice = ts.login("alice").await;
-    let mut ws = socket(
-        format!("{ws_base}/api/events"),
-        &[("authorization", format!("Bearer {}", alice.token()))],
-    )
-    .await;
-    assert_eq!(
-        oversized(&mut ws, 64 * 1024).await,
-        Some(1009),
-        "staff socket"
-    );
+    let mut ws =
+        socket(format!("{ws_base}/api/events"), &[("authorization", format!("Bearer {}", alice.token()))]).await;
+    assert_eq!(oversized(&mut ws, 64 * 1024).await, Some(1009), "staff socket");
     // Visitor socket.
     let (visitor, _) = active_contact(&ts, &alice).await;
     let cookie = format!("vvcu={}", visitor.vvcu().unwrap());
-    let mut ws = socket(
-        format!("{ws_base}/api/visitor/events"),
-        &[("cookie", cookie)],
-    )
-    .await;
-    assert_eq!(
-        oversized(&mut ws, 64 * 1024).await,
-        Some(1009),
-        "visitor socket"
-    );
+    let mut ws = socket(format!("{ws_base}/api/visitor/events"), &[("cookie", cookie)]).await;
+    assert_eq!(oversized(&mut ws, 64 * 1024).await, Some(1009), "visitor socket");
 }
 
 /// Item 2: wrong passwords are throttled per account+user (429 with `Retry-After` and the wait in
@@ -315,7 +226,8 @@ async fn foreign_origins_cannot_act_for_the_customer() {
 
     // Closing: foreign origin 403, a form-like body 415, JSON from our own page 200.
     let close = format!("{}/api/visitor/contacts/{}/close", ts.url, contact.id);
-    let r = http().post(&close).header("cookie", &cookie).header("origin", &evil).json(&json!({})).send().await.unwrap();
+    let r =
+        http().post(&close).header("cookie", &cookie).header("origin", &evil).json(&json!({})).send().await.unwrap();
     assert_eq!(error_of(r).await.1, "origin-not-allowed");
     let r = http()
         .post(&close)
@@ -370,7 +282,15 @@ async fn svg_is_parsed_whole() {
         assert_eq!(error_of(r).await.1, "unsafe-svg", "{bad}");
     }
     let mut events = alice.events().await.unwrap();
-    let r = support::tus_send(&ts, &who, &contact.id, "ok.svg", Some("image/svg+xml"), &svg(r#"<rect width="1" height="1"/>"#)).await;
+    let r = support::tus_send(
+        &ts,
+        &who,
+        &contact.id,
+        "ok.svg",
+        Some("image/svg+xml"),
+        &svg(r#"<rect width="1" height="1"/>"#),
+    )
+    .await;
     assert!(r.status().is_success(), "{}", r.status());
     let m = support::ready(&mut events).await;
     let a = m.attachment.unwrap();
@@ -430,10 +350,22 @@ async fn smaller_defences() {
     let open = OpenContact { account: "acme".into(), name: Some("Eve\u{202e}".into()), message: None };
     assert_eq!(named.open_contact(&open).await.unwrap_err().status(), Some(422));
     let who = Who::visitor(&visitor);
-    let r = support::tus_create(&ts, &who, "5", &[("contact", contact.id.as_str()), ("filename", "a.txt"), ("description", "x\u{202e}y")]).await;
+    let r = support::tus_create(
+        &ts,
+        &who,
+        "5",
+        &[("contact", contact.id.as_str()), ("filename", "a.txt"), ("description", "x\u{202e}y")],
+    )
+    .await;
     assert_eq!(error_of(r).await.0, 422);
     let big = "d".repeat(240 * 1024);
-    let r = support::tus_create(&ts, &who, "5", &[("contact", contact.id.as_str()), ("filename", "a.txt"), ("description", &big)]).await;
+    let r = support::tus_create(
+        &ts,
+        &who,
+        "5",
+        &[("contact", contact.id.as_str()), ("filename", "a.txt"), ("description", &big)],
+    )
+    .await;
     assert_eq!(error_of(r).await.1, "metadata-too-large");
     // Admins do not take chats; supervisors do.
     let queued = VisitorClient::new(&ts.url)

@@ -16,20 +16,13 @@ pub fn credential_hash(credential: &str) -> String {
 }
 
 /// The visitor of `account` presenting this credential hash (cookie or token), if known.
-pub async fn find(
-    db: &Db,
-    account: &AccountId,
-    hash: &str,
-) -> Result<Option<VisitorRef>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id FROM visitors WHERE account_id = $1 AND (cookie_hash = $2 OR token_hash = $2)",
-    )
-    .bind(account.as_str())
-    .bind(hash)
-    .fetch_optional(db)
-    .await?;
-    row.map(|r| r.try_get::<String, _>("id").map(VisitorRef))
-        .transpose()
+pub async fn find(db: &Db, account: &AccountId, hash: &str) -> Result<Option<VisitorRef>, sqlx::Error> {
+    let row = sqlx::query("SELECT id FROM visitors WHERE account_id = $1 AND (cookie_hash = $2 OR token_hash = $2)")
+        .bind(account.as_str())
+        .bind(hash)
+        .fetch_optional(db)
+        .await?;
+    row.map(|r| r.try_get::<String, _>("id").map(VisitorRef)).transpose()
 }
 
 /// The visitor of `account` with this cookie hash, created on first sight; refreshes its last visit.
@@ -55,9 +48,7 @@ pub async fn ensure(db: &Db, account: &AccountId, hash: &str) -> Result<VisitorR
     .execute(db)
     .await?;
     // A concurrent first visit may have won the insert: read what is there.
-    find(db, account, hash)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)
+    find(db, account, hash).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
 /// A new visitor of `account` for a consumer app: known by a cookie and by a separate token.
@@ -84,47 +75,31 @@ pub async fn create_consumer(
 }
 
 /// The visitor with this consumer token, of any account (the token names its account).
-pub async fn by_token(
-    db: &Db,
-    token_hash: &str,
-) -> Result<Option<(AccountId, VisitorRef)>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, account_id FROM visitors WHERE token_hash = $1 AND account_id IS NOT NULL",
-    )
-    .bind(token_hash)
-    .fetch_optional(db)
-    .await?;
-    row.map(|r| {
-        Ok((
-            AccountId(r.try_get("account_id")?),
-            VisitorRef(r.try_get("id")?),
-        ))
-    })
-    .transpose()
+pub async fn by_token(db: &Db, token_hash: &str) -> Result<Option<(AccountId, VisitorRef)>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, account_id FROM visitors WHERE token_hash = $1 AND account_id IS NOT NULL")
+        .bind(token_hash)
+        .fetch_optional(db)
+        .await?;
+    row.map(|r| Ok((AccountId(r.try_get("account_id")?), VisitorRef(r.try_get("id")?)))).transpose()
 }
 
 /// Whether `visitor` presents this credential hash.
 pub async fn holds(db: &Db, visitor: &VisitorRef, hash: &str) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT 1 AS one FROM visitors WHERE id = $1 AND (cookie_hash = $2 OR token_hash = $2)",
-    )
-    .bind(visitor.as_str())
-    .bind(hash)
-    .fetch_optional(db)
-    .await?;
+    let row = sqlx::query("SELECT 1 AS one FROM visitors WHERE id = $1 AND (cookie_hash = $2 OR token_hash = $2)")
+        .bind(visitor.as_str())
+        .bind(hash)
+        .fetch_optional(db)
+        .await?;
     Ok(row.is_some())
 }
 
 /// Every visitor (in every account) that this credential hash opens: its owner's identities.
 pub async fn all_of(db: &Db, hash: &str) -> Result<Vec<VisitorRef>, sqlx::Error> {
-    let rows =
-        sqlx::query("SELECT id FROM visitors WHERE cookie_hash = $1 OR token_hash = $1 LIMIT 1000")
-            .bind(hash)
-            .fetch_all(db)
-            .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>("id").map(VisitorRef))
-        .collect()
+    let rows = sqlx::query("SELECT id FROM visitors WHERE cookie_hash = $1 OR token_hash = $1 LIMIT 1000")
+        .bind(hash)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(|r| r.try_get::<String, _>("id").map(VisitorRef)).collect()
 }
 
 /// Re-keys visitors from before account scoping, whose id was the cookie value itself: each
@@ -154,21 +129,18 @@ pub async fn rekey_legacy(db: &Db) -> Result<usize, sqlx::Error> {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let target: String =
-            sqlx::query("SELECT id FROM visitors WHERE account_id = $1 AND cookie_hash = $2")
-                .bind(account.as_str())
-                .bind(credential_hash(&old))
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("id")?;
-        sqlx::query(
-            "UPDATE contacts SET visitor_id = $1 WHERE visitor_id = $2 AND account_id = $3",
-        )
-        .bind(&target)
-        .bind(&old)
-        .bind(account.as_str())
-        .execute(&mut *tx)
-        .await?;
+        let target: String = sqlx::query("SELECT id FROM visitors WHERE account_id = $1 AND cookie_hash = $2")
+            .bind(account.as_str())
+            .bind(credential_hash(&old))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        sqlx::query("UPDATE contacts SET visitor_id = $1 WHERE visitor_id = $2 AND account_id = $3")
+            .bind(&target)
+            .bind(&old)
+            .bind(account.as_str())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         moved += 1;
     }
