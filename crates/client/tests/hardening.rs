@@ -377,3 +377,13 @@ async fn smaller_defences() {
     assert_eq!((e.status(), e.code()), (Some(403), "agents-only"));
     assert_eq!(ts.login("sam").await.accept(&queued.id).await.unwrap().state, ContactState::Active);
 }
+
+/// The new error codes are in the OpenAPI document.
+#[tokio::test]
+async fn new_error_codes_are_documented() {
+    let ts = TestServer::start().await;
+    let doc = http().get(format!("{}/api/openapi.json", ts.url)).send().await.unwrap().text().await.unwrap();
+    for code in ["too-many-attempts", "Retry-After", "origin-not-allowed", "expected-json", "metadata-too-large", "agents-only", "report-expired", "1009"] {
+        assert!(doc.contains(code), "{code} is documented");
+    }
+}

@@ -90,7 +90,7 @@ pub struct Signup {
 /// A new consumer identity for an app without cookies (a browser also gets a fresh `vvcu`
 /// cookie for the same identity).
 #[utoipa::path(post, path = "/api/account/{account}/signup", tag = "consumer", params(("account" = String, Path)),
-    responses((status = 200, body = Signup), (status = 404, body = ApiError)))]
+    responses((status = 200, body = Signup), (status = 403, description = "origin-not-allowed: a foreign Origin", body = ApiError), (status = 404, body = ApiError)))]
 pub async fn signup(State(state): State<AppState>, Path(account): Path<String>) -> AppResult<Response> {
     let account = account_named(&state, &account).await?;
     let cookie = VisitorId(new_id());
@@ -105,7 +105,8 @@ pub async fn signup(State(state): State<AppState>, Path(account): Path<String>) 
 /// The consumer messaging WebSocket.
 #[utoipa::path(get, path = "/ws_api/account/{account}/messaging/consumer", tag = "consumer",
     params(("account" = String, Path), ("v" = Option<String>, Query, description = "API version, 3")),
-    responses((status = 101, description = "WebSocket: {\"kind\":\"req\",\"id\",\"type\",\"body\"} requests, resp and notification frames"),
+    responses((status = 101, description = "WebSocket: {\"kind\":\"req\",\"id\",\"type\",\"body\"} requests, resp and notification frames; a frame over 64 KiB closes it with 1009"),
+        (status = 403, description = "origin-not-allowed: a foreign Origin", body = ApiError),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn consumer_socket(
     State(state): State<AppState>,

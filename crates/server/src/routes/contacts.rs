@@ -51,7 +51,7 @@ pub async fn close_contact(State(state): State<AppState>, staff: Staff, Path(id)
 /// Sends a text message to the customer.
 #[utoipa::path(post, path = "/api/contacts/{id}/messages", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = SendMessage,
-    responses((status = 201, body = Message), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 201, body = Message), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 410, description = "report-expired", body = ApiError), (status = 422, body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user = %staff.user.username, contact = %id))]
 pub async fn send_message(
     State(state): State<AppState>,
@@ -65,7 +65,7 @@ pub async fn send_message(
 /// The transcript.
 #[utoipa::path(get, path = "/api/contacts/{id}/messages", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = [Message]), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+    responses((status = 200, body = [Message]), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 410, description = "report-expired", body = ApiError)))]
 pub async fn list_messages(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<Vec<Message>>> {
     Ok(AppJson(contact::staff_messages(&state, &staff, &id).await?))
 }
@@ -84,7 +84,7 @@ pub async fn report_contacts(
 /// Reports > Contacts > Contact details: the contact and its transcript.
 #[utoipa::path(get, path = "/api/reports/contacts/{id}", tag = "reports", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ContactDetails), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+    responses((status = 200, body = ContactDetails), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 410, description = "report-expired", body = ApiError)))]
 pub async fn report_contact(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<ContactDetails>> {
     Ok(AppJson(contact::report_details(&state, &staff, &id).await?))
 }

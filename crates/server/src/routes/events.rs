@@ -43,7 +43,8 @@ pub(crate) async fn close_after_error(socket: &mut WebSocket, e: &axum::Error) {
 
 /// Staff events: queue changes of the account and the messages of the caller's contacts.
 #[utoipa::path(get, path = "/api/events", tag = "events", security(("bearer" = [])),
-    responses((status = 101, description = "WebSocket of JSON events", body = Event), (status = 401, body = ApiError)))]
+    responses((status = 101, description = "WebSocket of JSON events; a client message over 4 KiB closes it with 1009", body = Event),
+        (status = 401, body = ApiError)))]
 pub async fn staff_events(
     State(state): State<AppState>,
     staff: Staff,
@@ -64,7 +65,8 @@ pub async fn staff_events(
 
 /// Visitor events: state changes and messages of the visitor's contacts.
 #[utoipa::path(get, path = "/api/visitor/events", tag = "events",
-    responses((status = 101, description = "WebSocket of JSON events", body = Event), (status = 401, body = ApiError)))]
+    responses((status = 101, description = "WebSocket of JSON events; a client message over 4 KiB closes it with 1009", body = Event),
+        (status = 401, body = ApiError), (status = 403, description = "origin-not-allowed: a foreign Origin", body = ApiError)))]
 pub async fn visitor_events(
     State(state): State<AppState>,
     visitor: Visitor,
