@@ -383,7 +383,50 @@ async fn smaller_defences() {
 async fn new_error_codes_are_documented() {
     let ts = TestServer::start().await;
     let doc = http().get(format!("{}/api/openapi.json", ts.url)).send().await.unwrap().text().await.unwrap();
-    for code in ["too-many-attempts", "Retry-After", "origin-not-allowed", "expected-json", "metadata-too-large", "agents-only", "report-expired", "1009"] {
+    for code in [
+        "too-many-attempts",
+        "Retry-After",
+        "origin-not-allowed",
+        "expected-json",
+        "metadata-too-large",
+        "agents-only",
+        "report-expired",
+        "1009",
+    ] {
         assert!(doc.contains(code), "{code} is documented");
     }
+}
+
+/// Item 1, migration: visitors from before account scoping (their id was the cookie) are
+/// re-keyed at start-up; the old cookie still opens its contacts, staff no longer see it.
+#[tokio::test]
+async fn legacy_cookies_keep_working_and_stop_leaking() {
+    let mut ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let old_cookie = "0123456789abcdef0123456789abcdef";
+    {
+        // Make the contact look as it did before the migration: visitor id = cookie value.
+        let db = &ts.server().state().db;
+        sqlx::query("INSERT INTO visitors (id, created_at, last_seen_at) VALUES ($1, 0, 0)")
+            .bind(old_cookie)
+            .execute(db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE contacts SET visitor_id = $1 WHERE id = $2")
+            .bind(old_cookie)
+            .bind(contact.id.as_str())
+            .execute(db)
+            .await
+            .unwrap();
+    }
+    drop(visitor);
+    ts.restart().await;
+    let alice = ts.login("alice").await;
+    let seen = alice.contacts(None).await.unwrap();
+    let c = seen.iter().find(|c| c.id == contact.id).unwrap();
+    assert_ne!(c.visitor.as_str(), old_cookie, "staff see a fresh public id");
+    let legacy = VisitorClient::with_vvcu(&ts.url, old_cookie).unwrap();
+    assert_eq!(legacy.contact(&contact.id).await.unwrap().id, contact.id, "the old cookie still works");
+    legacy.send_message(&contact.id, "still me").await.unwrap();
 }
