@@ -39,8 +39,6 @@ id_type! {
     AccountId,
     /// Identifies a staff user.
     UserId,
-    /// A visitor's credential: its `vvcu` cookie value or consumer token; a secret for its owner only (staff see a [`VisitorRef`]).
-    VisitorId,
     /// A visitor's public id within one account, for staff, events, logs and reports; it opens nothing.
     VisitorRef,
     /// Identifies a contact (one customer chat).
@@ -51,6 +49,35 @@ id_type! {
     AttachmentId,
     /// Identifies a tus upload in progress.
     UploadId,
+}
+
+/// A visitor's credential: its `vvcu` cookie value or consumer token. A secret for its owner
+/// only: staff, events, logs and reports see a [`VisitorRef`]. `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
+#[serde(transparent)]
+pub struct VisitorId(pub String);
+
+impl VisitorId {
+    /// The credential as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl std::fmt::Debug for VisitorId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VisitorId(…)")
+    }
+}
+impl std::fmt::Display for VisitorId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl From<String> for VisitorId {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
 }
 
 /// The body of every error response: a stable kebab-case code and a sentence for people.
@@ -602,6 +629,13 @@ mod tests {
     fn patches_refuse_unknown_fields() {
         let err = serde_json::from_str::<AccountPatch>(r#"{"max_upload":1}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field"));
+    }
+
+    #[test]
+    fn visitor_credentials_stay_out_of_debug_output() {
+        let v = VisitorId("0123456789abcdef0123456789abcdef".into());
+        assert!(!format!("{v:?}").contains("0123"));
+        assert_eq!(v.to_string(), v.as_str());
     }
 
     #[test]

@@ -198,7 +198,9 @@ impl LoginThrottle {
     /// Counts an attempt for a user (`account`, `username`) from `address`, or says how long
     /// to wait.
     pub fn begin(&self, account: &str, username: &str, address: Option<std::net::IpAddr>) -> Result<AttemptGuard<'_>, AppError> {
-        let user_key = format!("u:{}/{}", account.trim().to_lowercase(), username.trim().to_lowercase());
+        // Bounded keys: a megabyte of user name costs no more than a real one.
+        let part = |s: &str| s.trim().chars().take(128).collect::<String>().to_lowercase();
+        let user_key = format!("u:{}/{}", part(account), part(username));
         let addr_key = format!("a:{}", address.map(|a| a.to_string()).unwrap_or_default());
         let now = std::time::Instant::now();
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
