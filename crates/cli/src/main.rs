@@ -168,6 +168,10 @@ struct ServeArgs {
     /// the variable): it may frame the widget and make cookie requests from its pages.
     #[arg(long = "embed-origin", env = "ATTACHE_EMBED_ORIGINS", value_delimiter = ',')]
     embed_origins: Vec<String>,
+    /// Behind a proxy that appends the client's address to X-Forwarded-For: throttle sign-ins by
+    /// that address rather than the proxy's.
+    #[arg(long, env = "ATTACHE_FORWARDED_FOR")]
+    forwarded_for: bool,
 }
 
 #[derive(Args)]
@@ -322,6 +326,7 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
             store_url: args.store_url,
             ..Default::default()
         },
+        forwarded_for: args.forwarded_for,
         embed_origins: args.embed_origins.iter().map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect(),
     };
     let demo = config.demo;

@@ -181,6 +181,29 @@ async fn sign_in_attempts_are_throttled() {
     assert!(codes.iter().filter(|c| **c == 429).count() >= 40, "{codes:?}");
 }
 
+/// Item 2 behind a proxy: with `forwarded_for`, addresses come from `X-Forwarded-For`, so one
+/// client's failures do not lock out everyone behind the same proxy.
+#[tokio::test]
+async fn behind_a_proxy_the_forwarded_address_is_throttled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config(&dir);
+    config.forwarded_for = true;
+    let ts = TestServer::start_with(dir, config).await;
+    let login = |user: String, from: &'static str| {
+        http()
+            .post(format!("{}/api/login", ts.url))
+            .header("x-forwarded-for", format!("203.0.113.9, {from}"))
+            .json(&json!({"account": "acme", "username": user, "password": "wrong"}))
+            .send()
+    };
+    let mut last = 0;
+    for i in 0..21 {
+        last = login(format!("u{i}"), "198.51.100.1").await.unwrap().status().as_u16();
+    }
+    assert_eq!(last, 429, "the 21st failure from one address");
+    assert_eq!(login("u0".into(), "198.51.100.2").await.unwrap().status(), 401, "another client behind the proxy");
+}
+
 async fn ws_status(url: String, headers: &[(&'static str, String)]) -> u16 {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = url.into_client_request().unwrap();

@@ -49,6 +49,9 @@ pub struct Config {
     /// cookie-authenticated requests besides the service's own, and as the widget's
     /// `frame-ancestors`. With `secure_cookies`, a non-empty list makes `vvcu` `SameSite=None`.
     pub embed_origins: Vec<String>,
+    /// Behind a proxy that appends the client's address to `X-Forwarded-For`: sign-in throttling
+    /// goes by that address (the last entry) instead of the proxy's.
+    pub forwarded_for: bool,
 }
 
 impl Config {
@@ -63,6 +66,7 @@ impl Config {
             demo: false,
             files: FilesConfig::default(),
             embed_origins: Vec::new(),
+            forwarded_for: false,
         }
     }
 
