@@ -175,6 +175,10 @@ struct ServeArgs {
     /// `ATTACHE_PREVIOUS_SECRET` may hold the secret itself instead.
     #[arg(long, env = "ATTACHE_PREVIOUS_SECRET_FILE")]
     previous_secret_file: Option<PathBuf>,
+    /// Seconds an upload's lease lasts unrenewed: how long the uploads of an instance that died
+    /// wait before another instance continues them.
+    #[arg(long, env = "ATTACHE_LEASE_SECS", default_value_t = 15)]
+    lease_secs: u64,
 }
 
 #[derive(Args)]
@@ -333,6 +337,7 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
                 previous_hex: std::env::var("ATTACHE_PREVIOUS_SECRET").ok().filter(|v| !v.trim().is_empty()).into_iter().collect(),
                 previous_files: args.previous_secret_file.into_iter().collect(),
             },
+            lease: Duration::from_secs(args.lease_secs.max(1)),
             ..Default::default()
         },
     };

@@ -60,6 +60,8 @@ pub struct Files {
     pub staging: Arc<dyn Staging>,
     /// The local staging folder, when uploads are staged locally (for its sweep).
     pub local_staging: Option<LocalStaging>,
+    /// The S3 store, when files live in a bucket (for its census).
+    s3: Option<Arc<S3Store>>,
     /// Settings.
     pub config: FilesConfig,
     /// Bounds concurrent image decoding.
@@ -73,9 +75,11 @@ impl Files {
     pub async fn open(data_dir: &std::path::Path, config: FilesConfig, shared: bool) -> anyhow::Result<Files> {
         let embedded = !shared && config.store_url.is_none();
         let keys = Keys::load(&config.secrets, embedded.then_some(data_dir)).await?;
+        let mut s3_store = None;
         let (store, staging, local_staging): (Arc<dyn Store>, Arc<dyn Staging>, _) = match &config.store_url {
             Some(url) => {
                 let s3 = Arc::new(S3Store::from_url(url)?);
+                s3_store = Some(s3.clone());
                 let staging = S3Staging::new(s3.clone(), config.s3_buffers);
                 (s3, Arc::new(staging), None)
             }
@@ -87,6 +91,23 @@ impl Files {
             }
         };
         let decode = Semaphore::new(config.decode_concurrency.max(1));
-        Ok(Files { keys, store, staging, local_staging, config, decode })
+        Ok(Files { keys, store, staging, local_staging, s3: s3_store, config, decode })
+    }
+
+    /// How many objects the store holds and how many staging objects or files wait (tests and
+    /// diagnostics: after every upload finished or expired, staging is empty).
+    pub async fn census(&self) -> anyhow::Result<(usize, usize)> {
+        fn count(p: &std::path::Path) -> usize {
+            let Ok(rd) = std::fs::read_dir(p) else { return 0 };
+            rd.flatten().map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 }).sum()
+        }
+        match (&self.local_staging, &self.s3) {
+            (_, Some(s3)) => Ok(s3.census().await?),
+            (Some(local), None) => {
+                let files = self.config.store_dir.clone().unwrap_or_else(|| local.root().with_file_name("files"));
+                Ok((count(&files), count(local.root())))
+            }
+            (None, None) => Ok((0, 0)),
+        }
     }
 }

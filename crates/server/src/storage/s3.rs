@@ -37,7 +37,14 @@ impl S3Store {
             url.strip_prefix("s3://").ok_or_else(|| anyhow::anyhow!("STORE_URL must look like s3://bucket/prefix"))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         anyhow::ensure!(!bucket.is_empty(), "STORE_URL names no bucket");
-        let inner = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+        // A few quick retries: a request that waits minutes for a dead bucket holds its client
+        // (and the upload's lease) for as long.
+        let retry = object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: std::time::Duration::from_secs(15),
+            ..Default::default()
+        };
+        let inner = AmazonS3Builder::from_env().with_bucket_name(bucket).with_retry(retry).build()?;
         let prefix = prefix.trim_matches('/');
         let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
         Ok(S3Store { inner: Arc::new(inner), prefix })
@@ -55,6 +62,15 @@ impl S3Store {
     /// The path of `rel` under this store's prefix.
     pub(crate) fn object_path(&self, rel: &str) -> ObjectPath {
         ObjectPath::from(format!("{}{rel}", self.prefix))
+    }
+
+    /// Objects under the prefix: (files and previews, staging objects).
+    pub(crate) async fn census(&self) -> anyhow::Result<(usize, usize)> {
+        let root = ObjectPath::from(self.prefix.trim_end_matches('/'));
+        let all: Vec<object_store::ObjectMeta> = self.inner.list(Some(&root)).try_collect().await?;
+        let staging = self.object_path("staging/").to_string();
+        let staged = all.iter().filter(|m| m.location.to_string().starts_with(staging.trim_end_matches('/'))).count();
+        Ok((all.len() - staged, staged))
     }
 
     /// The path of a key (for the staging area, which completes uploads into it).
