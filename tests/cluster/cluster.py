@@ -373,12 +373,71 @@ def crash(args):
     check(inst.term() == 0, "SIGTERM stops the service with exit code 0")
 
 
+def throughput(args):
+    """Upload throughput (40 x 25 MiB, 8 clients, 5 MiB PATCHes) through HAProxy to one instance,
+    then to two, on PostgreSQL + the bucket. Prints figures; asserts nothing."""
+    work = tempfile.mkdtemp(prefix="attache-throughput-")
+    secret = os.path.join(work, "secret.key")
+    with open(secret, "w") as f:
+        f.write(subprocess.run([args.attache, "secret"], capture_output=True, text=True, check=True).stdout)
+    data = os.urandom(25 * 1024 * 1024)
+    for n_inst in (1, 2):
+        db = f"attache_tp_{os.getpid()}_{n_inst}"
+        subprocess.run(["psql", f"{args.postgres}/postgres", "-qc", f"CREATE DATABASE {db}"], check=True)
+        bucket = os.environ["ATTACHE_TEST_S3"].rstrip("/") + f"/tp-{random.randrange(1 << 30)}"
+        extra = ["--database-url", f"{args.postgres}/{db}", "--store-url", bucket, "--secret-file", secret]
+        insts = [Instance(args.attache, f"i{n_inst}{k}", os.path.join(work, f"i{n_inst}{k}"), dict(os.environ), extra) for k in range(n_inst)]
+        for i in insts:
+            i.start()
+        lb_port = free_port()
+        cfg = os.path.join(work, f"haproxy{n_inst}.cfg")
+        with open(cfg, "w") as f:
+            f.write(haproxy_config(lb_port, [(i.name, i.url) for i in insts]))
+        lb = subprocess.Popen(["haproxy", "-f", cfg, "-db"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        lb_url = f"http://127.0.0.1:{lb_port}"
+        try:
+            wait_up(lb_url)
+            alice = login(lb_url, "alice")
+            raise_limit(lb_url, login(lb_url, "ada"), 30 << 20)
+            jobs = []
+            for c in range(4):
+                s, cid = open_contact(lb_url, alice, f"tp {c}")
+                for k in range(10):
+                    jobs.append((s, cid, f"tp-{c}-{k}.bin"))
+            lock = threading.Lock()
+            start = time.time()
+
+            def worker():
+                while True:
+                    with lock:
+                        if not jobs:
+                            return
+                        s, cid, name = jobs.pop()
+                    loc = tus_create(s, lb_url, cid, name, len(data))
+                    resumable_upload(s, lb_url, loc, data, 5 * 1024 * 1024, deadline=600)
+
+            threads = [threading.Thread(target=worker) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            secs = time.time() - start
+            print(f"throughput: {n_inst} instance(s) behind HAProxy, PostgreSQL + S3 (moto): 40 x 25 MiB, 8 clients: "
+                  f"{secs:.1f} s, {40 * 25 / secs:.1f} MiB/s, {40 / secs:.2f} files/s", flush=True)
+        finally:
+            lb.terminate()
+            for i in insts:
+                i.term()
+            subprocess.run(["psql", f"{args.postgres}/postgres", "-qc", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], capture_output=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--attache", required=True)
     ap.add_argument("--postgres")
     ap.add_argument("--cluster", action="store_true")
     ap.add_argument("--crash", action="store_true")
+    ap.add_argument("--throughput", action="store_true")
     ap.add_argument("--uploads", type=int, default=100)
     ap.add_argument("--size", type=int, default=1024 * 1024)
     ap.add_argument("--kills", type=int, default=4)
@@ -388,6 +447,8 @@ def main():
             crash(args)
         if args.cluster:
             cluster(args)
+        if args.throughput:
+            throughput(args)
     except Exception as e:  # noqa: BLE001 - a harness failure is a failed check
         import traceback
         traceback.print_exc()
