@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   # service and SDK
   build-essential pkg-config libssl-dev curl ca-certificates python3 python3-pip
-  # the same integration tests on PostgreSQL
-  postgresql
+  # the same integration tests on PostgreSQL; two instances behind a real balancer
+  postgresql haproxy
   # agent console (Tauri 2 on WebKitGTK) and its end-to-end tests under Xvfb
   libwebkit2gtk-4.1-dev file libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth dbus-x11 dbus-bin xdg-utils webkit2gtk-driver gnome-keyring imagemagick

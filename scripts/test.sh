@@ -42,6 +42,24 @@ if s3_env=$(bash scripts/s3.sh); then
     cargo test --locked -p attache-client --test uploads --test consumer; } 2>&1 | tee artifacts/cargo-test-s3.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   tally artifacts/cargo-test-s3.log
+  # 3b. Share-nothing and crash safety with real processes: two instances (own data folders,
+  #     one PostgreSQL database, the bucket) behind HAProxy, SIGKILLs mid-upload; then one
+  #     embedded-default instance killed several times during 100 concurrent uploads.
+  if [[ -n "${pg_url:-}" ]]; then
+    echo "== tests/cluster/cluster.py"
+    cargo build --locked -p attache-cli 2>&1 | tail -n 1
+    python3 tests/cluster/cluster.py --attache "${CARGO_TARGET_DIR:-target}/debug/attache" --postgres "$pg_url" --cluster --crash 2>&1 |
+      tee artifacts/cluster.log
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+    line=$(grep -E '^cluster: [0-9]+ passed, [0-9]+ failed' artifacts/cluster.log | tail -n 1)
+    if [[ -n "$line" ]]; then
+      p=$(sed -E 's/^cluster: ([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$line")
+      f=$(sed -E 's/^cluster: ([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+      passed=$((passed + p)); failed=$((failed + f))
+    else
+      echo "the cluster suite stopped before its summary: counted as one failure"; failed=$((failed + 1)); status=1
+    fi
+  fi
   kill "$ATTACHE_S3_PID" 2>/dev/null
   unset ATTACHE_TEST_S3 AWS_ENDPOINT
 else

@@ -24,6 +24,8 @@ enum Command {
     Serve(ServeArgs),
     /// Run the service with the demo account `acme` (same as `serve --demo`).
     Demo(ServeArgs),
+    /// Print a new random server secret (hex) for `--secret-file` / `ATTACHE_SECRET`.
+    Secret,
     /// Sign in and print the session token (use it as ATTACHE_TOKEN).
     Login {
         #[command(flatten)]
@@ -164,6 +166,19 @@ struct ServeArgs {
     /// AWS_ENDPOINT, AWS_ALLOW_HTTP).
     #[arg(long, env = "STORE_URL")]
     store_url: Option<String>,
+    /// File holding the server secret (hex, from `attache secret`): the same on every
+    /// instance. Needed with PostgreSQL or S3; the embedded default keeps one in the data folder.
+    /// `ATTACHE_SECRET` may hold the secret itself instead.
+    #[arg(long, env = "ATTACHE_SECRET_FILE")]
+    secret_file: Option<PathBuf>,
+    /// During a rotation: the previous secret's file; its URLs keep working until it is removed.
+    /// `ATTACHE_PREVIOUS_SECRET` may hold the secret itself instead.
+    #[arg(long, env = "ATTACHE_PREVIOUS_SECRET_FILE")]
+    previous_secret_file: Option<PathBuf>,
+    /// Seconds an upload's lease lasts unrenewed: how long the uploads of an instance that died
+    /// wait before another instance continues them.
+    #[arg(long, env = "ATTACHE_LEASE_SECS", default_value_t = 15)]
+    lease_secs: u64,
     /// A site that embeds the widget, e.g. `https://shop.example` (repeat, or comma-separate in
     /// the variable): it may frame the widget and make cookie requests from its pages.
     #[arg(long = "embed-origin", env = "ATTACHE_EMBED_ORIGINS", value_delimiter = ',')]
@@ -324,6 +339,13 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
             upload_expiry: Duration::from_secs(args.upload_expiry_hours.max(1) * 3600),
             scanner: args.scanner.map(|s| s.split_whitespace().map(str::to_owned).collect()).filter(|v: &Vec<String>| !v.is_empty()),
             store_url: args.store_url,
+            secrets: attache_server::keys::SecretConfig {
+                current_hex: std::env::var("ATTACHE_SECRET").ok().filter(|v| !v.trim().is_empty()),
+                current_file: args.secret_file,
+                previous_hex: std::env::var("ATTACHE_PREVIOUS_SECRET").ok().filter(|v| !v.trim().is_empty()).into_iter().collect(),
+                previous_files: args.previous_secret_file.into_iter().collect(),
+            },
+            lease: Duration::from_secs(args.lease_secs.max(1)),
             ..Default::default()
         },
         forwarded_for: args.forwarded_for,
@@ -365,6 +387,10 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(a) => serve(a, false).await,
         Command::Demo(a) => serve(a, true).await,
+        Command::Secret => {
+            println!("{}", attache_server::keys::new_secret_hex());
+            Ok(())
+        }
         Command::Login { server, account, user, password } => {
             let (_, resp) = StaffClient::login(&server.server, &account, &user, &password).await?;
             println!("{}", resp.token);

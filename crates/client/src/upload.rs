@@ -315,11 +315,13 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
                 report(offset);
             }
             Some(Chunk::Retry) => {
+                // A restarting instance or a lease left by one that died (it runs out within
+                // seconds) is worth waiting for: back off up to 2 s a try, about a minute in all.
                 retries += 1;
-                if retries > 8 {
+                if retries > 40 {
                     return Err(ClientError::Transport("the upload kept failing; it can be resumed later".into()));
                 }
-                tokio::time::sleep(Duration::from_millis(100 * u64::from(retries.min(20)))).await;
+                tokio::time::sleep(Duration::from_millis((100 * u64::from(retries)).min(2000))).await;
                 match head_offset(s, &upload_path).await? {
                     Some(o) => offset = o,
                     None => {

@@ -492,9 +492,11 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
     let r = tus_create(&ts, &who, "18446744073709551615", &[("contact", cid), ("filename", "x.bin")]).await;
     assert_eq!(r.status(), 413);
 
-    // Names: traversal, control characters, 2,000 characters (longer ones pass the 8 KiB
-    // Upload-Metadata bound first: metadata-too-large).
-    let long = "n".repeat(2_000);
+    // Names: traversal, control characters, 300 characters; 10,000 characters overflow the
+    // metadata's bound before any name check.
+    let r = tus_create(&ts, &who, "10", &[("contact", cid), ("filename", &"n".repeat(10_000))]).await;
+    assert_eq!(error_of(r).await.1, "metadata-too-large");
+    let long = "n".repeat(300);
     for name in ["../../etc/passwd", "..\\..\\boot.ini", "a\u{0}b.png", "line\nbreak.txt", "bell\u{7}.txt", long.as_str()] {
         let r = tus_create(&ts, &who, "10", &[("contact", cid), ("filename", name)]).await;
         let (status, code, _) = error_of(r).await;

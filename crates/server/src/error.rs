@@ -33,6 +33,18 @@ pub enum AppError {
     /// 429: too many attempts; retry after this many seconds (`Retry-After`).
     #[error("{1}")]
     Throttled(&'static str, String, u64),
+    /// 410: it was there and is gone (expired, refused, lost).
+    #[error("{1}")]
+    Gone(&'static str, String),
+    /// 415: a media type that is not accepted.
+    #[error("{1}")]
+    UnsupportedType(&'static str, String),
+    /// 423: someone else is working on it right now; retry shortly.
+    #[error("{1}")]
+    Locked(&'static str, String),
+    /// 460 (tus checksum extension): the chunk does not match its `Upload-Checksum`.
+    #[error("{0}")]
+    ChecksumMismatch(String),
     /// Another client error with its own status (410 gone, 415, 416, 423, tus's 460…).
     #[error("{2}")]
     Status(StatusCode, &'static str, String),
@@ -57,6 +69,10 @@ impl AppError {
             AppError::Conflict(..) => StatusCode::CONFLICT,
             AppError::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Gone(..) => StatusCode::GONE,
+            AppError::UnsupportedType(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Locked(..) => StatusCode::LOCKED,
+            AppError::ChecksumMismatch(_) => StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
             AppError::Status(s, ..) => *s,
             AppError::Throttled(..) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(..) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,9 +87,13 @@ impl AppError {
             | AppError::Forbidden(c, _)
             | AppError::Conflict(c, _)
             | AppError::TooLarge(c, _)
-            | AppError::Invalid(c, _) => c,
+            | AppError::Invalid(c, _)
+            | AppError::Gone(c, _)
+            | AppError::UnsupportedType(c, _)
+            | AppError::Locked(c, _) => c,
             AppError::Status(_, c, _) | AppError::Throttled(c, _, _) => c,
             AppError::NotFound(_) => "not-found",
+            AppError::ChecksumMismatch(_) => "checksum-mismatch",
             AppError::Internal(_) => "internal",
         }
     }

@@ -20,10 +20,28 @@ pub const TOKEN_HEX: usize = 96;
 /// Hex characters of the contact part.
 pub const CONTACT_PART_HEX: usize = 32;
 
-/// The server secret (512 bits), persisted in the data folder so URLs survive restarts.
+/// One secret: at least 256 bits, with a short public id (for the lookup table of tokens).
+#[derive(Clone)]
+struct Secret {
+    bytes: Vec<u8>,
+    id: String,
+}
+
+impl Secret {
+    fn new(bytes: Vec<u8>) -> Secret {
+        use sha2::Digest;
+        let id = hex::encode(&sha2::Sha256::digest([b"attache/key-id\0".as_slice(), &bytes].concat())[..8]);
+        Secret { bytes, id }
+    }
+}
+
+/// The server secrets: the current one signs every new token, grant and temporary URL; the
+/// previous ones (during a rotation) still verify until they are removed from the
+/// configuration. Every instance of one deployment must have the same secrets.
 #[derive(Clone)]
 pub struct Keys {
-    secret: [u8; 64],
+    current: Secret,
+    previous: Vec<Secret>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -57,10 +75,94 @@ impl Token {
     }
 }
 
+/// Where the secrets come from (`--secret-file`, `ATTACHE_SECRET`, and the previous ones).
+#[derive(Debug, Clone, Default)]
+pub struct SecretConfig {
+    /// The current secret, as hex text (from `ATTACHE_SECRET`).
+    pub current_hex: Option<String>,
+    /// A file holding the current secret as hex text (`--secret-file`).
+    pub current_file: Option<std::path::PathBuf>,
+    /// Previous secrets, as hex text (`ATTACHE_PREVIOUS_SECRET`).
+    pub previous_hex: Vec<String>,
+    /// Files holding previous secrets (`--previous-secret-file`).
+    pub previous_files: Vec<std::path::PathBuf>,
+}
+
+impl SecretConfig {
+    /// Whether a current secret is configured (rather than kept in the data folder).
+    pub fn is_set(&self) -> bool {
+        self.current_hex.is_some() || self.current_file.is_some()
+    }
+}
+
+/// Smallest secret accepted: 256 bits.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Parses a secret's hex text; `what` names where it came from in the error.
+fn parse_secret(text: &str, what: &str) -> anyhow::Result<Secret> {
+    let text = text.trim();
+    anyhow::ensure!(!text.is_empty(), "{what} is empty; it must hold a secret as hex (make one with `attache secret`)");
+    let raw = hex::decode(text).map_err(|_| {
+        anyhow::anyhow!("{what} is not hex; it must hold a secret as hex (make one with `attache secret`)")
+    })?;
+    anyhow::ensure!(
+        raw.len() >= MIN_SECRET_BYTES,
+        "{what} holds {} bytes; a secret has at least {MIN_SECRET_BYTES} (64 hex characters)",
+        raw.len()
+    );
+    Ok(Secret::new(raw))
+}
+
+async fn read_secret_file(path: &Path) -> anyhow::Result<Secret> {
+    let what = format!("the secret file {}", path.display());
+    let bytes = tokio::fs::read(path).await.with_context(|| format!("cannot read {what}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{what} is not text"))?;
+    parse_secret(&text, &what)
+}
+
+/// A new random secret as hex (for `attache secret`).
+pub fn new_secret_hex() -> String {
+    let mut s = [0u8; 64];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut s);
+    hex::encode(s)
+}
+
 impl Keys {
     /// A key from raw bytes (tests).
     pub fn from_secret(secret: [u8; 64]) -> Keys {
-        Keys { secret }
+        Keys { current: Secret::new(secret.to_vec()), previous: Vec::new() }
+    }
+
+    /// A current key and previous ones from raw bytes (tests).
+    pub fn rotated(current: [u8; 64], previous: &[[u8; 64]]) -> Keys {
+        Keys {
+            current: Secret::new(current.to_vec()),
+            previous: previous.iter().map(|p| Secret::new(p.to_vec())).collect(),
+        }
+    }
+
+    /// The secrets of the configuration. Without a configured current secret, `fallback_dir`
+    /// (the embedded default's data folder) keeps one in `secret.key`, made on first start;
+    /// with `fallback_dir` `None` that is an error naming what to set.
+    pub async fn load(config: &SecretConfig, fallback_dir: Option<&Path>) -> anyhow::Result<Keys> {
+        let current = match (&config.current_hex, &config.current_file, fallback_dir) {
+            (Some(hex), _, _) => parse_secret(hex, "ATTACHE_SECRET")?,
+            (None, Some(path), _) => read_secret_file(path).await?,
+            (None, None, Some(dir)) => Self::load_or_create(dir).await?.current,
+            (None, None, None) => anyhow::bail!(
+                "no server secret: with PostgreSQL or an S3 store every instance must share one; set --secret-file \
+                 (ATTACHE_SECRET_FILE) or ATTACHE_SECRET to the same secret on each (make one with `attache secret`)"
+            ),
+        };
+        let mut previous = Vec::new();
+        for (i, hex) in config.previous_hex.iter().enumerate() {
+            previous.push(parse_secret(hex, &format!("ATTACHE_PREVIOUS_SECRET (#{})", i + 1))?);
+        }
+        for path in &config.previous_files {
+            previous.push(read_secret_file(path).await?);
+        }
+        previous.retain(|p| p.id != current.id);
+        Ok(Keys { current, previous })
     }
 
     /// Loads `<data_dir>/secret.key`, creating it (owner-only) on first start.
@@ -69,40 +171,49 @@ impl Keys {
         match tokio::fs::read(&path).await {
             Ok(bytes) => {
                 let text = String::from_utf8(bytes).context("secret.key is not text")?;
-                let raw = hex::decode(text.trim()).context("secret.key is not hex")?;
-                let secret: [u8; 64] =
-                    raw.try_into().map_err(|_| anyhow::anyhow!("secret.key must hold 64 bytes as hex"))?;
-                Ok(Keys { secret })
+                Ok(Keys { current: parse_secret(&text, &format!("{}", path.display()))?, previous: Vec::new() })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let secret: [u8; 64] = {
-                    let mut s = [0u8; 64];
-                    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut s);
-                    s
-                };
                 let tmp = data_dir.join("secret.key.tmp");
                 let mut opts = std::fs::OpenOptions::new();
                 opts.write(true).create(true).truncate(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                let text = hex::encode(secret);
-                let tmp2 = tmp.clone();
+                let text = new_secret_hex();
+                let (tmp2, text2) = (tmp.clone(), text.clone());
                 tokio::task::spawn_blocking(move || -> std::io::Result<()> {
                     use std::io::Write;
                     let mut f = opts.open(&tmp2)?;
-                    f.write_all(text.as_bytes())?;
+                    f.write_all(text2.as_bytes())?;
                     f.sync_all()
                 })
                 .await??;
                 tokio::fs::rename(&tmp, &path).await.context("storing secret.key")?;
-                Ok(Keys { secret })
+                Ok(Keys { current: parse_secret(&text, "secret.key")?, previous: Vec::new() })
             }
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
         }
     }
 
+    /// The id of the signing secret, and of every secret that still verifies.
+    pub fn key_ids(&self) -> Vec<String> {
+        std::iter::once(&self.current).chain(&self.previous).map(|s| s.id.clone()).collect()
+    }
+
+    /// A view of one secret alone (current first, then the previous ones), by id.
+    pub fn only(&self, id: &str) -> Option<Keys> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|s| s.id == id)
+            .map(|s| Keys { current: s.clone(), previous: Vec::new() })
+    }
+
+    fn all(&self) -> impl Iterator<Item = Keys> + '_ {
+        std::iter::once(&self.current).chain(&self.previous).map(|s| Keys { current: s.clone(), previous: Vec::new() })
+    }
+
     fn mac(&self, label: &str, parts: &[&str]) -> [u8; 48] {
-        let mut m = HmacSha384::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        let mut m = HmacSha384::new_from_slice(&self.current.bytes).expect("HMAC takes any key length");
         m.update(label.as_bytes());
         for p in parts {
             m.update(&[0]);
@@ -128,8 +239,10 @@ impl Keys {
 
     /// Whether a presented token is exactly this attachment's, in constant time.
     pub fn verify(&self, presented: &Token, contact: &ContactId, attachment: &AttachmentId) -> bool {
-        let want = self.token(contact, attachment).as_string();
-        bool::from(want.as_bytes().ct_eq(presented.as_string().as_bytes()))
+        let presented = presented.as_string();
+        self.all().fold(false, |ok, k| {
+            ok | bool::from(k.token(contact, attachment).as_string().as_bytes().ct_eq(presented.as_bytes()))
+        })
     }
 
     /// The database lookup key of an attachment part: its SHA-256, so that the index lookup's
@@ -148,8 +261,9 @@ impl Keys {
     /// Whether a presented temporary URL signature is right (constant time); expiry is the
     /// caller's to check.
     pub fn temp_url_ok(&self, method: &str, expires: i64, path: &str, sig: &str) -> bool {
-        let want = self.temp_url_sig(method, expires, path);
-        bool::from(want.as_bytes().ct_eq(sig.as_bytes()))
+        self.all().fold(false, |ok, k| {
+            ok | bool::from(k.temp_url_sig(method, expires, path).as_bytes().ct_eq(sig.as_bytes()))
+        })
     }
 
     /// A `vvca` grant for a contact: `<contact part>.<mac>`. It proves that this browser opened
@@ -162,8 +276,13 @@ impl Keys {
 
     /// Whether a `vvca` cookie value holds a grant for this contact (constant time per grant).
     pub fn vvca_allows(&self, cookie: &str, contact: &ContactId) -> bool {
-        let want = self.vvca_grant(contact);
-        cookie.split('~').take(MAX_VVCA_GRANTS).fold(false, |ok, g| ok | bool::from(g.as_bytes().ct_eq(want.as_bytes())))
+        self.all().fold(false, |ok, k| {
+            let want = k.vvca_grant(contact);
+            cookie
+                .split('~')
+                .take(MAX_VVCA_GRANTS)
+                .fold(ok, |ok, g| ok | bool::from(g.as_bytes().ct_eq(want.as_bytes())))
+        })
     }
 }
 
@@ -238,6 +357,54 @@ mod tests {
         assert!(!k.vvca_allows(&forged, &c2));
         let v = vvca_with(Some("garbage~<script>"), &g1);
         assert_eq!(v, g1);
+    }
+
+    #[test]
+    fn a_rotated_secret_signs_new_and_verifies_old() {
+        let old = Keys::from_secret([5; 64]);
+        let rotated = Keys::rotated([6; 64], &[[5; 64]]);
+        let (c, a) = (ContactId::from("c"), AttachmentId::from("a"));
+        let old_token = old.token(&c, &a);
+        assert!(rotated.verify(&old_token, &c, &a), "the previous secret still verifies");
+        assert_ne!(rotated.token(&c, &a), old_token, "the new secret signs");
+        assert!(rotated.verify(&rotated.token(&c, &a), &c, &a));
+        assert!(rotated.vvca_allows(&old.vvca_grant(&c), &c));
+        let sig = old.temp_url_sig("GET", 1_900_000_000, "/p");
+        assert!(rotated.temp_url_ok("GET", 1_900_000_000, "/p", &sig));
+        // Once the previous secret is removed, its tokens stop working.
+        assert!(!Keys::from_secret([6; 64]).verify(&old_token, &c, &a));
+        assert_eq!(rotated.key_ids().len(), 2);
+        assert_eq!(rotated.only(&old.key_ids()[0]).unwrap().token(&c, &a), old_token);
+    }
+
+    #[tokio::test]
+    async fn configured_secrets_are_checked_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.key");
+        let empty = dir.path().join("empty.key");
+        std::fs::write(&empty, "\n").unwrap();
+        let short = dir.path().join("short.key");
+        std::fs::write(&short, "abcd").unwrap();
+        let good = dir.path().join("good.key");
+        std::fs::write(&good, new_secret_hex()).unwrap();
+        for (path, words) in [(&missing, "cannot read"), (&empty, "is empty"), (&short, "at least 32")] {
+            let cfg = SecretConfig { current_file: Some(path.clone()), ..Default::default() };
+            let e = Keys::load(&cfg, Some(dir.path())).await.unwrap_err().to_string();
+            assert!(e.contains(words) && e.contains(&path.display().to_string()) || e.contains(words), "{e}");
+        }
+        let e = Keys::load(&SecretConfig::default(), None).await.unwrap_err().to_string();
+        assert!(e.contains("--secret-file") && e.contains("ATTACHE_SECRET"), "{e}");
+        let a =
+            Keys::load(&SecretConfig { current_file: Some(good.clone()), ..Default::default() }, None).await.unwrap();
+        let b = Keys::load(
+            &SecretConfig { current_hex: Some(std::fs::read_to_string(&good).unwrap()), ..Default::default() },
+            None,
+        )
+        .await
+        .unwrap();
+        let c = ContactId::from("c");
+        assert_eq!(a.contact_part(&c), b.contact_part(&c), "the same secret from a file or the environment");
+        assert!(!dir.path().join("secret.key").exists(), "a configured secret writes nothing to the data folder");
     }
 
     #[tokio::test]

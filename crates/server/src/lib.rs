@@ -118,10 +118,14 @@ impl Server {
             .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
         let (stop, shutdown) = watch::channel(false);
-        let files = Arc::new(files::Files::open(&config.data_dir, config.files.clone()).await?);
         let url = config.database_url();
+        let shared = db::Backend::of(&url)? == db::Backend::Postgres;
+        let files = Arc::new(files::Files::open(&config.data_dir, config.files.clone(), shared).await?);
+        tokio::fs::create_dir_all(config.data_dir.join("tmp")).await.context("creating the data folder's tmp")?;
         let hub = match db::Backend::of(&url)? {
-            db::Backend::Postgres => events::Hub::with_postgres(db.clone(), &url).await.context("listening for events")?,
+            db::Backend::Postgres => {
+                events::Hub::with_postgres(db.clone(), &url).await.context("listening for events")?
+            }
             db::Backend::Sqlite => events::Hub::default(),
         };
         let throttle = Arc::new(auth::LoginThrottle::default());
@@ -135,7 +139,12 @@ impl Server {
                 })
                 .await
         });
-        let jobs = vec![tokio::spawn(retention_job(state.clone()))];
+        match domain::attachment::backfill_lookups(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "file URLs of a new secret recorded"),
+            Err(e) => tracing::error!(error = ?e, "could not record the file URLs of a new secret"),
+        }
+        let jobs = vec![tokio::spawn(retention_job(state.clone())), tokio::spawn(recovery_job(state.clone()))];
         tracing::info!(%addr, "attaché is listening");
         Ok(Server { addr, state, stop, serve, jobs })
     }
@@ -161,15 +170,43 @@ impl Server {
         Ok(())
     }
 
-    /// Stops accepting, ends open connections and background jobs, closes the database.
+    /// Stops accepting, lets running requests (a PATCH under way) finish for up to
+    /// [`DRAIN`], ends live sockets and background jobs, and closes the database. Leases are
+    /// given back as their requests end; whatever is cut off after the drain keeps what it had
+    /// recorded, and its lease expires by itself.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         for j in self.jobs {
             j.abort();
         }
-        self.serve.await??;
+        let serve = self.serve;
+        let abort = serve.abort_handle();
+        match tokio::time::timeout(DRAIN, serve).await {
+            Ok(r) => r??,
+            Err(_) => {
+                tracing::warn!("requests still running after {DRAIN:?}; stopping anyway");
+                abort.abort();
+            }
+        }
+        // Leases dropped with their requests are released by tasks of their own: give them a moment.
+        tokio::time::sleep(Duration::from_millis(50)).await;
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// How long a stopping service waits for running requests.
+pub const DRAIN: Duration = Duration::from_secs(20);
+
+/// Finishes complete uploads nobody finished (on start, then every few seconds: an instance
+/// that died leaves its uploads to the others once its leases run out).
+async fn recovery_job(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        if let Err(e) = domain::upload::recover(&state).await {
+            tracing::error!(error = ?e, "recovery pass failed");
+        }
     }
 }
 
@@ -178,13 +215,13 @@ async fn retention_job(state: AppState) {
     let mut tick = tokio::time::interval(state.config.retention_interval);
     loop {
         tick.tick().await;
-        if let Err(e) = domain::contact::sweep_expired(&state).await {
+        if let Err(e) = domain::retention::sweep_expired(&state).await {
             tracing::error!(error = ?e, "retention sweep failed");
         }
-        if let Err(e) = domain::attachment::sweep_expired_uploads(&state).await {
+        if let Err(e) = domain::retention::sweep_expired_uploads(&state).await {
             tracing::error!(error = ?e, "upload expiry sweep failed");
         }
-        if let Err(e) = domain::attachment::sweep_orphan_staging(&state, &state.db).await {
+        if let Err(e) = domain::retention::sweep_orphan_staging(&state).await {
             tracing::error!(error = ?e, "staging sweep failed");
         }
         if let Err(e) = repo::user::delete_expired_sessions(&state.db).await {

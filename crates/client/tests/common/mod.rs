@@ -51,6 +51,8 @@ impl TestServer {
 
 pub fn config(dir: &TempDir) -> Config {
     let mut c = Config::for_data_dir(dir.path());
+    // Instances of one deployment share their secret (PostgreSQL and S3 require one).
+    c.files.secrets.current_hex = Some("7e".repeat(64));
     c.demo = true;
     c.retention_interval = Duration::from_millis(100);
     c.database_url = fresh_postgres_database();

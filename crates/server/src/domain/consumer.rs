@@ -4,20 +4,16 @@
 //! Swift's TempURL and live 60 seconds. Files go through the same checks, store, transcript and
 //! events as tus uploads: this is another door to the same room.
 
-use super::attachment::{self as att, NewUpload, Uploader};
 use super::text_field;
+use super::upload::{self, Chunk, Lease, NewUpload, Uploader};
 use crate::check;
 use crate::db::{is_id, now_us};
 use crate::error::{AppError, AppResult};
 use crate::repo;
 use crate::repo::attachment::AttachmentRow;
-use crate::upload::staging::WriteOutcome;
-use crate::upload::tus;
+use crate::storage::ByteStream;
 use crate::AppState;
 use attache_protocol::{Account, Contact, ContactState, Message, UploadId, UploadState, VisitorId};
-use bytes::Bytes;
-use futures_util::Stream;
-use std::collections::HashMap;
 
 /// The container segment of every temporary URL path.
 pub const CONTAINER: &str = "AUTH_attache";
@@ -52,8 +48,11 @@ impl FilePath {
         let rest = path.strip_prefix("/v1/")?.strip_prefix(CONTAINER)?.strip_prefix('/')?;
         let (account, file) = rest.split_once('/')?;
         let (id, ext) = file.split_once('.')?;
-        (!account.is_empty() && is_id(id) && valid_ext(ext))
-            .then(|| FilePath { account: account.to_owned(), id: id.to_owned(), ext: ext.to_owned() })
+        (!account.is_empty() && is_id(id) && valid_ext(ext)).then(|| FilePath {
+            account: account.to_owned(),
+            id: id.to_owned(),
+            ext: ext.to_owned(),
+        })
     }
 
     fn render(account: &str, id: &str, ext: &str) -> String {
@@ -87,68 +86,81 @@ async fn active_contact(state: &AppState, visitor: &VisitorId, account: &Account
         .into_iter()
         .find(|c| c.account_id == account.id && c.state == ContactState::Active)
         .ok_or_else(|| {
-            AppError::Conflict("no-active-conversation", "files can be shared once an agent has joined the conversation".into())
+            AppError::Conflict(
+                "no-active-conversation",
+                "files can be shared once an agent has joined the conversation".into(),
+            )
         })
 }
 
 /// `ms.GenerateURLForUploadFile`: reserves an upload (limits and type first, as tus creation
 /// does) and signs a PUT URL for it.
-pub async fn upload_url(state: &AppState, visitor: &VisitorId, account: &Account, size: u64, file_type: &str) -> AppResult<TempUrl> {
+pub async fn upload_url(
+    state: &AppState,
+    visitor: &VisitorId,
+    account: &Account,
+    size: u64,
+    file_type: &str,
+) -> AppResult<TempUrl> {
     let ext = file_type.trim().trim_start_matches('.');
     if !valid_ext(ext) {
         return Err(AppError::invalid(format!("'{}' is not a file type like JPG or PDF", file_type.chars().take(16).collect::<String>())));
     }
     let contact = active_contact(state, visitor, account).await?;
     let name = format!("attachment.{}", ext.to_ascii_lowercase());
-    let mut pairs = vec![("contact", contact.id.as_str()), ("filename", name.as_str())];
-    if let Some(t) = check::type_of_extension(&name) {
-        pairs.push(("filetype", t));
-    }
-    let metadata: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    let new = NewUpload { length: size, metadata_raw: tus::encode_metadata(&pairs), metadata };
-    let row = att::create_upload(state, &Uploader::Visitor(visitor.clone()), new).await?;
+    let new = NewUpload {
+        contact: contact.id.as_str().to_owned(),
+        declared_type: check::type_of_extension(&name).map(str::to_owned),
+        file_name: name,
+        length: size,
+        hold: true,
+        ..Default::default()
+    };
+    let row = upload::create(state, &Uploader::Visitor(visitor.clone()), new).await?;
     Ok(sign(state, "PUT", FilePath::render(&account.name, row.id.as_str(), ext)))
 }
 
-/// The PUT to a temporary upload URL: the whole file in one body, streamed to staging.
-pub async fn put_file<S, E>(state: &AppState, file: &FilePath, body: S) -> AppResult<()>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-{
-    let id = UploadId(file.id.clone());
-    let row = repo::upload::get(&state.db, &id).await?.ok_or(AppError::NotFound("upload"))?;
+/// The PUT to a temporary upload URL: the whole file in one body, streamed to staging through
+/// the same worker as tus. A body of the wrong size keeps nothing: the URL is spent.
+pub async fn put_file(state: &AppState, file: &FilePath, declared_len: Option<u64>, body: ByteStream) -> AppResult<()> {
+    let row = upload::get(state, &file.id).await?;
     let account = repo::account::get(&state.db, &row.account_id).await?.ok_or(AppError::NotFound("upload"))?;
     if account.name != file.account {
         return Err(AppError::NotFound("upload"));
     }
-    let _lock = state.files.locks.try_lock(id.as_str()).ok_or_else(|| {
-        AppError::Conflict("upload-locked", "another request is writing this file; retry shortly".into())
-    })?;
-    let row = repo::upload::get(&state.db, &id).await?.ok_or(AppError::NotFound("upload"))?;
     if row.state != UploadState::Receiving || row.offset != 0 {
         return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()));
     }
-    let outcome = state.files.staging.write_at(id.as_str(), 0, row.length, body, None).await?;
-    match outcome {
-        WriteOutcome::Complete(n) if n == row.length => {
-            if !repo::upload::advance(&state.db, &id, 0, n).await? {
-                return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()));
-            }
-            att::progressed(state, &row, n).await?;
-            Ok(())
-        }
-        WriteOutcome::Complete(n) => Err(AppError::BadRequest(
+    let lease = Lease::take(state, &row.id).await?;
+    let chunk = Chunk { offset: 0, declared_len, checksum: None, body };
+    let appended = upload::append(state, &lease, chunk).await;
+    lease.release().await;
+    let short = |n: u64| {
+        AppError::BadRequest(
             "size-mismatch",
             format!("the body has {n} bytes but fileSize announced {}; ask for a new URL", row.length),
-        )),
-        WriteOutcome::TooLong => Err(AppError::TooLarge(
+        )
+    };
+    let refusal = match appended {
+        Ok(a) if a.offset == row.length => return Ok(()),
+        Ok(a) if a.interrupted => {
+            AppError::BadRequest("upload-interrupted", "the body broke off; PUT the whole file again".into())
+        }
+        Ok(a) => short(a.offset),
+        Err(AppError::TooLarge(..)) => AppError::TooLarge(
             "size-mismatch",
             format!("the body is longer than the {} bytes fileSize announced", row.length),
-        )),
-        WriteOutcome::Interrupted(_) | WriteOutcome::ChecksumMismatch => {
-            Err(AppError::BadRequest("upload-interrupted", "the body broke off; PUT the whole file again".into()))
+        ),
+        Err(AppError::Conflict("offset-mismatch", _)) => {
+            return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()))
         }
+        Err(e) => return Err(e),
+    };
+    // One PUT per URL: what a failed one left goes with its upload.
+    if let Ok(row) = upload::get(state, &file.id).await {
+        let _ = upload::terminate(state, &row).await;
     }
+    Err(refusal)
 }
 
 /// `ms.PublishEvent` with a `hosted/file` message: the uploaded file is checked, stored and put
@@ -160,28 +172,18 @@ pub async fn publish_file(
     caption: Option<&str>,
     relative_path: &str,
 ) -> AppResult<Message> {
-    let file = FilePath::parse(relative_path).ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
+    let file =
+        FilePath::parse(relative_path).ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
     let uploader = Uploader::Visitor(visitor.clone());
-    let row = att::own_upload(state, &uploader, &file.id).await?;
+    let row = upload::own(state, &uploader, &file.id).await?;
     if dialog.is_some_and(|d| !d.is_empty() && d != row.contact_id.as_str()) {
         return Err(AppError::invalid("the file was uploaded for another conversation"));
     }
-    let _lock = state.files.locks.try_lock(row.id.as_str()).ok_or_else(|| {
-        AppError::Conflict("upload-locked", "the file is still being written; retry shortly".into())
-    })?;
-    let mut row = att::own_upload(state, &uploader, &file.id).await?;
-    if row.state == UploadState::Ready {
-        // Published already: the same message again (a retried request).
-        return att::upload_status(state, &row).await?.message.ok_or(AppError::NotFound("message"));
-    }
-    if row.state != UploadState::Receiving || row.offset != row.length {
-        return Err(AppError::Conflict("file-not-uploaded", "PUT the file to its upload URL before publishing it".into()));
-    }
-    row.description = match caption {
+    let description = match caption {
         Some(c) => Some(text_field("the caption", c, check::MAX_DESCRIPTION_CHARS, false)?).filter(|c| !c.is_empty()),
         None => None,
     };
-    att::finalize(state, &row).await
+    upload::publish_held(state, &row, description).await
 }
 
 /// Finds the attachment a path names: by upload id (the consumer's own file) or attachment id.
@@ -199,7 +201,7 @@ async fn attachment_of(state: &AppState, file: &FilePath) -> AppResult<(Attachme
         return Err(AppError::NotFound("file"));
     }
     if contact.report_expires_at.is_some_and(|e| e.timestamp_micros() <= now_us()) {
-        return Err(AppError::Status(axum::http::StatusCode::GONE, "report-expired", "the contact's report has expired".into()));
+        return Err(AppError::Gone("report-expired", "the contact's report has expired".into()));
     }
     Ok((row, contact))
 }
@@ -207,7 +209,8 @@ async fn attachment_of(state: &AppState, file: &FilePath) -> AppResult<(Attachme
 /// `ms.GenerateURLForDownloadFile`: a signed GET URL for a file of one of the visitor's
 /// conversations (while its report lives).
 pub async fn download_url(state: &AppState, visitor: &VisitorId, relative_path: &str) -> AppResult<TempUrl> {
-    let file = FilePath::parse(relative_path).ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
+    let file =
+        FilePath::parse(relative_path).ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
     let (_, contact) = attachment_of(state, &file).await?;
     if !super::contact::owned_by(&state.db, &contact, visitor).await? {
         return Err(AppError::NotFound("file"));

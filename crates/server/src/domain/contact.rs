@@ -1,5 +1,6 @@
 //! Contacts and their transcripts: the customer's and the staff's side, and who may read what.
 
+use super::access::may_read;
 use super::text_field;
 use crate::auth::{Staff, Visitor};
 use crate::db::{is_id, now_us, Db};
@@ -117,30 +118,6 @@ async fn of_account(db: &Db, staff: &Staff, id: &str) -> AppResult<Contact> {
         return Err(AppError::NotFound("contact"));
     }
     Ok(contact)
-}
-
-/// Whether a staff member may read a contact's report (transcript and files).
-///
-/// Users with the reports permission and admins read every report of their account; a
-/// supervisor reads those of the agents they supervise; an agent reads their own contact while
-/// it is active.
-pub async fn may_read(db: &Db, staff: &Staff, contact: &Contact) -> AppResult<bool> {
-    if contact.account_id != staff.account.id {
-        return Ok(false);
-    }
-    if staff.user.reports || staff.user.role == Role::Admin {
-        return Ok(true);
-    }
-    let Some(agent_id) = &contact.agent_id else { return Ok(false) };
-    if agent_id == &staff.user.id && contact.state == ContactState::Active {
-        return Ok(true);
-    }
-    if staff.user.role == Role::Supervisor {
-        if let Some(agent) = repo::user::get(db, agent_id).await? {
-            return Ok(agent.user.supervisor_id.as_ref() == Some(&staff.user.id));
-        }
-    }
-    Ok(false)
 }
 
 /// The work view: the account's queue plus the contacts the caller handles (agents), oversees
@@ -291,23 +268,4 @@ pub async fn report_details(state: &AppState, staff: &Staff, id: &str) -> AppRes
     let messages = repo::contact::messages(&state.db, &contact.id).await?;
     let messages = super::attachment::with_attachments(state, &contact.id, messages).await?;
     Ok(ContactDetails { contact, messages })
-}
-
-/// Deletes every contact whose report expired, with its transcript and files (blobs first, then
-/// records, so a failure leaves nothing unreferenced). Returns how many went.
-pub async fn sweep_expired(state: &AppState) -> anyhow::Result<usize> {
-    let db = &state.db;
-    let mut total = 0;
-    loop {
-        let batch = repo::contact::expired(db, now_us(), 200).await?;
-        if batch.is_empty() {
-            return Ok(total);
-        }
-        for id in &batch {
-            super::attachment::delete_files_of(state, id).await?;
-            repo::contact::delete(db, id).await?;
-            tracing::info!(contact = %id, "report expired: contact deleted");
-        }
-        total += batch.len();
-    }
 }

@@ -1,9 +1,12 @@
 //! What the service does, independent of HTTP: validation, access rules, state changes, events.
 
+pub mod access;
 pub mod account;
 pub mod attachment;
 pub mod consumer;
 pub mod contact;
+pub mod retention;
+pub mod upload;
 
 use crate::error::AppError;
 

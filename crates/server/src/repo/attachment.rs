@@ -1,7 +1,7 @@
 //! Attachments: the stored files of contacts.
 
-use crate::db::{new_id, now_us, ts, Db};
-use attache_protocol::{AttachmentId, ContactId, MessageId, Sender, Timestamp};
+use crate::db::{now_us, ts, Db};
+use attache_protocol::{AttachmentId, ContactId, MessageId, Sender, Timestamp, UploadId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -64,8 +64,17 @@ fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
     })
 }
 
-/// What a new attachment is made of.
+/// What a new attachment is made of. Its ids and time are chosen by the caller, so the event
+/// that announces it can be written in the same transaction.
 pub struct NewAttachment<'a> {
+    /// Its id.
+    pub id: &'a AttachmentId,
+    /// Its transcript message's id.
+    pub message_id: &'a MessageId,
+    /// When it is published (microseconds).
+    pub created_at: i64,
+    /// The upload it comes from: one attachment per upload.
+    pub upload_id: &'a UploadId,
     /// Contact.
     pub contact_id: &'a ContactId,
     /// Sender.
@@ -92,39 +101,53 @@ pub struct NewAttachment<'a> {
     pub preview_key: Option<&'a str>,
     /// Image size.
     pub dimensions: Option<(u32, u32)>,
+    /// Token lookup keys: (lookup, secret id), the first one the signing secret's.
+    pub lookups: Vec<(String, String)>,
 }
 
-/// Inserts the attachment and its transcript message in one transaction. `lookup_of` gives the
-/// token lookup key of the new attachment id.
-pub async fn create(
-    db: &Db,
-    new: NewAttachment<'_>,
-    lookup_of: impl Fn(&AttachmentId) -> String,
-) -> Result<AttachmentRow, sqlx::Error> {
-    let id = AttachmentId(new_id());
-    let message_id = MessageId(new_id());
-    let now = now_us();
+/// How publishing went.
+#[derive(Debug)]
+pub enum Published {
+    /// This call published it.
+    Created(Box<AttachmentRow>),
+    /// The upload was finished already (by another instance, or before a crash).
+    AlreadyDone,
+}
+
+/// Publishes a finished upload in one transaction: the transcript message, the attachment, its
+/// token lookups, the upload marked ready, and the event owed (`pending_events`). Whoever comes
+/// second (a race between instances, a retry after a crash) changes nothing.
+pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Published, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let claimed =
+        sqlx::query("UPDATE uploads SET state = 'ready', message_id = $1 WHERE id = $2 AND state = 'receiving'")
+            .bind(new.message_id.as_str())
+            .bind(new.upload_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+    if claimed.rows_affected() != 1 {
+        return Ok(Published::AlreadyDone);
+    }
     sqlx::query(
         "INSERT INTO messages (id, contact_id, sender, sender_name, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(message_id.as_str())
+    .bind(new.message_id.as_str())
     .bind(new.contact_id.as_str())
     .bind(new.sender.as_str())
     .bind(new.sender_name)
     .bind(new.body)
-    .bind(now)
+    .bind(new.created_at)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO attachments (id, contact_id, message_id, lookup, file_name, description, size, media_type,
-         declared_type, sha256, file_key, preview_key, width, height, sender, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         declared_type, sha256, file_key, preview_key, width, height, sender, created_at, upload_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
-    .bind(id.as_str())
+    .bind(new.id.as_str())
     .bind(new.contact_id.as_str())
-    .bind(message_id.as_str())
-    .bind(lookup_of(&id))
+    .bind(new.message_id.as_str())
+    .bind(new.lookups.first().map(|l| l.0.clone()).unwrap_or_default())
     .bind(new.file_name)
     .bind(new.description.map(str::to_owned))
     .bind(i64::try_from(new.size).unwrap_or(i64::MAX))
@@ -136,14 +159,34 @@ pub async fn create(
     .bind(new.dimensions.map(|d| i64::from(d.0)))
     .bind(new.dimensions.map(|d| i64::from(d.1)))
     .bind(new.sender.as_str())
-    .bind(now)
+    .bind(new.created_at)
+    .bind(new.upload_id.as_str())
     .execute(&mut *tx)
-    .await?;
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(Published::AlreadyDone),
+        Err(e) => return Err(e),
+    }
+    for (lookup, key_id) in &new.lookups {
+        sqlx::query("INSERT INTO attachment_lookups (lookup, attachment_id, key_id) VALUES ($1, $2, $3)")
+            .bind(lookup)
+            .bind(new.id.as_str())
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO pending_events (id, payload, created_at) VALUES ($1, $2, $3)")
+        .bind(new.message_id.as_str())
+        .bind(event)
+        .bind(now_us())
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
-    Ok(AttachmentRow {
-        id,
+    Ok(Published::Created(Box::new(AttachmentRow {
+        id: new.id.clone(),
         contact_id: new.contact_id.clone(),
-        message_id,
+        message_id: new.message_id.clone(),
         file_name: new.file_name.to_owned(),
         description: new.description.map(str::to_owned),
         size: new.size,
@@ -155,16 +198,44 @@ pub async fn create(
         width: new.dimensions.map(|d| d.0),
         height: new.dimensions.map(|d| d.1),
         sender: new.sender,
-        created_at: ts(now),
-    })
+        created_at: ts(new.created_at),
+    })))
+}
+
+/// Attachments that have no lookup under the secret `key_id` yet (after a rotation), a batch.
+pub async fn missing_lookups(db: &Db, key_id: &str, limit: i64) -> Result<Vec<(AttachmentId, ContactId)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.contact_id FROM attachments a WHERE NOT EXISTS
+         (SELECT 1 FROM attachment_lookups l WHERE l.attachment_id = a.id AND l.key_id = $1) LIMIT $2",
+    )
+    .bind(key_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(|r| Ok((AttachmentId(r.try_get("id")?), ContactId(r.try_get("contact_id")?)))).collect()
+}
+
+/// Records a lookup (idempotent: instances may backfill at once).
+pub async fn add_lookup(db: &Db, lookup: &str, attachment: &AttachmentId, key_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO attachment_lookups (lookup, attachment_id, key_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(lookup)
+    .bind(attachment.as_str())
+    .bind(key_id)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// The attachment whose token lookup key this is.
 pub async fn by_lookup(db: &Db, lookup: &str) -> Result<Option<AttachmentRow>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM attachments WHERE lookup = $1"))
-        .bind(lookup)
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM attachments WHERE id = (SELECT attachment_id FROM attachment_lookups WHERE lookup = $1)"
+    ))
+    .bind(lookup)
+    .fetch_optional(db)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 

@@ -42,10 +42,15 @@ pub struct UploadRow {
     pub error_message: Option<String>,
     /// Expiry.
     pub expires_at: Timestamp,
+    /// Where the bytes so far are, in the staging area's own words (S3: multipart id, parts, tail).
+    pub staged: String,
+    /// Waits for its sender to publish it (not finished when complete).
+    pub hold: bool,
 }
 
-const COLUMNS: &str = "id, account_id, contact_id, sender, sender_name, uploader, file_name, declared_type, description,
-    metadata, length, upload_offset, state, message_id, error_code, error_message, expires_at";
+const COLUMNS: &str =
+    "id, account_id, contact_id, sender, sender_name, uploader, file_name, declared_type, description,
+    metadata, length, upload_offset, state, message_id, error_code, error_message, expires_at, staged, hold";
 
 fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
     let state: String = row.try_get("state")?;
@@ -66,12 +71,15 @@ fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
         state: match state.as_str() {
             "ready" => UploadState::Ready,
             "refused" => UploadState::Refused,
-            _ => UploadState::Receiving,
+            "receiving" => UploadState::Receiving,
+            other => return Err(sqlx::Error::Decode(format!("upload state '{other}' is unknown").into())),
         },
         message_id: row.try_get::<Option<String>, _>("message_id")?.map(MessageId),
         error_code: row.try_get("error_code")?,
         error_message: row.try_get("error_message")?,
         expires_at: ts(row.try_get("expires_at")?),
+        staged: row.try_get("staged")?,
+        hold: row.try_get::<i64, _>("hold")? != 0,
     })
 }
 
@@ -83,8 +91,8 @@ fn big(v: u64) -> i64 {
 pub async fn create(db: &Db, u: &UploadRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO uploads (id, account_id, contact_id, sender, sender_name, uploader, file_name, declared_type,
-         description, metadata, length, upload_offset, state, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 'receiving', $12, $13)",
+         description, metadata, length, upload_offset, state, created_at, expires_at, staged, hold)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 'receiving', $12, $13, $14, $15)",
     )
     .bind(u.id.as_str())
     .bind(u.account_id.as_str())
@@ -99,6 +107,8 @@ pub async fn create(db: &Db, u: &UploadRow) -> Result<(), sqlx::Error> {
     .bind(big(u.length))
     .bind(now_us())
     .bind(u.expires_at.timestamp_micros())
+    .bind(&u.staged)
+    .bind(i64::from(u.hold))
     .execute(db)
     .await?;
     Ok(())
@@ -113,38 +123,119 @@ pub async fn get(db: &Db, id: &UploadId) -> Result<Option<UploadRow>, sqlx::Erro
     row.as_ref().map(from_row).transpose()
 }
 
-/// Moves the offset from `from` to `to`; false when someone else moved it first.
-pub async fn advance(db: &Db, id: &UploadId, from: u64, to: u64) -> Result<bool, sqlx::Error> {
+/// Takes (or renews) the upload's lease for `owner` until `until`: free, expired, or already
+/// `owner`'s. False when another holder's lease is still running.
+pub async fn lease(db: &Db, id: &UploadId, owner: &str, until: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "UPDATE uploads SET upload_offset = $1 WHERE id = $2 AND upload_offset = $3 AND state = 'receiving'",
+        "UPDATE uploads SET lease_owner = $1, lease_until = $2
+         WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)",
     )
-    .bind(big(to))
+    .bind(owner)
+    .bind(until)
     .bind(id.as_str())
-    .bind(big(from))
+    .bind(now_us())
     .execute(db)
     .await?;
     Ok(r.rows_affected() == 1)
 }
 
-/// Marks the upload ready with its message.
-pub async fn mark_ready(db: &Db, id: &UploadId, message: &MessageId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE uploads SET state = 'ready', message_id = $1 WHERE id = $2")
-        .bind(message.as_str())
+/// Gives the lease back, if `owner` still holds it.
+pub async fn release(db: &Db, id: &UploadId, owner: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE uploads SET lease_owner = NULL, lease_until = 0 WHERE id = $1 AND lease_owner = $2")
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves the offset from `from` to `to` with the staging area's new state, under `owner`'s
+/// lease; false when the upload moved meanwhile or the lease was lost.
+pub async fn advance(
+    db: &Db,
+    id: &UploadId,
+    owner: &str,
+    from: u64,
+    to: u64,
+    staged: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE uploads SET upload_offset = $1, staged = $2
+         WHERE id = $3 AND upload_offset = $4 AND state = 'receiving' AND lease_owner = $5",
+    )
+    .bind(big(to))
+    .bind(staged)
+    .bind(id.as_str())
+    .bind(big(from))
+    .bind(owner)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Marks a receiving upload refused with the reason and the event owed to both sides, in one
+/// transaction; false when it was not receiving any more (someone else decided first).
+pub async fn mark_refused(db: &Db, id: &UploadId, code: &str, message: &str, event: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let r = sqlx::query("UPDATE uploads SET state = 'refused', error_code = $1, error_message = $2 WHERE id = $3 AND state = 'receiving'")
+        .bind(code)
+        .bind(message)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO pending_events (id, payload, created_at) VALUES ($1, $2, $3)")
+        .bind(format!("refused-{}", id.as_str()))
+        .bind(event)
+        .bind(now_us())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Lets a held upload be finished, with the description its sender gave when publishing it.
+pub async fn release_hold(db: &Db, id: &UploadId, description: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE uploads SET hold = 0, description = $1 WHERE id = $2 AND state = 'receiving'")
+        .bind(description.map(str::to_owned))
         .bind(id.as_str())
         .execute(db)
         .await?;
     Ok(())
 }
 
-/// Marks the upload refused with the reason.
-pub async fn mark_refused(db: &Db, id: &UploadId, code: &str, message: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE uploads SET state = 'refused', error_code = $1, error_message = $2 WHERE id = $3")
-        .bind(code)
-        .bind(message)
-        .bind(id.as_str())
-        .execute(db)
+/// Uploads whose bytes have all arrived but which are not finished (a crash, or an instance
+/// that died): the recovery pass finishes them.
+pub async fn complete_unfinished(db: &Db, limit: i64) -> Result<Vec<UploadId>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id FROM uploads WHERE state = 'receiving' AND upload_offset = length AND hold = 0 AND lease_until < $1 LIMIT $2",
+    )
+    .bind(now_us())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(|r| r.try_get::<String, _>("id").map(UploadId)).collect()
+}
+
+/// Takes an owed event, if nobody took it yet: `Some(payload)` for exactly one caller.
+pub async fn take_pending_event(db: &Db, id: &str) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT payload FROM pending_events WHERE id = $1").bind(id).fetch_optional(db).await?;
+    let Some(row) = row else { return Ok(None) };
+    let payload: String = row.try_get("payload")?;
+    let r = sqlx::query("DELETE FROM pending_events WHERE id = $1").bind(id).execute(db).await?;
+    Ok((r.rows_affected() == 1).then_some(payload))
+}
+
+/// Owed events older than `before` (their sender died before sending them).
+pub async fn stale_pending_events(db: &Db, before: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id FROM pending_events WHERE created_at < $1 ORDER BY created_at LIMIT $2")
+        .bind(before)
+        .bind(limit)
+        .fetch_all(db)
         .await?;
-    Ok(())
+    rows.iter().map(|r| r.try_get::<String, _>("id")).collect()
 }
 
 /// Forgets an upload.
@@ -153,23 +244,24 @@ pub async fn delete(db: &Db, id: &UploadId) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Uploads past their expiry.
-pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<UploadId>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id FROM uploads WHERE expires_at <= $1 LIMIT $2")
-        .bind(now)
-        .bind(limit)
-        .fetch_all(db)
-        .await?;
-    rows.iter().map(|r| r.try_get::<String, _>("id").map(UploadId)).collect()
+/// Uploads past their expiry (and not leased by a live request).
+pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<UploadRow>, sqlx::Error> {
+    let rows =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM uploads WHERE expires_at <= $1 AND lease_until < $1 LIMIT $2"))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(db)
+            .await?;
+    rows.iter().map(from_row).collect()
 }
 
 /// Uploads of a contact (for retention).
-pub async fn of_contact(db: &Db, contact: &ContactId) -> Result<Vec<UploadId>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id FROM uploads WHERE contact_id = $1")
+pub async fn of_contact(db: &Db, contact: &ContactId) -> Result<Vec<UploadRow>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM uploads WHERE contact_id = $1"))
         .bind(contact.as_str())
         .fetch_all(db)
         .await?;
-    rows.iter().map(|r| r.try_get::<String, _>("id").map(UploadId)).collect()
+    rows.iter().map(from_row).collect()
 }
 
 /// How many uploads of a contact are still receiving.

@@ -323,7 +323,8 @@ fn verified(state: &AppState, method: &str, parts: &Parts, q: &TempQuery) -> App
 pub async fn put_temp_file(State(state): State<AppState>, Query(q): Query<TempQuery>, req: Request) -> AppResult<StatusCode> {
     let (parts, body) = req.into_parts();
     let file = verified(&state, "PUT", &parts, &q)?;
-    lp::put_file(&state, &file, body.into_data_stream()).await?;
+    let declared_len = super::uploads::content_length(&parts.headers);
+    lp::put_file(&state, &file, declared_len, super::uploads::body_stream(body)).await?;
     Ok(StatusCode::CREATED)
 }
 

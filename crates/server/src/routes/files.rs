@@ -3,7 +3,7 @@
 
 use crate::auth::{cookie, Staff, VISITOR_COOKIE};
 use crate::db::is_id;
-use crate::domain::attachment::{self as att, FileCaller};
+use crate::domain::access::{self as access, FileCaller};
 use crate::error::{AppError, AppResult};
 use crate::storage::StoreKey;
 use crate::AppState;
@@ -122,7 +122,7 @@ pub async fn get_file(
 ) -> AppResult<Response> {
     let (mut parts, _) = req.into_parts();
     let who = caller(&state, &mut parts).await?;
-    let grant = att::open_file(&state, &token, &who).await?;
+    let grant = access::open_file(&state, &token, &who).await?;
     let a = &grant.attachment;
     let preview = name == "preview";
     let (key, media, etag, disp) = if preview {

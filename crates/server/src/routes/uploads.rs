@@ -6,13 +6,13 @@
 use super::extract::AppJson;
 use crate::auth::{cookie, Staff, VISITOR_COOKIE};
 use crate::db::is_id;
-use crate::domain::attachment::{self as att, NewUpload, Uploader};
+use crate::domain::upload::{self as up, Appended, Chunk, Lease, NewUpload, UploadRow, Uploader};
 use crate::error::{AppError, AppResult};
-use crate::repo;
-use crate::repo::upload::UploadRow;
-use crate::upload::{tus, WriteOutcome};
+
+use crate::storage::ByteStream;
+use crate::upload::tus;
 use crate::AppState;
-use attache_protocol::{ApiError, Message, UploadState, UploadStatus, VisitorId, MAX_PLAN_UPLOAD_BYTES};
+use attache_protocol::{ApiError, UploadState, UploadStatus, VisitorId, MAX_PLAN_UPLOAD_BYTES};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
@@ -20,6 +20,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
 
 const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
 const TUS_VERSION: HeaderName = HeaderName::from_static("tus-version");
@@ -35,8 +36,31 @@ const UPLOAD_DEFER_LENGTH: HeaderName = HeaderName::from_static("upload-defer-le
 /// Set on the response that completes an upload: the id of its attachment message.
 pub const ATTACHE_MESSAGE_ID: HeaderName = HeaderName::from_static("attache-message-id");
 
-/// The tus status for a chunk whose checksum does not match.
-const CHECKSUM_MISMATCH: u16 = 460;
+/// Most bytes of `Upload-Metadata` (file name, type, description and the contact fit easily).
+pub const MAX_METADATA_BYTES: usize = 4096;
+
+/// A request body as the domain reads it.
+pub(crate) fn body_stream(body: Body) -> ByteStream {
+    Box::pin(body.into_data_stream().map_err(std::io::Error::other))
+}
+
+/// `Content-Length`, when the client sent a plain one.
+pub(crate) fn content_length(h: &HeaderMap) -> Option<u64> {
+    header(h, &CONTENT_LENGTH).and_then(tus::parse_u64)
+}
+
+fn checksum(h: &HeaderMap) -> AppResult<Option<crate::upload::Checksum>> {
+    let Some(v) = header(h, &UPLOAD_CHECKSUM) else {
+        return Ok(None);
+    };
+    tus::parse_checksum(v).map(Some).map_err(|unsupported| {
+        if unsupported {
+            AppError::BadRequest("unsupported-checksum", format!("checksum algorithms: {}", tus::CHECKSUM_ALGORITHMS))
+        } else {
+            AppError::BadRequest("bad-checksum", "Upload-Checksum is '<algorithm> <base64 digest>'".into())
+        }
+    })
+}
 
 /// Every tus response says `Tus-Resumable`; every tus request but OPTIONS (and the JSON status
 /// GET) must speak version 1.0.0, or gets 412 with the versions we speak.
@@ -95,10 +119,15 @@ fn capabilities(h: &mut HeaderMap) {
     h.insert(TUS_CHECKSUM_ALGORITHM, HeaderValue::from_static(tus::CHECKSUM_ALGORITHMS));
 }
 
-fn offset_headers(h: &mut HeaderMap, row: &UploadRow, offset: u64) {
-    h.insert(UPLOAD_OFFSET, hv(&offset.to_string()));
-    if row.state == UploadState::Receiving {
-        h.insert(UPLOAD_EXPIRES, hv(&tus::http_date(row.expires_at)));
+fn offset_headers(h: &mut HeaderMap, appended: &Appended) {
+    h.insert(UPLOAD_OFFSET, hv(&appended.offset.to_string()));
+    match &appended.message {
+        Some(m) => {
+            h.insert(ATTACHE_MESSAGE_ID, hv(m.id.as_str()));
+        }
+        None => {
+            h.insert(UPLOAD_EXPIRES, hv(&tus::http_date(appended.expires_at)));
+        }
     }
 }
 
@@ -128,7 +157,7 @@ pub async fn options_upload() -> Response {
         ("Upload-Metadata" = String, Header, description = "contact, filename, filetype, description (base64 values)"),
     ),
     responses((status = 201, description = "Created; Location names the upload"),
-        (status = 400, description = "bad-metadata, metadata-too-large (over 8 KiB), length-required…", body = ApiError),
+        (status = 400, description = "bad-metadata, metadata-too-large (over 4 KiB), length-required…", body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError), (status = 413, description = "over the plan's limit", body = ApiError),
         (status = 415, body = ApiError), (status = 422, body = ApiError)))]
@@ -140,7 +169,10 @@ pub async fn create_upload(
     body: Body,
 ) -> AppResult<Response> {
     if headers.contains_key(UPLOAD_DEFER_LENGTH) {
-        return Err(AppError::BadRequest("length-required", "Upload-Defer-Length is not supported; send Upload-Length".into()));
+        return Err(AppError::BadRequest(
+            "length-required",
+            "Upload-Defer-Length is not supported; send Upload-Length".into(),
+        ));
     }
     let length = header(&headers, &UPLOAD_LENGTH)
         .ok_or_else(|| AppError::BadRequest("length-required", "send Upload-Length".into()))
@@ -149,124 +181,74 @@ pub async fn create_upload(
                 AppError::BadRequest("bad-length", "Upload-Length must be a non-negative whole number of bytes".into())
             })
         })?;
-    let metadata_raw = header(&headers, &UPLOAD_METADATA).unwrap_or("").to_owned();
-    // Room for a 255-character name and a 1,000-character description of 4-byte characters,
-    // in base64, with the contact and type.
-    const MAX_METADATA_BYTES: usize = 8 * 1024;
-    if metadata_raw.len() > MAX_METADATA_BYTES {
-        let why = format!("Upload-Metadata has {} bytes; at most {MAX_METADATA_BYTES} are accepted", metadata_raw.len());
-        return Err(AppError::BadRequest("metadata-too-large", why));
+    let metadata = header(&headers, &UPLOAD_METADATA).unwrap_or("").to_owned();
+    if metadata.len() > MAX_METADATA_BYTES {
+        return Err(AppError::BadRequest(
+            "metadata-too-large",
+            format!("Upload-Metadata has {} bytes; at most {MAX_METADATA_BYTES} are accepted", metadata.len()),
+        ));
     }
-    let metadata = tus::parse_metadata(&metadata_raw).map_err(|m| AppError::BadRequest("bad-metadata", m))?;
-    let row = att::create_upload(&state, &uploader, NewUpload { length, metadata_raw, metadata }).await?;
+    let pairs = tus::parse_metadata(&metadata).map_err(|m| AppError::BadRequest("bad-metadata", m))?;
+    let pick = |keys: &[&str]| keys.iter().find_map(|k| pairs.get(*k)).filter(|v| !v.trim().is_empty()).cloned();
+    let new = NewUpload {
+        contact: pick(&["contact", "contact_id", "contactId"]).ok_or_else(|| {
+            AppError::BadRequest("missing-contact", "Upload-Metadata must name the contact ('contact')".into())
+        })?,
+        file_name: pick(&["filename", "name", "fileName"])
+            .ok_or_else(|| AppError::BadRequest("missing-file-name", "Upload-Metadata must carry 'filename'".into()))?,
+        declared_type: pick(&["filetype", "type", "fileType", "content_type"]),
+        description: pick(&["description"]),
+        length,
+        metadata,
+        hold: false,
+    };
+    let row = up::create(&state, &uploader, new).await?;
     let location = format!("/api/uploads/{}", row.id);
-    let mut offset = 0;
-    let mut message = None;
+    let mut appended = Appended { offset: 0, message: None, interrupted: false, expires_at: row.expires_at };
     let has_body = header(&headers, &CONTENT_TYPE) == Some(tus::OFFSET_OCTET_STREAM)
         && header(&headers, &CONTENT_LENGTH).is_none_or(|l| l != "0");
     if has_body {
-        let lock = state.files.locks.try_lock(row.id.as_str());
-        match receive_detached(&state, &row, 0, &headers, body, lock).await {
-            Ok((o, m)) => {
-                offset = o;
-                message = m;
+        match append_detached(&state, &row, 0, &headers, body).await {
+            Ok(a) => appended = a,
+            // The upload exists; the client resumes with HEAD.
+            Err(AppError::ChecksumMismatch(_)) => {}
+            Err(e @ AppError::Internal(_)) => return Err(e),
+            // A refusal is final: nothing of this upload stays (it would count against the contact).
+            Err(e) => {
+                if let Ok(row) = up::get(&state, row.id.as_str()).await {
+                    let _ = up::terminate(&state, &row).await;
+                }
+                return Err(e);
             }
-            // The upload exists; the client resumes with HEAD. Refusals are final.
-            Err(e) if e.status() == StatusCode::INTERNAL_SERVER_ERROR => return Err(e),
-            Err(e) if e.status().as_u16() == CHECKSUM_MISMATCH || e.code() == "upload-interrupted" => {}
-            Err(e) => return Err(e),
         }
     }
     let mut r = StatusCode::CREATED.into_response();
     r.headers_mut().insert(LOCATION, hv(&location));
-    offset_headers(r.headers_mut(), &row, offset);
-    if let Some(m) = message {
-        r.headers_mut().insert(ATTACHE_MESSAGE_ID, hv(m.id.as_str()));
-    }
+    offset_headers(r.headers_mut(), &appended);
     Ok(r)
 }
 
-/// Runs [`receive`] in a task of its own, holding the upload's lock: when the client drops the
-/// connection the handler is cancelled, but the bytes that arrived are still recorded (and a
-/// finalisation under way completes), so the upload resumes from the true offset.
-async fn receive_detached(
+/// Runs [`up::append`] in a task of its own, holding the upload's lease: when the client drops
+/// the connection the handler is cancelled, but the bytes that arrived are still recorded (and a
+/// finish under way completes), so the upload resumes from the true offset.
+async fn append_detached(
     state: &AppState,
     row: &UploadRow,
     offset: u64,
     headers: &HeaderMap,
     body: Body,
-    lock: Option<crate::upload::LockGuard>,
-) -> AppResult<(u64, Option<Message>)> {
-    let (state, row, headers) = (state.clone(), row.clone(), headers.clone());
+) -> AppResult<Appended> {
+    let chunk =
+        Chunk { offset, declared_len: content_length(headers), checksum: checksum(headers)?, body: body_stream(body) };
+    let lease = Lease::take(state, &row.id).await?;
+    let state = state.clone();
     tokio::spawn(async move {
-        let _lock = lock;
-        receive(&state, &row, offset, &headers, body).await
+        let r = up::append(&state, &lease, chunk).await;
+        lease.release().await;
+        r
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("upload task: {e}")))?
-}
-
-/// Writes one request body at `offset`, then finishes the upload when it is complete.
-async fn receive(
-    state: &AppState,
-    row: &UploadRow,
-    offset: u64,
-    headers: &HeaderMap,
-    body: Body,
-) -> AppResult<(u64, Option<Message>)> {
-    let checksum = match header(headers, &UPLOAD_CHECKSUM) {
-        None => None,
-        Some(v) => Some(tus::parse_checksum(v).map_err(|unsupported| {
-            if unsupported {
-                AppError::BadRequest("unsupported-checksum", format!("checksum algorithms: {}", tus::CHECKSUM_ALGORITHMS))
-            } else {
-                AppError::BadRequest("bad-checksum", "Upload-Checksum is '<algorithm> <base64 digest>'".into())
-            }
-        })?),
-    };
-    let remaining = row.length.checked_sub(offset).ok_or_else(|| AppError::Conflict("offset-mismatch", "offset past the end".into()))?;
-    if let Some(cl) = header(headers, &CONTENT_LENGTH).and_then(tus::parse_u64) {
-        if cl > remaining {
-            return Err(AppError::TooLarge(
-                "upload-too-long",
-                format!("the chunk has {cl} bytes but only {remaining} remain of the announced length"),
-            ));
-        }
-    }
-    let outcome = state
-        .files
-        .staging
-        .write_at(row.id.as_str(), offset, remaining, body.into_data_stream(), checksum.as_ref())
-        .await?;
-    let (written, interrupted) = match outcome {
-        WriteOutcome::Complete(n) => (n, false),
-        WriteOutcome::Interrupted(n) => (n, true),
-        WriteOutcome::TooLong => {
-            return Err(AppError::TooLarge("upload-too-long", "the chunk goes past the announced Upload-Length".into()))
-        }
-        WriteOutcome::ChecksumMismatch => {
-            return Err(AppError::Status(
-                StatusCode::from_u16(CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
-                "checksum-mismatch",
-                "the chunk does not match its Upload-Checksum; it was not appended".into(),
-            ))
-        }
-    };
-    let new_offset = offset.checked_add(written).ok_or_else(|| AppError::Internal(anyhow::anyhow!("offset overflow")))?;
-    if written > 0 && !repo::upload::advance(&state.db, &row.id, offset, new_offset).await? {
-        return Err(AppError::Conflict("offset-mismatch", "the upload moved meanwhile; ask its offset with HEAD".into()));
-    }
-    if written > 0 {
-        att::progressed(state, row, new_offset).await?;
-    }
-    if interrupted {
-        return Err(AppError::BadRequest("upload-interrupted", format!("the body broke off at offset {new_offset}; resume from there")));
-    }
-    if new_offset == row.length {
-        let message = att::finalize(state, row).await?;
-        return Ok((new_offset, Some(message)));
-    }
-    Ok((new_offset, None))
 }
 
 /// The upload's offset (tus core), so an interrupted upload resumes where it stopped.
@@ -278,7 +260,12 @@ pub async fn head_upload(
     UploaderAuth(uploader): UploaderAuth,
     Path(id): Path<String>,
 ) -> Response {
-    let row = match att::own_upload(&state, &uploader, &id).await {
+    let row = match up::own(&state, &uploader, &id).await {
+        Ok(r) => r,
+        Err(e) => return e.status().into_response(),
+    };
+    // A complete upload that nobody finished (a crash, a dead instance) is finished now.
+    let row = match up::ensure_finished(&state, row).await {
         Ok(r) => r,
         Err(e) => return e.status().into_response(),
     };
@@ -287,7 +274,10 @@ pub async fn head_upload(
     }
     let mut r = StatusCode::OK.into_response();
     let h = r.headers_mut();
-    offset_headers(h, &row, row.offset);
+    h.insert(UPLOAD_OFFSET, hv(&row.offset.to_string()));
+    if row.state == UploadState::Receiving {
+        h.insert(UPLOAD_EXPIRES, hv(&tus::http_date(row.expires_at)));
+    }
     h.insert(UPLOAD_LENGTH, hv(&row.length.to_string()));
     if !row.metadata.is_empty() {
         h.insert(UPLOAD_METADATA, hv(&row.metadata));
@@ -324,45 +314,19 @@ pub async fn patch_upload(
             format!("PATCH bodies are Content-Type: {}", tus::OFFSET_OCTET_STREAM),
         ));
     }
-    let offset = header(&headers, &UPLOAD_OFFSET)
-        .and_then(|v| tus::parse_u64(v.trim()))
-        .ok_or_else(|| AppError::BadRequest("bad-offset", "Upload-Offset must be a non-negative whole number".into()))?;
-    att::own_upload(&state, &uploader, &id).await?;
-    let Some(lock) = state.files.locks.try_lock(&id) else {
-        return Err(AppError::Status(StatusCode::LOCKED, "upload-locked", "another request is writing this upload; retry shortly".into()));
-    };
-    // Read again under the lock: the offset is only trusted now.
-    let row = att::own_upload(&state, &uploader, &id).await?;
-    match row.state {
-        UploadState::Refused => {
-            return Err(AppError::Status(
-                StatusCode::GONE,
-                "upload-refused",
-                row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),
-            ))
-        }
-        UploadState::Ready if offset == row.length => {
-            let mut r = StatusCode::NO_CONTENT.into_response();
-            offset_headers(r.headers_mut(), &row, row.length);
-            if let Some(m) = &row.message_id {
-                r.headers_mut().insert(ATTACHE_MESSAGE_ID, hv(m.as_str()));
-            }
-            return Ok(r);
-        }
-        _ => {}
-    }
-    if offset != row.offset {
-        return Err(AppError::Conflict(
-            "offset-mismatch",
-            format!("the upload is at offset {}, not {offset}; ask with HEAD and resume from there", row.offset),
+    let offset = header(&headers, &UPLOAD_OFFSET).and_then(|v| tus::parse_u64(v.trim())).ok_or_else(|| {
+        AppError::BadRequest("bad-offset", "Upload-Offset must be a non-negative whole number".into())
+    })?;
+    let row = up::own(&state, &uploader, &id).await?;
+    let appended = append_detached(&state, &row, offset, &headers, body).await?;
+    if appended.interrupted {
+        return Err(AppError::BadRequest(
+            "upload-interrupted",
+            format!("the body broke off at offset {}; resume from there", appended.offset),
         ));
     }
-    let (new_offset, message) = receive_detached(&state, &row, offset, &headers, body, Some(lock)).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
-    offset_headers(r.headers_mut(), &row, new_offset);
-    if let Some(m) = message {
-        r.headers_mut().insert(ATTACHE_MESSAGE_ID, hv(m.id.as_str()));
-    }
+    offset_headers(r.headers_mut(), &appended);
     Ok(r)
 }
 
@@ -375,12 +339,8 @@ pub async fn delete_upload(
     UploaderAuth(uploader): UploaderAuth,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    att::own_upload(&state, &uploader, &id).await?;
-    let Some(_lock) = state.files.locks.try_lock(&id) else {
-        return Err(AppError::Status(StatusCode::LOCKED, "upload-locked", "another request is writing this upload; retry shortly".into()));
-    };
-    let row = att::own_upload(&state, &uploader, &id).await?;
-    att::terminate(&state, &row).await?;
+    let row = up::own(&state, &uploader, &id).await?;
+    up::terminate(&state, &row).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -393,6 +353,7 @@ pub async fn get_upload(
     UploaderAuth(uploader): UploaderAuth,
     Path(id): Path<String>,
 ) -> AppResult<AppJson<UploadStatus>> {
-    let row = att::own_upload(&state, &uploader, &id).await?;
-    Ok(AppJson(att::upload_status(&state, &row).await?))
+    let row = up::own(&state, &uploader, &id).await?;
+    let row = up::ensure_finished(&state, row).await?;
+    Ok(AppJson(up::status(&state, &row).await?))
 }

@@ -61,6 +61,9 @@ impl Store for LocalStore {
             out.flush().await?;
             out.into_inner().sync_all().await?;
             tokio::fs::rename(&tmp, &path).await?;
+            if let Some(dir) = path.parent() {
+                tokio::fs::File::open(dir).await?.sync_all().await?;
+            }
             Ok(n)
         }
         .await;
@@ -94,6 +97,10 @@ impl Store for LocalStore {
         }
     }
 
+    fn local_path(&self, key: &StoreKey) -> Option<PathBuf> {
+        Some(self.path_of(key))
+    }
+
     async fn put_file(&self, key: &StoreKey, src: &Path) -> Result<u64, StoreError> {
         let (path, _) = self.prepare(key).await?;
         // The staged bytes were written without fsync; make them durable before the record
@@ -103,7 +110,13 @@ impl Store for LocalStore {
         let size = file.metadata().await?.len();
         drop(file);
         match tokio::fs::rename(src, &path).await {
-            Ok(()) => Ok(size),
+            Ok(()) => {
+                // The rename itself is durable once its folder is.
+                if let Some(dir) = path.parent() {
+                    tokio::fs::File::open(dir).await?.sync_all().await?;
+                }
+                Ok(size)
+            }
             // Another file system (EXDEV): copy through a temporary file, then drop the source.
             Err(_) => {
                 let file = tokio::fs::File::open(src).await?;

@@ -53,6 +53,19 @@ impl StoreKey {
         StoreKey(format!("{}/{id}.{kind}", &id[..2]))
     }
 
+    /// The key an upload's finished file gets: fixed by the upload's id, so that finishing again
+    /// after a crash (or on another instance) finds the same object.
+    pub fn for_upload(upload: &attache_protocol::UploadId) -> StoreKey {
+        let id = upload.as_str();
+        StoreKey(format!("{}/{id}.file", &id[..2.min(id.len())]))
+    }
+
+    /// The key of the preview of an upload's file (fixed, like [`StoreKey::for_upload`]).
+    pub fn preview_for_upload(upload: &attache_protocol::UploadId) -> StoreKey {
+        let id = upload.as_str();
+        StoreKey(format!("{}/{id}.preview", &id[..2.min(id.len())]))
+    }
+
     /// A stored key, if it has the shape the service makes (nothing else is ever touched).
     pub fn parse(s: &str) -> Option<StoreKey> {
         let (dir, rest) = s.split_once('/')?;
@@ -87,6 +100,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Deletes the object; deleting a missing one is not an error.
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError>;
 
+    /// The object as a local file, when the store keeps it as one (the local folder), so checks
+    /// can read it in place.
+    fn local_path(&self, _key: &StoreKey) -> Option<std::path::PathBuf> {
+        None
+    }
+
     /// Moves a finished local file into the store. The default streams it and removes the file;
     /// a local store renames it.
     async fn put_file(&self, key: &StoreKey, path: &Path) -> Result<u64, StoreError> {
@@ -112,8 +131,7 @@ pub(crate) async fn conformance(store: &dyn Store) {
     }
     let key = StoreKey::new("file");
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    let chunks: Vec<std::io::Result<Bytes>> =
-        data.chunks(65_536).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    let chunks: Vec<std::io::Result<Bytes>> = data.chunks(65_536).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
     assert!(matches!(store.get(&key, None).await, Err(e) if e.is_not_found()));
     assert!(store.head(&key).await.unwrap_err().is_not_found());
     let n = store.put(&key, Box::pin(futures_util::stream::iter(chunks))).await.unwrap();

@@ -3,7 +3,7 @@
 
 use super::{ByteStream, Store, StoreError, StoreKey};
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
 use std::ops::Range;
@@ -17,7 +17,7 @@ const PARTS_IN_FLIGHT: usize = 2;
 /// Objects in a bucket, under an optional prefix.
 #[derive(Debug)]
 pub struct S3Store {
-    inner: Arc<dyn ObjectStore>,
+    inner: Arc<AmazonS3>,
     prefix: String,
 }
 
@@ -33,17 +33,49 @@ impl S3Store {
     /// variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`
     /// for a non-AWS service, `AWS_ALLOW_HTTP=true` for a plain-HTTP one).
     pub fn from_url(url: &str) -> anyhow::Result<S3Store> {
-        let rest = url.strip_prefix("s3://").ok_or_else(|| anyhow::anyhow!("STORE_URL must look like s3://bucket/prefix"))?;
+        let rest =
+            url.strip_prefix("s3://").ok_or_else(|| anyhow::anyhow!("STORE_URL must look like s3://bucket/prefix"))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         anyhow::ensure!(!bucket.is_empty(), "STORE_URL names no bucket");
-        let inner = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+        // A few quick retries: a request that waits minutes for a dead bucket holds its client
+        // (and the upload's lease) for as long.
+        let retry = object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: std::time::Duration::from_secs(15),
+            ..Default::default()
+        };
+        let inner = AmazonS3Builder::from_env().with_bucket_name(bucket).with_retry(retry).build()?;
         let prefix = prefix.trim_matches('/');
         let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
         Ok(S3Store { inner: Arc::new(inner), prefix })
     }
 
     fn path(&self, key: &StoreKey) -> ObjectPath {
-        ObjectPath::from(format!("{}{}", self.prefix, key.as_str()))
+        self.object_path(key.as_str())
+    }
+
+    /// The bucket client (the S3 staging area writes multipart uploads through it).
+    pub(crate) fn client(&self) -> Arc<AmazonS3> {
+        self.inner.clone()
+    }
+
+    /// The path of `rel` under this store's prefix.
+    pub(crate) fn object_path(&self, rel: &str) -> ObjectPath {
+        ObjectPath::from(format!("{}{rel}", self.prefix))
+    }
+
+    /// Objects under the prefix: (files and previews, staging objects).
+    pub(crate) async fn census(&self) -> anyhow::Result<(usize, usize)> {
+        let root = ObjectPath::from(self.prefix.trim_end_matches('/'));
+        let all: Vec<object_store::ObjectMeta> = self.inner.list(Some(&root)).try_collect().await?;
+        let staging = self.object_path("staging/").to_string();
+        let staged = all.iter().filter(|m| m.location.to_string().starts_with(staging.trim_end_matches('/'))).count();
+        Ok((all.len() - staged, staged))
+    }
+
+    /// The path of a key (for the staging area, which completes uploads into it).
+    pub(crate) fn key_path(&self, key: &StoreKey) -> ObjectPath {
+        self.path(key)
     }
 }
 
@@ -82,12 +114,7 @@ impl Store for S3Store {
                 return Err(StoreError::BadRange(r.clone()));
             }
         }
-        let range = match range {
-            Some(r) => Some(GetRange::Bounded(
-                r.start.try_into().map_err(|_| StoreError::BadRange(r.clone()))?..r.end.try_into().map_err(|_| StoreError::BadRange(r.clone()))?,
-            )),
-            None => None,
-        };
+        let range = range.map(GetRange::Bounded);
         let got = self.inner.get_opts(&self.path(key), GetOptions { range, ..Default::default() }).await.map_err(io)?;
         Ok(Box::pin(got.into_stream().map_err(|e| std::io::Error::other(e.to_string()))))
     }

@@ -1,22 +1,25 @@
-//! The staging area: one file per unfinished upload, named by the upload's id, written at an
-//! offset as chunks stream in. Nothing here knows HTTP.
+//! The staging area: where an unfinished upload's bytes wait, written at an offset as chunks
+//! stream in, until the whole file becomes an object of the store. Nothing here knows HTTP or
+//! the database: the caller records the offset and the opaque `staged` state returned here in
+//! one row, and only then acknowledges the chunk.
+//!
+//! Two implementations, as tusd has a file store and an S3 store:
+//! - [`LocalStaging`]: one file per upload in a local folder (the embedded default: one instance);
+//! - [`super::s3::S3Staging`]: one multipart upload per tus upload in the bucket, so any
+//!   instance can continue it.
 
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use crate::storage::{ByteStream, Store, StoreKey};
+use attache_protocol::UploadId;
+use futures_util::StreamExt;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// How long a request body may send nothing before it counts as broken off.
 pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// The staging folder.
-#[derive(Debug, Clone)]
-pub struct Staging {
-    root: PathBuf,
-}
 
 /// A checksum a chunk must match (tus checksum extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,14 +30,41 @@ pub enum Checksum {
     Sha256(Vec<u8>),
 }
 
-enum Hasher {
+/// Hashes a chunk as it streams, for its `Upload-Checksum`.
+pub(crate) enum ChunkHasher {
     None,
     Sha1(Sha1),
     Sha256(Sha256),
 }
 
+impl ChunkHasher {
+    pub(crate) fn new(checksum: Option<&Checksum>) -> ChunkHasher {
+        match checksum {
+            None => ChunkHasher::None,
+            Some(Checksum::Sha1(_)) => ChunkHasher::Sha1(Sha1::new()),
+            Some(Checksum::Sha256(_)) => ChunkHasher::Sha256(Sha256::new()),
+        }
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        match self {
+            ChunkHasher::None => {}
+            ChunkHasher::Sha1(h) => h.update(data),
+            ChunkHasher::Sha256(h) => h.update(data),
+        }
+    }
+
+    pub(crate) fn matches(self, checksum: Option<&Checksum>) -> bool {
+        match (self, checksum) {
+            (ChunkHasher::Sha1(h), Some(Checksum::Sha1(want))) => h.finalize().as_slice() == want.as_slice(),
+            (ChunkHasher::Sha256(h), Some(Checksum::Sha256(want))) => h.finalize().as_slice() == want.as_slice(),
+            _ => true,
+        }
+    }
+}
+
 /// How a chunk went.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum WriteOutcome {
     /// The whole body was written: this many bytes.
     Complete(u64),
@@ -47,12 +77,86 @@ pub enum WriteOutcome {
     ChecksumMismatch,
 }
 
-impl Staging {
-    /// A staging area in `root` (created if missing).
-    pub async fn new(root: impl Into<PathBuf>) -> std::io::Result<Staging> {
+/// A written chunk: what happened, and the staging state to record with the new offset.
+#[derive(Debug)]
+pub struct Written {
+    /// What happened.
+    pub outcome: WriteOutcome,
+    /// The new `staged` state (unchanged when nothing was kept).
+    pub staged: String,
+}
+
+/// Failures of a staging area.
+#[derive(Debug, thiserror::Error)]
+pub enum StagingError {
+    /// The upload's bytes so far are gone (the multipart upload vanished from the bucket, the
+    /// staging file was removed): it cannot continue.
+    #[error("the upload's bytes so far are gone: {0}")]
+    Lost(String),
+    /// The backend failed.
+    #[error("staging i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where one upload stands, as the database has it.
+#[derive(Debug, Clone, Copy)]
+pub struct Spot<'a> {
+    /// The upload.
+    pub id: &'a UploadId,
+    /// The store object the finished file becomes.
+    pub target: &'a StoreKey,
+    /// The staging state recorded with the offset.
+    pub staged: &'a str,
+    /// Bytes acknowledged so far.
+    pub offset: u64,
+    /// Announced length.
+    pub length: u64,
+}
+
+/// A staging area.
+#[async_trait::async_trait]
+pub trait Staging: Send + Sync + std::fmt::Debug + 'static {
+    /// Prepares a new upload; returns its initial `staged` state.
+    async fn create(&self, id: &UploadId, target: &StoreKey) -> Result<String, StagingError>;
+
+    /// Appends a body at `spot.offset`, keeping at most `length - offset` bytes. The returned
+    /// bytes are durable when this returns; nothing counts until the caller records the new
+    /// offset and state.
+    async fn write(
+        &self,
+        spot: Spot<'_>,
+        body: ByteStream,
+        checksum: Option<&Checksum>,
+    ) -> Result<Written, StagingError>;
+
+    /// After the caller recorded a write: frees what the previous state needed and the new one
+    /// does not (the S3 tail object). Best effort.
+    async fn recorded(&self, _id: &UploadId, _previous: &str, _current: &str) {}
+
+    /// Makes the complete upload the store object `spot.target`. Idempotent: when the object
+    /// is already there (a crash after this, another instance), it does nothing.
+    async fn complete(&self, spot: Spot<'_>) -> Result<(), StagingError>;
+
+    /// Frees everything an upload left in staging (finished, refused, cancelled or expired).
+    async fn discard(&self, id: &UploadId, staged: &str) -> Result<(), StagingError>;
+
+    /// Bytes held for an upload, if it still holds any (tests and diagnostics).
+    async fn held(&self, id: &UploadId, staged: &str) -> Result<Option<u64>, StagingError>;
+}
+
+/// The local staging folder: one file per unfinished upload, named by the upload's id.
+#[derive(Debug, Clone)]
+pub struct LocalStaging {
+    root: PathBuf,
+    store: Arc<dyn Store>,
+}
+
+impl LocalStaging {
+    /// A staging area in `root` (created if missing), finishing into `store`.
+    pub async fn new(root: impl Into<PathBuf>, store: Arc<dyn Store>) -> std::io::Result<LocalStaging> {
         let root = root.into();
         tokio::fs::create_dir_all(&root).await?;
-        Ok(Staging { root })
+        Ok(LocalStaging { root, store })
     }
 
     /// The file of an upload; ids are checked 128-bit hex, never user text.
@@ -63,57 +167,58 @@ impl Staging {
         Ok(self.root.join(id))
     }
 
-    /// Creates the empty file of a new upload.
-    pub async fn create(&self, id: &str) -> std::io::Result<()> {
-        tokio::fs::File::create(self.path(id)?).await.map(drop)
-    }
-
-    /// Removes an upload's file; a missing one is fine.
-    pub async fn remove(&self, id: &str) -> std::io::Result<()> {
-        match tokio::fs::remove_file(self.path(id)?).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
-    }
-
-    /// Bytes on disk for an upload (tests and diagnostics).
-    pub async fn len(&self, id: &str) -> std::io::Result<u64> {
-        Ok(tokio::fs::metadata(self.path(id)?).await?.len())
-    }
-
     /// The folder.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// Writes a chunk at `offset`, accepting at most `max` bytes. Bytes past `offset` left by a
-    /// crash are cut first, so the recorded offset is the truth. Never holds more than one
-    /// network chunk in memory.
-    pub async fn write_at<S, E>(
+    async fn remove(&self, id: &str) -> std::io::Result<()> {
+        match tokio::fs::remove_file(self.path(id)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Staging for LocalStaging {
+    async fn create(&self, id: &UploadId, _target: &StoreKey) -> Result<String, StagingError> {
+        tokio::fs::File::create(self.path(id.as_str())?).await?;
+        Ok(String::new())
+    }
+
+    async fn write(
         &self,
-        id: &str,
-        offset: u64,
-        max: u64,
-        mut body: S,
+        spot: Spot<'_>,
+        mut body: ByteStream,
         checksum: Option<&Checksum>,
-    ) -> std::io::Result<WriteOutcome>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Unpin,
-    {
-        let path = self.path(id)?;
-        let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await?;
-        file.set_len(offset).await?;
-        file.seek(SeekFrom::Start(offset)).await?;
-        let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
-        let mut hasher = match checksum {
-            None => Hasher::None,
-            Some(Checksum::Sha1(_)) => Hasher::Sha1(Sha1::new()),
-            Some(Checksum::Sha256(_)) => Hasher::Sha256(Sha256::new()),
+    ) -> Result<Written, StagingError> {
+        let path = self.path(spot.id.as_str())?;
+        let max = spot.length.saturating_sub(spot.offset);
+        let mut file = match tokio::fs::OpenOptions::new().write(true).open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StagingError::Lost("the staging file is missing".into()))
+            }
+            Err(e) => return Err(e.into()),
         };
+        let on_disk = file.metadata().await?.len();
+        if on_disk < spot.offset {
+            return Err(StagingError::Lost(format!(
+                "the staging file holds {on_disk} bytes, {} were acknowledged",
+                spot.offset
+            )));
+        }
+        // Bytes past the offset (a write that was never recorded) are cut: the record is the truth.
+        file.set_len(spot.offset).await?;
+        file.seek(SeekFrom::Start(spot.offset)).await?;
+        let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+        let mut hasher = ChunkHasher::new(checksum);
         let mut written: u64 = 0;
         let mut broke = false;
+        let unchanged = |outcome| Written { outcome, staged: spot.staged.to_owned() };
         loop {
-            // A body that stalls is treated like one that broke off: the lock is freed and the
+            // A body that stalls is treated like one that broke off: the lease is freed and the
             // client resumes from what arrived.
             let next = match tokio::time::timeout(IDLE_TIMEOUT, body.next()).await {
                 Ok(Some(next)) => next,
@@ -129,69 +234,123 @@ impl Staging {
             };
             let Some(total) = written.checked_add(chunk.len() as u64).filter(|t| *t <= max) else {
                 out.flush().await?;
-                out.into_inner().set_len(offset).await?;
-                return Ok(WriteOutcome::TooLong);
+                out.into_inner().set_len(spot.offset).await?;
+                return Ok(unchanged(WriteOutcome::TooLong));
             };
             out.write_all(&chunk).await?;
-            match &mut hasher {
-                Hasher::None => {}
-                Hasher::Sha1(h) => h.update(&chunk),
-                Hasher::Sha256(h) => h.update(&chunk),
-            }
+            hasher.update(&chunk);
             written = total;
         }
         out.flush().await?;
         let file = out.into_inner();
-        if broke {
-            if checksum.is_some() {
-                file.set_len(offset).await?;
-                return Ok(WriteOutcome::Interrupted(0));
+        if broke && checksum.is_some() {
+            file.set_len(spot.offset).await?;
+            return Ok(unchanged(WriteOutcome::Interrupted(0)));
+        }
+        if !broke && !hasher.matches(checksum) {
+            file.set_len(spot.offset).await?;
+            return Ok(unchanged(WriteOutcome::ChecksumMismatch));
+        }
+        // Durable before the offset is recorded and the chunk acknowledged.
+        if written > 0 {
+            file.sync_data().await?;
+        }
+        let outcome = if broke { WriteOutcome::Interrupted(written) } else { WriteOutcome::Complete(written) };
+        Ok(unchanged(outcome))
+    }
+
+    async fn complete(&self, spot: Spot<'_>) -> Result<(), StagingError> {
+        let path = self.path(spot.id.as_str())?;
+        match tokio::fs::metadata(&path).await {
+            Ok(_) => {
+                self.store
+                    .put_file(spot.target, &path)
+                    .await
+                    .map_err(|e| StagingError::Io(std::io::Error::other(e)))?;
+                Ok(())
             }
-            return Ok(WriteOutcome::Interrupted(written));
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match self.store.head(spot.target).await {
+                    // Moved already, before a crash.
+                    Ok(n) if n == spot.length => Ok(()),
+                    _ => Err(StagingError::Lost("the staging file is missing".into())),
+                }
+            }
+            Err(e) => Err(e.into()),
         }
-        let matches = match (hasher, checksum) {
-            (Hasher::Sha1(h), Some(Checksum::Sha1(want))) => h.finalize().as_slice() == want.as_slice(),
-            (Hasher::Sha256(h), Some(Checksum::Sha256(want))) => h.finalize().as_slice() == want.as_slice(),
-            _ => true,
-        };
-        if !matches {
-            file.set_len(offset).await?;
-            return Ok(WriteOutcome::ChecksumMismatch);
+    }
+
+    async fn discard(&self, id: &UploadId, _staged: &str) -> Result<(), StagingError> {
+        Ok(self.remove(id.as_str()).await?)
+    }
+
+    async fn held(&self, id: &UploadId, _staged: &str) -> Result<Option<u64>, StagingError> {
+        match tokio::fs::metadata(self.path(id.as_str())?).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
         }
-        Ok(WriteOutcome::Complete(written))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
-    fn body(parts: Vec<Result<&'static [u8], ()>>) -> impl Stream<Item = Result<Bytes, ()>> + Unpin {
-        futures_util::stream::iter(parts.into_iter().map(|p| p.map(Bytes::from_static)))
+    fn body(parts: Vec<Result<&'static [u8], ()>>) -> ByteStream {
+        Box::pin(futures_util::stream::iter(
+            parts.into_iter().map(|p| p.map(Bytes::from_static).map_err(|_| std::io::Error::other("gone"))),
+        ))
     }
 
     #[tokio::test]
     async fn chunks_land_at_offsets_and_bad_ones_leave_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Staging::new(dir.path()).await.unwrap();
-        let id = crate::db::new_id();
-        s.create(&id).await.unwrap();
-        assert!(matches!(s.write_at(&id, 0, 10, body(vec![Ok(b"abc"), Ok(b"def")]), None).await.unwrap(), WriteOutcome::Complete(6)));
+        let store: Arc<dyn Store> = Arc::new(crate::storage::LocalStore::new(dir.path().join("files")).await.unwrap());
+        let s = LocalStaging::new(dir.path().join("staging"), store.clone()).await.unwrap();
+        let id = UploadId(crate::db::new_id());
+        let target = StoreKey::for_upload(&id);
+        s.create(&id, &target).await.unwrap();
+        let spot = |offset, length| Spot { id: &id, target: &target, staged: "", offset, length };
+        let w = |o: WriteOutcome| o;
+        assert_eq!(
+            w(s.write(spot(0, 6), body(vec![Ok(b"abc"), Ok(b"def")]), None).await.unwrap().outcome),
+            WriteOutcome::Complete(6)
+        );
         // Too long: cut back.
-        assert!(matches!(s.write_at(&id, 6, 3, body(vec![Ok(b"ghij")]), None).await.unwrap(), WriteOutcome::TooLong));
-        assert_eq!(s.len(&id).await.unwrap(), 6);
+        assert_eq!(s.write(spot(6, 9), body(vec![Ok(b"ghij")]), None).await.unwrap().outcome, WriteOutcome::TooLong);
+        assert_eq!(s.held(&id, "").await.unwrap(), Some(6));
         // Checksum mismatch: cut back.
         let wrong = Checksum::Sha1(vec![0; 20]);
-        assert!(matches!(s.write_at(&id, 6, 4, body(vec![Ok(b"ghij")]), Some(&wrong)).await.unwrap(), WriteOutcome::ChecksumMismatch));
-        assert_eq!(s.len(&id).await.unwrap(), 6);
+        assert_eq!(
+            s.write(spot(6, 12), body(vec![Ok(b"ghij")]), Some(&wrong)).await.unwrap().outcome,
+            WriteOutcome::ChecksumMismatch
+        );
+        assert_eq!(s.held(&id, "").await.unwrap(), Some(6));
         let right = Checksum::Sha256(Sha256::digest(b"ghij").to_vec());
-        assert!(matches!(s.write_at(&id, 6, 4, body(vec![Ok(b"gh"), Ok(b"ij")]), Some(&right)).await.unwrap(), WriteOutcome::Complete(4)));
+        assert_eq!(
+            s.write(spot(6, 12), body(vec![Ok(b"gh"), Ok(b"ij")]), Some(&right)).await.unwrap().outcome,
+            WriteOutcome::Complete(4)
+        );
         // A broken body keeps what arrived; a crash's leftovers past the offset are cut.
-        assert!(matches!(s.write_at(&id, 10, 10, body(vec![Ok(b"kl"), Err(())]), None).await.unwrap(), WriteOutcome::Interrupted(2)));
-        assert!(matches!(s.write_at(&id, 11, 10, body(vec![Ok(b"Z")]), None).await.unwrap(), WriteOutcome::Complete(1)));
-        assert_eq!(tokio::fs::read(s.path(&id).unwrap()).await.unwrap(), b"abcdefghijkZ");
-        s.remove(&id).await.unwrap();
-        s.remove(&id).await.unwrap();
+        assert_eq!(
+            s.write(spot(10, 12), body(vec![Ok(b"kl"), Err(())]), None).await.unwrap().outcome,
+            WriteOutcome::Interrupted(2)
+        );
+        assert_eq!(s.write(spot(11, 12), body(vec![Ok(b"Z")]), None).await.unwrap().outcome, WriteOutcome::Complete(1));
+        assert_eq!(tokio::fs::read(s.path(id.as_str()).unwrap()).await.unwrap(), b"abcdefghijkZ");
+        // Completing moves the bytes into the store, once; a second call finds them there.
+        s.complete(spot(12, 12)).await.unwrap();
+        s.complete(spot(12, 12)).await.unwrap();
+        assert_eq!(store.head(&target).await.unwrap(), 12);
+        assert_eq!(s.held(&id, "").await.unwrap(), None);
+        s.discard(&id, "").await.unwrap();
         assert!(s.path("../x").is_err());
+        // Bytes that were acknowledged but are gone: the upload cannot continue.
+        let lost = UploadId(crate::db::new_id());
+        s.create(&lost, &target).await.unwrap();
+        let spot = Spot { id: &lost, target: &target, staged: "", offset: 5, length: 10 };
+        assert!(matches!(s.write(spot, body(vec![Ok(b"x")]), None).await, Err(StagingError::Lost(_))));
     }
 }

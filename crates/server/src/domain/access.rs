@@ -1,0 +1,130 @@
+//! Who may open what: DESIGN.md's access table for attachment URLs, and who may read a
+//! contact's report. Nothing here changes state.
+
+use crate::auth::Staff;
+use crate::db::{now_us, Db};
+use crate::error::{AppError, AppResult};
+use crate::keys::{Keys, Token};
+use crate::repo;
+use crate::repo::attachment::AttachmentRow;
+use crate::AppState;
+use attache_protocol::{Contact, ContactState, Role, VisitorId};
+
+/// Whether a staff member may read a contact's report (transcript and files).
+///
+/// Users with the reports permission and admins read every report of their account; a
+/// supervisor reads those of the agents they supervise; an agent reads their own contact while
+/// it is active.
+pub async fn may_read(db: &Db, staff: &Staff, contact: &Contact) -> AppResult<bool> {
+    if contact.account_id != staff.account.id {
+        return Ok(false);
+    }
+    if staff.user.reports || staff.user.role == Role::Admin {
+        return Ok(true);
+    }
+    let Some(agent_id) = &contact.agent_id else {
+        return Ok(false);
+    };
+    if agent_id == &staff.user.id && contact.state == ContactState::Active {
+        return Ok(true);
+    }
+    if staff.user.role == Role::Supervisor {
+        if let Some(agent) = repo::user::get(db, agent_id).await? {
+            return Ok(agent.user.supervisor_id.as_ref() == Some(&staff.user.id));
+        }
+    }
+    Ok(false)
+}
+
+/// Who asks for a file: everything a request may present.
+#[derive(Debug, Default)]
+pub struct FileCaller {
+    /// A staff session (bearer).
+    pub staff: Option<Staff>,
+    /// The `vvcu` visitor cookie.
+    pub vvcu: Option<VisitorId>,
+    /// The `vvca` cookie.
+    pub vvca: Option<String>,
+}
+
+/// Access granted to a file.
+#[derive(Debug)]
+pub struct FileGrant {
+    /// The attachment.
+    pub attachment: AttachmentRow,
+    /// Its contact.
+    pub contact: Contact,
+    /// A `vvca` grant to set (value, max-age in seconds), when the file was opened while the
+    /// contact is active.
+    pub set_vvca: Option<(String, i64)>,
+}
+
+fn no_access() -> AppError {
+    AppError::Forbidden(
+        "no-file-access",
+        "this file is available after the contact only to its customer and to staff with access to its report".into(),
+    )
+}
+
+/// Applies the access table to a presented token.
+///
+/// | who | active | closed, report alive | report expired |
+/// |---|---|---|---|
+/// | anyone with the URL (sets `vvca`) | yes | no | gone |
+/// | the contact's visitor (`vvcu`) | yes | yes | gone |
+/// | a browser with this contact's `vvca` | yes | yes | gone |
+/// | reports / admin / the agent's supervisor | yes | yes | gone |
+/// | the contact's agent | yes | only with a right above | gone |
+/// | staff of another account | no | no | gone |
+pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> AppResult<FileGrant> {
+    let keys = &state.files.keys;
+    let token = Token::parse(token).ok_or(AppError::NotFound("file"))?;
+    let row = repo::attachment::by_lookup(&state.db, &Keys::lookup_key(&token.attachment_part))
+        .await?
+        .ok_or(AppError::NotFound("file"))?;
+    if !keys.verify(&token, &row.contact_id, &row.id) {
+        return Err(AppError::NotFound("file"));
+    }
+    let contact = repo::contact::get(&state.db, &row.contact_id).await?.ok_or(AppError::NotFound("file"))?;
+    let now = now_us();
+    if let Some(exp) = contact.report_expires_at {
+        if exp.timestamp_micros() <= now {
+            return Err(AppError::Gone("report-expired", "the contact's report has expired".into()));
+        }
+    }
+    if let Some(staff) = &caller.staff {
+        if staff.account.id != contact.account_id {
+            return Err(AppError::NotFound("file"));
+        }
+    }
+    let allowed = match contact.state {
+        ContactState::Active | ContactState::Queued => true,
+        ContactState::Closed => {
+            (match &caller.vvcu {
+                Some(v) => super::contact::owned_by(&state.db, &contact, v).await?,
+                None => false,
+            }) || caller.vvca.as_deref().is_some_and(|v| keys.vvca_allows(v, &contact.id))
+                || match &caller.staff {
+                    Some(s) => may_read(&state.db, s, &contact).await?,
+                    None => false,
+                }
+        }
+    };
+    if !allowed {
+        return Err(no_access());
+    }
+    let set_vvca = if contact.state == ContactState::Active && caller.staff.is_none() {
+        let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("file"))?;
+        let value = crate::keys::vvca_with(caller.vvca.as_deref(), &keys.vvca_grant(&contact.id));
+        Some((value, i64::from(account.plan.report_retention_days.max(1)) * 24 * 3600))
+    } else if contact.state == ContactState::Closed
+        && caller.vvca.as_deref().is_some_and(|v| keys.vvca_allows(v, &contact.id))
+    {
+        // Renewed to the report's remaining life.
+        let left = contact.report_expires_at.map(|e| (e.timestamp_micros() - now) / 1_000_000).unwrap_or(0);
+        caller.vvca.clone().map(|v| (v, left.max(1)))
+    } else {
+        None
+    };
+    Ok(FileGrant { attachment: row, contact, set_vvca })
+}

@@ -1,0 +1,743 @@
+//! Uploads, whichever door they come through (tus, the consumer API's temporary PUT URL):
+//! starting one (who, which contact, limits first), appending bytes at an offset under the
+//! upload's lease, and finishing it exactly once — checks, store, transcript, one event — by
+//! whichever instance meets it complete, also after a crash.
+//!
+//! The lease is a row lock with an expiry in the database, so two requests of one upload never
+//! write at once whatever instances they reach, and a dead instance's lease runs out by itself.
+
+use super::attachment::{self, Checked};
+use super::text_field;
+use crate::auth::Staff;
+use crate::check;
+use crate::db::{is_id, new_id, now_us};
+use crate::error::{AppError, AppResult};
+use crate::repo;
+use crate::repo::attachment::{NewAttachment, Published};
+pub use crate::repo::upload::UploadRow;
+use crate::storage::{ByteStream, StoreKey};
+use crate::upload::{Checksum, Spot, StagingError, WriteOutcome};
+use crate::AppState;
+use attache_protocol::{
+    ApiError, AttachmentId, Contact, ContactId, ContactState, Event, Message, MessageId, Sender, UploadId, UploadState,
+    UploadStatus, VisitorId, MAX_PLAN_UPLOAD_BYTES,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Most unfinished uploads one contact may have at once.
+pub const MAX_OPEN_UPLOADS_PER_CONTACT: i64 = 16;
+
+/// Who sends a file: the contact's agent (bearer) or its visitor (`vvcu`).
+#[derive(Debug, Clone)]
+pub enum Uploader {
+    /// A signed-in staff member.
+    Staff(Box<Staff>),
+    /// A customer's browser.
+    Visitor(VisitorId),
+}
+
+impl Uploader {
+    fn key(&self) -> String {
+        match self {
+            Uploader::Staff(s) => format!("user:{}", s.user.id),
+            Uploader::Visitor(v) => format!("visitor:{v}"),
+        }
+    }
+}
+
+/// A new upload, as a door parsed it.
+#[derive(Debug, Default)]
+pub struct NewUpload {
+    /// The contact it is for.
+    pub contact: String,
+    /// The file's name (display only).
+    pub file_name: String,
+    /// The declared media type, if any (else guessed from the name).
+    pub declared_type: Option<String>,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Announced length.
+    pub length: u64,
+    /// The tus `Upload-Metadata` as received, echoed on HEAD (empty for other doors).
+    pub metadata: String,
+    /// Wait for [`publish_held`] instead of finishing when the last byte is in.
+    pub hold: bool,
+}
+
+/// Human size of a limit: `5 MiB (5242880 bytes)`.
+pub fn limit_words(bytes: u64) -> String {
+    if bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB ({bytes} bytes)", bytes / (1024 * 1024))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Starts an upload: the uploader must be the contact's agent or visitor, the contact active,
+/// file sharing on, and the length within the plan. Nothing is written before all that holds.
+pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> AppResult<UploadRow> {
+    let db = &state.db;
+    if !is_id(&new.contact) {
+        return Err(AppError::NotFound("contact"));
+    }
+    let contact =
+        repo::contact::get(db, &ContactId(new.contact.clone())).await?.ok_or(AppError::NotFound("contact"))?;
+    let (sender, sender_name) = match uploader {
+        Uploader::Staff(staff) => {
+            if contact.account_id != staff.account.id {
+                return Err(AppError::NotFound("contact"));
+            }
+            if contact.agent_id.as_ref() != Some(&staff.user.id) {
+                return Err(AppError::Forbidden(
+                    "not-your-contact",
+                    "only the contact's agent can send files to it".into(),
+                ));
+            }
+            (Sender::Agent, staff.user.display_name.clone())
+        }
+        Uploader::Visitor(v) => {
+            if !super::contact::owned_by(&state.db, &contact, v).await? {
+                return Err(AppError::NotFound("contact"));
+            }
+            (Sender::Customer, contact.customer_name.clone())
+        }
+    };
+    if contact.state != ContactState::Active {
+        return Err(AppError::Conflict(
+            "contact-not-active",
+            format!("files can be sent during an active contact; this one is {}", contact.state.as_str()),
+        ));
+    }
+    let account = repo::account::get(db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
+    if !account.plan.file_sharing_enabled {
+        return Err(AppError::Forbidden(
+            "file-sharing-disabled",
+            "file sharing is switched off for this account".into(),
+        ));
+    }
+    let limit = account.plan.max_upload_bytes.min(MAX_PLAN_UPLOAD_BYTES);
+    if new.length > limit {
+        return Err(AppError::TooLarge(
+            "file-too-large",
+            format!("the file has {} bytes; the limit of this account is {}", new.length, limit_words(limit)),
+        ));
+    }
+    if new.length == 0 {
+        return Err(AppError::Invalid("empty-file", "the file is empty".into()));
+    }
+    let name = check::file_name(&new.file_name)?;
+    let declared = match new.declared_type.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(t) => check::media_type(t)?,
+        None => check::type_of_extension(&name).unwrap_or("application/octet-stream").to_owned(),
+    };
+    for claimed in [Some(declared.as_str()), check::type_of_extension(&name)].into_iter().flatten() {
+        if !check::allowed(&account.plan.allowed_types, claimed) {
+            return Err(AppError::UnsupportedType(
+                "type-not-allowed",
+                format!(
+                    "{claimed} files are not allowed on this account; allowed: {}",
+                    account.plan.allowed_types.join(", ")
+                ),
+            ));
+        }
+    }
+    let description = match new.description.as_deref() {
+        Some(d) => {
+            Some(text_field("the description", d, check::MAX_DESCRIPTION_CHARS, false)?).filter(|d| !d.is_empty())
+        }
+        None => None,
+    };
+    if repo::upload::receiving_count(db, &contact.id).await? >= MAX_OPEN_UPLOADS_PER_CONTACT {
+        return Err(AppError::Conflict(
+            "too-many-uploads",
+            format!("this contact already has {MAX_OPEN_UPLOADS_PER_CONTACT} unfinished uploads; finish or cancel one"),
+        ));
+    }
+    let expiry = chrono::Duration::from_std(state.files.config.upload_expiry).unwrap_or(chrono::Duration::days(1));
+    let id = UploadId(new_id());
+    let staged = state.files.staging.create(&id, &StoreKey::for_upload(&id)).await.map_err(internal)?;
+    let row = UploadRow {
+        id,
+        account_id: contact.account_id.clone(),
+        contact_id: contact.id.clone(),
+        sender,
+        sender_name,
+        uploader: uploader.key(),
+        file_name: name,
+        declared_type: declared,
+        description,
+        metadata: new.metadata,
+        length: new.length,
+        offset: 0,
+        state: UploadState::Receiving,
+        message_id: None,
+        error_code: None,
+        error_message: None,
+        expires_at: chrono::Utc::now() + expiry,
+        staged,
+        hold: new.hold,
+    };
+    if let Err(e) = repo::upload::create(db, &row).await {
+        let _ = state.files.staging.discard(&row.id, &row.staged).await;
+        return Err(e.into());
+    }
+    Ok(row)
+}
+
+fn internal(e: StagingError) -> AppError {
+    AppError::Internal(anyhow::Error::new(e).context("staging"))
+}
+
+/// The caller's own upload; another's is "not found", an expired one "gone".
+pub async fn own(state: &AppState, uploader: &Uploader, id: &str) -> AppResult<UploadRow> {
+    let row = get(state, id).await?;
+    if row.uploader != uploader.key() {
+        return Err(AppError::NotFound("upload"));
+    }
+    Ok(row)
+}
+
+/// An upload by id (the temporary URL's signature stands for its owner); expired is "gone".
+pub async fn get(state: &AppState, id: &str) -> AppResult<UploadRow> {
+    if !is_id(id) {
+        return Err(AppError::NotFound("upload"));
+    }
+    let row = repo::upload::get(&state.db, &UploadId(id.to_owned())).await?.ok_or(AppError::NotFound("upload"))?;
+    if row.expires_at.timestamp_micros() <= now_us() {
+        return Err(AppError::Gone("upload-expired", "the upload expired; start it again".into()));
+    }
+    Ok(row)
+}
+
+/// What the uploader sees of an upload.
+pub async fn status(state: &AppState, row: &UploadRow) -> AppResult<UploadStatus> {
+    let message = match &row.message_id {
+        Some(m) => attachment::message_by_id(state, &row.contact_id, m.as_str()).await?,
+        None => None,
+    };
+    let error = match (&row.error_code, &row.error_message) {
+        (Some(c), Some(m)) => Some(ApiError { error: c.clone(), message: m.clone() }),
+        _ => None,
+    };
+    Ok(UploadStatus {
+        id: row.id.clone(),
+        contact_id: row.contact_id.clone(),
+        name: row.file_name.clone(),
+        offset: row.offset,
+        length: row.length,
+        state: row.state,
+        message,
+        error,
+        expires_at: row.expires_at,
+    })
+}
+
+// ---- the lease ---------------------------------------------------------------------------------
+
+/// An upload's lease, renewed in the background while held; given back by [`Lease::release`]
+/// (or, failing that, when dropped).
+pub struct Lease {
+    state: AppState,
+    id: UploadId,
+    owner: String,
+    lost: Arc<AtomicBool>,
+    renew: tokio::task::JoinHandle<()>,
+    released: bool,
+}
+
+impl Lease {
+    /// Takes the upload's lease, or says who is busy: `423 upload-locked`.
+    pub async fn take(state: &AppState, id: &UploadId) -> AppResult<Lease> {
+        let owner = new_id();
+        let span = state.files.config.lease;
+        let until = move |now: i64| now + i64::try_from(span.as_micros()).unwrap_or(i64::MAX / 2);
+        if !repo::upload::lease(&state.db, id, &owner, until(now_us())).await? {
+            return Err(AppError::Locked(
+                "upload-locked",
+                "another request is writing this upload; retry shortly".into(),
+            ));
+        }
+        let lost = Arc::new(AtomicBool::new(false));
+        let (db, rid, rowner, rlost) = (state.db.clone(), id.clone(), owner.clone(), lost.clone());
+        let renew = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(span / 3).await;
+                match repo::upload::lease(&db, &rid, &rowner, until(now_us())).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        rlost.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(upload = %rid, error = ?e, "could not renew an upload's lease")
+                    }
+                }
+            }
+        });
+        Ok(Lease { state: state.clone(), id: id.clone(), owner, lost, renew, released: false })
+    }
+
+    /// Whether the lease ran out under us (then nothing may be recorded).
+    pub fn lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Gives the lease back.
+    pub async fn release(mut self) {
+        self.renew.abort();
+        self.released = true;
+        if let Err(e) = repo::upload::release(&self.state.db, &self.id, &self.owner).await {
+            tracing::warn!(upload = %self.id, error = ?e, "could not release an upload's lease; it expires by itself");
+        }
+    }
+}
+
+impl std::fmt::Debug for Lease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lease").field("upload", &self.id).finish()
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.renew.abort();
+        if !self.released {
+            let (db, id, owner) = (self.state.db.clone(), self.id.clone(), self.owner.clone());
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let _ = repo::upload::release(&db, &id, &owner).await;
+                });
+            }
+        }
+    }
+}
+
+// ---- appending ---------------------------------------------------------------------------------
+
+/// A body to append.
+pub struct Chunk {
+    /// Where the client says it starts.
+    pub offset: u64,
+    /// Its announced size (`Content-Length`), when known.
+    pub declared_len: Option<u64>,
+    /// The checksum it must match.
+    pub checksum: Option<Checksum>,
+    /// The bytes.
+    pub body: ByteStream,
+}
+
+/// How an append went.
+#[derive(Debug)]
+pub struct Appended {
+    /// The upload's offset now.
+    pub offset: u64,
+    /// The transcript message, when this append finished the upload.
+    pub message: Option<Message>,
+    /// The body broke off (the client resumes from `offset`).
+    pub interrupted: bool,
+    /// The upload's expiry (for `Upload-Expires`).
+    pub expires_at: attache_protocol::Timestamp,
+}
+
+/// Appends a body to an upload under its lease, and finishes the upload when it is complete.
+/// One worker for every door: the tus PATCH, creation-with-upload and the temporary PUT URL.
+pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<Appended> {
+    // Read again under the lease: the offset is only trusted now.
+    let row = repo::upload::get(&state.db, &lease.id).await?.ok_or(AppError::NotFound("upload"))?;
+    let done = |row: &UploadRow, message| Appended {
+        offset: row.offset,
+        message,
+        interrupted: false,
+        expires_at: row.expires_at,
+    };
+    match row.state {
+        UploadState::Refused => {
+            return Err(AppError::Gone(
+                "upload-refused",
+                row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),
+            ))
+        }
+        UploadState::Ready if chunk.offset == row.length && chunk.declared_len.unwrap_or(0) == 0 => {
+            let message = status(state, &row).await?.message;
+            return Ok(done(&row, message));
+        }
+        UploadState::Ready => {
+            return Err(AppError::TooLarge(
+                "upload-too-long",
+                "the upload is complete; no more bytes go into it".into(),
+            ))
+        }
+        UploadState::Receiving => {}
+    }
+    if chunk.offset != row.offset {
+        return Err(AppError::Conflict(
+            "offset-mismatch",
+            format!(
+                "the upload is at offset {}, not {}; ask with HEAD and resume from there",
+                row.offset, chunk.offset
+            ),
+        ));
+    }
+    let contact = repo::contact::get(&state.db, &row.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
+    if contact.state == ContactState::Closed {
+        let refusal = AppError::Gone("contact-closed", "the contact has ended; it takes no more files".into());
+        return Err(refuse(state, &row, &contact, refusal).await);
+    }
+    let remaining = row.length - row.offset;
+    if chunk.declared_len.is_some_and(|n| n > remaining) {
+        return Err(AppError::TooLarge(
+            "upload-too-long",
+            format!(
+                "the chunk has {} bytes but only {remaining} remain of the announced length",
+                chunk.declared_len.unwrap_or(0)
+            ),
+        ));
+    }
+    if remaining == 0 && !row.hold {
+        // Complete but not finished (a crash, an instance that died): finish it now.
+        let message = finish(state, lease, &row, &contact).await?;
+        return Ok(Appended {
+            offset: row.length,
+            message: Some(message),
+            interrupted: false,
+            expires_at: row.expires_at,
+        });
+    }
+    let target = StoreKey::for_upload(&row.id);
+    let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };
+    let written = match state.files.staging.write(spot, chunk.body, chunk.checksum.as_ref()).await {
+        Ok(w) => w,
+        Err(StagingError::Lost(why)) => {
+            tracing::warn!(upload = %row.id, why, "upload lost its staged bytes");
+            let refusal = AppError::Gone(
+                "upload-lost",
+                "the bytes received so far were lost on our side; send the file again".into(),
+            );
+            return Err(refuse(state, &row, &contact, refusal).await);
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let (n, interrupted) = match written.outcome {
+        WriteOutcome::Complete(n) => (n, false),
+        WriteOutcome::Interrupted(n) => (n, true),
+        WriteOutcome::TooLong => {
+            return Err(AppError::TooLarge("upload-too-long", "the chunk goes past the announced Upload-Length".into()))
+        }
+        WriteOutcome::ChecksumMismatch => {
+            return Err(AppError::ChecksumMismatch(
+                "the chunk does not match its Upload-Checksum; it was not appended".into(),
+            ))
+        }
+    };
+    let mut row = row;
+    if n > 0 {
+        let to = row.offset + n;
+        if lease.lost()
+            || !repo::upload::advance(&state.db, &row.id, &lease.owner, row.offset, to, &written.staged).await?
+        {
+            return Err(AppError::Conflict(
+                "offset-mismatch",
+                "the upload moved meanwhile; ask its offset with HEAD".into(),
+            ));
+        }
+        state.files.staging.recorded(&row.id, &row.staged, &written.staged).await;
+        row.offset = to;
+        row.staged = written.staged;
+        progressed(state, &contact, &row);
+    }
+    if interrupted {
+        return Ok(Appended { offset: row.offset, message: None, interrupted: true, expires_at: row.expires_at });
+    }
+    if row.offset == row.length && !row.hold {
+        let message = finish(state, lease, &row, &contact).await?;
+        return Ok(done(&row, Some(message)));
+    }
+    Ok(done(&row, None))
+}
+
+/// Tells both sides how far an upload got.
+fn progressed(state: &AppState, contact: &Contact, row: &UploadRow) {
+    state.hub.to_both_sides(
+        contact,
+        Event::UploadProgress {
+            upload_id: row.id.clone(),
+            contact_id: row.contact_id.clone(),
+            sender: row.sender,
+            name: row.file_name.clone(),
+            offset: row.offset,
+            length: row.length,
+        },
+    );
+}
+
+/// The uploader gives up: the staged bytes and the record go.
+pub async fn terminate(state: &AppState, row: &UploadRow) -> AppResult<()> {
+    let lease = Lease::take(state, &row.id).await?;
+    state.files.staging.discard(&row.id, &row.staged).await.map_err(internal)?;
+    if row.state != UploadState::Ready {
+        let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
+    }
+    repo::upload::delete(&state.db, &row.id).await?;
+    lease.release().await;
+    Ok(())
+}
+
+// ---- finishing ---------------------------------------------------------------------------------
+
+/// An event owed by a committed change, as `pending_events` keeps it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Owed {
+    contact: ContactId,
+    event: Event,
+}
+
+/// Sends an owed event, if nobody sent it yet.
+pub async fn send_owed(state: &AppState, id: &str) -> AppResult<()> {
+    let Some(payload) = repo::upload::take_pending_event(&state.db, id).await? else {
+        return Ok(());
+    };
+    let owed: Owed = serde_json::from_str(&payload).map_err(|e| AppError::Internal(e.into()))?;
+    if let Some(contact) = repo::contact::get(&state.db, &owed.contact).await? {
+        state.hub.to_both_sides(&contact, owed.event);
+    }
+    Ok(())
+}
+
+/// Refuses an upload for good: its bytes go, the reason stays on the record, both sides are
+/// told once. Returns the refusal (or an internal error that kept it from being recorded).
+async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact, refusal: AppError) -> AppError {
+    let body = refusal.body();
+    let event = Owed {
+        contact: contact.id.clone(),
+        event: Event::UploadRefused {
+            upload_id: row.id.clone(),
+            contact_id: row.contact_id.clone(),
+            name: row.file_name.clone(),
+            error: body.clone(),
+        },
+    };
+    let payload = serde_json::to_string(&event).unwrap_or_default();
+    match repo::upload::mark_refused(&state.db, &row.id, &body.error, &body.message, &payload).await {
+        Ok(true) => {
+            let _ = state.files.staging.discard(&row.id, &row.staged).await;
+            let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
+            let _ = state.files.store.delete(&StoreKey::preview_for_upload(&row.id)).await;
+            if let Err(e) = send_owed(state, &format!("refused-{}", row.id.as_str())).await {
+                tracing::error!(error = ?e, "could not send an upload refusal");
+            }
+            tracing::info!(upload = %row.id, code = refusal.code(), "upload refused");
+            refusal
+        }
+        Ok(false) => refusal,
+        Err(e) => e.into(),
+    }
+}
+
+/// Checks, stores and publishes a complete upload, exactly once: the store object's key and
+/// the attachment's unique upload id make a second attempt (after a crash, or by another
+/// instance) find what the first did. A refused file leaves nothing but the reason; an internal
+/// failure keeps the bytes so that a later attempt finishes it.
+async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Contact) -> AppResult<Message> {
+    let files = &state.files;
+    let target = StoreKey::for_upload(&row.id);
+    let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };
+    match files.staging.complete(spot).await {
+        Ok(()) => {}
+        Err(StagingError::Lost(why)) => {
+            tracing::warn!(upload = %row.id, why, "a complete upload lost its bytes");
+            let refusal = AppError::Gone("upload-lost", "the file's bytes were lost on our side; send it again".into());
+            return Err(refuse(state, row, contact, refusal).await);
+        }
+        Err(e) => return Err(internal(e)),
+    }
+    if contact.state == ContactState::Closed {
+        let refusal = AppError::Gone("contact-closed", "the contact ended before the file arrived".into());
+        return Err(refuse(state, row, contact, refusal).await);
+    }
+    let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
+    let checked = match attachment::check_file(state, row, &account, &target).await {
+        Ok(c) => c,
+        Err(e @ AppError::Internal(_)) => return Err(e),
+        Err(refusal) => return Err(refuse(state, row, contact, refusal).await),
+    };
+    let preview_key = match &checked.image {
+        Some(info) => {
+            let key = StoreKey::preview_for_upload(&row.id);
+            let bytes = bytes::Bytes::from(info.preview.clone());
+            let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes)]);
+            files.store.put(&key, Box::pin(stream)).await.map_err(|e| AppError::Internal(e.into()))?;
+            Some(key)
+        }
+        None => None,
+    };
+    if lease.lost() {
+        return Err(AppError::Locked(
+            "upload-locked",
+            "the upload is being finished elsewhere; ask again shortly".into(),
+        ));
+    }
+    publish(state, row, contact, &checked, &target, preview_key.as_ref()).await
+}
+
+async fn publish(
+    state: &AppState,
+    row: &UploadRow,
+    contact: &Contact,
+    checked: &Checked,
+    target: &StoreKey,
+    preview_key: Option<&StoreKey>,
+) -> AppResult<Message> {
+    let files = &state.files;
+    let (id, message_id, now) = (AttachmentId(new_id()), MessageId(new_id()), now_us());
+    let body = row.description.clone().unwrap_or_else(|| row.file_name.clone());
+    let new = NewAttachment {
+        id: &id,
+        message_id: &message_id,
+        created_at: now,
+        upload_id: &row.id,
+        contact_id: &row.contact_id,
+        sender: row.sender,
+        sender_name: &row.sender_name,
+        body: &body,
+        file_name: &row.file_name,
+        description: row.description.as_deref(),
+        size: checked.size,
+        media_type: &checked.media_type,
+        declared_type: &row.declared_type,
+        sha256: &checked.sha256,
+        file_key: target.as_str(),
+        preview_key: preview_key.map(StoreKey::as_str),
+        dimensions: checked.image.as_ref().map(|i| (i.width, i.height)),
+        lookups: attachment::lookups(&files.keys, &row.contact_id, &id),
+    };
+    // The message as both sides will see it, built before the transaction that owes its event.
+    let att = repo::attachment::AttachmentRow {
+        id: id.clone(),
+        contact_id: row.contact_id.clone(),
+        message_id: message_id.clone(),
+        file_name: row.file_name.clone(),
+        description: row.description.clone(),
+        size: checked.size,
+        media_type: checked.media_type.clone(),
+        declared_type: row.declared_type.clone(),
+        sha256: checked.sha256.clone(),
+        file_key: target.as_str().to_owned(),
+        preview_key: preview_key.map(|k| k.as_str().to_owned()),
+        width: checked.image.as_ref().map(|i| i.width),
+        height: checked.image.as_ref().map(|i| i.height),
+        sender: row.sender,
+        created_at: crate::db::ts(now),
+    };
+    let message = Message {
+        id: message_id.clone(),
+        contact_id: row.contact_id.clone(),
+        sender: row.sender,
+        sender_name: row.sender_name.clone(),
+        body: body.clone(),
+        created_at: att.created_at,
+        attachment: Some(attachment::to_wire(&files.keys, &att)),
+    };
+    let owed = Owed { contact: contact.id.clone(), event: Event::AttachmentReady { message: message.clone() } };
+    let payload = serde_json::to_string(&owed).map_err(|e| AppError::Internal(e.into()))?;
+    match repo::attachment::publish(&state.db, new, &payload).await? {
+        Published::Created(_) => {
+            let _ = files.staging.discard(&row.id, &row.staged).await;
+            send_owed(state, message_id.as_str()).await?;
+            tracing::info!(upload = %row.id, attachment = %id, size = checked.size, media = %checked.media_type, "attachment ready");
+            Ok(message)
+        }
+        Published::AlreadyDone => {
+            let again = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
+            status(state, &again)
+                .await?
+                .message
+                .ok_or_else(|| AppError::Gone("upload-refused", "the file was refused".into()))
+        }
+    }
+}
+
+/// Finishes an upload that a request (HEAD, status) meets complete but unfinished, if nobody
+/// else is at it; returns the upload as it stands afterwards.
+pub async fn ensure_finished(state: &AppState, row: UploadRow) -> AppResult<UploadRow> {
+    if row.state != UploadState::Receiving || row.offset != row.length || row.hold {
+        return Ok(row);
+    }
+    let Ok(lease) = Lease::take(state, &row.id).await else {
+        return Ok(row);
+    };
+    let fresh = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
+    if fresh.state == UploadState::Receiving && fresh.offset == fresh.length && !fresh.hold {
+        if let Some(contact) = repo::contact::get(&state.db, &fresh.contact_id).await? {
+            // A refusal is recorded on the upload; the caller reads it from there.
+            if let Err(e @ AppError::Internal(_)) = finish(state, &lease, &fresh, &contact).await {
+                lease.release().await;
+                return Err(e);
+            }
+        }
+    }
+    lease.release().await;
+    repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))
+}
+
+/// Publishes a held upload (the consumer API's `PublishEvent`) with its description: finished
+/// now, exactly once; publishing again answers with the same message.
+pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option<String>) -> AppResult<Message> {
+    let published = |row: &UploadRow| row.state == UploadState::Ready;
+    if !published(row) {
+        if row.state == UploadState::Refused {
+            return Err(AppError::Gone(
+                "upload-refused",
+                row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),
+            ));
+        }
+        if row.offset != row.length {
+            return Err(AppError::Conflict(
+                "file-not-uploaded",
+                "PUT the file to its upload URL before publishing it".into(),
+            ));
+        }
+        let lease = Lease::take(state, &row.id).await?;
+        let mut fresh = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
+        if fresh.state == UploadState::Receiving {
+            repo::upload::release_hold(&state.db, &row.id, description.as_deref()).await?;
+            fresh.description = description;
+            fresh.hold = false;
+            let contact =
+                repo::contact::get(&state.db, &fresh.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
+            let finished = finish(state, &lease, &fresh, &contact).await;
+            lease.release().await;
+            return finished;
+        }
+        lease.release().await;
+    }
+    // Published already: the same message again (a retried request).
+    let again = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
+    status(state, &again).await?.message.ok_or(AppError::NotFound("message"))
+}
+
+/// The recovery pass (on start, then now and then): finishes every complete upload nobody is
+/// finishing, and sends the events a dead process owed. Returns how many uploads it finished.
+pub async fn recover(state: &AppState) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for id in repo::upload::complete_unfinished(&state.db, 100).await? {
+        if let Some(row) = repo::upload::get(&state.db, &id).await? {
+            match ensure_finished(state, row).await {
+                Ok(after) if after.state != UploadState::Receiving => {
+                    tracing::info!(upload = %id, state = ?after.state, "recovered a complete upload");
+                    n += 1;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(upload = %id, error = ?e, "could not finish a complete upload yet")
+                }
+            }
+        }
+    }
+    let stale = now_us() - 30 * 1_000_000;
+    for id in repo::upload::stale_pending_events(&state.db, stale, 500).await? {
+        send_owed(state, &id).await?;
+    }
+    Ok(n)
+}
