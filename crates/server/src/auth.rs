@@ -103,7 +103,8 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 /// Checks a password against a stored hash (on the bounded hashing pool). A missing hash still
 /// costs one verification, so unknown users take as long as wrong passwords.
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jq3Cd+1zFoRz9wm8bIZ6m+G2X8bfvGQkOZsZ9KfPxo";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jq3Cd+1zFoRz9wm8bIZ6m+G2X8bfvGQkOZsZ9KfPxo";
     on_hash_pool(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
@@ -197,7 +198,12 @@ pub struct AttemptGuard<'a> {
 impl LoginThrottle {
     /// Counts an attempt for a user (`account`, `username`) from `address`, or says how long
     /// to wait.
-    pub fn begin(&self, account: &str, username: &str, address: Option<std::net::IpAddr>) -> Result<AttemptGuard<'_>, AppError> {
+    pub fn begin(
+        &self,
+        account: &str,
+        username: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<AttemptGuard<'_>, AppError> {
         // Bounded keys: a megabyte of user name costs no more than a real one.
         let part = |s: &str| s.trim().chars().take(128).collect::<String>().to_lowercase();
         let user_key = format!("u:{}/{}", part(account), part(username));

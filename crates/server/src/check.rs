@@ -49,10 +49,15 @@ pub fn is_bidi_control(c: char) -> bool {
 /// Validates and normalises a declared media type (`image/png`); parameters are dropped.
 pub fn media_type(raw: &str) -> Result<String, AppError> {
     let t = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let part = |s: &str| !s.is_empty() && s.len() <= 100 && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-+._".contains(&c));
+    let part = |s: &str| {
+        !s.is_empty() && s.len() <= 100 && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-+._".contains(&c))
+    };
     match t.split_once('/') {
         Some((a, b)) if part(a) && part(b) => Ok(normalise(&t).to_owned()),
-        _ => Err(AppError::Invalid("bad-media-type", format!("'{}' is not a media type like image/png", raw.chars().take(100).collect::<String>()))),
+        _ => Err(AppError::Invalid(
+            "bad-media-type",
+            format!("'{}' is not a media type like image/png", raw.chars().take(100).collect::<String>()),
+        )),
     }
 }
 
@@ -173,7 +178,28 @@ fn text_prefix(head: &[u8]) -> Option<String> {
 
 fn looks_like_html(t: &str) -> bool {
     let s = t.trim_start();
-    const STARTS: &[&str] = &["<!doctype html", "<html", "<head", "<body", "<script", "<iframe", "<meta", "<title", "<style", "<a ", "<div", "<img", "<table", "<h1", "<br", "<p>", "<p ", "<font", "<b>", "<!--"];
+    const STARTS: &[&str] = &[
+        "<!doctype html",
+        "<html",
+        "<head",
+        "<body",
+        "<script",
+        "<iframe",
+        "<meta",
+        "<title",
+        "<style",
+        "<a ",
+        "<div",
+        "<img",
+        "<table",
+        "<h1",
+        "<br",
+        "<p>",
+        "<p ",
+        "<font",
+        "<b>",
+        "<!--",
+    ];
     STARTS.iter().any(|p| s.starts_with(p)) || t.contains("<script") || t.contains("<html")
 }
 
@@ -184,8 +210,21 @@ fn looks_like_svg(t: &str) -> bool {
 }
 
 /// Elements that run script or embed other documents.
-const SVG_ACTIVE_ELEMENTS: &[&str] =
-    &["script", "foreignobject", "iframe", "embed", "object", "handler", "listener", "frame", "frameset", "applet", "meta", "link", "base"];
+const SVG_ACTIVE_ELEMENTS: &[&str] = &[
+    "script",
+    "foreignobject",
+    "iframe",
+    "embed",
+    "object",
+    "handler",
+    "listener",
+    "frame",
+    "frameset",
+    "applet",
+    "meta",
+    "link",
+    "base",
+];
 
 /// SVG that can run script or reach outside itself, judged on the whole document through an
 /// XML parser (so entities and character references are decoded first): script elements,
@@ -287,8 +326,14 @@ fn svg_active(text: &str) -> Result<bool, quick_xml::Error> {
             if key.starts_with("on") {
                 return Ok(true);
             }
-            let reference = matches!(key.as_str(), "href" | "src" | "action" | "formaction" | "data" | "values" | "to" | "from" | "by");
-            if reference && !inert_reference(&value) && (key == "href" || key == "src" || squashed(&value).contains(':')) {
+            let reference = matches!(
+                key.as_str(),
+                "href" | "src" | "action" | "formaction" | "data" | "values" | "to" | "from" | "by"
+            );
+            if reference
+                && !inert_reference(&value)
+                && (key == "href" || key == "src" || squashed(&value).contains(':'))
+            {
                 return Ok(true);
             }
             if squashed(&value).contains("javascript:") || (key == "style" && !inert_css(&value)) {
@@ -308,7 +353,10 @@ fn svg_active(text: &str) -> Result<bool, quick_xml::Error> {
 /// recognisable one.
 pub fn compare(declared: &str, name: &str, sniffed: &Sniffed) -> Result<(), AppError> {
     if sniffed.media_type == "image/svg+xml" && sniffed.active {
-        return Err(AppError::Invalid("unsafe-svg", "the SVG image contains script or event handlers; it was refused".into()));
+        return Err(AppError::Invalid(
+            "unsafe-svg",
+            "the SVG image contains script or event handlers; it was refused".into(),
+        ));
     }
     let claims = [Some(declared), type_of_extension(name)];
     for claim in claims.into_iter().flatten() {
@@ -342,8 +390,10 @@ fn is_zip_family(t: &str) -> bool {
 
 /// Types whose content the sniffer recognises reliably.
 fn type_of_extension_known(t: &str) -> bool {
-    matches!(t, "application/pdf" | "application/zip" | "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp")
-        || is_executable(t)
+    matches!(
+        t,
+        "application/pdf" | "application/zip" | "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp"
+    ) || is_executable(t)
 }
 
 #[cfg(test)]
@@ -354,7 +404,17 @@ mod tests {
     fn names_are_display_text_only() {
         assert_eq!(file_name("  photo 1.png ").unwrap(), "photo 1.png");
         assert_eq!(file_name("résumé – 2026.pdf").unwrap(), "résumé – 2026.pdf");
-        for bad in ["", "../../etc/passwd", "a/b.png", "a\\b.png", "..", "a\u{0}b", "a\nb.png", "x\u{202e}gnp.exe", &"x".repeat(10_000)] {
+        for bad in [
+            "",
+            "../../etc/passwd",
+            "a/b.png",
+            "a\\b.png",
+            "..",
+            "a\u{0}b",
+            "a\nb.png",
+            "x\u{202e}gnp.exe",
+            &"x".repeat(10_000),
+        ] {
             let e = file_name(bad).unwrap_err();
             assert_eq!(e.code(), "bad-file-name", "{bad:?}");
         }
@@ -394,7 +454,8 @@ mod tests {
         assert_eq!(compare("image/png", "cat.png", &exe).unwrap_err().code(), "type-mismatch");
         assert!(compare("application/x-msdownload", "setup.exe", &exe).is_ok());
 
-        let svg = sniff(br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#);
+        let svg =
+            sniff(br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#);
         assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), "unsafe-svg");
         let svg = sniff(br#"<svg xmlns="http://www.w3.org/2000/svg"><rect onload ="x()"/></svg>"#);
         assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), "unsafe-svg");
@@ -411,7 +472,14 @@ mod tests {
 
         let pdf = sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
         // SVG is judged whole, with entities decoded.
-        let svg_with = |body: &str| sniff(format!(r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{body}</svg>"#).as_bytes());
+        let svg_with = |body: &str| {
+            sniff(
+                format!(
+                    r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{body}</svg>"#
+                )
+                .as_bytes(),
+            )
+        };
         let padding = format!("<!--{}-->", "x".repeat(9 * 1024));
         for bad in [
             r#"<a href="&#106;avascript:alert(1)"><text>x</text></a>"#.to_owned(),
@@ -436,7 +504,8 @@ mod tests {
         assert!(sniff(entity).active);
         for good in [
             format!("{padding}<rect width=\"1\" height=\"1\" fill=\"url(#g)\"/>"),
-            r##"<use href="#a"/><image href="data:image/png;base64,iVBORw0KGgo="/><text>R&amp;D &#169;</text>"##.to_owned(),
+            r##"<use href="#a"/><image href="data:image/png;base64,iVBORw0KGgo="/><text>R&amp;D &#169;</text>"##
+                .to_owned(),
             r##"<style>rect { fill: red }</style><a href="#top"><text>t</text></a>"##.to_owned(),
         ] {
             assert!(!svg_with(&good).active, "{good}");

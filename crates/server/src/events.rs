@@ -194,7 +194,10 @@ async fn relay_in(db: &Db, id: &str) -> Result<Option<Signal>, sqlx::Error> {
 
 /// Forgets relayed payloads every instance has had time to read.
 pub async fn sweep_event_log(db: &Db) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM event_log WHERE created_at < $1").bind(now_us() - EVENT_LOG_KEEP_US).execute(db).await?;
+    let r = sqlx::query("DELETE FROM event_log WHERE created_at < $1")
+        .bind(now_us() - EVENT_LOG_KEEP_US)
+        .execute(db)
+        .await?;
     Ok(r.rows_affected())
 }
 
@@ -207,9 +210,17 @@ mod tests {
         let s = Signal::Revoked(Revocation::User(UserId("u1".into())));
         let back: Signal = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert!(matches!(back, Signal::Revoked(Revocation::User(u)) if u.as_str() == "u1"));
-        let e = Signal::Event(Envelope { account: "a".into(), to: vec![Audience::Staff, Audience::Visitor("v".into())], event: Event::Ready });
+        let e = Signal::Event(Envelope {
+            account: "a".into(),
+            to: vec![Audience::Staff, Audience::Visitor("v".into())],
+            event: Event::Ready,
+        });
         let back: Signal = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
         let Signal::Event(env) = back else { panic!() };
-        assert!(env.for_staff(&"a".into(), &"x".into()) && env.for_visitor(&["v".into()]) && !env.for_visitor(&["w".into()]));
+        assert!(
+            env.for_staff(&"a".into(), &"x".into())
+                && env.for_visitor(&["v".into()])
+                && !env.for_visitor(&["w".into()])
+        );
     }
 }

@@ -31,7 +31,11 @@ pub async fn list_contacts(State(state): State<AppState>, visitor: Visitor) -> A
 /// One of the visitor's contacts.
 #[utoipa::path(get, path = "/api/visitor/contacts/{id}", tag = "visitor", params(("id" = String, Path)),
     responses((status = 200, body = Contact), (status = 404, body = ApiError), (status = 410, description = "report-expired", body = ApiError)))]
-pub async fn get_contact(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> AppResult<AppJson<Contact>> {
+pub async fn get_contact(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> AppResult<AppJson<Contact>> {
     Ok(AppJson(contact::of_visitor(&state.db, &visitor, &id).await?))
 }
 
@@ -53,7 +57,11 @@ pub async fn send_message(
 /// The transcript.
 #[utoipa::path(get, path = "/api/visitor/contacts/{id}/messages", tag = "visitor", params(("id" = String, Path)),
     responses((status = 200, body = [Message]), (status = 404, body = ApiError), (status = 410, description = "report-expired", body = ApiError)))]
-pub async fn list_messages(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> AppResult<AppJson<Vec<Message>>> {
+pub async fn list_messages(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> AppResult<AppJson<Vec<Message>>> {
     Ok(AppJson(contact::visitor_messages(&state, &visitor, &id).await?))
 }
 
@@ -61,6 +69,10 @@ pub async fn list_messages(State(state): State<AppState>, visitor: Visitor, Path
 #[utoipa::path(post, path = "/api/visitor/contacts/{id}/close", tag = "visitor", params(("id" = String, Path)),
     responses((status = 200, body = Contact), (status = 403, description = "origin-not-allowed: a foreign Origin", body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 410, description = "report-expired", body = ApiError), (status = 415, description = "expected-json: changes are sent as application/json", body = ApiError)))]
 #[tracing::instrument(skip_all, fields(contact = %id))]
-pub async fn close_contact(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> AppResult<AppJson<Contact>> {
+pub async fn close_contact(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> AppResult<AppJson<Contact>> {
     Ok(AppJson(contact::visitor_close(&state, &visitor, &id).await?))
 }

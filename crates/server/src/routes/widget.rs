@@ -53,7 +53,10 @@ pub fn router() -> Router<AppState> {
                 Redirect::permanent(&format!("/widget/{}", q.map(|q| format!("?{q}")).unwrap_or_default()))
             }),
         )
-        .route("/widget/", get(|State(state): State<AppState>| async move { serve("index.html", &state.config.embed_origins) }))
+        .route(
+            "/widget/",
+            get(|State(state): State<AppState>| async move { serve("index.html", &state.config.embed_origins) }),
+        )
         .route(
             "/widget/{file}",
             get(|State(state): State<AppState>, Path(file): Path<String>| async move {
