@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use attache_client::{
-    ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, StaffClient, UploadOptions, UploadOutcome,
-    VisitorClient,
+    ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, Session, StaffClient,
+    UploadOptions, UploadOutcome, VisitorClient,
 };
 use attache_server::{demo, Config, Server};
 use clap::{Args, Parser, Subcommand};
@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "attache", version, about = "Attaché: file transfer for customer-service chat")]
+#[command(
+    name = "attache",
+    version,
+    about = "Attaché: file transfer for customer-service chat"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -195,16 +199,12 @@ struct FileArgs {
     vvcu: Option<String>,
 }
 
-enum FileClient {
-    Staff(StaffClient),
-    Visitor(VisitorClient),
-}
-
 impl FileArgs {
-    fn client(&self) -> anyhow::Result<FileClient> {
+    /// The session files go through: the staff token's, or the customer's cookie.
+    fn session(&self) -> anyhow::Result<Session> {
         match (&self.token, &self.vvcu) {
-            (Some(t), _) => Ok(FileClient::Staff(StaffClient::from_token(&self.server.server, t)?)),
-            (None, Some(v)) => Ok(FileClient::Visitor(VisitorClient::with_vvcu(&self.server.server, v)?)),
+            (Some(t), _) => Ok(Session::bearer(&self.server.server, t)?),
+            (None, Some(v)) => Ok(Session::visitor(&self.server.server, Some(v))?),
             (None, None) => anyhow::bail!("give --token (staff) or --vvcu (customer)"),
         }
     }
@@ -218,26 +218,36 @@ fn default_state_dir() -> PathBuf {
     base.join("attache").join("uploads")
 }
 
-async fn send(who: FileArgs, contact: String, file: PathBuf, options: UploadOptions) -> anyhow::Result<()> {
+async fn send(
+    who: FileArgs,
+    contact: String,
+    file: PathBuf,
+    options: UploadOptions,
+) -> anyhow::Result<()> {
     let contact = ContactId(contact);
-    let outcome = match who.client()? {
-        FileClient::Staff(c) => c.upload_file(&contact, &file, &options).await?,
-        FileClient::Visitor(c) => c.upload_file(&contact, &file, &options).await?,
-    };
+    let outcome = who
+        .session()?
+        .upload_file(&contact, &file, &options)
+        .await?;
     eprintln!();
     match outcome {
         UploadOutcome::Sent(message) => print(&message),
-        UploadOutcome::Cancelled { sent, .. } => anyhow::bail!("cancelled after {sent} bytes; run again to resume"),
+        UploadOutcome::Cancelled { sent, .. } => {
+            anyhow::bail!("cancelled after {sent} bytes; run again to resume")
+        }
     }
 }
 
-async fn fetch(who: FileArgs, url: String, out: Option<PathBuf>, sha256: Option<String>, cache: Option<FileCache>) -> anyhow::Result<()> {
-    let client = who.client()?;
+async fn fetch(
+    who: FileArgs,
+    url: String,
+    out: Option<PathBuf>,
+    sha256: Option<String>,
+    cache: Option<FileCache>,
+) -> anyhow::Result<()> {
+    let session = who.session()?;
     if let (Some(cache), Some(sha)) = (cache, sha256.as_deref()) {
-        let path = match &client {
-            FileClient::Staff(c) => c.fetch_url_cached(&cache, &url, sha).await?,
-            FileClient::Visitor(c) => c.fetch_url_cached(&cache, &url, sha).await?,
-        };
+        let path = session.fetch_url_cached(&cache, &url, sha).await?;
         if let Some(out) = out {
             std::fs::copy(&path, &out).with_context(|| format!("copying to {}", out.display()))?;
             println!("{}", out.display());
@@ -247,15 +257,23 @@ async fn fetch(who: FileArgs, url: String, out: Option<PathBuf>, sha256: Option<
         return Ok(());
     }
     let out = out.unwrap_or_else(|| {
-        let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or("download");
+        let last = url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("download");
         let name = percent_decode(last);
-        let safe: String = name.chars().filter(|c| !matches!(c, '/' | '\\') && !c.is_control()).collect();
-        PathBuf::from(if safe.is_empty() || safe.starts_with('.') { "download".to_owned() } else { safe })
+        let safe: String = name
+            .chars()
+            .filter(|c| !matches!(c, '/' | '\\') && !c.is_control())
+            .collect();
+        PathBuf::from(if safe.is_empty() || safe.starts_with('.') {
+            "download".to_owned()
+        } else {
+            safe
+        })
     });
-    let got = match &client {
-        FileClient::Staff(c) => c.download(&url, sha256.as_deref(), &out).await?,
-        FileClient::Visitor(c) => c.download(&url, sha256.as_deref(), &out).await?,
-    };
+    let got = session.download(&url, sha256.as_deref(), &out).await?;
     if got.resumed_from > 0 {
         eprintln!("resumed from byte {}", got.resumed_from);
     }
@@ -268,7 +286,8 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3) {
+        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3)
+        {
             if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
@@ -295,7 +314,9 @@ fn print<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 fn init_logs(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ATTACHE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -314,7 +335,10 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
         demo: args.demo || demo_flag,
         files: attache_server::FilesConfig {
             upload_expiry: Duration::from_secs(args.upload_expiry_hours.max(1) * 3600),
-            scanner: args.scanner.map(|s| s.split_whitespace().map(str::to_owned).collect()).filter(|v: &Vec<String>| !v.is_empty()),
+            scanner: args
+                .scanner
+                .map(|s| s.split_whitespace().map(str::to_owned).collect())
+                .filter(|v: &Vec<String>| !v.is_empty()),
             store_url: args.store_url,
             ..Default::default()
         },
@@ -324,9 +348,20 @@ async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
     println!("Attaché is listening on {}", server.url());
     if demo {
         println!("Demo account '{}': users sam (supervisor), alice (agent, supervised by sam), bob (agent),", demo::ACCOUNT);
-        println!("  ada (admin), rita (reports viewer); every password is '{}'.", demo::PASSWORD);
-        println!("  Sign in: attache login --server {} --user alice --password {}", server.url(), demo::PASSWORD);
-        println!("  Customer page: {}/widget/?account={}", server.url(), demo::ACCOUNT);
+        println!(
+            "  ada (admin), rita (reports viewer); every password is '{}'.",
+            demo::PASSWORD
+        );
+        println!(
+            "  Sign in: attache login --server {} --user alice --password {}",
+            server.url(),
+            demo::PASSWORD
+        );
+        println!(
+            "  Customer page: {}/widget/?account={}",
+            server.url(),
+            demo::ACCOUNT
+        );
     }
     tokio::select! {
         r = tokio::signal::ctrl_c() => { r.context("waiting for Ctrl-C")?; }
@@ -355,7 +390,12 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(a) => serve(a, false).await,
         Command::Demo(a) => serve(a, true).await,
-        Command::Login { server, account, user, password } => {
+        Command::Login {
+            server,
+            account,
+            user,
+            password,
+        } => {
             let (_, resp) = StaffClient::login(&server.server, &account, &user, &password).await?;
             println!("{}", resp.token);
             Ok(())
@@ -363,16 +403,36 @@ async fn main() -> anyhow::Result<()> {
         Command::Contacts { staff, state } => {
             let state = match state.as_deref() {
                 None => None,
-                Some(s) => Some(ContactState::parse(s).context("state is queued, active or closed")?),
+                Some(s) => {
+                    Some(ContactState::parse(s).context("state is queued, active or closed")?)
+                }
             };
             print(&staff.client()?.contacts(state).await?)
         }
-        Command::Accept { staff, contact } => print(&staff.client()?.accept(&ContactId(contact)).await?),
-        Command::Say { staff, contact, text } => print(&staff.client()?.send_message(&ContactId(contact), &text).await?),
-        Command::Close { staff, contact } => print(&staff.client()?.close(&ContactId(contact)).await?),
+        Command::Accept { staff, contact } => {
+            print(&staff.client()?.accept(&ContactId(contact)).await?)
+        }
+        Command::Say {
+            staff,
+            contact,
+            text,
+        } => print(
+            &staff
+                .client()?
+                .send_message(&ContactId(contact), &text)
+                .await?,
+        ),
+        Command::Close { staff, contact } => {
+            print(&staff.client()?.close(&ContactId(contact)).await?)
+        }
         Command::Report { staff, contact } => match contact {
             Some(c) => print(&staff.client()?.report_contact(&ContactId(c)).await?),
-            None => print(&staff.client()?.report_contacts(&ReportFilter::default()).await?),
+            None => print(
+                &staff
+                    .client()?
+                    .report_contacts(&ReportFilter::default())
+                    .await?,
+            ),
         },
         Command::Events { staff } => {
             let mut events = staff.client()?.events().await?;
@@ -381,7 +441,15 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Send { who, contact, file, description, media_type, chunk, state_dir } => {
+        Command::Send {
+            who,
+            contact,
+            file,
+            description,
+            media_type,
+            chunk,
+            state_dir,
+        } => {
             let options = UploadOptions {
                 chunk_size: Some(chunk),
                 description,
@@ -395,13 +463,33 @@ async fn main() -> anyhow::Result<()> {
             };
             send(who, contact, file, options).await
         }
-        Command::Fetch { who, url, out, sha256, cache_dir, cache_mib } => {
+        Command::Fetch {
+            who,
+            url,
+            out,
+            sha256,
+            cache_dir,
+            cache_mib,
+        } => {
             let cache = cache_dir.map(|d| FileCache::new(d, cache_mib.saturating_mul(1024 * 1024)));
             fetch(who, url, out, sha256, cache).await
         }
-        Command::Visit { server, account, name, message } => {
+        Command::Visit {
+            server,
+            account,
+            name,
+            message,
+        } => {
             let visitor = VisitorClient::new(&server.server)?;
-            print(&visitor.open_contact(&OpenContact { account, name, message }).await?)
+            print(
+                &visitor
+                    .open_contact(&OpenContact {
+                        account,
+                        name,
+                        message,
+                    })
+                    .await?,
+            )
         }
     }
 }
