@@ -27,7 +27,7 @@ tally artifacts/cargo-test.log
 
 # 2. The service's integration tests again, on PostgreSQL (each test in a fresh database).
 if pg_url=$(bash scripts/postgres.sh); then
-  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --test core --test uploads --test access --test consumer --test cluster -- --include-ignored 2>&1 | tee artifacts/cargo-test-pg.log
+  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --tests -- --include-ignored 2>&1 | tee artifacts/cargo-test-pg.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   tally artifacts/cargo-test-pg.log
 else
@@ -39,7 +39,7 @@ fi
 if s3_env=$(bash scripts/s3.sh); then
   eval "$s3_env"
   { cargo test --locked -p attache-server s3 -- --include-ignored &&
-    cargo test --locked -p attache-client --test uploads --test consumer; } 2>&1 | tee artifacts/cargo-test-s3.log
+    cargo test --locked -p attache-client --test it uploads:: consumer::; } 2>&1 | tee artifacts/cargo-test-s3.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   tally artifacts/cargo-test-s3.log
   kill "$ATTACHE_S3_PID" 2>/dev/null

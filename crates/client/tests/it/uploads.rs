@@ -2,8 +2,7 @@
 //! (tuspy), resume after an abort and after a restart, checksums, expiry, limits and hostile
 //! inputs, previews, downloads with the cache.
 
-mod common;
-mod support;
+use crate::{common, support};
 
 use attache_client::*;
 use common::TestServer;

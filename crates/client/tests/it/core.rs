@@ -1,7 +1,7 @@
 //! The service core end to end through the SDK: sign-in, roles, the contact lifecycle with live
 //! events on both sockets, the visitor cookie, reports, retention and bad input.
 
-mod common;
+use crate::common;
 
 use attache_client::*;
 use common::{next, silent, TestServer, PASSWORD};

@@ -1,10 +1,9 @@
 //! Two service instances on one PostgreSQL database and one shared data folder, as behind a load
 //! balancer: events reach sockets on the other instance, sessions and files work on both.
-//! Needs PostgreSQL: `ATTACHE_TEST_POSTGRES=$(bash scripts/postgres.sh) cargo test --test cluster
-//! -- --include-ignored` (scripts/test.sh does this).
+//! Needs PostgreSQL: `ATTACHE_TEST_POSTGRES=$(bash scripts/postgres.sh) cargo test --test it
+//! cluster:: -- --include-ignored` (scripts/test.sh does this).
 
-mod common;
-mod support;
+use crate::{common, support};
 
 use attache_client::*;
 use common::{closed, next, TestServer};

@@ -1,8 +1,7 @@
 //! The LivePerson-style consumer API end to end: signup, the messaging WebSocket, temporary
 //! signed upload and download URLs, publishing a `hosted/file`, and the agent's side of it.
 
-mod common;
-mod support;
+use crate::{common, support};
 
 use attache_client::*;
 use common::TestServer;

@@ -1,8 +1,7 @@
 //! DESIGN.md's access table for attachment URLs, row by row (roles × contact state × `vvcu` /
 //! `vvca` × another account), forged and foreign tokens, and retention removing the files.
 
-mod common;
-mod support;
+use crate::{common, support};
 
 use attache_client::*;
 use common::{other_account, TestServer};
