@@ -20,6 +20,27 @@ tally() {
   done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$1")
 }
 
+# 0. Formatting and lints of the whole workspace, the console included. Each counts as one
+#    failure in the total when it does not pass. The console crate embeds ui/dist, so the page is
+#    built first (setup.sh installed its packages and the console's webkit libraries).
+echo "== cargo fmt --all --check"
+if cargo fmt --all --check >artifacts/fmt.log 2>&1; then
+  echo "fmt: clean"
+else
+  echo "fmt: FAILED, these files differ from cargo fmt (diff in artifacts/fmt.log):"
+  sed -nE 's/^Diff in (.*):[0-9]+:$/  \1/p' artifacts/fmt.log | sort -u
+  failed=$((failed + 1)); status=1
+fi
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+(cd ui && npm run build) >artifacts/ui-build.log 2>&1 || echo "the page did not build (artifacts/ui-build.log)"
+if cargo clippy --locked --workspace --all-targets -- -D warnings >artifacts/clippy.log 2>&1; then
+  echo "clippy: clean"
+else
+  echo "clippy: FAILED, warnings are errors (artifacts/clippy.log):"
+  grep -E -A1 '^error' artifacts/clippy.log | head -n 40
+  failed=$((failed + 1)); status=1
+fi
+
 # 1. Rust: every crate but the GUI (default-members), unit + integration tests.
 cargo test --locked 2>&1 | tee artifacts/cargo-test.log
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
