@@ -8,7 +8,7 @@
 //! "Choose file" (resp. "Save as…") returns that path instead of showing the dialog. It stands in
 //! for the OS dialog only; everything after the dialog runs as usual.
 
-use crate::view::{ConsoleEvent, PickedFile, UploadResult, CONSOLE_EVENT};
+use crate::view::{PickedFile, UploadProgress, UploadResult};
 use crate::{ConsoleError, ConsoleState};
 use attache_client::{
     CancelToken, ContactId, FileCache, Progress, UploadOptions, UploadOutcome, DEFAULT_CACHE_BYTES,
@@ -16,7 +16,8 @@ use attache_client::{
 use base64::Engine;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 type Result<T> = std::result::Result<T, ConsoleError>;
@@ -141,36 +142,30 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Sends a file to one's active contact through the SDK's tus upload, emitting `upload_progress`
-/// events under `upload_key` until it ends; `cancel_upload` with the same key stops it (and
-/// discards it at the service). An upload cut short by the network or a restart resumes from
+/// Sends a file to one's active contact through the SDK's tus upload, sending its progress over
+/// `on_progress` (this call's own channel) until it ends; `cancel_upload` with the same
+/// `upload_key` stops it (and discards it at the service). An upload cut short by the network or a restart resumes from
 /// the service's offset when the same file is sent again.
 ///
 /// Errors: the service's refusal in its words (`file-too-large`, `type-not-allowed`,
 /// `type-mismatch`, `contact-not-active`, …).
 #[tauri::command]
-#[tracing::instrument(skip(app, state, files, description))]
+#[tracing::instrument(skip(state, files, description, on_progress))]
 pub async fn upload_file(
-    app: AppHandle,
     state: State<'_, ConsoleState>,
     files: State<'_, Files>,
     upload_key: String,
     contact_id: String,
     path: String,
     description: Option<String>,
+    on_progress: Channel<UploadProgress>,
 ) -> Result<UploadResult> {
     let client = state.client().await?;
     let cancel = CancelToken::new();
     state.uploads.lock().await.insert(upload_key.clone(), cancel.clone());
-    let (key, contact) = (upload_key.clone(), contact_id.clone());
     let progress = Arc::new(move |p: Progress| {
-        let event = ConsoleEvent::UploadProgress {
-            upload_key: key.clone(),
-            contact_id: contact.clone(),
-            sent: p.sent,
-            total: p.total,
-        };
-        let _ = app.emit(CONSOLE_EVENT, &event);
+        // The page may be gone (window closed); the upload goes on regardless.
+        let _ = on_progress.send(UploadProgress { sent: p.sent, total: p.total });
     });
     let options = UploadOptions {
         description: description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),

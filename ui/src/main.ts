@@ -1,5 +1,6 @@
 // The console page: sign-in, the live queue, one's contacts and the contact card.
 // Every call goes through ./api (Tauri commands); the page itself never speaks HTTP.
+import { Channel } from "@tauri-apps/api/core";
 import { api, asConsoleError } from "./api";
 import type {
   AttachmentView,
@@ -11,6 +12,7 @@ import type {
   PickedFile,
   SessionView,
   Startup,
+  UploadProgress,
 } from "./bindings/ipc";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -277,9 +279,6 @@ function onEvent(event: ConsoleEvent) {
       break;
     case "message_created":
       addMessage(event.message);
-      break;
-    case "upload_progress":
-      if (event.upload_key === state.upload.key) renderUploadProgress(event.sent, event.total);
       break;
     case "incoming_upload":
       state.incoming.set(event.upload_id, {
@@ -768,8 +767,13 @@ async function startUpload(ev: Event) {
   renderUploadProgress(0, file.size);
   renderUploadDialog();
   const description = $<HTMLInputElement>("upload-description").value.trim();
+  // This upload's progress comes over its own channel, and only while it runs.
+  const progress = new Channel<UploadProgress>();
+  progress.onmessage = (p) => {
+    if (state.upload.key === key) renderUploadProgress(p.sent, p.total);
+  };
   try {
-    const result = await api.uploadFile(key, contactId, file.path, description || null);
+    const result = await api.uploadFile(key, contactId, file.path, description || null, progress);
     state.upload.key = null;
     if (result.type === "sent") {
       addMessage(result.message);
