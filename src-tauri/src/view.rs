@@ -439,7 +439,9 @@ pub fn typescript_bindings() -> String {
         out.push_str(d.trim());
         out.push_str("\n\n");
     }
-    out.push_str(&format!("export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"));
+    out.push_str(&format!(
+        "export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"
+    ));
     out
 }
 
