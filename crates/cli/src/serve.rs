@@ -1,0 +1,79 @@
+//! `attache serve` and `attache demo`: the service in this process until Ctrl-C or SIGTERM.
+
+use crate::args::ServeArgs;
+use anyhow::Context;
+use attache_server::{demo, Config, Server};
+use std::time::Duration;
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ATTACHE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub(crate) async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
+    init_logs(args.log_json);
+    let config = Config {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        secure_cookies: args.secure_cookies,
+        retention_interval: Duration::from_secs(args.retention_interval.max(1)),
+        demo: args.demo || demo_flag,
+        files: attache_server::FilesConfig {
+            upload_expiry: Duration::from_secs(args.upload_expiry_hours.max(1) * 3600),
+            scanner: args
+                .scanner
+                .map(|s| s.split_whitespace().map(str::to_owned).collect())
+                .filter(|v: &Vec<String>| !v.is_empty()),
+            store_url: args.store_url,
+            ..Default::default()
+        },
+    };
+    let demo = config.demo;
+    let server = Server::start(config).await?;
+    println!("Attaché is listening on {}", server.url());
+    if demo {
+        println!("Demo account '{}': users sam (supervisor), alice (agent, supervised by sam), bob (agent),", demo::ACCOUNT);
+        println!(
+            "  ada (admin), rita (reports viewer); every password is '{}'.",
+            demo::PASSWORD
+        );
+        println!(
+            "  Sign in: attache login --server {} --user alice --password {}",
+            server.url(),
+            demo::PASSWORD
+        );
+        println!(
+            "  Customer page: {}/widget/?account={}",
+            server.url(),
+            demo::ACCOUNT
+        );
+    }
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => { r.context("waiting for Ctrl-C")?; }
+        _ = terminate() => {}
+    }
+    tracing::info!("stopping");
+    server.stop().await
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        s.recv().await;
+    } else {
+        std::future::pending::<()>().await;
+    }
+}
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending::<()>().await;
+}
