@@ -60,7 +60,7 @@ fi
 if s3_env=$(bash scripts/s3.sh); then
   eval "$s3_env"
   { cargo test --locked -p attache-server s3 -- --include-ignored &&
-    cargo test --locked -p attache-client --test it uploads:: consumer::; } 2>&1 | tee artifacts/cargo-test-s3.log
+    cargo test --locked -p attache-client --test it -- uploads:: consumer::; } 2>&1 | tee artifacts/cargo-test-s3.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   tally artifacts/cargo-test-s3.log
   kill "$ATTACHE_S3_PID" 2>/dev/null
