@@ -5,13 +5,24 @@ use super::{CancelToken, UploadOptions};
 use crate::session::check;
 use crate::{ClientError, ContactId, Result, Session, UploadStatus};
 use base64::Engine;
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use sha2::{Digest, Sha256};
 
 const TUS: &str = "1.0.0";
 
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn header<'a>(resp: &'a Response, name: &str) -> Option<&'a str> {
+    resp.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The `Upload-Offset` of an answer to `method`.
+fn offset_of(resp: &Response, method: &str) -> Result<u64> {
+    header(resp, "upload-offset")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| ClientError::Protocol(format!("{method} without Upload-Offset")))
 }
 
 /// Asks the offset of an upload: `Ok(None)` when it is gone (expired, refused, unknown).
@@ -21,15 +32,7 @@ pub(super) async fn head_offset(s: &Session, upload_path: &str) -> Result<Option
         .header("Tus-Resumable", TUS);
     let resp = req.send().await.map_err(ClientError::from_reqwest)?;
     match resp.status() {
-        StatusCode::OK => {
-            let off = resp
-                .headers()
-                .get("upload-offset")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| ClientError::Protocol("HEAD without Upload-Offset".into()))?;
-            Ok(Some(off))
-        }
+        StatusCode::OK => Ok(Some(offset_of(&resp, "HEAD")?)),
         StatusCode::NOT_FOUND | StatusCode::GONE => Ok(None),
         other => Err(ClientError::Api {
             status: other.as_u16(),
@@ -68,10 +71,7 @@ pub(super) async fn create(
         .header("Upload-Length", size.to_string())
         .header("Upload-Metadata", meta.join(","));
     let resp = check(req.send().await.map_err(ClientError::from_reqwest)?).await?;
-    let loc = resp
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
+    let loc = header(&resp, "location")
         .ok_or_else(|| ClientError::Protocol("creation without Location".into()))?;
     // Keep the path only: the service may come back on another address.
     let path = match url::Url::parse(loc) {
@@ -122,17 +122,8 @@ pub(super) async fn send_chunk(
     };
     match resp.status().as_u16() {
         204 => {
-            let off = resp
-                .headers()
-                .get("upload-offset")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| ClientError::Protocol("PATCH without Upload-Offset".into()))?;
-            let msg = resp
-                .headers()
-                .get("attache-message-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let off = offset_of(&resp, "PATCH")?;
+            let msg = header(&resp, "attache-message-id").map(str::to_owned);
             Ok(Some(Chunk::Done(off, msg)))
         }
         // Offset moved, another request holds the lock, or the chunk was damaged: ask again.
