@@ -20,6 +20,27 @@ tally() {
   done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$1")
 }
 
+# 0. Formatting and lints of the whole workspace, the console included. Each counts as one
+#    failure in the total when it does not pass. The console crate embeds ui/dist, so the page is
+#    built first (setup.sh installed its packages and the console's webkit libraries).
+echo "== cargo fmt --all --check"
+if cargo fmt --all --check >artifacts/fmt.log 2>&1; then
+  echo "fmt: clean"
+else
+  echo "fmt: FAILED, these files differ from cargo fmt (diff in artifacts/fmt.log):"
+  sed -nE 's/^Diff in (.*):[0-9]+:$/  \1/p' artifacts/fmt.log | sort -u
+  failed=$((failed + 1)); status=1
+fi
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+(cd ui && npm run build) >artifacts/ui-build.log 2>&1 || echo "the page did not build (artifacts/ui-build.log)"
+if cargo clippy --locked --workspace --all-targets -- -D warnings >artifacts/clippy.log 2>&1; then
+  echo "clippy: clean"
+else
+  echo "clippy: FAILED, warnings are errors (artifacts/clippy.log):"
+  grep -E -A1 '^error' artifacts/clippy.log | head -n 40
+  failed=$((failed + 1)); status=1
+fi
+
 # 1. Rust: every crate but the GUI (default-members), unit + integration tests.
 cargo test --locked 2>&1 | tee artifacts/cargo-test.log
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
@@ -27,7 +48,7 @@ tally artifacts/cargo-test.log
 
 # 2. The service's integration tests again, on PostgreSQL (each test in a fresh database).
 if pg_url=$(bash scripts/postgres.sh); then
-  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --test core --test uploads --test access --test consumer --test cluster -- --include-ignored 2>&1 | tee artifacts/cargo-test-pg.log
+  ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --tests -- --include-ignored 2>&1 | tee artifacts/cargo-test-pg.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   tally artifacts/cargo-test-pg.log
 else
@@ -39,7 +60,7 @@ fi
 if s3_env=$(bash scripts/s3.sh); then
   eval "$s3_env"
   { cargo test --locked -p attache-server s3 -- --include-ignored &&
-    cargo test --locked -p attache-client --test uploads --test consumer; } 2>&1 | tee artifacts/cargo-test-s3.log
+    cargo test --locked -p attache-client --test it -- uploads:: consumer::; } 2>&1 | tee artifacts/cargo-test-s3.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   tally artifacts/cargo-test-s3.log
   # 3b. Share-nothing and crash safety with real processes: two instances (own data folders,

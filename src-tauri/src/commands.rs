@@ -29,7 +29,9 @@ pub async fn startup(state: State<'_, ConsoleState>) -> Result<Startup> {
     let probe = blocking(session_store::probe)
         .await
         .unwrap_or_else(|| Probe::Unavailable("the keyring did not answer".into()));
-    let env_server = std::env::var("ATTACHE_SERVER").ok().filter(|s| !s.trim().is_empty());
+    let env_server = std::env::var("ATTACHE_SERVER")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
     let mut startup = Startup {
         server: env_server.unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
         account: DEFAULT_ACCOUNT.to_owned(),
@@ -57,7 +59,11 @@ pub async fn startup(state: State<'_, ConsoleState>) -> Result<Startup> {
 
 async fn activate(app: &AppHandle, state: &ConsoleState, client: StaffClient, view: SessionView) {
     let events = live::spawn(app.clone(), client.clone());
-    if let Some(old) = state.active.lock().await.replace(Active { client, view, events }) {
+    if let Some(old) = state.active.lock().await.replace(Active {
+        client,
+        view,
+        events,
+    }) {
         old.events.abort();
     }
 }
@@ -72,7 +78,9 @@ pub async fn restore_session(
     app: AppHandle,
     state: State<'_, ConsoleState>,
 ) -> Result<Option<SessionView>> {
-    let Some(stored) = state.stored.lock().await.clone() else { return Ok(None) };
+    let Some(stored) = state.stored.lock().await.clone() else {
+        return Ok(None);
+    };
     let client = StaffClient::from_token(&stored.server, &stored.token)?;
     match client.me().await {
         Ok(me) => {
@@ -117,7 +125,10 @@ pub async fn sign_in(
             username: login.user.username.clone(),
             token: login.token.clone(),
         };
-        matches!(blocking(move || session_store::save(&stored)).await, Some(Ok(())))
+        matches!(
+            blocking(move || session_store::save(&stored)).await,
+            Some(Ok(()))
+        )
     };
     let view = SessionView::new(&server, &login, remembered);
     activate(&app, &state, client, view.clone()).await;
@@ -171,7 +182,12 @@ pub async fn accept_contact(
     state: State<'_, ConsoleState>,
     contact_id: String,
 ) -> Result<ContactView> {
-    Ok(state.client().await?.accept(&ContactId(contact_id)).await?.into())
+    Ok(state
+        .client()
+        .await?
+        .accept(&ContactId(contact_id))
+        .await?
+        .into())
 }
 
 /// Ends one's active contact.
@@ -181,7 +197,12 @@ pub async fn close_contact(
     state: State<'_, ConsoleState>,
     contact_id: String,
 ) -> Result<ContactView> {
-    Ok(state.client().await?.close(&ContactId(contact_id)).await?.into())
+    Ok(state
+        .client()
+        .await?
+        .close(&ContactId(contact_id))
+        .await?
+        .into())
 }
 
 /// Sends a text message to the customer.
@@ -192,7 +213,12 @@ pub async fn send_message(
     contact_id: String,
     body: String,
 ) -> Result<MessageView> {
-    Ok(state.client().await?.send_message(&ContactId(contact_id), &body).await?.into())
+    Ok(state
+        .client()
+        .await?
+        .send_message(&ContactId(contact_id), &body)
+        .await?
+        .into())
 }
 
 /// A contact's transcript, oldest first.
@@ -202,7 +228,11 @@ pub async fn list_messages(
     state: State<'_, ConsoleState>,
     contact_id: String,
 ) -> Result<Vec<MessageView>> {
-    let messages = state.client().await?.messages(&ContactId(contact_id)).await?;
+    let messages = state
+        .client()
+        .await?
+        .messages(&ContactId(contact_id))
+        .await?;
     Ok(messages.into_iter().map(MessageView::from).collect())
 }
 
@@ -235,5 +265,10 @@ pub async fn report_contact(
     state: State<'_, ConsoleState>,
     contact_id: String,
 ) -> Result<ContactDetailsView> {
-    Ok(state.client().await?.report_contact(&ContactId(contact_id)).await?.into())
+    Ok(state
+        .client()
+        .await?
+        .report_contact(&ContactId(contact_id))
+        .await?
+        .into())
 }

@@ -20,7 +20,10 @@ pub struct ConsoleError {
 impl ConsoleError {
     /// An error with the given code and sentence.
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), message: message.into() }
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// A command that needs a session was called without one.
@@ -30,7 +33,10 @@ impl ConsoleError {
 
     /// The session token no longer works.
     pub fn session_expired() -> Self {
-        Self::new("session-expired", "Your session has ended. Please sign in again.")
+        Self::new(
+            "session-expired",
+            "Your session has ended. Please sign in again.",
+        )
     }
 
     /// Maps an SDK error met while signing in: a 401 there means wrong credentials.
@@ -92,10 +98,22 @@ mod tests {
             code: code.into(),
             message: "m".into(),
         };
-        assert_eq!(ConsoleError::from_sign_in(api(401, "bad-credentials")).code, "bad-credentials");
-        assert_eq!(ConsoleError::from(api(401, "unauthorized")).code, "session-expired");
-        assert_eq!(ConsoleError::from(api(409, "contact-not-queued")).code, "contact-not-queued");
-        assert_eq!(ConsoleError::from(ClientError::Unreachable("x".into())).code, "unreachable");
+        assert_eq!(
+            ConsoleError::from_sign_in(api(401, "bad-credentials")).code,
+            "bad-credentials"
+        );
+        assert_eq!(
+            ConsoleError::from(api(401, "unauthorized")).code,
+            "session-expired"
+        );
+        assert_eq!(
+            ConsoleError::from(api(409, "contact-not-queued")).code,
+            "contact-not-queued"
+        );
+        assert_eq!(
+            ConsoleError::from(ClientError::Unreachable("x".into())).code,
+            "unreachable"
+        );
         assert_eq!(
             ConsoleError::from(ClientError::InvalidUrl("x".into())).code,
             "invalid-server-url"

@@ -77,12 +77,19 @@ pub fn run() {
         .on_window_event(|window, event| {
             // Files dragged over the window (the page shows where they go) and dropped (the page
             // offers to send them to the open contact).
-            let tauri::WindowEvent::DragDrop(drag) = event else { return };
+            let tauri::WindowEvent::DragDrop(drag) = event else {
+                return;
+            };
             let event = match drag {
-                tauri::DragDropEvent::Enter { .. } => view::ConsoleEvent::FilesDragging { active: true },
+                tauri::DragDropEvent::Enter { .. } => {
+                    view::ConsoleEvent::FilesDragging { active: true }
+                }
                 tauri::DragDropEvent::Leave => view::ConsoleEvent::FilesDragging { active: false },
                 tauri::DragDropEvent::Drop { paths, .. } => view::ConsoleEvent::FilesDropped {
-                    paths: paths.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
+                    paths: paths
+                        .iter()
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .collect(),
                 },
                 _ => return,
             };

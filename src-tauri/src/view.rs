@@ -264,6 +264,18 @@ pub enum UploadResult {
     },
 }
 
+/// Bytes of one of this agent's uploads confirmed by the service, sent over the channel the page
+/// gave `upload_file` for that upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct UploadProgress {
+    /// Confirmed bytes.
+    #[ts(type = "number")]
+    pub sent: u64,
+    /// File size.
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
 /// Filters of the Reports > Contacts list; all optional.
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct ReportQuery {
@@ -355,19 +367,6 @@ pub enum ConsoleEvent {
         /// The message.
         message: MessageView,
     },
-    /// Bytes of one of this agent's uploads confirmed by the service.
-    UploadProgress {
-        /// The key the page gave `upload_file`.
-        upload_key: String,
-        /// Its contact.
-        contact_id: String,
-        /// Confirmed bytes.
-        #[ts(type = "number")]
-        sent: u64,
-        /// File size.
-        #[ts(type = "number")]
-        total: u64,
-    },
     /// How far the customer's upload to one of this agent's contacts got.
     IncomingUpload {
         /// The upload.
@@ -425,6 +424,7 @@ pub fn typescript_bindings() -> String {
         AttachmentView::decl(&cfg),
         PickedFile::decl(&cfg),
         UploadResult::decl(&cfg),
+        UploadProgress::decl(&cfg),
         ReportQuery::decl(&cfg),
         ContactDetailsView::decl(&cfg),
         ConnectionState::decl(&cfg),
@@ -439,7 +439,9 @@ pub fn typescript_bindings() -> String {
         out.push_str(d.trim());
         out.push_str("\n\n");
     }
-    out.push_str(&format!("export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"));
+    out.push_str(&format!(
+        "export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"
+    ));
     out
 }
 

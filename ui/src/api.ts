@@ -1,6 +1,6 @@
 // Typed calls into the Rust side. The shapes come from src/bindings/ipc.ts, generated from the
 // Rust types; this file only names the commands and their arguments.
-import { invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
+import { invoke, type Channel, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   CONSOLE_EVENT,
@@ -10,6 +10,7 @@ import {
   type ContactView,
   type PickedFile,
   type ReportQuery,
+  type UploadProgress,
   type UploadResult,
   type MessageView,
   type SessionView,
@@ -51,8 +52,14 @@ export const api = {
     const headers = { "x-file-name": encodeURIComponent(name) };
     return call<PickedFile>("stage_pasted_file", bytes, { headers });
   },
-  uploadFile: (uploadKey: string, contactId: string, path: string, description: string | null) =>
-    call<UploadResult>("upload_file", { uploadKey, contactId, path, description }),
+  /** Progress of this upload comes over `onProgress`, a channel of its own. */
+  uploadFile: (
+    uploadKey: string,
+    contactId: string,
+    path: string,
+    description: string | null,
+    onProgress: Channel<UploadProgress>,
+  ) => call<UploadResult>("upload_file", { uploadKey, contactId, path, description, onProgress }),
   cancelUpload: (uploadKey: string) => call<null>("cancel_upload", { uploadKey }),
   attachmentPreview: (previewUrl: string) => call<string>("attachment_preview", { previewUrl }),
   attachmentImage: (url: string, sha256: string, mediaType: string) =>

@@ -23,7 +23,10 @@ fn valid_sha(s: &str) -> bool {
 impl FileCache {
     /// A cache in `dir`, holding at most `cap_bytes`.
     pub fn new(dir: impl Into<PathBuf>, cap_bytes: u64) -> FileCache {
-        FileCache { dir: dir.into(), cap: cap_bytes }
+        FileCache {
+            dir: dir.into(),
+            cap: cap_bytes,
+        }
     }
 
     /// The folder.
@@ -51,16 +54,24 @@ impl FileCache {
 
     fn entries(&self) -> Vec<(PathBuf, u64, SystemTime)> {
         let mut out = Vec::new();
-        let Ok(dirs) = std::fs::read_dir(&self.dir) else { return out };
+        let Ok(dirs) = std::fs::read_dir(&self.dir) else {
+            return out;
+        };
         for d in dirs.flatten() {
-            let Ok(files) = std::fs::read_dir(d.path()) else { continue };
+            let Ok(files) = std::fs::read_dir(d.path()) else {
+                continue;
+            };
             for f in files.flatten() {
                 let name = f.file_name().to_string_lossy().into_owned();
                 if !valid_sha(&name) {
                     continue;
                 }
                 if let Ok(m) = f.metadata() {
-                    out.push((f.path(), m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
+                    out.push((
+                        f.path(),
+                        m.len(),
+                        m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    ));
                 }
             }
         }
@@ -125,12 +136,18 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, vec![0u8; 100]).unwrap();
             let f = std::fs::File::options().write(true).open(&p).unwrap();
-            f.set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i as u64)).unwrap();
+            f.set_modified(
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i as u64),
+            )
+            .unwrap();
         }
         // Using the oldest makes it the newest.
         assert!(cache.get(&shas[0]).is_some());
         assert_eq!(cache.evict(None), 1);
-        assert!(cache.get(&shas[1]).is_none(), "the least recently used went");
+        assert!(
+            cache.get(&shas[1]).is_none(),
+            "the least recently used went"
+        );
         assert!(cache.get(&shas[0]).is_some() && cache.get(&shas[2]).is_some());
         assert_eq!(cache.size(), 200);
         assert!(cache.path_for("../../etc/passwd").is_none());

@@ -3,7 +3,7 @@
 
 use crate::{ClientError, Result, Session};
 use futures_util::StreamExt;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,7 +27,10 @@ fn local(path: &Path, e: std::io::Error) -> ClientError {
 
 /// The partial file beside a destination.
 pub fn part_path(dest: &Path) -> PathBuf {
-    let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".part");
     dest.with_file_name(name)
 }
@@ -39,7 +42,9 @@ fn is_sha256(s: &str) -> bool {
 async fn hash_existing(path: &Path) -> std::io::Result<(Sha256, u64)> {
     let mut h = Sha256::new();
     let mut n = 0u64;
-    let Ok(mut f) = tokio::fs::File::open(path).await else { return Ok((h, 0)) };
+    let Ok(mut f) = tokio::fs::File::open(path).await else {
+        return Ok((h, 0));
+    };
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let r = f.read(&mut buf).await?;
@@ -52,15 +57,21 @@ async fn hash_existing(path: &Path) -> std::io::Result<(Sha256, u64)> {
 }
 
 /// Downloads `url` (a service path like `/files/…` or a full URL) to `dest`.
-pub(crate) async fn download(s: &Session, url: &str, expected_sha256: Option<&str>, dest: &Path) -> Result<Downloaded> {
-    let target = s.inner.url(url)?;
+pub(crate) async fn download(
+    s: &Session,
+    url: &str,
+    expected_sha256: Option<&str>,
+    dest: &Path,
+) -> Result<Downloaded> {
     let part = part_path(dest);
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(dir).await.map_err(|e| local(dir, e))?;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| local(dir, e))?;
     }
     let (mut hasher, mut have) = hash_existing(&part).await.map_err(|e| local(&part, e))?;
     let resumed_from = have;
-    let mut req = s.auth(s.inner.http.get(target));
+    let mut req = s.request(Method::GET, url)?;
     if have > 0 {
         req = req.header("Range", format!("bytes={have}-"));
         if let Some(sha) = expected_sha256 {
@@ -81,11 +92,13 @@ pub(crate) async fn download(s: &Session, url: &str, expected_sha256: Option<&st
         }
         StatusCode::OK => false,
         _ => {
-            crate::check(resp).await?;
+            crate::session::check(resp).await?;
             return Err(ClientError::Protocol("unexpected download status".into()));
         }
     };
-    let want = expected_sha256.map(str::to_owned).or_else(|| etag.clone().filter(|e| is_sha256(e)));
+    let want = expected_sha256
+        .map(str::to_owned)
+        .or_else(|| etag.clone().filter(|e| is_sha256(e)));
     if !append {
         hasher = Sha256::new();
         have = 0;
@@ -104,7 +117,9 @@ pub(crate) async fn download(s: &Session, url: &str, expected_sha256: Option<&st
             let chunk = chunk.map_err(ClientError::from_reqwest)?;
             file.write_all(&chunk).await.map_err(|e| local(&part, e))?;
             hasher.update(&chunk);
-            have = have.checked_add(chunk.len() as u64).ok_or_else(|| ClientError::Protocol("size overflow".into()))?;
+            have = have
+                .checked_add(chunk.len() as u64)
+                .ok_or_else(|| ClientError::Protocol("size overflow".into()))?;
         }
     }
     file.flush().await.map_err(|e| local(&part, e))?;
@@ -114,9 +129,18 @@ pub(crate) async fn download(s: &Session, url: &str, expected_sha256: Option<&st
     if let Some(w) = &want {
         if !got.eq_ignore_ascii_case(w) {
             let _ = tokio::fs::remove_file(&part).await;
-            return Err(ClientError::Protocol(format!("the downloaded bytes do not match SHA-256 {w}; the partial file was removed")));
+            return Err(ClientError::Protocol(format!(
+                "the downloaded bytes do not match SHA-256 {w}; the partial file was removed"
+            )));
         }
     }
-    tokio::fs::rename(&part, dest).await.map_err(|e| local(dest, e))?;
-    Ok(Downloaded { path: dest.to_owned(), size: have, sha256: got, resumed_from })
+    tokio::fs::rename(&part, dest)
+        .await
+        .map_err(|e| local(dest, e))?;
+    Ok(Downloaded {
+        path: dest.to_owned(),
+        size: have,
+        sha256: got,
+        resumed_from,
+    })
 }

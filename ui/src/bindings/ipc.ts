@@ -236,6 +236,16 @@ message: MessageView, } | { "type": "cancelled",
  */
 sent: number, };
 
+export type UploadProgress = { 
+/**
+ * Confirmed bytes.
+ */
+sent: number, 
+/**
+ * File size.
+ */
+total: number, };
+
 export type ReportQuery = { 
 /**
  * Only contacts handled by this agent (user id).
@@ -290,23 +300,7 @@ contact: ContactView, } | { "type": "message_created",
 /**
  * The message.
  */
-message: MessageView, } | { "type": "upload_progress", 
-/**
- * The key the page gave `upload_file`.
- */
-upload_key: string, 
-/**
- * Its contact.
- */
-contact_id: string, 
-/**
- * Confirmed bytes.
- */
-sent: number, 
-/**
- * File size.
- */
-total: number, } | { "type": "incoming_upload", 
+message: MessageView, } | { "type": "incoming_upload", 
 /**
  * The upload.
  */

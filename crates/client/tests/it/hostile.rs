@@ -4,8 +4,7 @@
 //! abuse, disguised files and SVG, foreign origins, text with bidi controls, oversized frames,
 //! expired reports. Prints `N tried, 0 accepted, 0 5xx, 0 leftovers`.
 
-mod common;
-mod support;
+use crate::{common, support};
 
 use attache_client::*;
 use common::{other_account, TestServer};

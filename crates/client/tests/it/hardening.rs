@@ -1,8 +1,7 @@
 //! Issue 8, "Hardening": one test per item, each failing before its fix. The broad hostile-input
 //! sweep is `hostile.rs`.
 
-mod common;
-mod support;
+use crate::{common, support};
 
 use attache_client::*;
 use common::{other_account, TestServer};

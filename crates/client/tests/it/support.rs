@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 pub async fn active_contact(ts: &TestServer, agent: &StaffClient) -> (VisitorClient, Contact) {
     let visitor = VisitorClient::new(&ts.url).unwrap();
     let c = visitor
-        .open_contact(&OpenContact { account: "acme".into(), name: Some("Carla".into()), message: Some("hello".into()) })
+        .open_contact(&OpenContact {
+            account: "acme".into(),
+            name: Some("Carla".into()),
+            message: Some("hello".into()),
+        })
         .await
         .unwrap();
     let c = agent.accept(&c.id).await.unwrap();
@@ -20,7 +24,9 @@ pub async fn active_contact(ts: &TestServer, agent: &StaffClient) -> (VisitorCli
 
 /// A PNG with some texture.
 pub fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 5) as u8, (y * 3) as u8, ((x ^ y) * 7) as u8]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 5) as u8, (y * 3) as u8, ((x ^ y) * 7) as u8])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -48,7 +54,10 @@ pub fn bomb_png() -> Vec<u8> {
 
 /// Pseudo-random bytes (not compressible, not any known type).
 pub fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
     (0..n)
         .map(|_| {
             x ^= x << 13;
@@ -99,12 +108,23 @@ impl Who {
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// `POST /api/uploads` with metadata pairs.
-pub async fn tus_create(ts: &TestServer, who: &Who, length: &str, meta: &[(&str, &str)]) -> reqwest::Response {
-    let meta: Vec<String> = meta.iter().map(|(k, v)| format!("{k} {}", b64(v))).collect();
+pub async fn tus_create(
+    ts: &TestServer,
+    who: &Who,
+    length: &str,
+    meta: &[(&str, &str)],
+) -> reqwest::Response {
+    let meta: Vec<String> = meta
+        .iter()
+        .map(|(k, v)| format!("{k} {}", b64(v)))
+        .collect();
     who.apply(http().post(format!("{}/api/uploads", ts.url)))
         .header("Tus-Resumable", "1.0.0")
         .header("Upload-Length", length)
@@ -115,7 +135,14 @@ pub async fn tus_create(ts: &TestServer, who: &Who, length: &str, meta: &[(&str,
 }
 
 /// `PATCH` a chunk.
-pub async fn tus_patch(ts: &TestServer, who: &Who, location: &str, offset: u64, body: Vec<u8>, checksum: Option<String>) -> reqwest::Response {
+pub async fn tus_patch(
+    ts: &TestServer,
+    who: &Who,
+    location: &str,
+    offset: u64,
+    body: Vec<u8>,
+    checksum: Option<String>,
+) -> reqwest::Response {
     let mut r = who
         .apply(http().patch(format!("{}{location}", ts.url)))
         .header("Tus-Resumable", "1.0.0")
@@ -138,11 +165,21 @@ pub async fn tus_offset(ts: &TestServer, who: &Who, location: &str) -> Option<u6
     if r.status() != 200 {
         return None;
     }
-    r.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+    r.headers()
+        .get("upload-offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 /// Uploads a whole file in one PATCH and returns the final response.
-pub async fn tus_send(ts: &TestServer, who: &Who, contact: &ContactId, name: &str, ty: Option<&str>, bytes: &[u8]) -> reqwest::Response {
+pub async fn tus_send(
+    ts: &TestServer,
+    who: &Who,
+    contact: &ContactId,
+    name: &str,
+    ty: Option<&str>,
+    bytes: &[u8],
+) -> reqwest::Response {
     let mut meta = vec![("contact", contact.as_str()), ("filename", name)];
     if let Some(t) = ty {
         meta.push(("filetype", t));
@@ -158,7 +195,11 @@ pub async fn tus_send(ts: &TestServer, who: &Who, contact: &ContactId, name: &st
 pub async fn error_of(r: reqwest::Response) -> (u16, String, String) {
     let status = r.status().as_u16();
     let body: serde_json::Value = r.json().await.unwrap_or_default();
-    (status, body["error"].as_str().unwrap_or("").to_owned(), body["message"].as_str().unwrap_or("").to_owned())
+    (
+        status,
+        body["error"].as_str().unwrap_or("").to_owned(),
+        body["message"].as_str().unwrap_or("").to_owned(),
+    )
 }
 
 /// Regular files under the data folder's store and staging area.

@@ -2,21 +2,21 @@
 //! resume from a persisted state file (also from another process, after a restart of either
 //! side).
 
+mod resume;
+mod tus;
+
 use crate::{ClientError, Message, Result, Session, UploadStatus};
 use attache_protocol::{ContactId, UploadState};
-use base64::Engine;
-use reqwest::StatusCode;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use resume::{fingerprint, load_state, modified_ns, save_state, ResumeState};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tus::{create, head_offset, send_chunk, status, Chunk};
 
 /// Default chunk size: 1 MiB.
 pub const DEFAULT_CHUNK: usize = 1024 * 1024;
-const TUS: &str = "1.0.0";
 
 /// Progress of an upload: bytes the service has confirmed, of the total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,159 +105,36 @@ pub enum UploadOutcome {
     },
 }
 
-/// What is persisted to resume an upload: where it is, and which file it is of.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ResumeState {
-    upload_path: String,
-    contact: String,
-    file: PathBuf,
-    size: u64,
-    modified_ns: u128,
-}
-
 fn local(what: &str, path: &Path, e: std::io::Error) -> ClientError {
     ClientError::Transport(format!("local file {} ({what}): {e}", path.display()))
 }
 
-fn modified_ns(meta: &std::fs::Metadata) -> u128 {
-    meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
-}
-
-fn fingerprint(contact: &ContactId, file: &Path, size: u64, modified: u128) -> String {
-    let mut h = Sha256::new();
-    h.update(contact.as_str());
-    h.update([0]);
-    h.update(file.to_string_lossy().as_bytes());
-    h.update([0]);
-    h.update(size.to_le_bytes());
-    h.update(modified.to_le_bytes());
-    hex::encode(&h.finalize()[..16])
-}
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-async fn save_state(path: &Path, st: &ResumeState) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(|e| local("state folder", dir, e))?;
-    }
-    let tmp = path.with_extension("tmp");
-    let text = serde_json::to_vec_pretty(st).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    tokio::fs::write(&tmp, text).await.map_err(|e| local("state", &tmp, e))?;
-    tokio::fs::rename(&tmp, path).await.map_err(|e| local("state", path, e))
-}
-
-async fn load_state(path: &Path) -> Option<ResumeState> {
-    let bytes = tokio::fs::read(path).await.ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
-/// Asks the offset of an upload: `Ok(None)` when it is gone (expired, refused, unknown).
-async fn head_offset(s: &Session, upload_path: &str) -> Result<Option<u64>> {
-    let req = s.auth(s.inner.http.head(s.inner.url(upload_path)?)).header("Tus-Resumable", TUS);
-    let resp = req.send().await.map_err(ClientError::from_reqwest)?;
-    match resp.status() {
-        StatusCode::OK => {
-            let off = resp
-                .headers()
-                .get("upload-offset")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| ClientError::Protocol("HEAD without Upload-Offset".into()))?;
-            Ok(Some(off))
-        }
-        StatusCode::NOT_FOUND | StatusCode::GONE => Ok(None),
-        other => Err(ClientError::Api { status: other.as_u16(), code: format!("http-{}", other.as_u16()), message: "HEAD of the upload failed".into() }),
-    }
-}
-
-async fn status(s: &Session, upload_path: &str) -> Result<UploadStatus> {
-    s.inner.send(s.auth(s.inner.http.get(s.inner.url(upload_path)?))).await
-}
-
-async fn create(s: &Session, contact: &ContactId, name: &str, size: u64, opts: &UploadOptions) -> Result<String> {
-    let mut meta = vec![format!("contact {}", b64(contact.as_str())), format!("filename {}", b64(name))];
-    if let Some(t) = &opts.media_type {
-        meta.push(format!("filetype {}", b64(t)));
-    }
-    if let Some(d) = opts.description.as_deref().filter(|d| !d.trim().is_empty()) {
-        meta.push(format!("description {}", b64(d)));
-    }
-    let req = s
-        .auth(s.inner.http.post(s.inner.url("api/uploads")?))
-        .header("Tus-Resumable", TUS)
-        .header("Upload-Length", size.to_string())
-        .header("Upload-Metadata", meta.join(","));
-    let resp = crate::check(req.send().await.map_err(ClientError::from_reqwest)?).await?;
-    let loc = resp
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ClientError::Protocol("creation without Location".into()))?;
-    // Keep the path only: the service may come back on another address.
-    let path = match url::Url::parse(loc) {
-        Ok(u) => u.path().to_owned(),
-        Err(_) => loc.to_owned(),
-    };
-    Ok(path)
-}
-
-enum Chunk {
-    Done(u64, Option<String>),
-    Retry,
-}
-
-async fn send_chunk(s: &Session, upload_path: &str, offset: u64, data: Vec<u8>, cancel: Option<&CancelToken>) -> Result<Option<Chunk>> {
-    let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&data));
-    let req = s
-        .auth(s.inner.http.patch(s.inner.url(upload_path)?))
-        .header("Tus-Resumable", TUS)
-        .header("Upload-Offset", offset.to_string())
-        .header("Upload-Checksum", format!("sha256 {digest}"))
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(data);
-    let send = req.send();
-    let resp = match cancel {
-        Some(c) => tokio::select! {
-            r = send => r,
-            _ = c.cancelled() => return Ok(None),
-        },
-        None => send.await,
-    };
-    let resp = match resp {
-        Ok(r) => r,
-        Err(e) if e.is_connect() || e.is_request() || e.is_body() || e.is_timeout() => return Ok(Some(Chunk::Retry)),
-        Err(e) => return Err(ClientError::from_reqwest(e)),
-    };
-    match resp.status().as_u16() {
-        204 => {
-            let off = resp
-                .headers()
-                .get("upload-offset")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| ClientError::Protocol("PATCH without Upload-Offset".into()))?;
-            let msg = resp.headers().get("attache-message-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            Ok(Some(Chunk::Done(off, msg)))
-        }
-        // Offset moved, another request holds the lock, or the chunk was damaged: ask again.
-        409 | 423 | 460 | 502 | 503 | 504 => Ok(Some(Chunk::Retry)),
-        _ => Err(crate::check(resp).await.err().unwrap_or_else(|| ClientError::Protocol("unexpected status".into()))),
-    }
-}
-
-/// Uploads `file` to `contact`; see [`crate::StaffClient::upload_file`].
-pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, opts: &UploadOptions) -> Result<UploadOutcome> {
+/// Uploads `file` to `contact`; see [`Session::upload_file`].
+pub(crate) async fn upload_file(
+    s: &Session,
+    contact: &ContactId,
+    file: &Path,
+    opts: &UploadOptions,
+) -> Result<UploadOutcome> {
     let file = std::path::absolute(file).map_err(|e| local("path", file, e))?;
-    let meta = tokio::fs::metadata(&file).await.map_err(|e| local("metadata", &file, e))?;
+    let meta = tokio::fs::metadata(&file)
+        .await
+        .map_err(|e| local("metadata", &file, e))?;
     let size = meta.len();
     let modified = modified_ns(&meta);
     let name = match &opts.name {
         Some(n) => n.clone(),
-        None => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into()),
+        None => file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into()),
     };
-    let state_path = opts.state_dir.as_ref().map(|d| d.join(format!("{}.json", fingerprint(contact, &file, size, modified))));
+    let state_path = opts.state_dir.as_ref().map(|d| {
+        d.join(format!(
+            "{}.json",
+            fingerprint(contact, &file, size, modified)
+        ))
+    });
     // Resume when a state of this very file (same size and modification time) is known.
     let mut upload_path = None;
     let mut offset = 0;
@@ -279,7 +156,13 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
         None => {
             let p = create(s, contact, &name, size, opts).await?;
             if let Some(sp) = &state_path {
-                let st = ResumeState { upload_path: p.clone(), contact: contact.as_str().to_owned(), file: file.clone(), size, modified_ns: modified };
+                let st = ResumeState {
+                    upload_path: p.clone(),
+                    contact: contact.as_str().to_owned(),
+                    file: file.clone(),
+                    size,
+                    modified_ns: modified,
+                };
                 save_state(sp, &st).await?;
             }
             p
@@ -292,7 +175,9 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
     };
     report(offset);
     let chunk = opts.chunk_size.unwrap_or(DEFAULT_CHUNK).max(1);
-    let mut f = tokio::fs::File::open(&file).await.map_err(|e| local("open", &file, e))?;
+    let mut f = tokio::fs::File::open(&file)
+        .await
+        .map_err(|e| local("open", &file, e))?;
     let mut retries = 0u32;
     let mut message_id: Option<String> = None;
     while offset < size || (offset == size && message_id.is_none() && size > 0) {
@@ -301,13 +186,19 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
         }
         let len = usize::try_from((size - offset).min(chunk as u64)).unwrap_or(chunk);
         let mut data = vec![0u8; len];
-        f.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| local("seek", &file, e))?;
-        f.read_exact(&mut data).await.map_err(|e| local("read (did the file change?)", &file, e))?;
+        f.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(|e| local("seek", &file, e))?;
+        f.read_exact(&mut data)
+            .await
+            .map_err(|e| local("read (did the file change?)", &file, e))?;
         match send_chunk(s, &upload_path, offset, data, opts.cancel.as_ref()).await? {
             None => return cancelled(s, &upload_path, state_path.as_deref(), offset, opts).await,
             Some(Chunk::Done(o, m)) => {
                 if o <= offset && m.is_none() {
-                    return Err(ClientError::Protocol(format!("the service did not advance past {offset}")));
+                    return Err(ClientError::Protocol(format!(
+                        "the service did not advance past {offset}"
+                    )));
                 }
                 offset = o;
                 message_id = m;
@@ -331,8 +222,16 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
                             let _ = tokio::fs::remove_file(sp).await;
                         }
                         return match st {
-                            Ok(UploadStatus { error: Some(e), .. }) => Err(ClientError::Api { status: 422, code: e.error, message: e.message }),
-                            Ok(_) | Err(_) => Err(ClientError::Api { status: 410, code: "upload-expired".into(), message: "the upload expired; start it again".into() }),
+                            Ok(UploadStatus { error: Some(e), .. }) => Err(ClientError::Api {
+                                status: 422,
+                                code: e.error,
+                                message: e.message,
+                            }),
+                            Ok(_) | Err(_) => Err(ClientError::Api {
+                                status: 410,
+                                code: "upload-expired".into(),
+                                message: "the upload expired; start it again".into(),
+                            }),
                         };
                     }
                 }
@@ -344,8 +243,15 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
                             message_id = st.message.map(|m| m.id.to_string());
                         }
                         UploadState::Refused => {
-                            let e = st.error.unwrap_or(attache_protocol::ApiError { error: "refused".into(), message: "the file was refused".into() });
-                            return Err(ClientError::Api { status: 422, code: e.error, message: e.message });
+                            let e = st.error.unwrap_or(attache_protocol::ApiError {
+                                error: "refused".into(),
+                                message: "the file was refused".into(),
+                            });
+                            return Err(ClientError::Api {
+                                status: 422,
+                                code: e.error,
+                                message: e.message,
+                            });
                         }
                         // Still finishing, or finishing failed on the service's side: the
                         // loop sends an empty PATCH at the end, which waits for or retries it.
@@ -361,18 +267,32 @@ pub(crate) async fn upload_file(s: &Session, contact: &ContactId, file: &Path, o
     }
     match (st.state, st.message) {
         (UploadState::Ready, Some(m)) => Ok(UploadOutcome::Sent(Box::new(m))),
-        _ => Err(ClientError::Protocol(format!("upload finished in state {:?}", st.state))),
+        _ => Err(ClientError::Protocol(format!(
+            "upload finished in state {:?}",
+            st.state
+        ))),
     }
 }
 
-async fn cancelled(s: &Session, upload_path: &str, state: Option<&Path>, sent: u64, opts: &UploadOptions) -> Result<UploadOutcome> {
+async fn cancelled(
+    s: &Session,
+    upload_path: &str,
+    state: Option<&Path>,
+    sent: u64,
+    opts: &UploadOptions,
+) -> Result<UploadOutcome> {
     if opts.terminate_on_cancel {
-        let req = s.auth(s.inner.http.delete(s.inner.url(upload_path)?)).header("Tus-Resumable", TUS);
-        let _ = req.send().await;
+        tus::terminate(s, upload_path).await?;
         if let Some(sp) = state {
             let _ = tokio::fs::remove_file(sp).await;
         }
-        return Ok(UploadOutcome::Cancelled { sent, resumable: false });
+        return Ok(UploadOutcome::Cancelled {
+            sent,
+            resumable: false,
+        });
     }
-    Ok(UploadOutcome::Cancelled { sent, resumable: state.is_some() })
+    Ok(UploadOutcome::Cancelled {
+        sent,
+        resumable: state.is_some(),
+    })
 }

@@ -1,10 +1,9 @@
 //! Two service instances on one PostgreSQL database and one shared data folder, as behind a load
 //! balancer: events reach sockets on the other instance, sessions and files work on both.
-//! Needs PostgreSQL: `ATTACHE_TEST_POSTGRES=$(bash scripts/postgres.sh) cargo test --test cluster
-//! -- --include-ignored` (scripts/test.sh does this).
+//! Needs PostgreSQL: `ATTACHE_TEST_POSTGRES=$(bash scripts/postgres.sh) cargo test --test it
+//! cluster:: -- --include-ignored` (scripts/test.sh does this).
 
-mod common;
-mod support;
+use crate::{common, support};
 
 use attache_client::*;
 use common::{closed, next, TestServer};
@@ -13,9 +12,14 @@ use support::{png, ready, write};
 #[tokio::test]
 #[ignore = "needs PostgreSQL (ATTACHE_TEST_POSTGRES); scripts/test.sh runs it"]
 async fn two_instances_share_events_sessions_and_files() {
-    assert!(std::env::var("ATTACHE_TEST_POSTGRES").is_ok(), "set ATTACHE_TEST_POSTGRES to a PostgreSQL server");
+    assert!(
+        std::env::var("ATTACHE_TEST_POSTGRES").is_ok(),
+        "set ATTACHE_TEST_POSTGRES to a PostgreSQL server"
+    );
     let a = TestServer::start().await;
-    let b = attache_server::Server::start(a.config.clone()).await.expect("a second instance starts");
+    let b = attache_server::Server::start(a.config.clone())
+        .await
+        .expect("a second instance starts");
     let b_url = b.url();
     assert_ne!(a.url, b_url);
 
@@ -24,7 +28,11 @@ async fn two_instances_share_events_sessions_and_files() {
     let mut alice_events = alice.events().await.unwrap();
     let visitor = VisitorClient::new(&b_url).unwrap();
     let contact = visitor
-        .open_contact(&OpenContact { account: "acme".into(), name: Some("Bea".into()), message: Some("hi from B".into()) })
+        .open_contact(&OpenContact {
+            account: "acme".into(),
+            name: Some("Bea".into()),
+            message: Some("hi from B".into()),
+        })
         .await
         .unwrap();
     match next(&mut alice_events).await {
@@ -33,8 +41,17 @@ async fn two_instances_share_events_sessions_and_files() {
     }
     let mut visitor_events = visitor.events().await.unwrap();
     alice.accept(&contact.id).await.unwrap();
-    assert!(matches!(next(&mut alice_events).await, Event::ContactAccepted { .. }));
-    assert!(matches!(next(&mut visitor_events).await, Event::ContactAccepted { .. }), "B's socket hears A's accept");
+    assert!(matches!(
+        next(&mut alice_events).await,
+        Event::ContactAccepted { .. }
+    ));
+    assert!(
+        matches!(
+            next(&mut visitor_events).await,
+            Event::ContactAccepted { .. }
+        ),
+        "B's socket hears A's accept"
+    );
 
     visitor.send_message(&contact.id, "order 42").await.unwrap();
     match next(&mut alice_events).await {
@@ -42,7 +59,10 @@ async fn two_instances_share_events_sessions_and_files() {
         other => panic!("expected message_created, got {other:?}"),
     }
     alice.send_message(&contact.id, "on its way").await.unwrap();
-    assert!(matches!(next(&mut alice_events).await, Event::MessageCreated { .. }), "her own line comes back too");
+    assert!(
+        matches!(next(&mut alice_events).await, Event::MessageCreated { .. }),
+        "her own line comes back too"
+    );
     for expected in ["order 42", "on its way"] {
         match next(&mut visitor_events).await {
             Event::MessageCreated { message } => assert_eq!(message.body, expected),
@@ -54,7 +74,11 @@ async fn two_instances_share_events_sessions_and_files() {
     let dir = tempfile::tempdir().unwrap();
     let image = png(200, 120);
     let path = write(dir.path(), "photo.png", &image);
-    let UploadOutcome::Sent(_) = visitor.upload_file(&contact.id, &path, &UploadOptions::default()).await.unwrap() else {
+    let UploadOutcome::Sent(_) = visitor
+        .upload_file(&contact.id, &path, &UploadOptions::default())
+        .await
+        .unwrap()
+    else {
         panic!("cancelled?")
     };
     let message = ready(&mut alice_events).await;

@@ -1,0 +1,156 @@
+// Messages with their attachments, as the card's transcript and the reports' details show them:
+// previews (fetched once each), Save as… and Open, and the fullscreen lightbox.
+import { api, asConsoleError } from "./api";
+import type { AttachmentView, MessageView } from "./bindings/ipc";
+import { $, el, formatSize, time } from "./dom";
+import { state } from "./state";
+
+const FILE_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z M14 3v5h5" /></svg>';
+
+/** One transcript line: text in a bubble, or the attachment. */
+export function messageItem(m: MessageView): HTMLLIElement {
+  const li = el("li", `msg ${m.sender}`);
+  li.dataset.messageId = m.id;
+  if (m.attachment) li.append(attachmentBlock(m.attachment));
+  else li.append(el("div", "bubble", m.body));
+  li.append(el("div", "meta", `${m.sender_name} · ${time(m.created_at)}`));
+  return li;
+}
+
+/** An attachment: preview (images), description or name, size, and Save as… / Open. */
+export function attachmentBlock(a: AttachmentView): HTMLElement {
+  const box = el("div", "attachment");
+  box.dataset.attachmentId = a.id;
+  if (a.preview_url) {
+    const img = el("img", "preview");
+    img.alt = a.description || a.name;
+    img.title = "Click to enlarge";
+    img.dataset.previewUrl = a.preview_url;
+    if (a.width && a.height) img.style.aspectRatio = `${a.width} / ${a.height}`;
+    img.tabIndex = 0;
+    img.setAttribute("role", "button");
+    img.addEventListener("click", () => void openLightbox(a));
+    img.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        void openLightbox(a);
+      }
+    });
+    box.append(img);
+    void loadPreview(img, a.preview_url);
+  }
+  const row = el("div", "att-row");
+  const icon = el("span", "att-icon");
+  icon.innerHTML = FILE_ICON;
+  const text = el("div", "att-text");
+  text.append(el("div", "att-title", a.description || a.name));
+  text.append(el("div", "att-sub", a.description ? `${a.name} · ${formatSize(a.size)}` : formatSize(a.size)));
+  row.append(icon, text);
+  box.append(row);
+  const actions = el("div", "att-actions");
+  const save = el("button", "download", "Save as…");
+  save.type = "button";
+  save.addEventListener("click", () => void saveAttachment(a, box));
+  const open = el("button", "open", "Open");
+  open.type = "button";
+  open.addEventListener("click", () => void openAttachment(a, box));
+  actions.append(save, open);
+  box.append(actions);
+  const status = el("div", "att-status");
+  status.hidden = true;
+  box.append(status);
+  return box;
+}
+
+const previewsLoading = new Map<string, Promise<string>>();
+
+async function loadPreview(img: HTMLImageElement, url: string) {
+  const known = state.previews.get(url);
+  if (known) {
+    img.src = known;
+    return;
+  }
+  try {
+    // One fetch per preview, however many places show it at once.
+    let pending = previewsLoading.get(url);
+    if (!pending) {
+      pending = api.attachmentPreview(url).finally(() => previewsLoading.delete(url));
+      previewsLoading.set(url, pending);
+    }
+    const data = await pending;
+    state.previews.set(url, data);
+    img.src = data;
+  } catch (e) {
+    img.classList.add("broken");
+    img.title = asConsoleError(e).message;
+  }
+}
+
+function attachmentStatus(box: HTMLElement, text: string, error = false) {
+  const status = box.querySelector<HTMLElement>(".att-status")!;
+  status.textContent = text;
+  status.classList.toggle("error-text", error);
+  status.hidden = !text;
+}
+
+async function saveAttachment(a: AttachmentView, box: HTMLElement) {
+  attachmentStatus(box, "Downloading…");
+  try {
+    const path = await api.saveAttachment(a.url, a.sha256, a.name);
+    attachmentStatus(box, path ? `Saved to ${path}` : "");
+  } catch (e) {
+    attachmentStatus(box, asConsoleError(e).message, true);
+  }
+}
+
+async function openAttachment(a: AttachmentView, box: HTMLElement) {
+  attachmentStatus(box, "Opening…");
+  try {
+    await api.openAttachment(a.url, a.sha256, a.name);
+    attachmentStatus(box, "Handed to the system's default application.");
+  } catch (e) {
+    attachmentStatus(box, asConsoleError(e).message, true);
+  }
+}
+
+// ---------- lightbox ----------
+
+let lightboxFor: string | null = null;
+
+async function openLightbox(a: AttachmentView) {
+  lightboxFor = a.id;
+  const img = $<HTMLImageElement>("lightbox-image");
+  const status = $("lightbox-status");
+  img.alt = a.description || a.name;
+  img.src = (a.preview_url && state.previews.get(a.preview_url)) || "";
+  img.hidden = !img.src;
+  status.textContent = "Loading the full picture…";
+  $("lightbox").hidden = false;
+  $("lightbox").dataset.attachmentId = a.id;
+  $("lightbox").dataset.loaded = "false";
+  try {
+    const data = await api.attachmentImage(a.url, a.sha256, a.media_type);
+    if (lightboxFor !== a.id) return;
+    img.src = data;
+    img.hidden = false;
+    status.textContent = a.description || a.name;
+    $("lightbox").dataset.loaded = "true";
+  } catch (e) {
+    if (lightboxFor === a.id) status.textContent = asConsoleError(e).message;
+  }
+}
+
+export function closeLightbox() {
+  lightboxFor = null;
+  $("lightbox").hidden = true;
+  $<HTMLImageElement>("lightbox-image").src = "";
+}
+
+export function wireLightbox() {
+  $("lightbox").addEventListener("click", (e) => {
+    // Outside the picture (the dark area) closes; the picture itself does not.
+    if (e.target !== $("lightbox-image")) closeLightbox();
+  });
+  $("lightbox-close").addEventListener("click", () => closeLightbox());
+}

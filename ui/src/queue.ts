@@ -1,0 +1,116 @@
+// The sidebar: the live queue with its Accept buttons, one's own contacts, the connection badge,
+// and reloading contacts from the service.
+import { api, asConsoleError } from "./api";
+import type { ContactView } from "./bindings/ipc";
+import { select, loadMessages } from "./card";
+import { $, el, handleError, initials, time } from "./dom";
+import { customerName, isMine, redraw, selectedContact, state } from "./state";
+
+/** Reloads the queue and one's contacts (and the open transcript). */
+export async function refreshContacts() {
+  try {
+    const contacts = await api.listContacts();
+    state.contacts.clear();
+    for (const c of contacts) state.contacts.set(c.id, c);
+    redraw("lists");
+    if (state.selected) await loadMessages(state.selected);
+    redraw("card");
+  } catch (e) {
+    handleError(e, "console");
+  }
+}
+
+async function accept(contactId: string, button: HTMLButtonElement) {
+  button.disabled = true;
+  button.textContent = "Accepting…";
+  try {
+    const contact = await api.acceptContact(contactId);
+    state.contacts.set(contact.id, contact);
+    await select(contact.id);
+  } catch (e) {
+    const error = asConsoleError(e);
+    if (error.code === "contact-not-queued") {
+      handleError({ code: error.code, message: "A colleague already took this contact." }, "console");
+      await refreshContacts();
+    } else {
+      handleError(error, "console");
+      button.disabled = false;
+      button.textContent = "Accept";
+    }
+  }
+}
+
+function waitingFor(iso: string): string {
+  const minutes = Math.floor((Date.now() - new Date(iso).getTime()) / 60000);
+  if (minutes < 1) return "Waiting, just arrived";
+  if (minutes < 60) return `Waiting ${minutes} min`;
+  return `Waiting since ${time(iso)}`;
+}
+
+function contactRow(c: ContactView): HTMLLIElement {
+  const li = el("li", "contact-item");
+  li.dataset.contactId = c.id;
+  li.append(el("span", "avatar", initials(customerName(c))));
+  const text = el("div", "contact-text");
+  text.append(el("div", "contact-name", customerName(c)));
+  li.append(text);
+  return li;
+}
+
+export function renderLists() {
+  const all = [...state.contacts.values()].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const queue = all.filter((c) => c.state === "queued");
+  const mine = all.filter((c) => c.state === "active" && isMine(c));
+  // Keep the open card in the list while it is shown, even once closed.
+  const selected = selectedContact();
+  if (selected && selected.state === "closed" && isMine(selected)) mine.push(selected);
+
+  const queueList = $("queue-list");
+  queueList.replaceChildren(
+    ...queue.map((c) => {
+      const li = contactRow(c);
+      li.querySelector(".contact-text")!.append(el("div", "contact-sub", waitingFor(c.created_at)));
+      const button = el("button", "accept primary", "Accept");
+      button.type = "button";
+      button.dataset.accept = c.id;
+      button.addEventListener("click", () => void accept(c.id, button));
+      li.append(button);
+      return li;
+    }),
+  );
+  $("queue-empty").hidden = queue.length > 0;
+  const queueCount = $("queue-count");
+  queueCount.textContent = String(queue.length);
+  queueCount.classList.toggle("hot", queue.length > 0);
+
+  const mineList = $("mine-list");
+  mineList.replaceChildren(
+    ...mine.map((c) => {
+      const li = contactRow(c);
+      li.classList.add("selectable");
+      li.classList.toggle("selected", c.id === state.selected);
+      const sub = c.state === "closed" ? "Closed" : `Since ${time(c.accepted_at)}`;
+      li.querySelector(".contact-text")!.append(el("div", "contact-sub", sub));
+      if (state.unread.has(c.id)) li.append(el("span", "unread"));
+      li.addEventListener("click", () => void select(c.id));
+      return li;
+    }),
+  );
+  $("mine-empty").hidden = mine.length > 0;
+  $("mine-count").textContent = String(mine.filter((c) => c.state === "active").length);
+}
+
+export function renderConnection(detail?: string | null) {
+  const badge = $("conn-status");
+  badge.dataset.state = state.connection;
+  badge.textContent =
+    state.connection === "online" ? "Online" : state.connection === "connecting" ? "Connecting…" : "Offline — reconnecting";
+  badge.title = detail ?? "";
+}
+
+/** Keeps the "waiting n min" labels current. */
+export function wireQueue() {
+  setInterval(() => {
+    if (state.session) redraw("lists");
+  }, 30000);
+}

@@ -1,0 +1,151 @@
+// Reports > Contacts (filtered by agent, dates and state) > Contact details (transcript and every
+// attachment), and switching between the Contacts and Reports views.
+import { api, asConsoleError } from "./api";
+import type { ConsoleError } from "./bindings/ipc";
+import { messageItem, attachmentBlock } from "./attachments";
+import { $, date, el, handleError, isSessionEnd } from "./dom";
+import { customerName, state, type View } from "./state";
+
+export function showView(view: View) {
+  state.view = view;
+  $("workspace").hidden = view !== "contacts";
+  $("reports").hidden = view !== "reports";
+  for (const b of document.querySelectorAll<HTMLButtonElement>(".nav-item")) {
+    if (b.dataset.view === view) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  }
+  document.body.dataset.view = view;
+  if (view === "reports") {
+    $("details-view").hidden = true;
+    $("reports-list-view").hidden = false;
+    void loadReports();
+  }
+}
+
+function dayStart(value: string, plusDays = 0): string | null {
+  if (!value) return null;
+  const d = new Date(`${value}T00:00:00`);
+  d.setDate(d.getDate() + plusDays);
+  return d.toISOString();
+}
+
+/** Shows a failure in the reports pane (a dead session goes back to sign-in instead). */
+function reportsError(error: ConsoleError, withCode: boolean) {
+  const box = $("reports-error");
+  box.textContent = error.message;
+  if (withCode) box.dataset.code = error.code;
+  box.hidden = false;
+}
+
+async function loadReports() {
+  $("reports-error").hidden = true;
+  const query = {
+    agent_id: $<HTMLSelectElement>("filter-agent").value || null,
+    state: $<HTMLSelectElement>("filter-state").value || null,
+    from: dayStart($<HTMLInputElement>("filter-from").value),
+    to: dayStart($<HTMLInputElement>("filter-to").value, 1),
+  };
+  $("reports-rows").dataset.loading = "true";
+  try {
+    const contacts = await api.reportContacts(query);
+    for (const c of contacts) if (c.agent_id) state.agents.set(c.agent_id, c.agent_name || c.agent_id);
+    renderAgentFilter();
+    $("reports-rows").replaceChildren(
+      ...contacts.map((c) => {
+        const tr = el("tr", "report-row");
+        tr.dataset.contactId = c.id;
+        const nameCell = el("td");
+        const open = el("button", "link", customerName(c));
+        open.type = "button";
+        open.dataset.openContact = c.id;
+        nameCell.append(open);
+        tr.append(
+          nameCell,
+          el("td", "", c.agent_name ?? "—"),
+          el("td", "", date(c.created_at)),
+          el("td", "", date(c.closed_at)),
+        );
+        const stateCell = el("td");
+        const pill = el("span", "state-pill", c.state);
+        pill.dataset.state = c.state;
+        stateCell.append(pill);
+        tr.append(stateCell);
+        tr.addEventListener("click", () => void openDetails(c.id));
+        return tr;
+      }),
+    );
+    $("reports-empty").hidden = contacts.length > 0;
+  } catch (e) {
+    const error = asConsoleError(e);
+    if (isSessionEnd(error)) return handleError(error);
+    $("reports-rows").replaceChildren();
+    reportsError(error, true);
+  } finally {
+    $("reports-rows").dataset.loading = "false";
+  }
+}
+
+function renderAgentFilter() {
+  const select = $<HTMLSelectElement>("filter-agent");
+  const current = select.value;
+  const options = [...state.agents.entries()].sort((a, b) => a[1].localeCompare(b[1]));
+  select.replaceChildren(
+    new Option("All agents", ""),
+    ...options.map(([id, name]) => new Option(name, id, false, id === current)),
+  );
+  select.value = current;
+}
+
+async function openDetails(contactId: string) {
+  state.details = contactId;
+  $("reports-error").hidden = true;
+  try {
+    const details = await api.reportContact(contactId);
+    if (state.details !== contactId) return;
+    const c = details.contact;
+    $("details-view").dataset.contactId = c.id;
+    $("details-name").textContent = customerName(c);
+    $("details-meta").textContent = [
+      `Opened ${date(c.created_at)}`,
+      c.agent_name ? `agent ${c.agent_name}` : "not accepted",
+      c.closed_at ? `closed ${date(c.closed_at)}` : c.state,
+    ].join(" · ");
+    const transcript = $("details-transcript");
+    transcript.replaceChildren(...details.messages.map(messageItem));
+    if (details.messages.length === 0) transcript.append(el("li", "transcript-empty", "No messages."));
+    const files = details.messages.filter((m) => m.attachment);
+    $("details-count").textContent = String(files.length);
+    $("details-no-attachments").hidden = files.length > 0;
+    $("details-attachments").replaceChildren(
+      ...files.map((m) => {
+        const a = m.attachment!;
+        const li = el("li", "attachment-item");
+        li.dataset.attachmentId = a.id;
+        li.append(attachmentBlock(a));
+        const who = a.sender === "agent" ? m.sender_name || "Agent" : m.sender_name || "Customer";
+        li.append(el("div", "att-meta", `Sent by ${who} (${a.sender}) · ${date(a.created_at)}`));
+        return li;
+      }),
+    );
+    $("reports-list-view").hidden = true;
+    $("details-view").hidden = false;
+  } catch (e) {
+    const error = asConsoleError(e);
+    if (isSessionEnd(error)) return handleError(error);
+    reportsError(error, false);
+  }
+}
+
+export function wireReports() {
+  $("nav-contacts").addEventListener("click", () => showView("contacts"));
+  $("nav-reports").addEventListener("click", () => showView("reports"));
+  $("reports-filter").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void loadReports();
+  });
+  $("details-back").addEventListener("click", () => {
+    state.details = null;
+    $("details-view").hidden = true;
+    $("reports-list-view").hidden = false;
+  });
+}

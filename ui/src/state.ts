@@ -1,0 +1,83 @@
+// The page's one state and the questions asked of it. Features change `state`, then ask for the
+// parts of the page that show it to be drawn again with `redraw`; main.ts registers who draws
+// which part, so features do not import each other to refresh the page.
+import type { ConnectionState, ContactView, MessageView, PickedFile, SessionView, Startup } from "./bindings/ipc";
+
+/** A customer's upload in progress (or just refused), as the card shows it. */
+export type IncomingUpload = {
+  contactId: string;
+  name: string;
+  offset: number;
+  length: number;
+  refused: string | null;
+};
+
+export type View = "contacts" | "reports";
+
+export const state = {
+  startup: null as Startup | null,
+  session: null as SessionView | null,
+  contacts: new Map<string, ContactView>(),
+  messages: new Map<string, MessageView[]>(),
+  unread: new Set<string>(),
+  selected: null as string | null,
+  connection: "connecting" as ConnectionState,
+  sending: false,
+  view: "contacts" as View,
+  /** The upload popup: its contact, the chosen file and, while sending, the upload's key. */
+  upload: { contactId: null as string | null, file: null as PickedFile | null, key: null as string | null },
+  /** Preview images as data: URLs, by preview URL. */
+  previews: new Map<string, string>(),
+  /** Agents seen in reports, for the filter. */
+  agents: new Map<string, string>(),
+  details: null as string | null,
+  /** The customer's uploads in progress (or just refused), by upload id. */
+  incoming: new Map<string, IncomingUpload>(),
+};
+
+export const KEYRING_NOTICE = "No system keyring: you will need to sign in again next time.";
+
+// ---------- selectors ----------
+
+/** The contact whose card is open. */
+export function selectedContact(): ContactView | undefined {
+  return state.selected ? state.contacts.get(state.selected) : undefined;
+}
+
+/** Whether the signed-in agent handles this contact. */
+export function isMine(c: ContactView | undefined): c is ContactView {
+  return !!c && !!state.session && c.agent_id === state.session.user_id;
+}
+
+/** Whether the agent may write and send files to this contact now. */
+export function canSendTo(c: ContactView | undefined): c is ContactView {
+  return isMine(c) && c.state === "active";
+}
+
+export function customerName(c: ContactView): string {
+  return c.customer_name.trim() || "Customer";
+}
+
+// ---------- redrawing ----------
+
+/** The parts of the page drawn from `state`. */
+export type Part = "lists" | "card" | "transcript" | "incoming" | "connection";
+
+const drawers = new Map<Part, () => void>();
+
+/** Says which function draws a part (main.ts, once, at boot). */
+export function drawWith(part: Part, draw: () => void) {
+  drawers.set(part, draw);
+}
+
+/** Draws parts of the page again after `state` changed, in the order given. */
+export function redraw(...parts: Part[]) {
+  for (const part of parts) drawers.get(part)?.();
+}
+
+/** A contact changed (an event or a command's answer): keep it and redraw where it shows. */
+export function upsertContact(contact: ContactView) {
+  state.contacts.set(contact.id, contact);
+  redraw("lists");
+  if (state.selected === contact.id) redraw("card");
+}
