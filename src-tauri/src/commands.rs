@@ -3,9 +3,7 @@
 //! Errors are [`ConsoleError`]s: `{code, message}`.
 
 use crate::session_store::{self, Probe, StoredSession};
-use crate::view::{
-    ContactDetailsView, ContactView, MessageView, ReportQuery, SessionView, SignInRequest, Startup,
-};
+use crate::view::{ContactDetailsView, ContactView, MessageView, ReportQuery, SessionView, SignInRequest, Startup};
 use crate::{live, Active, ConsoleError, ConsoleState, DEFAULT_ACCOUNT, DEFAULT_SERVER};
 use attache_client::{ContactId, ReportFilter, StaffClient};
 use std::time::Duration;
@@ -26,12 +24,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn startup(state: State<'_, ConsoleState>) -> Result<Startup> {
-    let probe = blocking(session_store::probe)
-        .await
-        .unwrap_or_else(|| Probe::Unavailable("the keyring did not answer".into()));
-    let env_server = std::env::var("ATTACHE_SERVER")
-        .ok()
-        .filter(|s| !s.trim().is_empty());
+    let probe =
+        blocking(session_store::probe).await.unwrap_or_else(|| Probe::Unavailable("the keyring did not answer".into()));
+    let env_server = std::env::var("ATTACHE_SERVER").ok().filter(|s| !s.trim().is_empty());
     let mut startup = Startup {
         server: env_server.unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
         account: DEFAULT_ACCOUNT.to_owned(),
@@ -59,11 +54,7 @@ pub async fn startup(state: State<'_, ConsoleState>) -> Result<Startup> {
 
 async fn activate(app: &AppHandle, state: &ConsoleState, client: StaffClient, view: SessionView) {
     let events = live::spawn(app.clone(), client.clone());
-    if let Some(old) = state.active.lock().await.replace(Active {
-        client,
-        view,
-        events,
-    }) {
+    if let Some(old) = state.active.lock().await.replace(Active { client, view, events }) {
         old.events.abort();
     }
 }
@@ -74,10 +65,7 @@ async fn activate(app: &AppHandle, state: &ConsoleState, client: StaffClient, vi
 /// Errors: `unreachable` and the like; the stored session is kept for the next try.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn restore_session(
-    app: AppHandle,
-    state: State<'_, ConsoleState>,
-) -> Result<Option<SessionView>> {
+pub async fn restore_session(app: AppHandle, state: State<'_, ConsoleState>) -> Result<Option<SessionView>> {
     let Some(stored) = state.stored.lock().await.clone() else {
         return Ok(None);
     };
@@ -103,19 +91,11 @@ pub async fn restore_session(
 /// Errors: `bad-credentials`, `unreachable`, `invalid-server-url`.
 #[tauri::command]
 #[tracing::instrument(skip_all, fields(server = %request.server, account = %request.account, user = %request.username))]
-pub async fn sign_in(
-    app: AppHandle,
-    state: State<'_, ConsoleState>,
-    request: SignInRequest,
-) -> Result<SessionView> {
-    let (client, login) = StaffClient::login(
-        &request.server,
-        request.account.trim(),
-        request.username.trim(),
-        &request.password,
-    )
-    .await
-    .map_err(ConsoleError::from_sign_in)?;
+pub async fn sign_in(app: AppHandle, state: State<'_, ConsoleState>, request: SignInRequest) -> Result<SessionView> {
+    let (client, login) =
+        StaffClient::login(&request.server, request.account.trim(), request.username.trim(), &request.password)
+            .await
+            .map_err(ConsoleError::from_sign_in)?;
     let server = client.base_url().as_str().trim_end_matches('/').to_owned();
     let keyring = state.keyring_available.lock().await.unwrap_or(false);
     let remembered = keyring && {
@@ -125,10 +105,7 @@ pub async fn sign_in(
             username: login.user.username.clone(),
             token: login.token.clone(),
         };
-        matches!(
-            blocking(move || session_store::save(&stored)).await,
-            Some(Ok(()))
-        )
+        matches!(blocking(move || session_store::save(&stored)).await, Some(Ok(())))
     };
     let view = SessionView::new(&server, &login, remembered);
     activate(&app, &state, client, view.clone()).await;
@@ -156,12 +133,7 @@ pub async fn sign_out(state: State<'_, ConsoleState>) -> Result<()> {
                     format!("The session could not be removed from the system keyring: {e}"),
                 ))
             }
-            None => {
-                return Err(ConsoleError::new(
-                    "keyring-error",
-                    "The system keyring did not answer.",
-                ))
-            }
+            None => return Err(ConsoleError::new("keyring-error", "The system keyring did not answer.")),
         }
     }
     Ok(())
@@ -178,61 +150,29 @@ pub async fn list_contacts(state: State<'_, ConsoleState>) -> Result<Vec<Contact
 /// Takes a queued contact. Errors: `contact-not-queued` when a colleague was faster.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn accept_contact(
-    state: State<'_, ConsoleState>,
-    contact_id: String,
-) -> Result<ContactView> {
-    Ok(state
-        .client()
-        .await?
-        .accept(&ContactId(contact_id))
-        .await?
-        .into())
+pub async fn accept_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactView> {
+    Ok(state.client().await?.accept(&ContactId(contact_id)).await?.into())
 }
 
 /// Ends one's active contact.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn close_contact(
-    state: State<'_, ConsoleState>,
-    contact_id: String,
-) -> Result<ContactView> {
-    Ok(state
-        .client()
-        .await?
-        .close(&ContactId(contact_id))
-        .await?
-        .into())
+pub async fn close_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactView> {
+    Ok(state.client().await?.close(&ContactId(contact_id)).await?.into())
 }
 
 /// Sends a text message to the customer.
 #[tauri::command]
 #[tracing::instrument(skip(state, body))]
-pub async fn send_message(
-    state: State<'_, ConsoleState>,
-    contact_id: String,
-    body: String,
-) -> Result<MessageView> {
-    Ok(state
-        .client()
-        .await?
-        .send_message(&ContactId(contact_id), &body)
-        .await?
-        .into())
+pub async fn send_message(state: State<'_, ConsoleState>, contact_id: String, body: String) -> Result<MessageView> {
+    Ok(state.client().await?.send_message(&ContactId(contact_id), &body).await?.into())
 }
 
 /// A contact's transcript, oldest first.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn list_messages(
-    state: State<'_, ConsoleState>,
-    contact_id: String,
-) -> Result<Vec<MessageView>> {
-    let messages = state
-        .client()
-        .await?
-        .messages(&ContactId(contact_id))
-        .await?;
+pub async fn list_messages(state: State<'_, ConsoleState>, contact_id: String) -> Result<Vec<MessageView>> {
+    let messages = state.client().await?.messages(&ContactId(contact_id)).await?;
     Ok(messages.into_iter().map(MessageView::from).collect())
 }
 
@@ -242,10 +182,7 @@ pub async fn list_messages(
 /// `invalid-filter` for a filter the service would not understand.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn report_contacts(
-    state: State<'_, ConsoleState>,
-    query: ReportQuery,
-) -> Result<Vec<ContactView>> {
+pub async fn report_contacts(state: State<'_, ConsoleState>, query: ReportQuery) -> Result<Vec<ContactView>> {
     // The wire type parses the times and the state; a bad value is the agent's to fix.
     let filter: ReportFilter = serde_json::from_value(serde_json::json!({
         "agent": query.agent_id.filter(|s| !s.is_empty()),
@@ -261,14 +198,6 @@ pub async fn report_contacts(
 /// Reports > Contacts > Contact details: the contact with its transcript and attachments.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn report_contact(
-    state: State<'_, ConsoleState>,
-    contact_id: String,
-) -> Result<ContactDetailsView> {
-    Ok(state
-        .client()
-        .await?
-        .report_contact(&ContactId(contact_id))
-        .await?
-        .into())
+pub async fn report_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactDetailsView> {
+    Ok(state.client().await?.report_contact(&ContactId(contact_id)).await?.into())
 }

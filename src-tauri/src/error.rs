@@ -20,10 +20,7 @@ pub struct ConsoleError {
 impl ConsoleError {
     /// An error with the given code and sentence.
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            code: code.to_owned(),
-            message: message.into(),
-        }
+        Self { code: code.to_owned(), message: message.into() }
     }
 
     /// A command that needs a session was called without one.
@@ -33,19 +30,15 @@ impl ConsoleError {
 
     /// The session token no longer works.
     pub fn session_expired() -> Self {
-        Self::new(
-            "session-expired",
-            "Your session has ended. Please sign in again.",
-        )
+        Self::new("session-expired", "Your session has ended. Please sign in again.")
     }
 
     /// Maps an SDK error met while signing in: a 401 there means wrong credentials.
     pub fn from_sign_in(e: ClientError) -> Self {
         match e.status() {
-            Some(401) => Self::new(
-                "bad-credentials",
-                "Wrong account, user name or password. Check them and try again.",
-            ),
+            Some(401) => {
+                Self::new("bad-credentials", "Wrong account, user name or password. Check them and try again.")
+            }
             _ => e.into(),
         }
     }
@@ -67,10 +60,9 @@ impl From<ClientError> for ConsoleError {
             ClientError::Transport(detail) => {
                 Self::new("network", format!("The connection to the server failed: {detail}"))
             }
-            ClientError::Protocol(detail) => Self::new(
-                "protocol",
-                format!("The server sent an answer the console does not understand: {detail}"),
-            ),
+            ClientError::Protocol(detail) => {
+                Self::new("protocol", format!("The server sent an answer the console does not understand: {detail}"))
+            }
         }
     }
 }
@@ -93,30 +85,11 @@ mod tests {
 
     #[test]
     fn maps_sdk_errors_to_stable_codes() {
-        let api = |status, code: &str| ClientError::Api {
-            status,
-            code: code.into(),
-            message: "m".into(),
-        };
-        assert_eq!(
-            ConsoleError::from_sign_in(api(401, "bad-credentials")).code,
-            "bad-credentials"
-        );
-        assert_eq!(
-            ConsoleError::from(api(401, "unauthorized")).code,
-            "session-expired"
-        );
-        assert_eq!(
-            ConsoleError::from(api(409, "contact-not-queued")).code,
-            "contact-not-queued"
-        );
-        assert_eq!(
-            ConsoleError::from(ClientError::Unreachable("x".into())).code,
-            "unreachable"
-        );
-        assert_eq!(
-            ConsoleError::from(ClientError::InvalidUrl("x".into())).code,
-            "invalid-server-url"
-        );
+        let api = |status, code: &str| ClientError::Api { status, code: code.into(), message: "m".into() };
+        assert_eq!(ConsoleError::from_sign_in(api(401, "bad-credentials")).code, "bad-credentials");
+        assert_eq!(ConsoleError::from(api(401, "unauthorized")).code, "session-expired");
+        assert_eq!(ConsoleError::from(api(409, "contact-not-queued")).code, "contact-not-queued");
+        assert_eq!(ConsoleError::from(ClientError::Unreachable("x".into())).code, "unreachable");
+        assert_eq!(ConsoleError::from(ClientError::InvalidUrl("x".into())).code, "invalid-server-url");
     }
 }

@@ -10,9 +10,7 @@
 
 use crate::view::{PickedFile, UploadProgress, UploadResult};
 use crate::{ConsoleError, ConsoleState};
-use attache_client::{
-    CancelToken, ContactId, FileCache, Progress, UploadOptions, UploadOutcome, DEFAULT_CACHE_BYTES,
-};
+use attache_client::{CancelToken, ContactId, FileCache, Progress, UploadOptions, UploadOutcome, DEFAULT_CACHE_BYTES};
 use base64::Engine;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,10 +42,7 @@ pub struct Files {
 impl Files {
     /// The cache under the app's cache folder.
     pub fn new(app: &AppHandle) -> Self {
-        let base = app
-            .path()
-            .app_cache_dir()
-            .unwrap_or_else(|_| std::env::temp_dir().join("attache-console"));
+        let base = app.path().app_cache_dir().unwrap_or_else(|_| std::env::temp_dir().join("attache-console"));
         Files {
             cache: FileCache::new(base.join("files"), DEFAULT_CACHE_BYTES),
             previews: base.join("previews"),
@@ -59,9 +54,7 @@ impl Files {
 }
 
 fn test_seam(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
+    std::env::var_os(var).map(PathBuf::from).filter(|p| p.is_absolute())
 }
 
 fn local(what: &str, path: &Path, e: std::io::Error) -> ConsoleError {
@@ -95,30 +88,17 @@ pub async fn choose_file(app: AppHandle) -> Result<Option<PickedFile>> {
     };
     let Some(path) = path else { return Ok(None) };
     let meta = std::fs::metadata(&path).map_err(|e| local("Cannot read", &path, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(Some(PickedFile {
-        path: path.to_string_lossy().into_owned(),
-        name,
-        size: meta.len(),
-    }))
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(Some(PickedFile { path: path.to_string_lossy().into_owned(), name, size: meta.len() }))
 }
 
 /// Keeps a pasted file (raw bytes in the call's body, its name in the `x-file-name` header) in
 /// the app's cache so that it can be sent like a chosen one.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn stage_pasted_file(
-    files: State<'_, Files>,
-    request: tauri::ipc::Request<'_>,
-) -> Result<PickedFile> {
+pub async fn stage_pasted_file(files: State<'_, Files>, request: tauri::ipc::Request<'_>) -> Result<PickedFile> {
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
-        return Err(ConsoleError::new(
-            "bad-paste",
-            "The pasted data was not a file.",
-        ));
+        return Err(ConsoleError::new("bad-paste", "The pasted data was not a file."));
     };
     let name = request
         .headers()
@@ -126,22 +106,12 @@ pub async fn stage_pasted_file(
         .and_then(|v| v.to_str().ok())
         .map(|v| safe_name(&percent_decode(v)))
         .unwrap_or_else(|| "pasted-file".to_owned());
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let dir = files.pasted.join(stamp.to_string());
     let path = dir.join(&name);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| local("Cannot create", &dir, e))?;
-    tokio::fs::write(&path, bytes)
-        .await
-        .map_err(|e| local("Cannot write", &path, e))?;
-    Ok(PickedFile {
-        path: path.to_string_lossy().into_owned(),
-        name,
-        size: bytes.len() as u64,
-    })
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| local("Cannot create", &dir, e))?;
+    tokio::fs::write(&path, bytes).await.map_err(|e| local("Cannot write", &path, e))?;
+    Ok(PickedFile { path: path.to_string_lossy().into_owned(), name, size: bytes.len() as u64 })
 }
 
 /// Decodes `%XX` escapes (the page encodes the name with `encodeURIComponent` for the header).
@@ -151,11 +121,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -189,22 +155,13 @@ pub async fn upload_file(
 ) -> Result<UploadResult> {
     let client = state.client().await?;
     let cancel = CancelToken::new();
-    state
-        .uploads
-        .lock()
-        .await
-        .insert(upload_key.clone(), cancel.clone());
+    state.uploads.lock().await.insert(upload_key.clone(), cancel.clone());
     let progress = Arc::new(move |p: Progress| {
         // The page may be gone (window closed); the upload goes on regardless.
-        let _ = on_progress.send(UploadProgress {
-            sent: p.sent,
-            total: p.total,
-        });
+        let _ = on_progress.send(UploadProgress { sent: p.sent, total: p.total });
     });
     let options = UploadOptions {
-        description: description
-            .map(|d| d.trim().to_owned())
-            .filter(|d| !d.is_empty()),
+        description: description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
         progress: Some(progress),
         cancel: Some(cancel),
         terminate_on_cancel: true,
@@ -213,17 +170,13 @@ pub async fn upload_file(
     };
     // In its own task, so that a closed window or a dropped IPC call does not cut it mid-chunk.
     let outcome = tauri::async_runtime::spawn(async move {
-        client
-            .upload_file(&ContactId(contact_id), Path::new(&path), &options)
-            .await
+        client.upload_file(&ContactId(contact_id), Path::new(&path), &options).await
     })
     .await
     .map_err(|e| ConsoleError::new("internal", format!("The upload stopped unexpectedly: {e}")));
     state.uploads.lock().await.remove(&upload_key);
     match outcome?? {
-        UploadOutcome::Sent(message) => Ok(UploadResult::Sent {
-            message: Box::new((*message).into()),
-        }),
+        UploadOutcome::Sent(message) => Ok(UploadResult::Sent { message: Box::new((*message).into()) }),
         UploadOutcome::Cancelled { sent, .. } => Ok(UploadResult::Cancelled { sent }),
     }
 }
@@ -239,10 +192,7 @@ pub async fn cancel_upload(state: State<'_, ConsoleState>, upload_key: String) -
 }
 
 fn data_url(media_type: &str, bytes: &[u8]) -> String {
-    format!(
-        "data:{media_type};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
+    format!("data:{media_type};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// An image preview as a `data:` URL, fetched with the session once and then kept on disk.
@@ -256,22 +206,13 @@ pub async fn attachment_preview(
     // `/files/{token}/preview`: the token names the preview.
     let token: String = preview_url.split('/').filter(|s| s.len() == 96).collect();
     if token.is_empty() || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ConsoleError::new(
-            "bad-preview-url",
-            "That is not a preview of this service.",
-        ));
+        return Err(ConsoleError::new("bad-preview-url", "That is not a preview of this service."));
     }
     let dest = files.previews.join(format!("{token}.jpg"));
     if !dest.exists() {
-        state
-            .client()
-            .await?
-            .download(&preview_url, None, &dest)
-            .await?;
+        state.client().await?.download(&preview_url, None, &dest).await?;
     }
-    let bytes = tokio::fs::read(&dest)
-        .await
-        .map_err(|e| local("Cannot read", &dest, e))?;
+    let bytes = tokio::fs::read(&dest).await.map_err(|e| local("Cannot read", &dest, e))?;
     Ok(data_url("image/jpeg", &bytes))
 }
 
@@ -286,19 +227,10 @@ pub async fn attachment_image(
     media_type: String,
 ) -> Result<String> {
     if !media_type.starts_with("image/") || media_type.contains("svg") {
-        return Err(ConsoleError::new(
-            "not-an-image",
-            "Only pictures open here; use Open or Save as.",
-        ));
+        return Err(ConsoleError::new("not-an-image", "Only pictures open here; use Open or Save as."));
     }
-    let path = state
-        .client()
-        .await?
-        .fetch_url_cached(&files.cache, &url, &sha256)
-        .await?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| local("Cannot read", &path, e))?;
+    let path = state.client().await?.fetch_url_cached(&files.cache, &url, &sha256).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| local("Cannot read", &path, e))?;
     Ok(data_url(&media_type, &bytes))
 }
 
@@ -313,11 +245,7 @@ pub async fn open_attachment(
     sha256: String,
     name: String,
 ) -> Result<String> {
-    let cached = state
-        .client()
-        .await?
-        .fetch_url_cached(&files.cache, &url, &sha256)
-        .await?;
+    let cached = state.client().await?.fetch_url_cached(&files.cache, &url, &sha256).await?;
     // The cache names files by hash; open a copy under the real name so the right app is chosen.
     let dir = files.opened.join(&sha256[..sha256.len().min(16)]);
     let named = dir.join(safe_name(&name));
@@ -328,25 +256,14 @@ pub async fn open_attachment(
     open::that_detached(&named).map_err(|e| {
         ConsoleError::new(
             "no-opener",
-            format!(
-                "No application could open {name} on this computer ({e}). Use Save as… instead."
-            ),
+            format!("No application could open {name} on this computer ({e}). Use Save as… instead."),
         )
     })?;
     Ok(named.to_string_lossy().into_owned())
 }
 
 fn safe_name(name: &str) -> String {
-    let n: String = name
-        .chars()
-        .map(|c| {
-            if matches!(c, '/' | '\\' | '\0') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
+    let n: String = name.chars().map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c }).collect();
     match n.trim_matches('.') {
         "" => "file".to_owned(),
         _ => n,
@@ -368,9 +285,7 @@ pub async fn save_attachment(
     let dest = match test_seam(TEST_SAVE_TO) {
         Some(p) => Some(p),
         None => {
-            let dialog = dialog_for(&app)
-                .set_title("Save the file")
-                .set_file_name(safe_name(&name));
+            let dialog = dialog_for(&app).set_title("Save the file").set_file_name(safe_name(&name));
             tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
                 .await
                 .ok()
@@ -379,14 +294,8 @@ pub async fn save_attachment(
         }
     };
     let Some(dest) = dest else { return Ok(None) };
-    let cached = state
-        .client()
-        .await?
-        .fetch_url_cached(&files.cache, &url, &sha256)
-        .await?;
-    tokio::fs::copy(&cached, &dest)
-        .await
-        .map_err(|e| local("Cannot write", &dest, e))?;
+    let cached = state.client().await?.fetch_url_cached(&files.cache, &url, &sha256).await?;
+    tokio::fs::copy(&cached, &dest).await.map_err(|e| local("Cannot write", &dest, e))?;
     Ok(Some(dest.to_string_lossy().into_owned()))
 }
 
@@ -403,10 +312,7 @@ mod tests {
 
     #[test]
     fn header_names_decode() {
-        assert_eq!(
-            percent_decode("Bildschirmfoto%20%C3%BC.png"),
-            "Bildschirmfoto ü.png"
-        );
+        assert_eq!(percent_decode("Bildschirmfoto%20%C3%BC.png"), "Bildschirmfoto ü.png");
         assert_eq!(percent_decode("a%2"), "a%2");
     }
 

@@ -50,22 +50,14 @@ pub struct ConsoleState {
 impl ConsoleState {
     /// The signed-in client, or `not-signed-in`.
     pub async fn client(&self) -> Result<StaffClient, ConsoleError> {
-        self.active
-            .lock()
-            .await
-            .as_ref()
-            .map(|a| a.client.clone())
-            .ok_or_else(ConsoleError::not_signed_in)
+        self.active.lock().await.as_ref().map(|a| a.client.clone()).ok_or_else(ConsoleError::not_signed_in)
     }
 }
 
 /// Builds and runs the console window.
 pub fn run() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ATTACHE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ATTACHE_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
@@ -81,15 +73,10 @@ pub fn run() {
                 return;
             };
             let event = match drag {
-                tauri::DragDropEvent::Enter { .. } => {
-                    view::ConsoleEvent::FilesDragging { active: true }
-                }
+                tauri::DragDropEvent::Enter { .. } => view::ConsoleEvent::FilesDragging { active: true },
                 tauri::DragDropEvent::Leave => view::ConsoleEvent::FilesDragging { active: false },
                 tauri::DragDropEvent::Drop { paths, .. } => view::ConsoleEvent::FilesDropped {
-                    paths: paths
-                        .iter()
-                        .map(|p| p.to_string_lossy().into_owned())
-                        .collect(),
+                    paths: paths.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
                 },
                 _ => return,
             };

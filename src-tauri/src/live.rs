@@ -43,11 +43,7 @@ async fn forward(app: AppHandle, client: StaffClient) {
                 emit(&app, ConsoleEvent::SessionExpired);
                 return;
             }
-            Err(e) => connection(
-                &app,
-                ConnectionState::Offline,
-                Some(format!("retrying: {e}")),
-            ),
+            Err(e) => connection(&app, ConnectionState::Offline, Some(format!("retrying: {e}"))),
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));
@@ -59,43 +55,19 @@ fn deliver(app: &AppHandle, event: Event) {
         Event::Ready => return,
         Event::ContactQueued { contact } => {
             notify_if_background(app, &contact.customer_name);
-            ConsoleEvent::ContactQueued {
-                contact: contact.into(),
-            }
+            ConsoleEvent::ContactQueued { contact: contact.into() }
         }
-        Event::ContactAccepted { contact } => ConsoleEvent::ContactAccepted {
-            contact: contact.into(),
-        },
-        Event::ContactClosed { contact } => ConsoleEvent::ContactClosed {
-            contact: contact.into(),
-        },
+        Event::ContactAccepted { contact } => ConsoleEvent::ContactAccepted { contact: contact.into() },
+        Event::ContactClosed { contact } => ConsoleEvent::ContactClosed { contact: contact.into() },
         // An attachment is a message with its file (MessageView::attachment).
         Event::MessageCreated { message } | Event::AttachmentReady { message } => {
-            ConsoleEvent::MessageCreated {
-                message: message.into(),
-            }
+            ConsoleEvent::MessageCreated { message: message.into() }
         }
         // The customer's uploads; this agent's own progress comes from the SDK (files.rs).
-        Event::UploadProgress {
-            upload_id,
-            contact_id,
-            sender: Sender::Customer,
-            name,
-            offset,
-            length,
-        } => ConsoleEvent::IncomingUpload {
-            upload_id: upload_id.0,
-            contact_id: contact_id.0,
-            name,
-            offset,
-            length,
-        },
-        Event::UploadRefused {
-            upload_id,
-            contact_id,
-            name,
-            error,
-        } => ConsoleEvent::IncomingUploadRefused {
+        Event::UploadProgress { upload_id, contact_id, sender: Sender::Customer, name, offset, length } => {
+            ConsoleEvent::IncomingUpload { upload_id: upload_id.0, contact_id: contact_id.0, name, offset, length }
+        }
+        Event::UploadRefused { upload_id, contact_id, name, error } => ConsoleEvent::IncomingUploadRefused {
             upload_id: upload_id.0,
             contact_id: contact_id.0,
             name,
@@ -109,18 +81,11 @@ fn deliver(app: &AppHandle, event: Event) {
 /// A desktop notification when the window is not focused. Failures (no notification daemon) are
 /// ignored: the queue in the window is the source of truth.
 fn notify_if_background(app: &AppHandle, customer_name: &str) {
-    let focused = app
-        .get_webview_window("main")
-        .and_then(|w| w.is_focused().ok())
-        .unwrap_or(false);
+    let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
     if focused {
         return;
     }
-    let who = if customer_name.trim().is_empty() {
-        "A customer"
-    } else {
-        customer_name
-    };
+    let who = if customer_name.trim().is_empty() { "A customer" } else { customer_name };
     let body = format!("{who} is waiting in the queue.");
     tauri::async_runtime::spawn_blocking(move || {
         let shown = notify_rust::Notification::new()

@@ -56,8 +56,7 @@ pub fn probe() -> Probe {
 
 /// Keeps the session, replacing any earlier one.
 pub fn save(session: &StoredSession) -> keyring::Result<()> {
-    let json = serde_json::to_string(session)
-        .map_err(|e| keyring::Error::Invalid("session".into(), e.to_string()))?;
+    let json = serde_json::to_string(session).map_err(|e| keyring::Error::Invalid("session".into(), e.to_string()))?;
     entry()?.set_password(&json)
 }
 

@@ -4,9 +4,7 @@
 //! They are views of the wire types in `attache-protocol`, flattened for the page: times as RFC 3339
 //! strings, ids as strings.
 
-use attache_client::{
-    Attachment, Contact, ContactDetails, ContactState, LoginResponse, Message, Role, Sender,
-};
+use attache_client::{Attachment, Contact, ContactDetails, ContactState, LoginResponse, Message, Role, Sender};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -300,10 +298,7 @@ pub struct ContactDetailsView {
 
 impl From<ContactDetails> for ContactDetailsView {
     fn from(d: ContactDetails) -> Self {
-        Self {
-            contact: d.contact.into(),
-            messages: d.messages.into_iter().map(MessageView::from).collect(),
-        }
+        Self { contact: d.contact.into(), messages: d.messages.into_iter().map(MessageView::from).collect() }
     }
 }
 
@@ -439,9 +434,7 @@ pub fn typescript_bindings() -> String {
         out.push_str(d.trim());
         out.push_str("\n\n");
     }
-    out.push_str(&format!(
-        "export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"
-    ));
+    out.push_str(&format!("export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"));
     out
 }
 
@@ -456,10 +449,7 @@ mod tests {
             detail: Some("refused".into()),
         })
         .unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"type": "connection", "state": "offline", "detail": "refused"})
-        );
+        assert_eq!(json, serde_json::json!({"type": "connection", "state": "offline", "detail": "refused"}));
         let json = serde_json::to_value(ConsoleEvent::SessionExpired).unwrap();
         assert_eq!(json, serde_json::json!({"type": "session_expired"}));
     }

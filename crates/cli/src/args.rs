@@ -6,11 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(
-    name = "attache",
-    version,
-    about = "Attaché: file transfer for customer-service chat"
-)]
+#[command(name = "attache", version, about = "Attaché: file transfer for customer-service chat")]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,

@@ -15,17 +15,9 @@ pub(crate) fn default_state_dir() -> PathBuf {
     base.join("attache").join("uploads")
 }
 
-pub(crate) async fn send(
-    who: FileArgs,
-    contact: String,
-    file: PathBuf,
-    options: UploadOptions,
-) -> anyhow::Result<()> {
+pub(crate) async fn send(who: FileArgs, contact: String, file: PathBuf, options: UploadOptions) -> anyhow::Result<()> {
     let contact = ContactId(contact);
-    let outcome = who
-        .session()?
-        .upload_file(&contact, &file, &options)
-        .await?;
+    let outcome = who.session()?.upload_file(&contact, &file, &options).await?;
     eprintln!();
     match outcome {
         UploadOutcome::Sent(message) => print(&message),
@@ -54,21 +46,10 @@ pub(crate) async fn fetch(
         return Ok(());
     }
     let out = out.unwrap_or_else(|| {
-        let last = url
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or("download");
+        let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or("download");
         let name = percent_decode(last);
-        let safe: String = name
-            .chars()
-            .filter(|c| !matches!(c, '/' | '\\') && !c.is_control())
-            .collect();
-        PathBuf::from(if safe.is_empty() || safe.starts_with('.') {
-            "download".to_owned()
-        } else {
-            safe
-        })
+        let safe: String = name.chars().filter(|c| !matches!(c, '/' | '\\') && !c.is_control()).collect();
+        PathBuf::from(if safe.is_empty() || safe.starts_with('.') { "download".to_owned() } else { safe })
     });
     let got = session.download(&url, sha256.as_deref(), &out).await?;
     if got.resumed_from > 0 {
@@ -83,8 +64,7 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3)
-        {
+        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3) {
             if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;

@@ -7,8 +7,7 @@ mod serve;
 use anyhow::Context;
 use args::{Cli, Command};
 use attache_client::{
-    ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, StaffClient,
-    UploadOptions, VisitorClient,
+    ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, StaffClient, UploadOptions, VisitorClient,
 };
 use clap::Parser;
 
@@ -27,12 +26,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", attache_server::keys::new_secret_hex());
             Ok(())
         }
-        Command::Login {
-            server,
-            account,
-            user,
-            password,
-        } => {
+        Command::Login { server, account, user, password } => {
             let (_, resp) = StaffClient::login(&server.server, &account, &user, &password).await?;
             println!("{}", resp.token);
             Ok(())
@@ -40,36 +34,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Contacts { staff, state } => {
             let state = match state.as_deref() {
                 None => None,
-                Some(s) => {
-                    Some(ContactState::parse(s).context("state is queued, active or closed")?)
-                }
+                Some(s) => Some(ContactState::parse(s).context("state is queued, active or closed")?),
             };
             print(&staff.client()?.contacts(state).await?)
         }
-        Command::Accept { staff, contact } => {
-            print(&staff.client()?.accept(&ContactId(contact)).await?)
+        Command::Accept { staff, contact } => print(&staff.client()?.accept(&ContactId(contact)).await?),
+        Command::Say { staff, contact, text } => {
+            print(&staff.client()?.send_message(&ContactId(contact), &text).await?)
         }
-        Command::Say {
-            staff,
-            contact,
-            text,
-        } => print(
-            &staff
-                .client()?
-                .send_message(&ContactId(contact), &text)
-                .await?,
-        ),
-        Command::Close { staff, contact } => {
-            print(&staff.client()?.close(&ContactId(contact)).await?)
-        }
+        Command::Close { staff, contact } => print(&staff.client()?.close(&ContactId(contact)).await?),
         Command::Report { staff, contact } => match contact {
             Some(c) => print(&staff.client()?.report_contact(&ContactId(c)).await?),
-            None => print(
-                &staff
-                    .client()?
-                    .report_contacts(&ReportFilter::default())
-                    .await?,
-            ),
+            None => print(&staff.client()?.report_contacts(&ReportFilter::default()).await?),
         },
         Command::Events { staff } => {
             let mut events = staff.client()?.events().await?;
@@ -78,15 +54,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Send {
-            who,
-            contact,
-            file,
-            description,
-            media_type,
-            chunk,
-            state_dir,
-        } => {
+        Command::Send { who, contact, file, description, media_type, chunk, state_dir } => {
             let options = UploadOptions {
                 chunk_size: Some(chunk),
                 description,
@@ -100,33 +68,13 @@ async fn main() -> anyhow::Result<()> {
             };
             files::send(who, contact, file, options).await
         }
-        Command::Fetch {
-            who,
-            url,
-            out,
-            sha256,
-            cache_dir,
-            cache_mib,
-        } => {
+        Command::Fetch { who, url, out, sha256, cache_dir, cache_mib } => {
             let cache = cache_dir.map(|d| FileCache::new(d, cache_mib.saturating_mul(1024 * 1024)));
             files::fetch(who, url, out, sha256, cache).await
         }
-        Command::Visit {
-            server,
-            account,
-            name,
-            message,
-        } => {
+        Command::Visit { server, account, name, message } => {
             let visitor = VisitorClient::new(&server.server)?;
-            print(
-                &visitor
-                    .open_contact(&OpenContact {
-                        account,
-                        name,
-                        message,
-                    })
-                    .await?,
-            )
+            print(&visitor.open_contact(&OpenContact { account, name, message }).await?)
         }
     }
 }

@@ -8,9 +8,7 @@ use std::time::Duration;
 fn init_logs(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ATTACHE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -59,21 +57,13 @@ pub(crate) async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()
     let server = Server::start(config).await?;
     println!("Attaché is listening on {}", server.url());
     if demo {
-        println!("Demo account '{}': users sam (supervisor), alice (agent, supervised by sam), bob (agent),", demo::ACCOUNT);
         println!(
-            "  ada (admin), rita (reports viewer); every password is '{}'.",
-            demo::PASSWORD
-        );
-        println!(
-            "  Sign in: attache login --server {} --user alice --password {}",
-            server.url(),
-            demo::PASSWORD
-        );
-        println!(
-            "  Customer page: {}/widget/?account={}",
-            server.url(),
+            "Demo account '{}': users sam (supervisor), alice (agent, supervised by sam), bob (agent),",
             demo::ACCOUNT
         );
+        println!("  ada (admin), rita (reports viewer); every password is '{}'.", demo::PASSWORD);
+        println!("  Sign in: attache login --server {} --user alice --password {}", server.url(), demo::PASSWORD);
+        println!("  Customer page: {}/widget/?account={}", server.url(), demo::ACCOUNT);
     }
     tokio::select! {
         r = tokio::signal::ctrl_c() => { r.context("waiting for Ctrl-C")?; }

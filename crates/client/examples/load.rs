@@ -93,17 +93,10 @@ async fn upload_phase(
     let mut tasks = Vec::new();
     for i in 0..count {
         let permit = sem.clone().acquire_owned().await.unwrap();
-        let (alice, contact, file) = (
-            alice.clone(),
-            contacts[i % contacts.len()].clone(),
-            file.to_owned(),
-        );
+        let (alice, contact, file) = (alice.clone(), contacts[i % contacts.len()].clone(), file.to_owned());
         tasks.push(tokio::spawn(async move {
             let _p = permit;
-            let opts = UploadOptions {
-                chunk_size: Some(chunk),
-                ..Default::default()
-            };
+            let opts = UploadOptions { chunk_size: Some(chunk), ..Default::default() };
             match alice.upload_file(&contact, &file, &opts).await {
                 Ok(UploadOutcome::Sent(m)) => m.attachment.unwrap(),
                 other => panic!("upload failed: {other:?}"),
@@ -118,13 +111,7 @@ async fn upload_phase(
     stop.store(true, Ordering::Relaxed);
     let peak = sampler.await.unwrap();
     (
-        Phase {
-            name: name.into(),
-            files: count,
-            bytes: size * count as u64,
-            secs,
-            peak_rss_mib: peak as f64 / 1024.0,
-        },
+        Phase { name: name.into(), files: count, bytes: size * count as u64, secs, peak_rss_mib: peak as f64 / 1024.0 },
         out,
     )
 }
@@ -144,18 +131,10 @@ async fn download_phase(
     let mut tasks = Vec::new();
     for (i, a) in files.iter().enumerate() {
         let permit = sem.clone().acquire_owned().await.unwrap();
-        let (alice, a, dest, total) = (
-            alice.clone(),
-            a.clone(),
-            dir.join(format!("dl-{i}")),
-            total.clone(),
-        );
+        let (alice, a, dest, total) = (alice.clone(), a.clone(), dir.join(format!("dl-{i}")), total.clone());
         tasks.push(tokio::spawn(async move {
             let _p = permit;
-            let got = alice
-                .download_attachment(&a, &dest)
-                .await
-                .expect("download");
+            let got = alice.download_attachment(&a, &dest).await.expect("download");
             total.fetch_add(got.size, Ordering::Relaxed);
             let _ = tokio::fs::remove_file(&dest).await;
         }));
@@ -178,10 +157,7 @@ async fn download_phase(
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let bin = args
-        .get(1)
-        .cloned()
-        .unwrap_or_else(|| "target/release/attache".into());
+    let bin = args.get(1).cloned().unwrap_or_else(|| "target/release/attache".into());
     let quick = args.iter().any(|a| a == "--quick");
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
@@ -196,43 +172,23 @@ async fn main() {
     let pid = child.id().unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let url = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("service prints its address");
+        let line = lines.next_line().await.unwrap().expect("service prints its address");
         if let Some(u) = line.strip_prefix("Attaché is listening on ") {
             break u.trim().to_owned();
         }
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    println!(
-        "service {url} (pid {pid}); idle RSS {:.1} MiB",
-        rss_kib(pid) as f64 / 1024.0
-    );
+    println!("service {url} (pid {pid}); idle RSS {:.1} MiB", rss_kib(pid) as f64 / 1024.0);
 
-    let (alice, _) = StaffClient::login(&url, "acme", "alice", PASSWORD)
-        .await
-        .unwrap();
-    let (ada, _) = StaffClient::login(&url, "acme", "ada", PASSWORD)
-        .await
-        .unwrap();
-    ada.update_account(&AccountPatch {
-        max_upload_bytes: Some(30 << 20),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let (alice, _) = StaffClient::login(&url, "acme", "alice", PASSWORD).await.unwrap();
+    let (ada, _) = StaffClient::login(&url, "acme", "ada", PASSWORD).await.unwrap();
+    ada.update_account(&AccountPatch { max_upload_bytes: Some(30 << 20), ..Default::default() }).await.unwrap();
     // Several active contacts (a contact takes at most 16 unfinished uploads at once).
     let mut contacts = Vec::new();
     for i in 0..8 {
         let v = VisitorClient::new(&url).unwrap();
         let c = v
-            .open_contact(&OpenContact {
-                account: "acme".into(),
-                name: Some(format!("load {i}")),
-                message: None,
-            })
+            .open_contact(&OpenContact { account: "acme".into(), name: Some(format!("load {i}")), message: None })
             .await
             .unwrap();
         alice.accept(&c.id).await.unwrap();
@@ -248,29 +204,13 @@ async fn main() {
     std::fs::create_dir_all(&dl).unwrap();
 
     let mut phases = Vec::new();
-    let (p, _) = upload_phase(
-        &format!("upload {n_big} x 1 MiB, 8 at once"),
-        pid,
-        &alice,
-        &contacts,
-        &mib1,
-        n_big,
-        8,
-        4 << 20,
-    )
-    .await;
+    let (p, _) =
+        upload_phase(&format!("upload {n_big} x 1 MiB, 8 at once"), pid, &alice, &contacts, &mib1, n_big, 8, 4 << 20)
+            .await;
     phases.push(p);
-    let (p, big) = upload_phase(
-        &format!("upload {n_big} x 25 MiB, 8 at once"),
-        pid,
-        &alice,
-        &contacts,
-        &mib25,
-        n_big,
-        8,
-        4 << 20,
-    )
-    .await;
+    let (p, big) =
+        upload_phase(&format!("upload {n_big} x 25 MiB, 8 at once"), pid, &alice, &contacts, &mib25, n_big, 8, 4 << 20)
+            .await;
     phases.push(p);
     let (p, small) = upload_phase(
         &format!("upload {n_small} x 64 KiB, 32 at once"),
@@ -284,28 +224,9 @@ async fn main() {
     )
     .await;
     phases.push(p);
-    phases.push(
-        download_phase(
-            &format!("download {n_big} x 25 MiB, 8 at once"),
-            pid,
-            &alice,
-            &big,
-            8,
-            &dl,
-        )
-        .await,
-    );
-    phases.push(
-        download_phase(
-            &format!("download {n_small} x 64 KiB, 32 at once"),
-            pid,
-            &alice,
-            &small,
-            32,
-            &dl,
-        )
-        .await,
-    );
+    phases.push(download_phase(&format!("download {n_big} x 25 MiB, 8 at once"), pid, &alice, &big, 8, &dl).await);
+    phases
+        .push(download_phase(&format!("download {n_small} x 64 KiB, 32 at once"), pid, &alice, &small, 32, &dl).await);
     println!();
     for p in &phases {
         p.print();
@@ -316,9 +237,6 @@ async fn main() {
         .find(|l| l.starts_with("VmHWM:"))
         .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned())
         .unwrap_or_default();
-    println!(
-        "service VmHWM (lifetime peak RSS): {:.1} MiB",
-        hwm.parse::<f64>().unwrap_or(0.0) / 1024.0
-    );
+    println!("service VmHWM (lifetime peak RSS): {:.1} MiB", hwm.parse::<f64>().unwrap_or(0.0) / 1024.0);
     let _ = child.kill().await;
 }

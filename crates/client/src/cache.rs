@@ -23,10 +23,7 @@ fn valid_sha(s: &str) -> bool {
 impl FileCache {
     /// A cache in `dir`, holding at most `cap_bytes`.
     pub fn new(dir: impl Into<PathBuf>, cap_bytes: u64) -> FileCache {
-        FileCache {
-            dir: dir.into(),
-            cap: cap_bytes,
-        }
+        FileCache { dir: dir.into(), cap: cap_bytes }
     }
 
     /// The folder.
@@ -67,11 +64,7 @@ impl FileCache {
                     continue;
                 }
                 if let Ok(m) = f.metadata() {
-                    out.push((
-                        f.path(),
-                        m.len(),
-                        m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                    ));
+                    out.push((f.path(), m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
                 }
             }
         }
@@ -108,9 +101,8 @@ impl FileCache {
     /// The file of `url` whose SHA-256 is `sha256`, from the cache or downloaded.
     pub(crate) async fn fetch_url(&self, s: &Session, url: &str, sha256: &str) -> Result<PathBuf> {
         let sha256 = sha256.to_ascii_lowercase();
-        let dest = self
-            .path_for(&sha256)
-            .ok_or_else(|| ClientError::Protocol(format!("'{sha256}' is not a SHA-256")))?;
+        let dest =
+            self.path_for(&sha256).ok_or_else(|| ClientError::Protocol(format!("'{sha256}' is not a SHA-256")))?;
         if let Some(p) = self.get(&sha256) {
             return Ok(p);
         }
@@ -136,18 +128,12 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, vec![0u8; 100]).unwrap();
             let f = std::fs::File::options().write(true).open(&p).unwrap();
-            f.set_modified(
-                SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i as u64),
-            )
-            .unwrap();
+            f.set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i as u64)).unwrap();
         }
         // Using the oldest makes it the newest.
         assert!(cache.get(&shas[0]).is_some());
         assert_eq!(cache.evict(None), 1);
-        assert!(
-            cache.get(&shas[1]).is_none(),
-            "the least recently used went"
-        );
+        assert!(cache.get(&shas[1]).is_none(), "the least recently used went");
         assert!(cache.get(&shas[0]).is_some() && cache.get(&shas[2]).is_some());
         assert_eq!(cache.size(), 200);
         assert!(cache.path_for("../../etc/passwd").is_none());

@@ -27,10 +27,7 @@ fn local(path: &Path, e: std::io::Error) -> ClientError {
 
 /// The partial file beside a destination.
 pub fn part_path(dest: &Path) -> PathBuf {
-    let mut name = dest
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".part");
     dest.with_file_name(name)
 }
@@ -57,17 +54,10 @@ async fn hash_existing(path: &Path) -> std::io::Result<(Sha256, u64)> {
 }
 
 /// Downloads `url` (a service path like `/files/…` or a full URL) to `dest`.
-pub(crate) async fn download(
-    s: &Session,
-    url: &str,
-    expected_sha256: Option<&str>,
-    dest: &Path,
-) -> Result<Downloaded> {
+pub(crate) async fn download(s: &Session, url: &str, expected_sha256: Option<&str>, dest: &Path) -> Result<Downloaded> {
     let part = part_path(dest);
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| local(dir, e))?;
+        tokio::fs::create_dir_all(dir).await.map_err(|e| local(dir, e))?;
     }
     let (mut hasher, mut have) = hash_existing(&part).await.map_err(|e| local(&part, e))?;
     let resumed_from = have;
@@ -96,9 +86,7 @@ pub(crate) async fn download(
             return Err(ClientError::Protocol("unexpected download status".into()));
         }
     };
-    let want = expected_sha256
-        .map(str::to_owned)
-        .or_else(|| etag.clone().filter(|e| is_sha256(e)));
+    let want = expected_sha256.map(str::to_owned).or_else(|| etag.clone().filter(|e| is_sha256(e)));
     if !append {
         hasher = Sha256::new();
         have = 0;
@@ -117,9 +105,7 @@ pub(crate) async fn download(
             let chunk = chunk.map_err(ClientError::from_reqwest)?;
             file.write_all(&chunk).await.map_err(|e| local(&part, e))?;
             hasher.update(&chunk);
-            have = have
-                .checked_add(chunk.len() as u64)
-                .ok_or_else(|| ClientError::Protocol("size overflow".into()))?;
+            have = have.checked_add(chunk.len() as u64).ok_or_else(|| ClientError::Protocol("size overflow".into()))?;
         }
     }
     file.flush().await.map_err(|e| local(&part, e))?;
@@ -134,13 +120,6 @@ pub(crate) async fn download(
             )));
         }
     }
-    tokio::fs::rename(&part, dest)
-        .await
-        .map_err(|e| local(dest, e))?;
-    Ok(Downloaded {
-        path: dest.to_owned(),
-        size: have,
-        sha256: got,
-        resumed_from,
-    })
+    tokio::fs::rename(&part, dest).await.map_err(|e| local(dest, e))?;
+    Ok(Downloaded { path: dest.to_owned(), size: have, sha256: got, resumed_from })
 }

@@ -23,26 +23,17 @@ impl std::fmt::Debug for EventStream {
 
 impl EventStream {
     pub(crate) async fn connect(url: Url, headers: HeaderMap) -> Result<EventStream> {
-        let mut request = url
-            .as_str()
-            .into_client_request()
-            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        let mut request = url.as_str().into_client_request().map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
         for (k, v) in headers.iter() {
             request.headers_mut().insert(k.clone(), v.clone());
         }
-        let (ws, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(map_ws_error)?;
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.map_err(map_ws_error)?;
         let mut stream = EventStream { ws };
         match stream.next_event().await {
             Some(Ok(Event::Ready)) => Ok(stream),
-            Some(Ok(other)) => Err(ClientError::Protocol(format!(
-                "expected ready, got {other:?}"
-            ))),
+            Some(Ok(other)) => Err(ClientError::Protocol(format!("expected ready, got {other:?}"))),
             Some(Err(e)) => Err(e),
-            None => Err(ClientError::Transport(
-                "event stream closed before it was ready".into(),
-            )),
+            None => Err(ClientError::Transport("event stream closed before it was ready".into())),
         }
     }
 
@@ -80,22 +71,10 @@ fn map_ws_error(e: tokio_tungstenite::tungstenite::Error) -> ClientError {
     match e {
         E::Http(resp) => {
             let status = resp.status().as_u16();
-            let body = resp
-                .body()
-                .as_deref()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
+            let body = resp.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
             match serde_json::from_str::<crate::ApiError>(&body) {
-                Ok(api) => ClientError::Api {
-                    status,
-                    code: api.error,
-                    message: api.message,
-                },
-                Err(_) => ClientError::Api {
-                    status,
-                    code: format!("http-{status}"),
-                    message: body.into_owned(),
-                },
+                Ok(api) => ClientError::Api { status, code: api.error, message: api.message },
+                Err(_) => ClientError::Api { status, code: format!("http-{status}"), message: body.into_owned() },
             }
         }
         E::Io(io) => ClientError::Unreachable(io.to_string()),

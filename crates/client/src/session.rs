@@ -7,8 +7,8 @@
 //! [`crate::VisitorClient`] name those, over a `Session` each.
 
 use crate::{
-    download, upload, ApiError, Attachment, ClientError, ContactId, Downloaded, EventStream,
-    FileCache, Result, UploadOptions, UploadOutcome,
+    download, upload, ApiError, Attachment, ClientError, ContactId, Downloaded, EventStream, FileCache, Result,
+    UploadOptions, UploadOutcome,
 };
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE};
@@ -31,17 +31,10 @@ pub enum Auth {
 /// Normalises a service address: accepts `host:port` or a full `http(s)://` URL.
 pub fn parse_base_url(base: &str) -> Result<Url> {
     let base = base.trim();
-    let with_scheme = if base.contains("://") {
-        base.to_owned()
-    } else {
-        format!("http://{base}")
-    };
-    let mut url =
-        Url::parse(&with_scheme).map_err(|e| ClientError::InvalidUrl(format!("{base}: {e}")))?;
+    let with_scheme = if base.contains("://") { base.to_owned() } else { format!("http://{base}") };
+    let mut url = Url::parse(&with_scheme).map_err(|e| ClientError::InvalidUrl(format!("{base}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ClientError::InvalidUrl(format!(
-            "{base}: needs an http or https address"
-        )));
+        return Err(ClientError::InvalidUrl(format!("{base}: needs an http or https address")));
     }
     url.set_query(None);
     url.set_fragment(None);
@@ -70,9 +63,7 @@ impl Session {
         if let Auth::Cookies(jar) = &auth {
             builder = builder.cookie_provider(jar.clone());
         }
-        let http = builder
-            .build()
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let http = builder.build().map_err(|e| ClientError::Transport(e.to_string()))?;
         Ok(Session { http, base, auth })
     }
 
@@ -118,9 +109,7 @@ impl Session {
 
     /// A path (or absolute URL) under the service's address.
     pub(crate) fn url(&self, path: &str) -> Result<Url> {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| ClientError::InvalidUrl(e.to_string()))
+        self.base.join(path.trim_start_matches('/')).map_err(|e| ClientError::InvalidUrl(e.to_string()))
     }
 
     /// The same connection with a staff token (the one a sign-in returned).
@@ -146,38 +135,24 @@ impl Session {
     /// Sends a request and reads the JSON answer.
     pub(crate) async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
         let resp = check(req.send().await.map_err(ClientError::from_reqwest)?).await?;
-        resp.json::<T>()
-            .await
-            .map_err(|e| ClientError::Protocol(e.to_string()))
+        resp.json::<T>().await.map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
     /// Sends a request whose answer has no body worth reading.
     pub(crate) async fn send_empty(&self, req: RequestBuilder) -> Result<()> {
-        check(req.send().await.map_err(ClientError::from_reqwest)?)
-            .await
-            .map(drop)
+        check(req.send().await.map_err(ClientError::from_reqwest)?).await.map(drop)
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.send(self.request(Method::GET, path)?).await
     }
 
-    pub(crate) async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T> {
-        self.send(self.request(Method::POST, path)?.json(body))
-            .await
+    pub(crate) async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.request(Method::POST, path)?.json(body)).await
     }
 
-    pub(crate) async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T> {
-        self.send(self.request(Method::PATCH, path)?.json(body))
-            .await
+    pub(crate) async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.request(Method::PATCH, path)?.json(body)).await
     }
 
     /// Opens an event stream at `path`, presenting the token or the cookies.
@@ -198,8 +173,7 @@ impl Session {
         }
         let mut url = http_url;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-        url.set_scheme(scheme)
-            .map_err(|_| ClientError::InvalidUrl(url.to_string()))?;
+        url.set_scheme(scheme).map_err(|_| ClientError::InvalidUrl(url.to_string()))?;
         EventStream::connect(url, headers).await
     }
 
@@ -223,42 +197,23 @@ impl Session {
 
     /// Downloads a file URL (`/files/…` or absolute) to `dest` with this session, resuming from
     /// `dest.part` with `Range`, and verifying the SHA-256 (the given one, else the `ETag`).
-    pub async fn download(
-        &self,
-        url: &str,
-        expected_sha256: Option<&str>,
-        dest: &Path,
-    ) -> Result<Downloaded> {
+    pub async fn download(&self, url: &str, expected_sha256: Option<&str>, dest: &Path) -> Result<Downloaded> {
         download::download(self, url, expected_sha256, dest).await
     }
 
     /// Downloads an attachment to `dest` (see [`Self::download`]).
-    pub async fn download_attachment(
-        &self,
-        attachment: &Attachment,
-        dest: &Path,
-    ) -> Result<Downloaded> {
-        self.download(&attachment.url, Some(&attachment.sha256), dest)
-            .await
+    pub async fn download_attachment(&self, attachment: &Attachment, dest: &Path) -> Result<Downloaded> {
+        self.download(&attachment.url, Some(&attachment.sha256), dest).await
     }
 
     /// The attachment's file from a content-addressed cache, downloaded when missing.
-    pub async fn fetch_cached(
-        &self,
-        cache: &FileCache,
-        attachment: &Attachment,
-    ) -> Result<PathBuf> {
+    pub async fn fetch_cached(&self, cache: &FileCache, attachment: &Attachment) -> Result<PathBuf> {
         cache.fetch(self, attachment).await
     }
 
     /// The file at a URL with a known SHA-256 from a content-addressed cache, downloaded when
     /// missing.
-    pub async fn fetch_url_cached(
-        &self,
-        cache: &FileCache,
-        url: &str,
-        sha256: &str,
-    ) -> Result<PathBuf> {
+    pub async fn fetch_url_cached(&self, cache: &FileCache, url: &str, sha256: &str) -> Result<PathBuf> {
         cache.fetch_url(self, url, sha256).await
     }
 }
@@ -274,11 +229,7 @@ pub(crate) async fn check(resp: Response) -> Result<Response> {
         Ok(e) => (e.error, e.message),
         Err(_) => (format!("http-{}", status.as_u16()), text),
     };
-    Err(ClientError::Api {
-        status: status.as_u16(),
-        code,
-        message,
-    })
+    Err(ClientError::Api { status: status.as_u16(), code, message })
 }
 
 #[cfg(test)]
@@ -287,24 +238,13 @@ mod tests {
 
     #[test]
     fn base_urls_are_normalised() {
+        assert_eq!(parse_base_url("127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
         assert_eq!(
-            parse_base_url("127.0.0.1:8080").unwrap().as_str(),
-            "http://127.0.0.1:8080/"
-        );
-        assert_eq!(
-            parse_base_url("https://chat.example.com/attache?x=1")
-                .unwrap()
-                .as_str(),
+            parse_base_url("https://chat.example.com/attache?x=1").unwrap().as_str(),
             "https://chat.example.com/attache/"
         );
-        assert!(matches!(
-            parse_base_url("ftp://x"),
-            Err(ClientError::InvalidUrl(_))
-        ));
-        assert!(matches!(
-            parse_base_url("http://"),
-            Err(ClientError::InvalidUrl(_))
-        ));
+        assert!(matches!(parse_base_url("ftp://x"), Err(ClientError::InvalidUrl(_))));
+        assert!(matches!(parse_base_url("http://"), Err(ClientError::InvalidUrl(_))));
     }
 
     #[test]
@@ -314,30 +254,17 @@ mod tests {
         assert_eq!(staff.cookie("vvcu"), None);
         let visitor = Session::visitor("127.0.0.1:1", Some("abc")).unwrap();
         assert_eq!(visitor.cookie("vvcu").as_deref(), Some("abc"));
-        assert_eq!(
-            Session::visitor("127.0.0.1:1", None)
-                .unwrap()
-                .cookie("vvcu"),
-            None
-        );
+        assert_eq!(Session::visitor("127.0.0.1:1", None).unwrap().cookie("vvcu"), None);
     }
 
     #[test]
     fn requests_carry_the_bearer_token() {
         let staff = Session::bearer("127.0.0.1:1", "t0k3n").unwrap();
-        let req = staff
-            .request(Method::GET, "api/me")
-            .unwrap()
-            .build()
-            .unwrap();
+        let req = staff.request(Method::GET, "api/me").unwrap().build().unwrap();
         assert_eq!(req.url().as_str(), "http://127.0.0.1:1/api/me");
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer t0k3n");
         let visitor = Session::visitor("127.0.0.1:1", Some("abc")).unwrap();
-        let req = visitor
-            .request(Method::GET, "/api/visitor/contacts/x")
-            .unwrap()
-            .build()
-            .unwrap();
+        let req = visitor.request(Method::GET, "/api/visitor/contacts/x").unwrap().build().unwrap();
         assert!(req.headers().get(AUTHORIZATION).is_none());
     }
 }

@@ -2,9 +2,8 @@
 //! [`Session`]. File transfer is the session's, reached through `Deref`.
 
 use crate::{
-    Account, AccountPatch, Contact, ContactDetails, ContactId, ContactState, EventStream,
-    LoginRequest, LoginResponse, Message, NewUser, ReportFilter, Result, SendMessage, Session,
-    User, UserId, UserPatch,
+    Account, AccountPatch, Contact, ContactDetails, ContactId, ContactState, EventStream, LoginRequest, LoginResponse,
+    Message, NewUser, ReportFilter, Result, SendMessage, Session, User, UserId, UserPatch,
 };
 use reqwest::Method;
 
@@ -41,28 +40,17 @@ impl StaffClient {
         password: &str,
     ) -> Result<(StaffClient, LoginResponse)> {
         let session = Session::bearer(base, "")?;
-        let body = LoginRequest {
-            account: account.to_owned(),
-            username: username.to_owned(),
-            password: password.to_owned(),
-        };
-        let resp: LoginResponse = session
-            .send(session.anonymous(Method::POST, "api/login")?.json(&body))
-            .await?;
-        let client = StaffClient {
-            session: session.with_token(&resp.token),
-            token: resp.token.clone(),
-        };
+        let body =
+            LoginRequest { account: account.to_owned(), username: username.to_owned(), password: password.to_owned() };
+        let resp: LoginResponse = session.send(session.anonymous(Method::POST, "api/login")?.json(&body)).await?;
+        let client = StaffClient { session: session.with_token(&resp.token), token: resp.token.clone() };
         Ok((client, resp))
     }
 
     /// A client for an existing session token (e.g. one kept in the OS keyring).
     /// Check it with [`StaffClient::me`].
     pub fn from_token(base: &str, token: &str) -> Result<StaffClient> {
-        Ok(StaffClient {
-            session: Session::bearer(base, token)?,
-            token: token.to_owned(),
-        })
+        Ok(StaffClient { session: Session::bearer(base, token)?, token: token.to_owned() })
     }
 
     /// The session token.
@@ -77,19 +65,13 @@ impl StaffClient {
 
     /// Ends the session; the token stops working.
     pub async fn logout(&self) -> Result<()> {
-        self.session
-            .send_empty(self.session.request(Method::POST, "api/logout")?)
-            .await
+        self.session.send_empty(self.session.request(Method::POST, "api/logout")?).await
     }
 
     /// The signed-in user and account; `unauthorized` (401) when the session ended.
     pub async fn me(&self) -> Result<LoginResponse> {
         let me: Me = self.session.get("api/me").await?;
-        Ok(LoginResponse {
-            token: self.token.clone(),
-            user: me.user,
-            account: me.account,
-        })
+        Ok(LoginResponse { token: self.token.clone(), user: me.user, account: me.account })
     }
 
     /// The account and its plan (admins).
@@ -128,55 +110,34 @@ impl StaffClient {
 
     /// Takes a queued contact. `contact-not-queued` (409) when someone else was faster.
     pub async fn accept(&self, contact: &ContactId) -> Result<Contact> {
-        self.session
-            .post(
-                &format!("api/contacts/{contact}/accept"),
-                &serde_json::json!({}),
-            )
-            .await
+        self.session.post(&format!("api/contacts/{contact}/accept"), &serde_json::json!({})).await
     }
 
     /// Closes one's active contact; its report starts to age.
     pub async fn close(&self, contact: &ContactId) -> Result<Contact> {
-        self.session
-            .post(
-                &format!("api/contacts/{contact}/close"),
-                &serde_json::json!({}),
-            )
-            .await
+        self.session.post(&format!("api/contacts/{contact}/close"), &serde_json::json!({})).await
     }
 
     /// Sends a text message to one's active contact.
     pub async fn send_message(&self, contact: &ContactId, body: &str) -> Result<Message> {
-        let body = SendMessage {
-            body: body.to_owned(),
-        };
-        self.session
-            .post(&format!("api/contacts/{contact}/messages"), &body)
-            .await
+        let body = SendMessage { body: body.to_owned() };
+        self.session.post(&format!("api/contacts/{contact}/messages"), &body).await
     }
 
     /// The transcript of one's contact.
     pub async fn messages(&self, contact: &ContactId) -> Result<Vec<Message>> {
-        self.session
-            .get(&format!("api/contacts/{contact}/messages"))
-            .await
+        self.session.get(&format!("api/contacts/{contact}/messages")).await
     }
 
     /// Contact reports the user may read, newest first.
     pub async fn report_contacts(&self, filter: &ReportFilter) -> Result<Vec<Contact>> {
-        let req = self
-            .session
-            .request(Method::GET, "api/reports/contacts")?
-            .query(filter);
+        let req = self.session.request(Method::GET, "api/reports/contacts")?.query(filter);
         self.session.send(req).await
     }
 
     /// One contact's details with its transcript.
     pub async fn report_contact(&self, contact: &ContactId) -> Result<ContactDetails> {
-        self.session
-            .get(&format!("api/reports/contacts/{contact}"))
-            .await
+        self.session.get(&format!("api/reports/contacts/{contact}")).await
     }
 
     /// Opens the staff event stream: queue changes and the messages of one's contacts.

@@ -21,16 +21,12 @@ impl std::ops::Deref for VisitorClient {
 impl VisitorClient {
     /// A new visitor with no cookie yet; the first call gets one.
     pub fn new(base: &str) -> Result<VisitorClient> {
-        Ok(VisitorClient {
-            session: Session::visitor(base, None)?,
-        })
+        Ok(VisitorClient { session: Session::visitor(base, None)? })
     }
 
     /// A returning visitor, known by a `vvcu` value from an earlier visit.
     pub fn with_vvcu(base: &str, vvcu: &str) -> Result<VisitorClient> {
-        Ok(VisitorClient {
-            session: Session::visitor(base, Some(vvcu))?,
-        })
+        Ok(VisitorClient { session: Session::visitor(base, Some(vvcu))? })
     }
 
     /// The session under this client (file transfer, the service's address).
@@ -50,36 +46,23 @@ impl VisitorClient {
 
     /// One of this visitor's contacts.
     pub async fn contact(&self, contact: &ContactId) -> Result<Contact> {
-        self.session
-            .get(&format!("api/visitor/contacts/{contact}"))
-            .await
+        self.session.get(&format!("api/visitor/contacts/{contact}")).await
     }
 
     /// Sends a text message to the agent.
     pub async fn send_message(&self, contact: &ContactId, body: &str) -> Result<Message> {
-        let body = SendMessage {
-            body: body.to_owned(),
-        };
-        self.session
-            .post(&format!("api/visitor/contacts/{contact}/messages"), &body)
-            .await
+        let body = SendMessage { body: body.to_owned() };
+        self.session.post(&format!("api/visitor/contacts/{contact}/messages"), &body).await
     }
 
     /// The transcript.
     pub async fn messages(&self, contact: &ContactId) -> Result<Vec<Message>> {
-        self.session
-            .get(&format!("api/visitor/contacts/{contact}/messages"))
-            .await
+        self.session.get(&format!("api/visitor/contacts/{contact}/messages")).await
     }
 
     /// Ends the contact from the customer's side.
     pub async fn close(&self, contact: &ContactId) -> Result<Contact> {
-        self.session
-            .post(
-                &format!("api/visitor/contacts/{contact}/close"),
-                &serde_json::json!({}),
-            )
-            .await
+        self.session.post(&format!("api/visitor/contacts/{contact}/close"), &serde_json::json!({})).await
     }
 
     /// Opens the visitor event stream: the messages and state changes of this visitor's contacts.

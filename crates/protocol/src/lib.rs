@@ -599,10 +599,7 @@ mod tests {
             closed_by: None,
             report_expires_at: None,
         };
-        let json = serde_json::to_value(Event::ContactQueued {
-            contact: contact.clone(),
-        })
-        .unwrap();
+        let json = serde_json::to_value(Event::ContactQueued { contact: contact.clone() }).unwrap();
         assert_eq!(json["type"], "contact_queued");
         assert_eq!(json["contact"]["state"], "queued");
         assert_eq!(json["contact"]["created_at"], "2026-01-02T03:04:05Z");
@@ -623,10 +620,7 @@ mod tests {
             upload_id: "u1".into(),
             contact_id: "c1".into(),
             name: "a.png".into(),
-            error: ApiError {
-                error: "type-mismatch".into(),
-                message: "no".into(),
-            },
+            error: ApiError { error: "type-mismatch".into(), message: "no".into() },
         };
         assert_eq!(serde_json::to_value(&e).unwrap()["type"], "upload_refused");
     }
@@ -649,11 +643,7 @@ mod tests {
         for r in [Role::Agent, Role::Supervisor, Role::Admin] {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
-        for s in [
-            ContactState::Queued,
-            ContactState::Active,
-            ContactState::Closed,
-        ] {
+        for s in [ContactState::Queued, ContactState::Active, ContactState::Closed] {
             assert_eq!(ContactState::parse(s.as_str()), Some(s));
         }
         assert_eq!(Sender::parse("bot"), None);

@@ -4,9 +4,7 @@ use crate::auth::hash_password;
 use crate::db::Db;
 use crate::repo;
 use crate::repo::user::NewUserRecord;
-use attache_protocol::{
-    Plan, Role, UserId, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_REPORT_RETENTION_DAYS,
-};
+use attache_protocol::{Plan, Role, UserId, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_REPORT_RETENTION_DAYS};
 
 /// The demo account's name.
 pub const ACCOUNT: &str = "acme";

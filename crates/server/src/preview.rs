@@ -51,12 +51,12 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
         Ok(r)
     };
     // The header first: dimensions are checked before a single pixel is expanded.
-    let mut decoder = open()?
-        .into_decoder()
-        .map_err(|e| match e {
-            image::ImageError::Limits(_) => refused("image-too-large", format!("the image exceeds the decoding limits: {e}")),
-            other => refused("bad-image", format!("the image cannot be read: {other}")),
-        })?;
+    let mut decoder = open()?.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            refused("image-too-large", format!("the image exceeds the decoding limits: {e}"))
+        }
+        other => refused("bad-image", format!("the image cannot be read: {other}")),
+    })?;
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if width == 0 || height == 0 {
@@ -77,7 +77,9 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
     // Phones store photos sideways with an EXIF orientation; the preview shows them upright.
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(_) => refused("image-too-large", format!("the image exceeds the decoding limits: {e}")),
+        image::ImageError::Limits(_) => {
+            refused("image-too-large", format!("the image exceeds the decoding limits: {e}"))
+        }
         other => refused("bad-image", format!("the image is damaged: {other}")),
     })?;
     img.apply_orientation(orientation);
@@ -129,7 +131,9 @@ mod tests {
     use super::*;
 
     fn write_png(path: &Path, w: u32, h: u32) {
-        let img = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba([(x * 7) as u8, (y * 3) as u8, ((x ^ y) * 5) as u8, 200]));
+        let img = image::RgbaImage::from_fn(w, h, |x, y| {
+            image::Rgba([(x * 7) as u8, (y * 3) as u8, ((x ^ y) * 5) as u8, 200])
+        });
         img.save_with_format(path, ImageFormat::Png).unwrap();
     }
 

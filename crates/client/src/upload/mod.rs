@@ -117,24 +117,15 @@ pub(crate) async fn upload_file(
     opts: &UploadOptions,
 ) -> Result<UploadOutcome> {
     let file = std::path::absolute(file).map_err(|e| local("path", file, e))?;
-    let meta = tokio::fs::metadata(&file)
-        .await
-        .map_err(|e| local("metadata", &file, e))?;
+    let meta = tokio::fs::metadata(&file).await.map_err(|e| local("metadata", &file, e))?;
     let size = meta.len();
     let modified = modified_ns(&meta);
     let name = match &opts.name {
         Some(n) => n.clone(),
-        None => file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "file".into()),
+        None => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into()),
     };
-    let state_path = opts.state_dir.as_ref().map(|d| {
-        d.join(format!(
-            "{}.json",
-            fingerprint(contact, &file, size, modified)
-        ))
-    });
+    let state_path =
+        opts.state_dir.as_ref().map(|d| d.join(format!("{}.json", fingerprint(contact, &file, size, modified))));
     // Resume when a state of this very file (same size and modification time) is known.
     let mut upload_path = None;
     let mut offset = 0;
@@ -175,9 +166,7 @@ pub(crate) async fn upload_file(
     };
     report(offset);
     let chunk = opts.chunk_size.unwrap_or(DEFAULT_CHUNK).max(1);
-    let mut f = tokio::fs::File::open(&file)
-        .await
-        .map_err(|e| local("open", &file, e))?;
+    let mut f = tokio::fs::File::open(&file).await.map_err(|e| local("open", &file, e))?;
     let mut retries = 0u32;
     let mut message_id: Option<String> = None;
     while offset < size || (offset == size && message_id.is_none() && size > 0) {
@@ -186,19 +175,13 @@ pub(crate) async fn upload_file(
         }
         let len = usize::try_from((size - offset).min(chunk as u64)).unwrap_or(chunk);
         let mut data = vec![0u8; len];
-        f.seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|e| local("seek", &file, e))?;
-        f.read_exact(&mut data)
-            .await
-            .map_err(|e| local("read (did the file change?)", &file, e))?;
+        f.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| local("seek", &file, e))?;
+        f.read_exact(&mut data).await.map_err(|e| local("read (did the file change?)", &file, e))?;
         match send_chunk(s, &upload_path, offset, data, opts.cancel.as_ref()).await? {
             None => return cancelled(s, &upload_path, state_path.as_deref(), offset, opts).await,
             Some(Chunk::Done(o, m)) => {
                 if o <= offset && m.is_none() {
-                    return Err(ClientError::Protocol(format!(
-                        "the service did not advance past {offset}"
-                    )));
+                    return Err(ClientError::Protocol(format!("the service did not advance past {offset}")));
                 }
                 offset = o;
                 message_id = m;
@@ -222,11 +205,9 @@ pub(crate) async fn upload_file(
                             let _ = tokio::fs::remove_file(sp).await;
                         }
                         return match st {
-                            Ok(UploadStatus { error: Some(e), .. }) => Err(ClientError::Api {
-                                status: 422,
-                                code: e.error,
-                                message: e.message,
-                            }),
+                            Ok(UploadStatus { error: Some(e), .. }) => {
+                                Err(ClientError::Api { status: 422, code: e.error, message: e.message })
+                            }
                             Ok(_) | Err(_) => Err(ClientError::Api {
                                 status: 410,
                                 code: "upload-expired".into(),
@@ -247,11 +228,7 @@ pub(crate) async fn upload_file(
                                 error: "refused".into(),
                                 message: "the file was refused".into(),
                             });
-                            return Err(ClientError::Api {
-                                status: 422,
-                                code: e.error,
-                                message: e.message,
-                            });
+                            return Err(ClientError::Api { status: 422, code: e.error, message: e.message });
                         }
                         // Still finishing, or finishing failed on the service's side: the
                         // loop sends an empty PATCH at the end, which waits for or retries it.
@@ -267,10 +244,7 @@ pub(crate) async fn upload_file(
     }
     match (st.state, st.message) {
         (UploadState::Ready, Some(m)) => Ok(UploadOutcome::Sent(Box::new(m))),
-        _ => Err(ClientError::Protocol(format!(
-            "upload finished in state {:?}",
-            st.state
-        ))),
+        _ => Err(ClientError::Protocol(format!("upload finished in state {:?}", st.state))),
     }
 }
 
@@ -286,13 +260,7 @@ async fn cancelled(
         if let Some(sp) = state {
             let _ = tokio::fs::remove_file(sp).await;
         }
-        return Ok(UploadOutcome::Cancelled {
-            sent,
-            resumable: false,
-        });
+        return Ok(UploadOutcome::Cancelled { sent, resumable: false });
     }
-    Ok(UploadOutcome::Cancelled {
-        sent,
-        resumable: state.is_some(),
-    })
+    Ok(UploadOutcome::Cancelled { sent, resumable: state.is_some() })
 }

@@ -19,10 +19,7 @@ pub(super) struct ResumeState {
 
 /// The file's modification time, to tell an edited file from the one being sent.
 pub(super) fn modified_ns(meta: &std::fs::Metadata) -> u128 {
-    meta.modified()
-        .ok()
-        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos())
+    meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
 }
 
 /// The state file's name: the same contact, file, size and modification time give the same.
@@ -40,18 +37,12 @@ pub(super) fn fingerprint(contact: &ContactId, file: &Path, size: u64, modified:
 /// Writes the state atomically (a temporary file, then a rename).
 pub(super) async fn save_state(path: &Path, st: &ResumeState) -> Result<()> {
     if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| local("state folder", dir, e))?;
+        tokio::fs::create_dir_all(dir).await.map_err(|e| local("state folder", dir, e))?;
     }
     let tmp = path.with_extension("tmp");
     let text = serde_json::to_vec_pretty(st).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    tokio::fs::write(&tmp, text)
-        .await
-        .map_err(|e| local("state", &tmp, e))?;
-    tokio::fs::rename(&tmp, path)
-        .await
-        .map_err(|e| local("state", path, e))
+    tokio::fs::write(&tmp, text).await.map_err(|e| local("state", &tmp, e))?;
+    tokio::fs::rename(&tmp, path).await.map_err(|e| local("state", path, e))
 }
 
 /// The state at `path`, if there is a readable one.

@@ -27,9 +27,7 @@ fn offset_of(resp: &Response, method: &str) -> Result<u64> {
 
 /// Asks the offset of an upload: `Ok(None)` when it is gone (expired, refused, unknown).
 pub(super) async fn head_offset(s: &Session, upload_path: &str) -> Result<Option<u64>> {
-    let req = s
-        .request(Method::HEAD, upload_path)?
-        .header("Tus-Resumable", TUS);
+    let req = s.request(Method::HEAD, upload_path)?.header("Tus-Resumable", TUS);
     let resp = req.send().await.map_err(ClientError::from_reqwest)?;
     match resp.status() {
         StatusCode::OK => Ok(Some(offset_of(&resp, "HEAD")?)),
@@ -55,10 +53,7 @@ pub(super) async fn create(
     size: u64,
     opts: &UploadOptions,
 ) -> Result<String> {
-    let mut meta = vec![
-        format!("contact {}", b64(contact.as_str())),
-        format!("filename {}", b64(name)),
-    ];
+    let mut meta = vec![format!("contact {}", b64(contact.as_str())), format!("filename {}", b64(name))];
     if let Some(t) = &opts.media_type {
         meta.push(format!("filetype {}", b64(t)));
     }
@@ -71,8 +66,7 @@ pub(super) async fn create(
         .header("Upload-Length", size.to_string())
         .header("Upload-Metadata", meta.join(","));
     let resp = check(req.send().await.map_err(ClientError::from_reqwest)?).await?;
-    let loc = header(&resp, "location")
-        .ok_or_else(|| ClientError::Protocol("creation without Location".into()))?;
+    let loc = header(&resp, "location").ok_or_else(|| ClientError::Protocol("creation without Location".into()))?;
     // Keep the path only: the service may come back on another address.
     let path = match url::Url::parse(loc) {
         Ok(u) => u.path().to_owned(),
@@ -115,9 +109,7 @@ pub(super) async fn send_chunk(
     };
     let resp = match resp {
         Ok(r) => r,
-        Err(e) if e.is_connect() || e.is_request() || e.is_body() || e.is_timeout() => {
-            return Ok(Some(Chunk::Retry))
-        }
+        Err(e) if e.is_connect() || e.is_request() || e.is_body() || e.is_timeout() => return Ok(Some(Chunk::Retry)),
         Err(e) => return Err(ClientError::from_reqwest(e)),
     };
     match resp.status().as_u16() {
@@ -128,19 +120,14 @@ pub(super) async fn send_chunk(
         }
         // Offset moved, another request holds the lock, or the chunk was damaged: ask again.
         409 | 423 | 460 | 502 | 503 | 504 => Ok(Some(Chunk::Retry)),
-        _ => Err(check(resp)
-            .await
-            .err()
-            .unwrap_or_else(|| ClientError::Protocol("unexpected status".into()))),
+        _ => Err(check(resp).await.err().unwrap_or_else(|| ClientError::Protocol("unexpected status".into()))),
     }
 }
 
 /// Deletes the upload at the service (tus termination); an unanswered request leaves it to
 /// expire.
 pub(super) async fn terminate(s: &Session, upload_path: &str) -> Result<()> {
-    let req = s
-        .request(Method::DELETE, upload_path)?
-        .header("Tus-Resumable", TUS);
+    let req = s.request(Method::DELETE, upload_path)?.header("Tus-Resumable", TUS);
     let _ = req.send().await;
     Ok(())
 }

@@ -20,16 +20,10 @@ impl Caller {
         Caller::default()
     }
     fn staff(c: &StaffClient) -> Caller {
-        Caller {
-            bearer: Some(c.token().to_owned()),
-            cookies: vec![],
-        }
+        Caller { bearer: Some(c.token().to_owned()), cookies: vec![] }
     }
     fn visitor(v: &VisitorClient) -> Caller {
-        Caller {
-            bearer: None,
-            cookies: vec![format!("vvcu={}", v.vvcu().unwrap())],
-        }
+        Caller { bearer: None, cookies: vec![format!("vvcu={}", v.vvcu().unwrap())] }
     }
 }
 
@@ -66,20 +60,12 @@ async fn the_access_table_row_by_row() {
     let ada = ts.login("ada").await; // admin
     let rita = ts.login("rita").await; // reports permission
     let gina = other_account(&ts).await; // admin with reports, of another account
-    ada.update_account(&AccountPatch {
-        report_retention_days: Some(1),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    ada.update_account(&AccountPatch { report_retention_days: Some(1), ..Default::default() }).await.unwrap();
 
     let (visitor, contact) = active_contact(&ts, &alice).await;
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "scan.png", &png(300, 200));
-    let UploadOutcome::Sent(msg) = alice
-        .upload_file(&contact.id, &path, &UploadOptions::default())
-        .await
-        .unwrap()
+    let UploadOutcome::Sent(msg) = alice.upload_file(&contact.id, &path, &UploadOptions::default()).await.unwrap()
     else {
         panic!()
     };
@@ -87,44 +73,19 @@ async fn the_access_table_row_by_row() {
     let file = a.url.clone();
     let preview = a.preview_url.clone().unwrap();
     let other_visitor = VisitorClient::new(&ts.url).unwrap();
-    other_visitor
-        .open_contact(&OpenContact {
-            account: "acme".into(),
-            name: None,
-            message: None,
-        })
-        .await
-        .unwrap();
+    other_visitor.open_contact(&OpenContact { account: "acme".into(), name: None, message: None }).await.unwrap();
 
     // ---- contact active ----
     let (status, vvca) = get(&ts, &file, &Caller::anon()).await;
     assert_eq!(status, 200, "anyone holding the URL, while active");
     let vvca = vvca.expect("vvca set when opened during the contact");
-    assert!(
-        vvca.contains("HttpOnly") && vvca.contains("SameSite=Lax") && vvca.contains("Path=/files/"),
-        "{vvca}"
-    );
-    let max_age: i64 = vvca
-        .split("Max-Age=")
-        .nth(1)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert!(vvca.contains("HttpOnly") && vvca.contains("SameSite=Lax") && vvca.contains("Path=/files/"), "{vvca}");
+    let max_age: i64 = vvca.split("Max-Age=").nth(1).unwrap().split(';').next().unwrap().parse().unwrap();
     assert_eq!(max_age, 24 * 3600, "as long as the report (1 day)");
-    let browser = Caller {
-        bearer: None,
-        cookies: vec![cookie_value(&vvca)],
-    };
+    let browser = Caller { bearer: None, cookies: vec![cookie_value(&vvca)] };
     let rows_active: Vec<(&str, Caller, u16)> = vec![
         ("the contact's visitor", Caller::visitor(&visitor), 200),
-        (
-            "another visitor holding the URL",
-            Caller::visitor(&other_visitor),
-            200,
-        ),
+        ("another visitor holding the URL", Caller::visitor(&other_visitor), 200),
         ("browser with vvca", browser.clone(), 200),
         ("the contact's agent", Caller::staff(&alice), 200),
         ("another agent holding the URL", Caller::staff(&bob), 200),
@@ -135,11 +96,7 @@ async fn the_access_table_row_by_row() {
     ];
     for (who, caller, want) in &rows_active {
         assert_eq!(get(&ts, &file, caller).await.0, *want, "active: {who}");
-        assert_eq!(
-            get(&ts, &preview, caller).await.0,
-            *want,
-            "active preview: {who}"
-        );
+        assert_eq!(get(&ts, &preview, caller).await.0, *want, "active preview: {who}");
     }
     // Staff sessions get no vvca.
     assert!(get(&ts, &file, &Caller::staff(&bob)).await.1.is_none());
@@ -148,42 +105,24 @@ async fn the_access_table_row_by_row() {
     // grant for the first one stays.
     let (visitor2, contact2) = active_contact(&ts, &bob).await;
     let p2 = write(dir.path(), "two.txt", b"second contact's file");
-    let UploadOutcome::Sent(m2) = visitor2
-        .upload_file(&contact2.id, &p2, &UploadOptions::default())
-        .await
-        .unwrap()
+    let UploadOutcome::Sent(m2) = visitor2.upload_file(&contact2.id, &p2, &UploadOptions::default()).await.unwrap()
     else {
         panic!()
     };
     let a2 = m2.attachment.unwrap();
     let (status, vvca2) = get(&ts, &a2.url, &browser).await;
     assert_eq!(status, 200);
-    let browser2 = Caller {
-        bearer: None,
-        cookies: vec![cookie_value(&vvca2.unwrap())],
-    };
+    let browser2 = Caller { bearer: None, cookies: vec![cookie_value(&vvca2.unwrap())] };
 
     // ---- closed, report alive ----
     alice.close(&contact.id).await.unwrap();
     let rows_closed: Vec<(&str, Caller, u16)> = vec![
         ("anyone holding the URL", Caller::anon(), 403),
-        (
-            "the contact's visitor (vvcu)",
-            Caller::visitor(&visitor),
-            200,
-        ),
+        ("the contact's visitor (vvcu)", Caller::visitor(&visitor), 200),
         ("another visitor", Caller::visitor(&other_visitor), 403),
         ("browser with this contact's vvca", browser.clone(), 200),
-        (
-            "browser whose vvca also holds a later contact",
-            browser2.clone(),
-            200,
-        ),
-        (
-            "the contact's agent without rights",
-            Caller::staff(&alice),
-            403,
-        ),
+        ("browser whose vvca also holds a later contact", browser2.clone(), 200),
+        ("the contact's agent without rights", Caller::staff(&alice), 403),
         ("another agent", Caller::staff(&bob), 403),
         ("the agent's supervisor", Caller::staff(&sam), 200),
         ("admin", Caller::staff(&ada), 200),
@@ -192,29 +131,15 @@ async fn the_access_table_row_by_row() {
     ];
     for (who, caller, want) in &rows_closed {
         assert_eq!(get(&ts, &file, caller).await.0, *want, "closed: {who}");
-        assert_eq!(
-            get(&ts, &preview, caller).await.0,
-            *want,
-            "closed preview: {who}"
-        );
+        assert_eq!(get(&ts, &preview, caller).await.0, *want, "closed preview: {who}");
     }
     // A vvca for another contact, or a forged one, opens nothing.
     let only_second = Caller {
         bearer: None,
-        cookies: vec![format!(
-            "vvca={}",
-            cookie_value(&vvca2_for(&ts, &a2).await).trim_start_matches("vvca=")
-        )],
+        cookies: vec![format!("vvca={}", cookie_value(&vvca2_for(&ts, &a2).await).trim_start_matches("vvca="))],
     };
-    assert_eq!(
-        get(&ts, &file, &only_second).await.0,
-        403,
-        "vvca of another contact"
-    );
-    let forged = Caller {
-        bearer: None,
-        cookies: vec![format!("vvca={}.{}", &file[7..39], "0".repeat(32))],
-    };
+    assert_eq!(get(&ts, &file, &only_second).await.0, 403, "vvca of another contact");
+    let forged = Caller { bearer: None, cookies: vec![format!("vvca={}.{}", &file[7..39], "0".repeat(32))] };
     assert_eq!(get(&ts, &file, &forged).await.0, 403, "forged vvca");
 
     // Tokens: forged, of another contact, truncated, upper case, with junk.
@@ -229,24 +154,13 @@ async fn the_access_table_row_by_row() {
         ("upper case", &token.to_uppercase()),
         ("traversal", "..%2F..%2Fetc%2Fpasswd"),
     ] {
-        assert_eq!(
-            get(&ts, &format!("/files/{t}/scan.png"), &Caller::staff(&ada))
-                .await
-                .0,
-            404,
-            "{what}"
-        );
+        assert_eq!(get(&ts, &format!("/files/{t}/scan.png"), &Caller::staff(&ada)).await.0, 404, "{what}");
     }
 
     // ---- report expired ----
     // The second contact closes with a retention of 0 days: its report expires at once.
     assert_eq!(files_on_disk(&ts).0, 3, "two files and one preview");
-    ada.update_account(&AccountPatch {
-        report_retention_days: Some(0),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    ada.update_account(&AccountPatch { report_retention_days: Some(0), ..Default::default() }).await.unwrap();
     bob.close(&contact2.id).await.unwrap();
     let mut gone = false;
     for _ in 0..60 {
@@ -256,10 +170,7 @@ async fn the_access_table_row_by_row() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(
-        gone,
-        "retention removed the expired contact's file from disk"
-    );
+    assert!(gone, "retention removed the expired contact's file from disk");
     for (who, caller) in [
         ("its visitor", Caller::visitor(&visitor2)),
         ("a browser with its vvca", browser2.clone()),

@@ -12,14 +12,9 @@ use support::{png, ready, write};
 #[tokio::test]
 #[ignore = "needs PostgreSQL (ATTACHE_TEST_POSTGRES); scripts/test.sh runs it"]
 async fn two_instances_share_events_sessions_and_files() {
-    assert!(
-        std::env::var("ATTACHE_TEST_POSTGRES").is_ok(),
-        "set ATTACHE_TEST_POSTGRES to a PostgreSQL server"
-    );
+    assert!(std::env::var("ATTACHE_TEST_POSTGRES").is_ok(), "set ATTACHE_TEST_POSTGRES to a PostgreSQL server");
     let a = TestServer::start().await;
-    let b = attache_server::Server::start(a.config.clone())
-        .await
-        .expect("a second instance starts");
+    let b = attache_server::Server::start(a.config.clone()).await.expect("a second instance starts");
     let b_url = b.url();
     assert_ne!(a.url, b_url);
 
@@ -41,17 +36,8 @@ async fn two_instances_share_events_sessions_and_files() {
     }
     let mut visitor_events = visitor.events().await.unwrap();
     alice.accept(&contact.id).await.unwrap();
-    assert!(matches!(
-        next(&mut alice_events).await,
-        Event::ContactAccepted { .. }
-    ));
-    assert!(
-        matches!(
-            next(&mut visitor_events).await,
-            Event::ContactAccepted { .. }
-        ),
-        "B's socket hears A's accept"
-    );
+    assert!(matches!(next(&mut alice_events).await, Event::ContactAccepted { .. }));
+    assert!(matches!(next(&mut visitor_events).await, Event::ContactAccepted { .. }), "B's socket hears A's accept");
 
     visitor.send_message(&contact.id, "order 42").await.unwrap();
     match next(&mut alice_events).await {
@@ -59,10 +45,7 @@ async fn two_instances_share_events_sessions_and_files() {
         other => panic!("expected message_created, got {other:?}"),
     }
     alice.send_message(&contact.id, "on its way").await.unwrap();
-    assert!(
-        matches!(next(&mut alice_events).await, Event::MessageCreated { .. }),
-        "her own line comes back too"
-    );
+    assert!(matches!(next(&mut alice_events).await, Event::MessageCreated { .. }), "her own line comes back too");
     for expected in ["order 42", "on its way"] {
         match next(&mut visitor_events).await {
             Event::MessageCreated { message } => assert_eq!(message.body, expected),
@@ -74,10 +57,7 @@ async fn two_instances_share_events_sessions_and_files() {
     let dir = tempfile::tempdir().unwrap();
     let image = png(200, 120);
     let path = write(dir.path(), "photo.png", &image);
-    let UploadOutcome::Sent(_) = visitor
-        .upload_file(&contact.id, &path, &UploadOptions::default())
-        .await
-        .unwrap()
+    let UploadOutcome::Sent(_) = visitor.upload_file(&contact.id, &path, &UploadOptions::default()).await.unwrap()
     else {
         panic!("cancelled?")
     };

@@ -27,12 +27,7 @@ impl TestServer {
     pub async fn start_with(dir: TempDir, config: Config) -> TestServer {
         let server = Server::start(config.clone()).await.expect("service starts");
         let url = server.url();
-        TestServer {
-            server: Some(server),
-            dir,
-            url,
-            config,
-        }
+        TestServer { server: Some(server), dir, url, config }
     }
 
     pub fn server(&self) -> &Server {
@@ -40,10 +35,7 @@ impl TestServer {
     }
 
     pub async fn login(&self, user: &str) -> StaffClient {
-        StaffClient::login(&self.url, "acme", user, PASSWORD)
-            .await
-            .expect("demo login")
-            .0
+        StaffClient::login(&self.url, "acme", user, PASSWORD).await.expect("demo login").0
     }
 
     /// Stops and starts the service again on the same data folder (a new port).
@@ -51,9 +43,7 @@ impl TestServer {
         if let Some(s) = self.server.take() {
             s.stop().await.expect("service stops");
         }
-        let server = Server::start(self.config.clone())
-            .await
-            .expect("service restarts");
+        let server = Server::start(self.config.clone()).await.expect("service restarts");
         self.url = server.url();
         self.server = Some(server);
     }
@@ -68,13 +58,9 @@ pub fn config(dir: &TempDir) -> Config {
     c.database_url = fresh_postgres_database();
     // With `ATTACHE_TEST_S3=s3://bucket/prefix` (and the AWS_* variables) files go to an
     // S3-compatible store, under a prefix of the test's own.
-    c.files.store_url = std::env::var("ATTACHE_TEST_S3").ok().map(|u| {
-        format!(
-            "{}/{}",
-            u.trim_end_matches('/'),
-            attache_server::db::new_id()
-        )
-    });
+    c.files.store_url = std::env::var("ATTACHE_TEST_S3")
+        .ok()
+        .map(|u| format!("{}/{}", u.trim_end_matches('/'), attache_server::db::new_id()));
     c
 }
 
@@ -131,9 +117,7 @@ pub async fn other_account(ts: &TestServer) -> StaffClient {
         allowed_types: vec![],
     };
     let account = repo::account::create(db, "globex", &plan).await.unwrap();
-    let hash = attache_server::auth::hash_password(PASSWORD.to_owned())
-        .await
-        .unwrap();
+    let hash = attache_server::auth::hash_password(PASSWORD.to_owned()).await.unwrap();
     repo::user::create(
         db,
         repo::user::NewUserRecord {
@@ -148,8 +132,5 @@ pub async fn other_account(ts: &TestServer) -> StaffClient {
     )
     .await
     .unwrap();
-    StaffClient::login(&ts.url, "globex", "gina", PASSWORD)
-        .await
-        .unwrap()
-        .0
+    StaffClient::login(&ts.url, "globex", "gina", PASSWORD).await.unwrap().0
 }

@@ -16,11 +16,7 @@ fn api_code(e: &ClientError) -> (u16, &str) {
 async fn open(ts: &TestServer, name: &str, first: &str) -> (VisitorClient, Contact) {
     let visitor = VisitorClient::new(&ts.url).unwrap();
     let contact = visitor
-        .open_contact(&OpenContact {
-            account: "acme".into(),
-            name: Some(name.into()),
-            message: Some(first.into()),
-        })
+        .open_contact(&OpenContact { account: "acme".into(), name: Some(name.into()), message: Some(first.into()) })
         .await
         .unwrap();
     (visitor, contact)
@@ -29,28 +25,19 @@ async fn open(ts: &TestServer, name: &str, first: &str) -> (VisitorClient, Conta
 #[tokio::test]
 async fn login_good_bad_and_logout() {
     let ts = TestServer::start().await;
-    let (alice, resp) = StaffClient::login(&ts.url, "acme", "alice", PASSWORD)
-        .await
-        .unwrap();
+    let (alice, resp) = StaffClient::login(&ts.url, "acme", "alice", PASSWORD).await.unwrap();
     assert_eq!(resp.user.username, "alice");
     assert_eq!(resp.user.role, Role::Agent);
     assert_eq!(resp.account.name, "acme");
     assert_eq!(resp.account.plan.max_upload_bytes, 5 * 1024 * 1024);
     assert_eq!(alice.me().await.unwrap().user.display_name, "Alice Agent");
 
-    for (account, user, pw) in [
-        ("acme", "alice", "wrong-password"),
-        ("acme", "nobody", PASSWORD),
-        ("other", "alice", PASSWORD),
-    ] {
-        let e = StaffClient::login(&ts.url, account, user, pw)
-            .await
-            .unwrap_err();
+    for (account, user, pw) in
+        [("acme", "alice", "wrong-password"), ("acme", "nobody", PASSWORD), ("other", "alice", PASSWORD)]
+    {
+        let e = StaffClient::login(&ts.url, account, user, pw).await.unwrap_err();
         assert_eq!(api_code(&e), (401, "bad-credentials"), "{account}/{user}");
-        assert!(
-            e.to_string().contains("wrong"),
-            "the message says what is wrong: {e}"
-        );
+        assert!(e.to_string().contains("wrong"), "the message says what is wrong: {e}");
     }
 
     let mut live = alice.events().await.unwrap();
@@ -64,9 +51,7 @@ async fn login_good_bad_and_logout() {
     let body: ApiError = raw.json().await.unwrap();
     assert_eq!(body.error, "unauthorized");
 
-    let e = StaffClient::login("http://127.0.0.1:9", "acme", "alice", PASSWORD)
-        .await
-        .unwrap_err();
+    let e = StaffClient::login("http://127.0.0.1:9", "acme", "alice", PASSWORD).await.unwrap_err();
     assert_eq!(e.code(), "unreachable");
 }
 
@@ -90,10 +75,7 @@ async fn contact_lifecycle_with_events_on_both_sockets() {
         }
     }
     let queue = alice.contacts(Some(ContactState::Queued)).await.unwrap();
-    assert_eq!(
-        queue.iter().map(|c| &c.id).collect::<Vec<_>>(),
-        vec![&contact.id]
-    );
+    assert_eq!(queue.iter().map(|c| &c.id).collect::<Vec<_>>(), vec![&contact.id]);
 
     let accepted = alice.accept(&contact.id).await.unwrap();
     assert_eq!(accepted.state, ContactState::Active);
@@ -108,10 +90,7 @@ async fn contact_lifecycle_with_events_on_both_sockets() {
     }
 
     // Customer -> agent: alice and the visitor hear it, bob does not.
-    visitor
-        .send_message(&contact.id, "Order 1234")
-        .await
-        .unwrap();
+    visitor.send_message(&contact.id, "Order 1234").await.unwrap();
     for events in [&mut alice_events, &mut visitor_events] {
         match next(events).await {
             Event::MessageCreated { message } => {
@@ -123,10 +102,7 @@ async fn contact_lifecycle_with_events_on_both_sockets() {
         }
     }
     // Agent -> customer.
-    alice
-        .send_message(&contact.id, "Let me check that for you")
-        .await
-        .unwrap();
+    alice.send_message(&contact.id, "Let me check that for you").await.unwrap();
     match next(&mut visitor_events).await {
         Event::MessageCreated { message } => {
             assert_eq!(message.sender, Sender::Agent);
@@ -140,14 +116,7 @@ async fn contact_lifecycle_with_events_on_both_sockets() {
 
     let transcript = visitor.messages(&contact.id).await.unwrap();
     let bodies: Vec<_> = transcript.iter().map(|m| m.body.as_str()).collect();
-    assert_eq!(
-        bodies,
-        [
-            "Hello, my parcel is late",
-            "Order 1234",
-            "Let me check that for you"
-        ]
-    );
+    assert_eq!(bodies, ["Hello, my parcel is late", "Order 1234", "Let me check that for you"]);
     assert_eq!(alice.messages(&contact.id).await.unwrap(), transcript);
 
     let closed = alice.close(&contact.id).await.unwrap();
@@ -163,17 +132,11 @@ async fn contact_lifecycle_with_events_on_both_sockets() {
         Event::ContactClosed { .. } => {}
         other => panic!("bob heard {other:?} before the close"),
     }
-    let e = visitor
-        .send_message(&contact.id, "still there?")
-        .await
-        .unwrap_err();
+    let e = visitor.send_message(&contact.id, "still there?").await.unwrap_err();
     assert_eq!(api_code(&e), (409, "contact-not-active"));
     let e = alice.send_message(&contact.id, "bye").await.unwrap_err();
     assert_eq!(api_code(&e), (409, "contact-not-active"));
-    assert_eq!(
-        visitor.contact(&contact.id).await.unwrap().state,
-        ContactState::Closed
-    );
+    assert_eq!(visitor.contact(&contact.id).await.unwrap().state, ContactState::Closed);
 }
 
 #[tokio::test]
@@ -183,26 +146,14 @@ async fn customer_can_leave_and_close() {
     let mut alice_events = alice.events().await.unwrap();
     let (visitor, contact) = open(&ts, "", "").await;
     assert_eq!(contact.customer_name, "Customer");
-    assert!(matches!(
-        next(&mut alice_events).await,
-        Event::ContactQueued { .. }
-    ));
+    assert!(matches!(next(&mut alice_events).await, Event::ContactQueued { .. }));
     let closed = visitor.close(&contact.id).await.unwrap();
     assert_eq!(closed.closed_by, Some(Sender::Customer));
-    assert!(matches!(
-        next(&mut alice_events).await,
-        Event::ContactClosed { .. }
-    ));
-    assert!(
-        alice.contacts(None).await.unwrap().is_empty(),
-        "a closed contact leaves the queue"
-    );
+    assert!(matches!(next(&mut alice_events).await, Event::ContactClosed { .. }));
+    assert!(alice.contacts(None).await.unwrap().is_empty(), "a closed contact leaves the queue");
     let e = alice.accept(&contact.id).await.unwrap_err();
     assert_eq!(api_code(&e), (409, "contact-not-queued"));
-    assert_eq!(
-        api_code(&visitor.close(&contact.id).await.unwrap_err()),
-        (409, "contact-closed")
-    );
+    assert_eq!(api_code(&visitor.close(&contact.id).await.unwrap_err()), (409, "contact-closed"));
     assert!(visitor.messages(&contact.id).await.unwrap().is_empty());
 }
 
@@ -233,25 +184,12 @@ async fn each_role_sees_its_own_queue() {
     let rita = ts.login("rita").await;
     assert_eq!(ids(&alice.contacts(None).await.unwrap()), ["One", "Three"]);
     assert_eq!(ids(&bob.contacts(None).await.unwrap()), ["Three", "Two"]);
-    assert_eq!(
-        ids(&sam.contacts(None).await.unwrap()),
-        ["One", "Three"],
-        "sam oversees alice"
-    );
-    assert_eq!(
-        ids(&ada.contacts(None).await.unwrap()),
-        ["One", "Three", "Two"]
-    );
+    assert_eq!(ids(&sam.contacts(None).await.unwrap()), ["One", "Three"], "sam oversees alice");
+    assert_eq!(ids(&ada.contacts(None).await.unwrap()), ["One", "Three", "Two"]);
     assert_eq!(ids(&rita.contacts(None).await.unwrap()), ["Three"]);
-    assert_eq!(
-        ids(&ada.contacts(Some(ContactState::Active)).await.unwrap()),
-        ["One", "Two"]
-    );
+    assert_eq!(ids(&ada.contacts(Some(ContactState::Active)).await.unwrap()), ["One", "Two"]);
     // The queue comes first, oldest first.
-    assert_eq!(
-        alice.contacts(None).await.unwrap()[0].state,
-        ContactState::Queued
-    );
+    assert_eq!(alice.contacts(None).await.unwrap()[0].state, ContactState::Queued);
 }
 
 #[tokio::test]
@@ -264,15 +202,9 @@ async fn reports_follow_the_access_rules() {
     let all = ReportFilter::default();
 
     // While active, agents read their own contact.
-    assert_eq!(
-        alice.report_contact(&c1.id).await.unwrap().messages[0].body,
-        "first"
-    );
+    assert_eq!(alice.report_contact(&c1.id).await.unwrap().messages[0].body, "first");
     assert_eq!(ids(&alice.report_contacts(&all).await.unwrap()), ["One"]);
-    assert_eq!(
-        api_code(&alice.report_contact(&c2.id).await.unwrap_err()),
-        (403, "no-report-access")
-    );
+    assert_eq!(api_code(&alice.report_contact(&c2.id).await.unwrap_err()), (403, "no-report-access"));
 
     alice.send_message(&c1.id, "answer").await.unwrap();
     alice.close(&c1.id).await.unwrap();
@@ -280,96 +212,34 @@ async fn reports_follow_the_access_rules() {
 
     // Closed: the agent lost access; reports, admin and alice's supervisor have it.
     assert!(alice.report_contacts(&all).await.unwrap().is_empty());
-    assert_eq!(
-        api_code(&alice.report_contact(&c1.id).await.unwrap_err()),
-        (403, "no-report-access")
-    );
-    assert_eq!(
-        api_code(&alice.messages(&c1.id).await.unwrap_err()),
-        (403, "no-report-access")
-    );
-    assert_eq!(
-        ids(&rita.report_contacts(&all).await.unwrap()),
-        ["One", "Three", "Two"]
-    );
-    assert_eq!(
-        ids(&ada.report_contacts(&all).await.unwrap()),
-        ["One", "Three", "Two"]
-    );
+    assert_eq!(api_code(&alice.report_contact(&c1.id).await.unwrap_err()), (403, "no-report-access"));
+    assert_eq!(api_code(&alice.messages(&c1.id).await.unwrap_err()), (403, "no-report-access"));
+    assert_eq!(ids(&rita.report_contacts(&all).await.unwrap()), ["One", "Three", "Two"]);
+    assert_eq!(ids(&ada.report_contacts(&all).await.unwrap()), ["One", "Three", "Two"]);
     assert_eq!(ids(&sam.report_contacts(&all).await.unwrap()), ["One"]);
     let details = sam.report_contact(&c1.id).await.unwrap();
-    assert_eq!(
-        details
-            .messages
-            .iter()
-            .map(|m| m.body.as_str())
-            .collect::<Vec<_>>(),
-        ["first", "answer"]
-    );
+    assert_eq!(details.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["first", "answer"]);
     assert_eq!(details.contact.agent_name.as_deref(), Some("Alice Agent"));
-    assert_eq!(
-        api_code(&sam.report_contact(&c2.id).await.unwrap_err()),
-        (403, "no-report-access")
-    );
-    assert_eq!(
-        api_code(&bob.report_contact(&c2.id).await.unwrap_err()),
-        (403, "no-report-access")
-    );
-    assert_eq!(
-        rita.report_contact(&c2.id).await.unwrap().messages[0].body,
-        "second"
-    );
-    assert_eq!(
-        ada.report_contact(&c3.id).await.unwrap().contact.state,
-        ContactState::Queued
-    );
+    assert_eq!(api_code(&sam.report_contact(&c2.id).await.unwrap_err()), (403, "no-report-access"));
+    assert_eq!(api_code(&bob.report_contact(&c2.id).await.unwrap_err()), (403, "no-report-access"));
+    assert_eq!(rita.report_contact(&c2.id).await.unwrap().messages[0].body, "second");
+    assert_eq!(ada.report_contact(&c3.id).await.unwrap().contact.state, ContactState::Queued);
 
     // Filters: agent, state, time window.
-    let by_bob = ReportFilter {
-        agent: c2_agent(&rita, &c2).await,
-        ..Default::default()
-    };
+    let by_bob = ReportFilter { agent: c2_agent(&rita, &c2).await, ..Default::default() };
     assert_eq!(ids(&rita.report_contacts(&by_bob).await.unwrap()), ["Two"]);
-    let queued = ReportFilter {
-        state: Some(ContactState::Queued),
-        ..Default::default()
-    };
-    assert_eq!(
-        ids(&rita.report_contacts(&queued).await.unwrap()),
-        ["Three"]
-    );
-    let future = ReportFilter {
-        from: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
-        ..Default::default()
-    };
+    let queued = ReportFilter { state: Some(ContactState::Queued), ..Default::default() };
+    assert_eq!(ids(&rita.report_contacts(&queued).await.unwrap()), ["Three"]);
+    let future = ReportFilter { from: Some(chrono::Utc::now() + chrono::Duration::hours(1)), ..Default::default() };
     assert!(rita.report_contacts(&future).await.unwrap().is_empty());
-    let window = ReportFilter {
-        from: Some(c1.created_at),
-        to: Some(c3.created_at),
-        ..Default::default()
-    };
-    assert_eq!(
-        ids(&rita.report_contacts(&window).await.unwrap()),
-        ["One", "Two"]
-    );
-    let backwards = ReportFilter {
-        from: Some(c3.created_at),
-        to: Some(c1.created_at),
-        ..Default::default()
-    };
-    assert_eq!(
-        api_code(&rita.report_contacts(&backwards).await.unwrap_err()).0,
-        422
-    );
+    let window = ReportFilter { from: Some(c1.created_at), to: Some(c3.created_at), ..Default::default() };
+    assert_eq!(ids(&rita.report_contacts(&window).await.unwrap()), ["One", "Two"]);
+    let backwards = ReportFilter { from: Some(c3.created_at), to: Some(c1.created_at), ..Default::default() };
+    assert_eq!(api_code(&rita.report_contacts(&backwards).await.unwrap_err()).0, 422);
 }
 
 async fn c2_agent(client: &StaffClient, c2: &Contact) -> Option<UserId> {
-    client
-        .report_contact(&c2.id)
-        .await
-        .unwrap()
-        .contact
-        .agent_id
+    client.report_contact(&c2.id).await.unwrap().contact.agent_id
 }
 
 fn set_cookie(resp: &reqwest::Response) -> String {
@@ -394,12 +264,7 @@ async fn vvcu_cookie_is_set_and_renewed() {
     assert_eq!(resp.status(), StatusCode::CREATED);
     let cookie = set_cookie(&resp);
     let contact: Contact = resp.json().await.unwrap();
-    let value = cookie
-        .trim_start_matches("vvcu=")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let value = cookie.trim_start_matches("vvcu=").split(';').next().unwrap().to_owned();
     assert_eq!(value.len(), 32);
     assert_ne!(contact.visitor.as_str(), value, "staff-visible id is not the cookie");
     for attr in ["Max-Age=94608000", "HttpOnly", "SameSite=Lax", "Path=/"] {
@@ -433,11 +298,7 @@ async fn vvcu_cookie_is_set_and_renewed() {
     let visitor = VisitorClient::with_vvcu(&ts.url, &value).unwrap();
     assert_eq!(visitor.contact(&contact.id).await.unwrap().id, contact.id);
     assert_eq!(visitor.vvcu().as_deref(), Some(value.as_str()));
-    let e = VisitorClient::new(&ts.url)
-        .unwrap()
-        .events()
-        .await
-        .unwrap_err();
+    let e = VisitorClient::new(&ts.url).unwrap().events().await.unwrap_err();
     assert_eq!(api_code(&e), (401, "no-visitor"));
 }
 
@@ -450,12 +311,7 @@ async fn retention_deletes_expired_reports() {
     alice.accept(&kept.id).await.unwrap();
     alice.close(&kept.id).await.unwrap();
 
-    ada.update_account(&AccountPatch {
-        report_retention_days: Some(0),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    ada.update_account(&AccountPatch { report_retention_days: Some(0), ..Default::default() }).await.unwrap();
     let (_, gone) = open(&ts, "Gone", "delete me").await;
     alice.accept(&gone.id).await.unwrap();
     alice.send_message(&gone.id, "reply").await.unwrap();
@@ -474,32 +330,18 @@ async fn retention_deletes_expired_reports() {
             Err(e) => panic!("{e}"),
         }
     }
-    assert!(
-        deleted,
-        "the expired contact is deleted by the retention job"
-    );
+    assert!(deleted, "the expired contact is deleted by the retention job");
     let left: i64 = sqlx_count(&ts, &gone.id).await;
     assert_eq!(left, 0, "its messages went with it");
-    assert_eq!(
-        ada.report_contact(&kept.id).await.unwrap().messages.len(),
-        1,
-        "a live report stays"
-    );
-    assert_eq!(
-        ids(&ada.report_contacts(&ReportFilter::default()).await.unwrap()),
-        ["Kept"]
-    );
+    assert_eq!(ada.report_contact(&kept.id).await.unwrap().messages.len(), 1, "a live report stays");
+    assert_eq!(ids(&ada.report_contacts(&ReportFilter::default()).await.unwrap()), ["Kept"]);
 }
 
 async fn sqlx_count(ts: &TestServer, contact: &ContactId) -> i64 {
     // Reads the database the service uses, to prove the rows are gone, not just hidden.
     let db = &ts.server().state().db;
-    let messages = attache_server::repo::contact::messages(db, contact)
-        .await
-        .unwrap();
-    let row = attache_server::repo::contact::get(db, contact)
-        .await
-        .unwrap();
+    let messages = attache_server::repo::contact::messages(db, contact).await.unwrap();
+    let row = attache_server::repo::contact::get(db, contact).await.unwrap();
     messages.len() as i64 + i64::from(row.is_some())
 }
 
@@ -510,168 +352,66 @@ async fn bad_requests_get_clear_client_errors() {
     let http = reqwest::Client::new();
     let url = |p: &str| format!("{}{p}", ts.url);
 
-    let r = http
-        .post(url("/api/login"))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let r =
+        http.post(url("/api/login")).header("content-type", "application/json").body("{not json").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.json::<ApiError>().await.unwrap().error, "malformed-json");
-    let r = http
-        .post(url("/api/login"))
-        .json(&json!({"account": 1}))
-        .send()
-        .await
-        .unwrap();
+    let r = http.post(url("/api/login")).json(&json!({"account": 1})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = http
-        .post(url("/api/login"))
-        .body("account=acme")
-        .send()
-        .await
-        .unwrap();
+    let r = http.post(url("/api/login")).body("account=acme").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = http
-        .get(url("/api/contacts?state=sleeping"))
-        .bearer_auth(alice.token())
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(url("/api/contacts?state=sleeping")).bearer_auth(alice.token()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.json::<ApiError>().await.unwrap().error, "bad-query");
-    let r = http
-        .get(url("/api/reports/contacts?from=yesterday"))
-        .bearer_auth(alice.token())
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(url("/api/reports/contacts?from=yesterday")).bearer_auth(alice.token()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = http.get(url("/api/nothing-here")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.json::<ApiError>().await.unwrap().error, "not-found");
     let r = http.get(url("/api/events")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = http
-        .get(url("/api/events"))
-        .bearer_auth(alice.token())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::BAD_REQUEST,
-        "a plain GET on the socket asks for an upgrade"
-    );
-    let r = http
-        .post(url("/api/contacts/x/accept"))
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(url("/api/events")).bearer_auth(alice.token()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a plain GET on the socket asks for an upgrade");
+    let r = http.post(url("/api/contacts/x/accept")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = http
-        .get(url("/api/me"))
-        .bearer_auth("forged")
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(url("/api/me")).bearer_auth("forged").send().await.unwrap();
     assert_eq!(r.json::<ApiError>().await.unwrap().error, "session-expired");
 
     // Unknown and malformed ids.
     let unknown = ContactId("0123456789abcdef0123456789abcdef".into());
-    assert_eq!(
-        api_code(&alice.accept(&unknown).await.unwrap_err()),
-        (404, "not-found")
-    );
-    assert_eq!(
-        api_code(
-            &alice
-                .accept(&ContactId("..%2F..".into()))
-                .await
-                .unwrap_err()
-        )
-        .0,
-        404
-    );
-    assert_eq!(
-        api_code(&alice.report_contact(&unknown).await.unwrap_err()).0,
-        404
-    );
+    assert_eq!(api_code(&alice.accept(&unknown).await.unwrap_err()), (404, "not-found"));
+    assert_eq!(api_code(&alice.accept(&ContactId("..%2F..".into())).await.unwrap_err()).0, 404);
+    assert_eq!(api_code(&alice.report_contact(&unknown).await.unwrap_err()).0, 404);
     let v = VisitorClient::new(&ts.url).unwrap();
     assert_eq!(api_code(&v.messages(&unknown).await.unwrap_err()).0, 404);
-    let e = v
-        .open_contact(&OpenContact {
-            account: "nope".into(),
-            name: None,
-            message: None,
-        })
-        .await
-        .unwrap_err();
+    let e = v.open_contact(&OpenContact { account: "nope".into(), name: None, message: None }).await.unwrap_err();
     assert_eq!(api_code(&e), (404, "not-found"));
 
     // Message bodies.
     let (visitor, c) = open(&ts, "Eve", "hi").await;
     alice.accept(&c.id).await.unwrap();
-    assert_eq!(
-        api_code(&alice.send_message(&c.id, "   ").await.unwrap_err()),
-        (422, "invalid-request")
-    );
+    assert_eq!(api_code(&alice.send_message(&c.id, "   ").await.unwrap_err()), (422, "invalid-request"));
     let long = "x".repeat(MAX_MESSAGE_CHARS + 1);
-    assert_eq!(
-        api_code(&visitor.send_message(&c.id, &long).await.unwrap_err()).0,
-        422
-    );
-    assert_eq!(
-        api_code(&visitor.send_message(&c.id, "bell\u{7}").await.unwrap_err()).0,
-        422
-    );
-    let e = v
-        .open_contact(&OpenContact {
-            account: "acme".into(),
-            name: Some("n".repeat(101)),
-            message: None,
-        })
-        .await;
+    assert_eq!(api_code(&visitor.send_message(&c.id, &long).await.unwrap_err()).0, 422);
+    assert_eq!(api_code(&visitor.send_message(&c.id, "bell\u{7}").await.unwrap_err()).0, 422);
+    let e = v.open_contact(&OpenContact { account: "acme".into(), name: Some("n".repeat(101)), message: None }).await;
     assert_eq!(api_code(&e.unwrap_err()).0, 422);
 
     // Plan limits and admin-only changes.
     let ada = ts.login("ada").await;
-    let over = AccountPatch {
-        max_upload_bytes: Some(MAX_PLAN_UPLOAD_BYTES + 1),
-        ..Default::default()
-    };
+    let over = AccountPatch { max_upload_bytes: Some(MAX_PLAN_UPLOAD_BYTES + 1), ..Default::default() };
     let e = ada.update_account(&over).await.unwrap_err();
     assert_eq!(api_code(&e), (422, "invalid-plan"));
     assert!(e.to_string().contains("30 MiB"));
     let raised = ada
-        .update_account(&AccountPatch {
-            max_upload_bytes: Some(MAX_PLAN_UPLOAD_BYTES),
-            ..Default::default()
-        })
+        .update_account(&AccountPatch { max_upload_bytes: Some(MAX_PLAN_UPLOAD_BYTES), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(raised.plan.max_upload_bytes, 30 * 1024 * 1024);
-    assert_eq!(
-        api_code(
-            &alice
-                .update_account(&AccountPatch::default())
-                .await
-                .unwrap_err()
-        ),
-        (403, "admin-only")
-    );
-    assert_eq!(
-        api_code(&alice.users().await.unwrap_err()),
-        (403, "admin-only")
-    );
-    let r = http
-        .patch(url("/api/account"))
-        .bearer_auth(ada.token())
-        .json(&json!({"max_upload": 1}))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(api_code(&alice.update_account(&AccountPatch::default()).await.unwrap_err()), (403, "admin-only"));
+    assert_eq!(api_code(&alice.users().await.unwrap_err()), (403, "admin-only"));
+    let r =
+        http.patch(url("/api/account")).bearer_auth(ada.token()).json(&json!({"max_upload": 1})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -681,50 +421,17 @@ async fn another_accounts_ids_are_not_found() {
     let gina = common::other_account(&ts).await;
 
     let (_, acme_contact) = open(&ts, "Acme customer", "hi").await;
-    assert!(
-        gina.contacts(None).await.unwrap().is_empty(),
-        "acme's queue is not globex's"
-    );
-    assert!(gina
-        .report_contacts(&ReportFilter::default())
-        .await
-        .unwrap()
-        .is_empty());
-    assert_eq!(
-        api_code(&gina.report_contact(&acme_contact.id).await.unwrap_err()),
-        (404, "not-found")
-    );
-    assert_eq!(
-        api_code(&gina.accept(&acme_contact.id).await.unwrap_err()),
-        (404, "not-found")
-    );
-    assert_eq!(
-        api_code(&gina.close(&acme_contact.id).await.unwrap_err()),
-        (404, "not-found")
-    );
-    assert_eq!(
-        api_code(&gina.messages(&acme_contact.id).await.unwrap_err()),
-        (404, "not-found")
-    );
+    assert!(gina.contacts(None).await.unwrap().is_empty(), "acme's queue is not globex's");
+    assert!(gina.report_contacts(&ReportFilter::default()).await.unwrap().is_empty());
+    assert_eq!(api_code(&gina.report_contact(&acme_contact.id).await.unwrap_err()), (404, "not-found"));
+    assert_eq!(api_code(&gina.accept(&acme_contact.id).await.unwrap_err()), (404, "not-found"));
+    assert_eq!(api_code(&gina.close(&acme_contact.id).await.unwrap_err()), (404, "not-found"));
+    assert_eq!(api_code(&gina.messages(&acme_contact.id).await.unwrap_err()), (404, "not-found"));
     let alice = ts.login("alice").await;
     let alice_id = alice.me().await.unwrap().user.id;
-    let e = gina
-        .update_user(
-            &alice_id,
-            &UserPatch {
-                disabled: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err();
+    let e = gina.update_user(&alice_id, &UserPatch { disabled: Some(true), ..Default::default() }).await.unwrap_err();
     assert_eq!(api_code(&e), (404, "not-found"));
-    assert!(gina
-        .users()
-        .await
-        .unwrap()
-        .iter()
-        .all(|u| u.username == "gina"));
+    assert!(gina.users().await.unwrap().iter().all(|u| u.username == "gina"));
     let mut gina_events = gina.events().await.unwrap();
     open(&ts, "Another acme customer", "hi").await;
     silent(&mut gina_events).await;
@@ -735,13 +442,7 @@ async fn admins_manage_users() {
     let ts = TestServer::start().await;
     let ada = ts.login("ada").await;
     let users = ada.users().await.unwrap();
-    assert_eq!(
-        users
-            .iter()
-            .map(|u| u.username.as_str())
-            .collect::<Vec<_>>(),
-        ["ada", "alice", "bob", "rita", "sam"]
-    );
+    assert_eq!(users.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["ada", "alice", "bob", "rita", "sam"]);
     let sam = users.iter().find(|u| u.username == "sam").unwrap();
 
     let new = NewUser {
@@ -754,101 +455,38 @@ async fn admins_manage_users() {
     };
     let carol = ada.create_user(&new).await.unwrap();
     assert_eq!(carol.supervisor_id.as_ref(), Some(&sam.id));
-    assert_eq!(
-        api_code(&ada.create_user(&new).await.unwrap_err()),
-        (409, "username-taken")
-    );
-    let weak = NewUser {
-        username: "dan".into(),
-        password: "short".into(),
-        ..new.clone()
-    };
-    assert_eq!(
-        api_code(&ada.create_user(&weak).await.unwrap_err()),
-        (422, "weak-password")
-    );
-    let bad_sup = NewUser {
-        username: "dan".into(),
-        supervisor_id: Some(carol.id.clone()),
-        ..new.clone()
-    };
-    assert_eq!(
-        api_code(&ada.create_user(&bad_sup).await.unwrap_err()).0,
-        422,
-        "an agent cannot supervise"
-    );
+    assert_eq!(api_code(&ada.create_user(&new).await.unwrap_err()), (409, "username-taken"));
+    let weak = NewUser { username: "dan".into(), password: "short".into(), ..new.clone() };
+    assert_eq!(api_code(&ada.create_user(&weak).await.unwrap_err()), (422, "weak-password"));
+    let bad_sup = NewUser { username: "dan".into(), supervisor_id: Some(carol.id.clone()), ..new.clone() };
+    assert_eq!(api_code(&ada.create_user(&bad_sup).await.unwrap_err()).0, 422, "an agent cannot supervise");
 
-    let (carol_client, _) = StaffClient::login(&ts.url, "acme", "carol", "carol-password")
-        .await
-        .unwrap();
+    let (carol_client, _) = StaffClient::login(&ts.url, "acme", "carol", "carol-password").await.unwrap();
     let mut carol_live = carol_client.events().await.unwrap();
     // A new password signs carol out everywhere, her live stream too; the new one works.
-    ada.update_user(
-        &carol.id,
-        &UserPatch {
-            password: Some("new-carol-password".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    ada.update_user(&carol.id, &UserPatch { password: Some("new-carol-password".into()), ..Default::default() })
+        .await
+        .unwrap();
     common::closed(&mut carol_live).await;
-    assert_eq!(
-        api_code(&carol_client.me().await.unwrap_err()),
-        (401, "session-expired")
-    );
-    let (carol_client, _) = StaffClient::login(&ts.url, "acme", "carol", "new-carol-password")
-        .await
-        .unwrap();
+    assert_eq!(api_code(&carol_client.me().await.unwrap_err()), (401, "session-expired"));
+    let (carol_client, _) = StaffClient::login(&ts.url, "acme", "carol", "new-carol-password").await.unwrap();
     // Reports permission, then disabling.
-    let updated = ada
-        .update_user(
-            &carol.id,
-            &UserPatch {
-                reports: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let updated = ada.update_user(&carol.id, &UserPatch { reports: Some(true), ..Default::default() }).await.unwrap();
     assert!(updated.reports);
-    ada.update_user(
-        &carol.id,
-        &UserPatch {
-            disabled: Some(true),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    ada.update_user(&carol.id, &UserPatch { disabled: Some(true), ..Default::default() }).await.unwrap();
     assert_eq!(carol_client.me().await.unwrap_err().status(), Some(401));
-    let e = StaffClient::login(&ts.url, "acme", "carol", "new-carol-password")
-        .await
-        .unwrap_err();
+    let e = StaffClient::login(&ts.url, "acme", "carol", "new-carol-password").await.unwrap_err();
     assert_eq!(api_code(&e), (403, "user-disabled"));
     let ada_id = ada.me().await.unwrap().user.id;
-    let e = ada
-        .update_user(
-            &ada_id,
-            &UserPatch {
-                role: Some(Role::Agent),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err();
+    let e = ada.update_user(&ada_id, &UserPatch { role: Some(Role::Agent), ..Default::default() }).await.unwrap_err();
     assert_eq!(api_code(&e), (409, "last-admin"));
 }
 
 #[tokio::test]
 async fn openapi_document_names_every_route() {
     let ts = TestServer::start().await;
-    let doc: serde_json::Value = reqwest::get(format!("{}/api/openapi.json", ts.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value =
+        reqwest::get(format!("{}/api/openapi.json", ts.url)).await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for p in [
@@ -893,13 +531,7 @@ async fn data_survives_a_restart() {
     let vvcu = visitor.vvcu().unwrap();
     ts.restart().await;
     let alice = ts.login("alice").await;
-    assert_eq!(
-        ids(&alice.contacts(Some(ContactState::Queued)).await.unwrap()),
-        ["Persistent"]
-    );
+    assert_eq!(ids(&alice.contacts(Some(ContactState::Queued)).await.unwrap()), ["Persistent"]);
     let visitor = VisitorClient::with_vvcu(&ts.url, &vvcu).unwrap();
-    assert_eq!(
-        visitor.messages(&c.id).await.unwrap()[0].body,
-        "still here?"
-    );
+    assert_eq!(visitor.messages(&c.id).await.unwrap()[0].body, "still here?");
 }

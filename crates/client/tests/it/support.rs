@@ -24,9 +24,7 @@ pub async fn active_contact(ts: &TestServer, agent: &StaffClient) -> (VisitorCli
 
 /// A PNG with some texture.
 pub fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 5) as u8, (y * 3) as u8, ((x ^ y) * 7) as u8])
-    });
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 5) as u8, (y * 3) as u8, ((x ^ y) * 7) as u8]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -54,10 +52,7 @@ pub fn bomb_png() -> Vec<u8> {
 
 /// Pseudo-random bytes (not compressible, not any known type).
 pub fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407)
-        | 1;
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
     (0..n)
         .map(|_| {
             x ^= x << 13;
@@ -108,23 +103,12 @@ impl Who {
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// `POST /api/uploads` with metadata pairs.
-pub async fn tus_create(
-    ts: &TestServer,
-    who: &Who,
-    length: &str,
-    meta: &[(&str, &str)],
-) -> reqwest::Response {
-    let meta: Vec<String> = meta
-        .iter()
-        .map(|(k, v)| format!("{k} {}", b64(v)))
-        .collect();
+pub async fn tus_create(ts: &TestServer, who: &Who, length: &str, meta: &[(&str, &str)]) -> reqwest::Response {
+    let meta: Vec<String> = meta.iter().map(|(k, v)| format!("{k} {}", b64(v))).collect();
     who.apply(http().post(format!("{}/api/uploads", ts.url)))
         .header("Tus-Resumable", "1.0.0")
         .header("Upload-Length", length)
@@ -156,19 +140,12 @@ pub async fn tus_patch(
 }
 
 pub async fn tus_offset(ts: &TestServer, who: &Who, location: &str) -> Option<u64> {
-    let r = who
-        .apply(http().head(format!("{}{location}", ts.url)))
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
+    let r =
+        who.apply(http().head(format!("{}{location}", ts.url))).header("Tus-Resumable", "1.0.0").send().await.unwrap();
     if r.status() != 200 {
         return None;
     }
-    r.headers()
-        .get("upload-offset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
+    r.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
 }
 
 /// Uploads a whole file in one PATCH and returns the final response.
@@ -195,11 +172,7 @@ pub async fn tus_send(
 pub async fn error_of(r: reqwest::Response) -> (u16, String, String) {
     let status = r.status().as_u16();
     let body: serde_json::Value = r.json().await.unwrap_or_default();
-    (
-        status,
-        body["error"].as_str().unwrap_or("").to_owned(),
-        body["message"].as_str().unwrap_or("").to_owned(),
-    )
+    (status, body["error"].as_str().unwrap_or("").to_owned(), body["message"].as_str().unwrap_or("").to_owned())
 }
 
 /// Regular files under the data folder's store and staging area.

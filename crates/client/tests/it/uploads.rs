@@ -28,8 +28,7 @@ async fn agent_sends_an_image_and_both_sides_see_it_once() {
         progress: Some(Arc::new(move |p: Progress| s2.lock().unwrap().push(p))),
         ..Default::default()
     };
-    let UploadOutcome::Sent(msg) = alice.upload_file(&contact.id, &path, &opts).await.unwrap()
-    else {
+    let UploadOutcome::Sent(msg) = alice.upload_file(&contact.id, &path, &opts).await.unwrap() else {
         panic!("cancelled?")
     };
     let a = msg.attachment.clone().expect("an attachment message");
@@ -40,19 +39,10 @@ async fn agent_sends_an_image_and_both_sides_see_it_once() {
     assert_eq!(a.media_type, "image/png");
     assert_eq!(a.sha256, sha256_hex(&bytes));
     assert_eq!((a.width, a.height), (Some(1200), Some(800)));
-    let token = a
-        .url
-        .strip_prefix("/files/")
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
+    let token = a.url.strip_prefix("/files/").unwrap().split('/').next().unwrap();
     assert_eq!(token.len(), 96);
     assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
-    assert_eq!(
-        a.preview_url.as_deref(),
-        Some(format!("/files/{token}/preview").as_str())
-    );
+    assert_eq!(a.preview_url.as_deref(), Some(format!("/files/{token}/preview").as_str()));
     let progress = seen.lock().unwrap().clone();
     assert!(progress.len() > 3, "progress in chunks: {progress:?}");
     assert_eq!(progress.last().unwrap().sent, bytes.len() as u64);
@@ -67,37 +57,20 @@ async fn agent_sends_an_image_and_both_sides_see_it_once() {
     assert_eq!(transcript.last().unwrap().attachment.as_ref(), Some(&a));
     let ada = ts.login("ada").await;
     let details = ada.report_contact(&contact.id).await.unwrap();
-    assert!(details
-        .messages
-        .iter()
-        .any(|m| m.attachment.as_ref() == Some(&a)));
+    assert!(details.messages.iter().any(|m| m.attachment.as_ref() == Some(&a)));
 
     // The customer downloads it with the cookie; the bytes verify.
-    let got = visitor
-        .download_attachment(&a, &dir.path().join("dl.png"))
-        .await
-        .unwrap();
+    let got = visitor.download_attachment(&a, &dir.path().join("dl.png")).await.unwrap();
     assert_eq!(got.sha256, a.sha256);
     assert_eq!(std::fs::read(&got.path).unwrap(), bytes);
 
     // The preview: a small inline JPEG.
-    let r = http()
-        .get(format!("{}{}", ts.url, a.preview_url.as_ref().unwrap()))
-        .send()
-        .await
-        .unwrap();
+    let r = http().get(format!("{}{}", ts.url, a.preview_url.as_ref().unwrap())).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
-    assert!(r.headers()["content-disposition"]
-        .to_str()
-        .unwrap()
-        .starts_with("inline"));
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("inline"));
     let preview = r.bytes().await.unwrap();
-    assert!(
-        preview.len() < 30 * 1024,
-        "preview is {} bytes",
-        preview.len()
-    );
+    assert!(preview.len() < 30 * 1024, "preview is {} bytes", preview.len());
     assert!(preview.starts_with(&[0xff, 0xd8]));
 }
 
@@ -109,10 +82,7 @@ async fn customer_sends_a_file_downloads_resume_and_the_cache_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = noise(3 * 1024 * 1024 + 17, 1);
     let path = write(dir.path(), "data.bin", &bytes);
-    let UploadOutcome::Sent(msg) = visitor
-        .upload_file(&contact.id, &path, &UploadOptions::default())
-        .await
-        .unwrap()
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &path, &UploadOptions::default()).await.unwrap()
     else {
         panic!()
     };
@@ -122,26 +92,15 @@ async fn customer_sends_a_file_downloads_resume_and_the_cache_verifies() {
     assert_eq!(a.preview_url, None);
 
     // Headers of the file response.
-    let r = http()
-        .head(format!("{}{}", ts.url, a.url))
-        .bearer_auth(alice.token())
-        .send()
-        .await
-        .unwrap();
+    let r = http().head(format!("{}{}", ts.url, a.url)).bearer_auth(alice.token()).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let h = r.headers();
     assert_eq!(h["etag"], format!("\"{}\"", a.sha256).as_str());
     assert_eq!(h["content-length"], bytes.len().to_string().as_str());
     assert_eq!(h["accept-ranges"], "bytes");
     assert_eq!(h["x-content-type-options"], "nosniff");
-    assert!(h["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .starts_with("sandbox"));
-    assert_eq!(
-        h["content-disposition"],
-        "attachment; filename=\"data.bin\"; filename*=UTF-8''data%2Ebin"
-    );
+    assert!(h["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    assert_eq!(h["content-disposition"], "attachment; filename=\"data.bin\"; filename*=UTF-8''data%2Ebin");
 
     // A range.
     let r = http()
@@ -152,10 +111,7 @@ async fn customer_sends_a_file_downloads_resume_and_the_cache_verifies() {
         .await
         .unwrap();
     assert_eq!(r.status(), 206);
-    assert_eq!(
-        r.headers()["content-range"],
-        format!("bytes 10-19/{}", bytes.len()).as_str()
-    );
+    assert_eq!(r.headers()["content-range"], format!("bytes 10-19/{}", bytes.len()).as_str());
     assert_eq!(r.bytes().await.unwrap().as_ref(), &bytes[10..20]);
     let r = http()
         .get(format!("{}{}", ts.url, a.url))
@@ -193,17 +149,11 @@ async fn customer_sends_a_file_downloads_resume_and_the_cache_verifies() {
     assert!(p1.ends_with(format!("{}/{}", &a.sha256[..2], a.sha256)));
     assert_eq!(alice.fetch_cached(&cache, &a).await.unwrap(), p1);
     let second = write(dir.path(), "second.bin", &noise(2 * 1024 * 1024, 2));
-    let UploadOutcome::Sent(m2) = alice
-        .upload_file(&contact.id, &second, &UploadOptions::default())
-        .await
-        .unwrap()
+    let UploadOutcome::Sent(m2) = alice.upload_file(&contact.id, &second, &UploadOptions::default()).await.unwrap()
     else {
         panic!()
     };
-    let p2 = alice
-        .fetch_cached(&cache, m2.attachment.as_ref().unwrap())
-        .await
-        .unwrap();
+    let p2 = alice.fetch_cached(&cache, m2.attachment.as_ref().unwrap()).await.unwrap();
     assert!(p2.exists());
     assert!(!p1.exists(), "the older file left to respect the 4 MiB cap");
     assert!(cache.size() <= 4 * 1024 * 1024);
@@ -218,10 +168,7 @@ async fn the_official_tus_client_uploads_unchanged() {
         .unwrap_or(false);
     if !ok {
         // On CI (where scripts/setup.sh installs tests/requirements.txt) a missing tuspy fails.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tuspy is not installed: pip install -r tests/requirements.txt"
-        );
+        assert!(std::env::var_os("CI").is_none(), "tuspy is not installed: pip install -r tests/requirements.txt");
         eprintln!("SKIPPED: tuspy is not installed (pip install -r tests/requirements.txt)");
         return;
     }
@@ -242,22 +189,11 @@ u.upload()
 print(u.url)
 "#;
     let out = tokio::process::Command::new("python3")
-        .args([
-            "-c",
-            script,
-            &ts.url,
-            alice.token(),
-            contact.id.as_str(),
-            path.to_str().unwrap(),
-        ])
+        .args(["-c", script, &ts.url, alice.token(), contact.id.as_str(), path.to_str().unwrap()])
         .output()
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "tuspy failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "tuspy failed: {}", String::from_utf8_lossy(&out.stderr));
     let msg = ready(&mut events).await;
     let a = msg.attachment.unwrap();
     assert_eq!(msg.body, "sent by tuspy");
@@ -291,22 +227,10 @@ async fn an_upload_resumes_after_an_abort_mid_chunk_and_after_a_restart() {
         ..Default::default()
     };
     let out = alice.upload_file(&contact.id, &path, &opts).await.unwrap();
-    let UploadOutcome::Cancelled {
-        sent,
-        resumable: true,
-    } = out
-    else {
-        panic!("{out:?}")
-    };
+    let UploadOutcome::Cancelled { sent, resumable: true } = out else { panic!("{out:?}") };
     assert_eq!(sent, 512 * 1024);
-    let state_file = std::fs::read_dir(&state_dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let st: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    let state_file = std::fs::read_dir(&state_dir).unwrap().next().unwrap().unwrap().path();
+    let st: serde_json::Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
     let location = st["upload_path"].as_str().unwrap().to_owned();
     let who = Who::Bearer(token.clone());
     assert_eq!(tus_offset(&ts, &who, &location).await, Some(512 * 1024));
@@ -345,11 +269,7 @@ async fn an_upload_resumes_after_an_abort_mid_chunk_and_after_a_restart() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        offset,
-        Some(512 * 1024 + 100_000),
-        "the arrived part of the chunk was kept"
-    );
+    assert_eq!(offset, Some(512 * 1024 + 100_000), "the arrived part of the chunk was kept");
 
     // 3. The service restarts (new address); a new client, as in a new process, resumes from
     //    the persisted state at the service's offset.
@@ -365,25 +285,12 @@ async fn an_upload_resumes_after_an_abort_mid_chunk_and_after_a_restart() {
         })),
         ..Default::default()
     };
-    let UploadOutcome::Sent(msg) = again.upload_file(&contact.id, &path, &opts).await.unwrap()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        *first_seen.lock().unwrap(),
-        Some(512 * 1024 + 100_000),
-        "resumed, not restarted"
-    );
+    let UploadOutcome::Sent(msg) = again.upload_file(&contact.id, &path, &opts).await.unwrap() else { panic!() };
+    assert_eq!(*first_seen.lock().unwrap(), Some(512 * 1024 + 100_000), "resumed, not restarted");
     let a = msg.attachment.unwrap();
     assert_eq!(a.sha256, sha256_hex(&bytes));
-    assert!(
-        std::fs::read_dir(&state_dir).unwrap().next().is_none(),
-        "state removed once sent"
-    );
-    let got = again
-        .download_attachment(&a, &dir.path().join("back.bin"))
-        .await
-        .unwrap();
+    assert!(std::fs::read_dir(&state_dir).unwrap().next().is_none(), "state removed once sent");
+    let got = again.download_attachment(&a, &dir.path().join("back.bin")).await.unwrap();
     assert_eq!(got.size, bytes.len() as u64);
     assert_eq!(files_on_disk(&ts).1, 0, "staging is empty");
 }
@@ -396,106 +303,53 @@ async fn tus_protocol_details() {
     let who = Who::staff(&alice);
 
     // Discovery.
-    let r = http()
-        .request(reqwest::Method::OPTIONS, format!("{}/api/uploads", ts.url))
-        .send()
-        .await
-        .unwrap();
+    let r = http().request(reqwest::Method::OPTIONS, format!("{}/api/uploads", ts.url)).send().await.unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(r.headers()["tus-version"], "1.0.0");
     assert_eq!(r.headers()["tus-resumable"], "1.0.0");
     let ext = r.headers()["tus-extension"].to_str().unwrap().to_owned();
-    for e in [
-        "creation",
-        "creation-with-upload",
-        "termination",
-        "checksum",
-        "expiration",
-    ] {
+    for e in ["creation", "creation-with-upload", "termination", "checksum", "expiration"] {
         assert!(ext.split(',').any(|x| x == e), "{e} in {ext}");
     }
     assert_eq!(r.headers()["tus-checksum-algorithm"], "sha1,sha256");
 
     // Version required.
-    let r = who
-        .apply(http().post(format!("{}/api/uploads", ts.url)))
-        .header("Upload-Length", "10")
-        .send()
-        .await
-        .unwrap();
+    let r =
+        who.apply(http().post(format!("{}/api/uploads", ts.url))).header("Upload-Length", "10").send().await.unwrap();
     assert_eq!(r.status(), 412);
     assert_eq!(r.headers()["tus-version"], "1.0.0");
 
     // Creation, HEAD, checksum mismatch (460, not appended), good checksums, offsets.
     let body = noise(300_000, 3);
-    let r = tus_create(
-        &ts,
-        &who,
-        "300000",
-        &[("contact", contact.id.as_str()), ("filename", "x.bin")],
-    )
-    .await;
+    let r = tus_create(&ts, &who, "300000", &[("contact", contact.id.as_str()), ("filename", "x.bin")]).await;
     assert_eq!(r.status(), 201);
     assert!(r.headers().contains_key("upload-expires"));
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    let head = who
-        .apply(http().head(format!("{}{loc}", ts.url)))
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
+    let head =
+        who.apply(http().head(format!("{}{loc}", ts.url))).header("Tus-Resumable", "1.0.0").send().await.unwrap();
     assert_eq!(head.headers()["upload-offset"], "0");
     assert_eq!(head.headers()["upload-length"], "300000");
     assert_eq!(head.headers()["cache-control"], "no-store");
-    assert!(head.headers()["upload-metadata"]
-        .to_str()
-        .unwrap()
-        .contains(&b64("x.bin")));
+    assert!(head.headers()["upload-metadata"].to_str().unwrap().contains(&b64("x.bin")));
 
     let wrong = format!("sha1 {}", b64("not the digest of anything"));
     let r = tus_patch(&ts, &who, &loc, 0, body[..100_000].to_vec(), Some(wrong)).await;
     let wrong_sha1 = {
         use base64::Engine;
         let d = sha1_digest(b"other bytes");
-        format!(
-            "sha1 {}",
-            base64::engine::general_purpose::STANDARD.encode(d)
-        )
+        format!("sha1 {}", base64::engine::general_purpose::STANDARD.encode(d))
     };
     assert_eq!(r.status(), 400, "a malformed checksum is a 400");
-    let r = tus_patch(
-        &ts,
-        &who,
-        &loc,
-        0,
-        body[..100_000].to_vec(),
-        Some(wrong_sha1),
-    )
-    .await;
+    let r = tus_patch(&ts, &who, &loc, 0, body[..100_000].to_vec(), Some(wrong_sha1)).await;
     assert_eq!(error_of(r).await.0, 460);
-    assert_eq!(
-        tus_offset(&ts, &who, &loc).await,
-        Some(0),
-        "a mismatching chunk is not appended"
-    );
-    let r = tus_patch(
-        &ts,
-        &who,
-        &loc,
-        0,
-        body[..100_000].to_vec(),
-        Some(format!("md5 {}", b64("0123456789abcdef"))),
-    )
-    .await;
+    assert_eq!(tus_offset(&ts, &who, &loc).await, Some(0), "a mismatching chunk is not appended");
+    let r =
+        tus_patch(&ts, &who, &loc, 0, body[..100_000].to_vec(), Some(format!("md5 {}", b64("0123456789abcdef")))).await;
     assert_eq!(error_of(r).await.1, "unsupported-checksum");
     let good = {
         use base64::Engine;
         use sha2::Digest;
-        format!(
-            "sha256 {}",
-            base64::engine::general_purpose::STANDARD
-                .encode(sha2::Sha256::digest(&body[..100_000]))
-        )
+        format!("sha256 {}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&body[..100_000])))
     };
     let r = tus_patch(&ts, &who, &loc, 0, body[..100_000].to_vec(), Some(good)).await;
     assert_eq!(r.status(), 204);
@@ -521,23 +375,14 @@ async fn tus_protocol_details() {
     let bob = ts.login("bob").await;
     assert_eq!(tus_offset(&ts, &Who::staff(&bob), &loc).await, None);
     // Termination.
-    let r = who
-        .apply(http().delete(format!("{}{loc}", ts.url)))
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
+    let r = who.apply(http().delete(format!("{}{loc}", ts.url))).header("Tus-Resumable", "1.0.0").send().await.unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(tus_offset(&ts, &who, &loc).await, None);
     assert_eq!(files_on_disk(&ts), (0, 0));
 
     // Creation with upload: the whole file in the POST.
     let small = noise(5000, 9);
-    let meta = format!(
-        "contact {},filename {}",
-        b64(contact.id.as_str()),
-        b64("inline.bin")
-    );
+    let meta = format!("contact {},filename {}", b64(contact.id.as_str()), b64("inline.bin"));
     let r = who
         .apply(http().post(format!("{}/api/uploads", ts.url)))
         .header("Tus-Resumable", "1.0.0")
@@ -552,61 +397,30 @@ async fn tus_protocol_details() {
     assert_eq!(r.headers()["upload-offset"], "5000");
     assert!(r.headers().contains_key("attache-message-id"));
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    let st: UploadStatus = who
-        .apply(http().get(format!("{}{loc}", ts.url)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let st: UploadStatus =
+        who.apply(http().get(format!("{}{loc}", ts.url))).send().await.unwrap().json().await.unwrap();
     assert_eq!(st.state, UploadState::Ready);
-    assert_eq!(
-        st.message.unwrap().attachment.unwrap().sha256,
-        sha256_hex(&small)
-    );
+    assert_eq!(st.message.unwrap().attachment.unwrap().sha256, sha256_hex(&small));
 
     // A refused upload keeps its reason for the uploader; HEAD says it is gone.
     let html = b"<html><script></script>".to_vec();
-    let r = tus_create(
-        &ts,
-        &who,
-        &html.len().to_string(),
-        &[("contact", contact.id.as_str()), ("filename", "x.png")],
-    )
-    .await;
+    let r = tus_create(&ts, &who, &html.len().to_string(), &[("contact", contact.id.as_str()), ("filename", "x.png")])
+        .await;
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
     let r = tus_patch(&ts, &who, &loc, 0, html, None).await;
     assert_eq!(error_of(r).await.1, "type-mismatch");
-    let st: UploadStatus = who
-        .apply(http().get(format!("{}{loc}", ts.url)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let st: UploadStatus =
+        who.apply(http().get(format!("{}{loc}", ts.url))).send().await.unwrap().json().await.unwrap();
     assert_eq!(st.state, UploadState::Refused);
     assert_eq!(st.error.unwrap().error, "type-mismatch");
-    let head = who
-        .apply(http().head(format!("{}{loc}", ts.url)))
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
+    let head =
+        who.apply(http().head(format!("{}{loc}", ts.url))).header("Tus-Resumable", "1.0.0").send().await.unwrap();
     assert_eq!(head.status(), 410);
 
     // Through the SDK the refusal is an error with the code.
     let dir = tempfile::tempdir().unwrap();
-    let fake = write(
-        dir.path(),
-        "cat.png",
-        b"<!doctype html><html><body>hi</body></html>",
-    );
-    let e = alice
-        .upload_file(&contact.id, &fake, &UploadOptions::default())
-        .await
-        .unwrap_err();
+    let fake = write(dir.path(), "cat.png", b"<!doctype html><html><body>hi</body></html>");
+    let e = alice.upload_file(&contact.id, &fake, &UploadOptions::default()).await.unwrap_err();
     assert_eq!((e.status(), e.code()), (Some(422), "type-mismatch"));
 }
 
@@ -623,12 +437,7 @@ fn sha1_digest(b: &[u8]) -> Vec<u8> {
     for chunk in msg.chunks(64) {
         let mut w = [0u32; 80];
         for i in 0..16 {
-            w[i] = u32::from_be_bytes([
-                chunk[4 * i],
-                chunk[4 * i + 1],
-                chunk[4 * i + 2],
-                chunk[4 * i + 3],
-            ]);
+            w[i] = u32::from_be_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);
         }
         for i in 16..80 {
             w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
@@ -641,12 +450,7 @@ fn sha1_digest(b: &[u8]) -> Vec<u8> {
                 40..=59 => ((b2 & c) | (b2 & d) | (c & d), 0x8F1BBCDC),
                 _ => (b2 ^ c ^ d, 0xCA62C1D6),
             };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
+            let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wi);
             e = d;
             d = c;
             c = b2.rotate_left(30);
@@ -669,20 +473,9 @@ async fn unfinished_uploads_expire_with_their_staging_files() {
     let alice = ts.login("alice").await;
     let (_v, contact) = active_contact(&ts, &alice).await;
     let who = Who::staff(&alice);
-    let r = tus_create(
-        &ts,
-        &who,
-        "1000",
-        &[("contact", contact.id.as_str()), ("filename", "slow.bin")],
-    )
-    .await;
+    let r = tus_create(&ts, &who, "1000", &[("contact", contact.id.as_str()), ("filename", "slow.bin")]).await;
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    assert_eq!(
-        tus_patch(&ts, &who, &loc, 0, vec![1; 400], None)
-            .await
-            .status(),
-        204
-    );
+    assert_eq!(tus_patch(&ts, &who, &loc, 0, vec![1; 400], None).await.status(), 204);
     assert_eq!(files_on_disk(&ts).1, 1);
     tokio::time::sleep(Duration::from_millis(700)).await;
     // Expired: gone for the client at once, and swept from disk.
@@ -710,52 +503,22 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
     let cid = contact.id.as_str();
 
     // Over the plan's 5 MiB: 413 at creation, naming the limit.
-    let r = tus_create(
-        &ts,
-        &who,
-        &(5 * 1024 * 1024 + 1).to_string(),
-        &[("contact", cid), ("filename", "big.bin")],
-    )
-    .await;
+    let r =
+        tus_create(&ts, &who, &(5 * 1024 * 1024 + 1).to_string(), &[("contact", cid), ("filename", "big.bin")]).await;
     let (status, code, message) = error_of(r).await;
     assert_eq!((status, code.as_str()), (413, "file-too-large"));
     assert!(message.contains("5 MiB"), "{message}");
     // Raised to 30 MiB, not beyond.
-    let e = ada
-        .update_account(&AccountPatch {
-            max_upload_bytes: Some(31 << 20),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let e =
+        ada.update_account(&AccountPatch { max_upload_bytes: Some(31 << 20), ..Default::default() }).await.unwrap_err();
     assert_eq!(e.status(), Some(422));
-    ada.update_account(&AccountPatch {
-        max_upload_bytes: Some(30 << 20),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let r = tus_create(
-        &ts,
-        &who,
-        &(30 * 1024 * 1024).to_string(),
-        &[("contact", cid), ("filename", "big.bin")],
-    )
-    .await;
+    ada.update_account(&AccountPatch { max_upload_bytes: Some(30 << 20), ..Default::default() }).await.unwrap();
+    let r = tus_create(&ts, &who, &(30 * 1024 * 1024).to_string(), &[("contact", cid), ("filename", "big.bin")]).await;
     assert_eq!(r.status(), 201);
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    who.apply(http().delete(format!("{}{loc}", ts.url)))
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
-    let r = tus_create(
-        &ts,
-        &who,
-        &(30 * 1024 * 1024 + 1).to_string(),
-        &[("contact", cid), ("filename", "big.bin")],
-    )
-    .await;
+    who.apply(http().delete(format!("{}{loc}", ts.url))).header("Tus-Resumable", "1.0.0").send().await.unwrap();
+    let r =
+        tus_create(&ts, &who, &(30 * 1024 * 1024 + 1).to_string(), &[("contact", cid), ("filename", "big.bin")]).await;
     assert!(error_of(r).await.2.contains("30 MiB"));
 
     // Lengths.
@@ -763,13 +526,7 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
         let r = tus_create(&ts, &who, bad, &[("contact", cid), ("filename", "x.bin")]).await;
         assert_eq!(r.status(), 400, "length {bad:?}");
     }
-    let r = tus_create(
-        &ts,
-        &who,
-        "18446744073709551615",
-        &[("contact", cid), ("filename", "x.bin")],
-    )
-    .await;
+    let r = tus_create(&ts, &who, "18446744073709551615", &[("contact", cid), ("filename", "x.bin")]).await;
     assert_eq!(r.status(), 413);
 
     // Names: traversal, control characters, 300 characters; 10,000 characters overflow the
@@ -777,15 +534,12 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
     let r = tus_create(&ts, &who, "10", &[("contact", cid), ("filename", &"n".repeat(10_000))]).await;
     assert_eq!(error_of(r).await.1, "metadata-too-large");
     let long = "n".repeat(300);
-    for name in ["../../etc/passwd", "..\\..\\boot.ini", "a\u{0}b.png", "line\nbreak.txt", "bell\u{7}.txt", long.as_str()] {
+    for name in
+        ["../../etc/passwd", "..\\..\\boot.ini", "a\u{0}b.png", "line\nbreak.txt", "bell\u{7}.txt", long.as_str()]
+    {
         let r = tus_create(&ts, &who, "10", &[("contact", cid), ("filename", name)]).await;
         let (status, code, _) = error_of(r).await;
-        assert_eq!(
-            (status, code.as_str()),
-            (422, "bad-file-name"),
-            "{:?}",
-            &name[..name.len().min(20)]
-        );
+        assert_eq!((status, code.as_str()), (422, "bad-file-name"), "{:?}", &name[..name.len().min(20)]);
     }
     // Bad metadata.
     let r = who
@@ -799,8 +553,7 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
     assert_eq!(error_of(r).await.1, "bad-metadata");
 
     // Content that lies: refused at the end, with the reason to the sender and an event.
-    let html = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
-        .to_vec();
+    let html = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>".to_vec();
     let exe = {
         let mut e = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
         e.resize(0x80, 0);
@@ -809,16 +562,12 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
         e.extend_from_slice(&[0u8; 512]);
         e
     };
-    let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>"#.to_vec();
-    let svg_script =
-        br#"<svg xmlns="http://www.w3.org/2000/svg"><script>fetch('/api/me')</script></svg>"#
+    let svg =
+        br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>"#
             .to_vec();
+    let svg_script = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>fetch('/api/me')</script></svg>"#.to_vec();
     let bomb = bomb_png();
-    assert!(
-        bomb.len() < 1024 * 1024,
-        "the bomb is small on disk: {}",
-        bomb.len()
-    );
+    assert!(bomb.len() < 1024 * 1024, "the bomb is small on disk: {}", bomb.len());
     let cases: Vec<(&str, Option<&str>, Vec<u8>, &str)> = vec![
         ("cat.png", Some("image/png"), html.clone(), "type-mismatch"),
         ("cat.png", None, html, "type-mismatch"),
@@ -826,12 +575,7 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
         ("logo.svg", Some("image/svg+xml"), svg, "unsafe-svg"),
         ("logo.svg", Some("image/svg+xml"), svg_script, "unsafe-svg"),
         ("bomb.png", Some("image/png"), bomb, "image-too-large"),
-        (
-            "broken.png",
-            Some("image/png"),
-            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRjunkjunk".to_vec(),
-            "bad-image",
-        ),
+        ("broken.png", Some("image/png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRjunkjunk".to_vec(), "bad-image"),
     ];
     for (name, ty, bytes, want) in cases {
         let r = tus_send(&ts, &who, &contact.id, name, ty, &bytes).await;
@@ -860,23 +604,11 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
         &ts,
         &who,
         "600",
-        &[
-            ("contact", cid),
-            ("filename", "setup.exe"),
-            ("filetype", "application/x-msdownload"),
-        ],
+        &[("contact", cid), ("filename", "setup.exe"), ("filetype", "application/x-msdownload")],
     )
     .await;
     assert_eq!(error_of(r).await.0, 415);
-    let r = tus_send(
-        &ts,
-        &who,
-        &contact.id,
-        "setup.bin",
-        Some("application/octet-stream"),
-        &exe,
-    )
-    .await;
+    let r = tus_send(&ts, &who, &contact.id, "setup.bin", Some("application/octet-stream"), &exe).await;
     assert_eq!(error_of(r).await.0, 415);
     let r = tus_send(&ts, &who, &contact.id, "photo.png", Some("image/png"), &exe).await;
     assert_eq!(error_of(r).await.1, "type-mismatch");
@@ -889,61 +621,20 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
     // Who may upload: not another agent, not another visitor, not without file sharing, not
     // to a closed contact.
     let bob = ts.login("bob").await;
-    let r = tus_create(
-        &ts,
-        &Who::staff(&bob),
-        "10",
-        &[("contact", cid), ("filename", "x.png")],
-    )
-    .await;
+    let r = tus_create(&ts, &Who::staff(&bob), "10", &[("contact", cid), ("filename", "x.png")]).await;
     assert_eq!(error_of(r).await.0, 403);
     let stranger = VisitorClient::new(&ts.url).unwrap();
-    stranger
-        .open_contact(&OpenContact {
-            account: "acme".into(),
-            name: None,
-            message: None,
-        })
-        .await
-        .unwrap();
-    let r = tus_create(
-        &ts,
-        &Who::visitor(&stranger),
-        "10",
-        &[("contact", cid), ("filename", "x.png")],
-    )
-    .await;
+    stranger.open_contact(&OpenContact { account: "acme".into(), name: None, message: None }).await.unwrap();
+    let r = tus_create(&ts, &Who::visitor(&stranger), "10", &[("contact", cid), ("filename", "x.png")]).await;
     assert_eq!(error_of(r).await.0, 404);
-    let r = tus_create(
-        &ts,
-        &Who::Nobody,
-        "10",
-        &[("contact", cid), ("filename", "x.png")],
-    )
-    .await;
+    let r = tus_create(&ts, &Who::Nobody, "10", &[("contact", cid), ("filename", "x.png")]).await;
     assert_eq!(error_of(r).await.0, 401);
-    ada.update_account(&AccountPatch {
-        file_sharing_enabled: Some(false),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    ada.update_account(&AccountPatch { file_sharing_enabled: Some(false), ..Default::default() }).await.unwrap();
     let r = tus_create(&ts, &who, "10", &[("contact", cid), ("filename", "x.png")]).await;
     assert_eq!(error_of(r).await.1, "file-sharing-disabled");
-    ada.update_account(&AccountPatch {
-        file_sharing_enabled: Some(true),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    ada.update_account(&AccountPatch { file_sharing_enabled: Some(true), ..Default::default() }).await.unwrap();
     alice.close(&contact.id).await.unwrap();
-    let r = tus_create(
-        &ts,
-        &Who::visitor(&visitor),
-        "10",
-        &[("contact", cid), ("filename", "x.png")],
-    )
-    .await;
+    let r = tus_create(&ts, &Who::visitor(&visitor), "10", &[("contact", cid), ("filename", "x.png")]).await;
     assert_eq!(error_of(r).await.1, "contact-not-active");
 }
 
@@ -952,11 +643,8 @@ async fn the_optional_scanner_refuses_infected_files() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = common::config(&dir);
     // A stand-in for clamscan: exit 1 ("infected") when the file holds the EICAR marker.
-    config.files.scanner = Some(vec![
-        "sh".into(),
-        "-c".into(),
-        "if grep -q EICAR-STANDARD \"$0\"; then exit 1; fi".into(),
-    ]);
+    config.files.scanner =
+        Some(vec!["sh".into(), "-c".into(), "if grep -q EICAR-STANDARD \"$0\"; then exit 1; fi".into()]);
     let ts = TestServer::start_with(dir, config).await;
     let alice = ts.login("alice").await;
     let (_v, contact) = active_contact(&ts, &alice).await;
@@ -973,14 +661,6 @@ async fn the_optional_scanner_refuses_infected_files() {
     let (status, code, _) = error_of(r).await;
     assert_eq!((status, code.as_str()), (422, "malware-found"));
     assert_eq!(files_on_disk(&ts), (0, 0));
-    let r = tus_send(
-        &ts,
-        &who,
-        &contact.id,
-        "notes.txt",
-        Some("text/plain"),
-        b"just some notes",
-    )
-    .await;
+    let r = tus_send(&ts, &who, &contact.id, "notes.txt", Some("text/plain"), b"just some notes").await;
     assert_eq!(r.status(), 204);
 }

@@ -8,8 +8,8 @@ use crate::events::Revocation;
 use crate::repo;
 use crate::AppState;
 use attache_protocol::{
-    Account, AccountPatch, LoginRequest, LoginResponse, NewUser, Role, User, UserId, UserPatch,
-    MAX_PLAN_UPLOAD_BYTES, MAX_REPORT_RETENTION_DAYS,
+    Account, AccountPatch, LoginRequest, LoginResponse, NewUser, Role, User, UserId, UserPatch, MAX_PLAN_UPLOAD_BYTES,
+    MAX_REPORT_RETENTION_DAYS,
 };
 
 const MIN_PASSWORD_CHARS: usize = 8;
@@ -68,11 +68,15 @@ pub fn check_patch(patch: &AccountPatch) -> AppResult<()> {
     if let Some(types) = &patch.allowed_types {
         for t in types {
             let ok = t.split_once('/').is_some_and(|(a, b)| {
-                let part = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-+.*".contains(&c));
+                let part =
+                    |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-+.*".contains(&c));
                 part(a) && part(b)
             });
             if !ok {
-                return Err(AppError::Invalid("invalid-plan", format!("'{t}' is not a media type like image/png or image/*")));
+                return Err(AppError::Invalid(
+                    "invalid-plan",
+                    format!("'{t}' is not a media type like image/png or image/*"),
+                ));
             }
         }
     }
@@ -87,9 +91,8 @@ pub async fn update_account(db: &Db, staff: &Staff, patch: AccountPatch) -> AppR
 }
 
 fn check_username(name: &str) -> AppResult<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    let ok =
+        !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if ok {
         Ok(())
     } else {

@@ -104,7 +104,10 @@ pub async fn upload_url(
 ) -> AppResult<TempUrl> {
     let ext = file_type.trim().trim_start_matches('.');
     if !valid_ext(ext) {
-        return Err(AppError::invalid(format!("'{}' is not a file type like JPG or PDF", file_type.chars().take(16).collect::<String>())));
+        return Err(AppError::invalid(format!(
+            "'{}' is not a file type like JPG or PDF",
+            file_type.chars().take(16).collect::<String>()
+        )));
     }
     let contact = active_contact(state, visitor, account).await?;
     let name = format!("attachment.{}", ext.to_ascii_lowercase());

@@ -90,8 +90,8 @@ pub async fn visitor_send(state: &AppState, visitor: &Visitor, id: &str, body: &
         return Err(not_active(&contact));
     }
     let body = message_body(body)?;
-    let msg = repo::contact::add_message(&state.db, &contact.id, Sender::Customer, &contact.customer_name, &body)
-        .await?;
+    let msg =
+        repo::contact::add_message(&state.db, &contact.id, Sender::Customer, &contact.customer_name, &body).await?;
     state.hub.to_both_sides(&contact, Event::MessageCreated { message: msg.clone() });
     Ok(msg)
 }

@@ -4,8 +4,7 @@ use attache_protocol::{Account, AccountId, AccountPatch, Plan};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const COLUMNS: &str =
-    "id, name, max_upload_bytes, file_sharing_enabled, report_retention_days, allowed_types";
+const COLUMNS: &str = "id, name, max_upload_bytes, file_sharing_enabled, report_retention_days, allowed_types";
 
 fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
     let allowed: String = row.try_get("allowed_types")?;
@@ -15,8 +14,7 @@ fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
         plan: Plan {
             max_upload_bytes: row.try_get::<i64, _>("max_upload_bytes")?.max(0) as u64,
             file_sharing_enabled: row.try_get::<i64, _>("file_sharing_enabled")? != 0,
-            report_retention_days: row.try_get::<i64, _>("report_retention_days")?.clamp(0, u32::MAX as i64)
-                as u32,
+            report_retention_days: row.try_get::<i64, _>("report_retention_days")?.clamp(0, u32::MAX as i64) as u32,
             allowed_types: allowed.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         },
     })
@@ -52,10 +50,8 @@ pub async fn get(db: &Db, id: &AccountId) -> Result<Option<Account>, sqlx::Error
 
 /// The account with this name.
 pub async fn by_name(db: &Db, name: &str) -> Result<Option<Account>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE name = $1"))
-        .bind(name)
-        .fetch_optional(db)
-        .await?;
+    let row =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE name = $1")).bind(name).fetch_optional(db).await?;
     row.as_ref().map(from_row).transpose()
 }
 

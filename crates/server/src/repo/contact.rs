@@ -265,13 +265,12 @@ pub async fn messages(db: &Db, contact: &ContactId) -> Result<Vec<Message>, sqlx
 
 /// Contacts whose report has expired by `now`.
 pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ContactId>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id FROM contacts WHERE report_expires_at IS NOT NULL AND report_expires_at <= $1 LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    let rows =
+        sqlx::query("SELECT id FROM contacts WHERE report_expires_at IS NOT NULL AND report_expires_at <= $1 LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(db)
+            .await?;
     rows.iter().map(|r| r.try_get::<String, _>("id").map(ContactId)).collect()
 }
 
@@ -279,10 +278,12 @@ pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ContactId>, sq
 /// (their blobs are the caller's to delete first).
 pub async fn delete(db: &Db, id: &ContactId) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM attachment_lookups WHERE attachment_id IN (SELECT id FROM attachments WHERE contact_id = $1)")
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "DELETE FROM attachment_lookups WHERE attachment_id IN (SELECT id FROM attachments WHERE contact_id = $1)",
+    )
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM attachments WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM uploads WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM messages WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;

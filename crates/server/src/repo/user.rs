@@ -4,8 +4,7 @@ use attache_protocol::{AccountId, Role, User, UserId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const COLUMNS: &str =
-    "id, account_id, username, display_name, role, reports, supervisor_id, disabled, password_hash";
+const COLUMNS: &str = "id, account_id, username, display_name, role, reports, supervisor_id, disabled, password_hash";
 
 /// A user with the password hash, for sign-in.
 pub struct UserRecord {
@@ -81,10 +80,8 @@ pub async fn create(db: &Db, new: NewUserRecord<'_>) -> Result<Option<User>, sql
 
 /// The user with this id.
 pub async fn get(db: &Db, id: &UserId) -> Result<Option<UserRecord>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(db)
-        .await?;
+    let row =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id.as_str()).fetch_optional(db).await?;
     row.as_ref().map(from_row).transpose()
 }
 

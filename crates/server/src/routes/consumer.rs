@@ -11,8 +11,8 @@ use crate::error::{AppError, AppResult};
 use crate::events::Signal;
 use crate::{repo, AppState};
 use attache_protocol::{Account, ApiError, Event, Message, OpenContact, Sender, VisitorId, VisitorRef};
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -64,7 +64,10 @@ impl Consumer {
         match self {
             Consumer::Token(t) => match repo::visitor::by_token(&state.db, &token_hash(t.as_str())).await? {
                 Some((a, me)) if a == account.id => Ok((t, me)),
-                _ => Err(AppError::Unauthorized("unauthorized", "the consumer token is not valid for this account".into())),
+                _ => Err(AppError::Unauthorized(
+                    "unauthorized",
+                    "the consumer token is not valid for this account".into(),
+                )),
             },
             Consumer::Cookie(c) => {
                 let hash = repo::visitor::credential_hash(c.as_str());
@@ -242,12 +245,15 @@ async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: 
                         let text = event["message"].as_str().unwrap_or_default();
                         contact::visitor_send(state, &me, dialog.unwrap_or_default(), text).await?
                     }
-                    other => return Err(AppError::invalid(format!("contentType '{}' is not supported", quoted(other)))),
+                    other => {
+                        return Err(AppError::invalid(format!("contentType '{}' is not supported", quoted(other))))
+                    }
                 };
                 Ok(("ms.PublishEventResponse", message_ack(msg)))
             }
             "ms.GenerateURLForUploadFile" => {
-                let size = number(&body["fileSize"]).ok_or_else(|| AppError::invalid("fileSize is a whole number of bytes"))?;
+                let size = number(&body["fileSize"])
+                    .ok_or_else(|| AppError::invalid("fileSize is a whole number of bytes"))?;
                 let file_type = body["fileType"].as_str().unwrap_or_default();
                 let url = lp::upload_url(state, visitor, account, size, file_type).await?;
                 Ok(("ms.GenerateURLResponse", temp_url_body(url)))
@@ -320,7 +326,11 @@ fn verified(state: &AppState, method: &str, parts: &Parts, q: &TempQuery) -> App
     params(("container" = String, Path), ("account" = String, Path), ("file" = String, Path), TempQuery),
     responses((status = 201), (status = 401, body = ApiError), (status = 413, body = ApiError)))]
 #[tracing::instrument(skip_all)]
-pub async fn put_temp_file(State(state): State<AppState>, Query(q): Query<TempQuery>, req: Request) -> AppResult<StatusCode> {
+pub async fn put_temp_file(
+    State(state): State<AppState>,
+    Query(q): Query<TempQuery>,
+    req: Request,
+) -> AppResult<StatusCode> {
     let (parts, body) = req.into_parts();
     let file = verified(&state, "PUT", &parts, &q)?;
     let declared_len = super::uploads::content_length(&parts.headers);
@@ -332,7 +342,11 @@ pub async fn put_temp_file(State(state): State<AppState>, Query(q): Query<TempQu
 #[utoipa::path(get, path = "/v1/{container}/{account}/{file}", tag = "consumer",
     params(("container" = String, Path), ("account" = String, Path), ("file" = String, Path), TempQuery),
     responses((status = 200, description = "the bytes"), (status = 401, body = ApiError), (status = 410, body = ApiError)))]
-pub async fn get_temp_file(State(state): State<AppState>, Query(q): Query<TempQuery>, req: Request) -> AppResult<Response> {
+pub async fn get_temp_file(
+    State(state): State<AppState>,
+    Query(q): Query<TempQuery>,
+    req: Request,
+) -> AppResult<Response> {
     let (parts, _) = req.into_parts();
     // HEAD is allowed with a GET signature, as in Swift.
     let file = verified(&state, "GET", &parts, &q)?;

@@ -35,7 +35,11 @@ pub async fn list_contacts(
         (status = 404, body = ApiError), (status = 409, body = ApiError),
         (status = 410, description = "report-expired", body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user = %staff.user.username, contact = %id))]
-pub async fn accept_contact(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<Contact>> {
+pub async fn accept_contact(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> AppResult<AppJson<Contact>> {
     Ok(AppJson(contact::accept(&state, &staff, &id).await?))
 }
 
@@ -44,7 +48,11 @@ pub async fn accept_contact(State(state): State<AppState>, staff: Staff, Path(id
     params(("id" = String, Path)),
     responses((status = 200, body = Contact), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user = %staff.user.username, contact = %id))]
-pub async fn close_contact(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<Contact>> {
+pub async fn close_contact(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> AppResult<AppJson<Contact>> {
     Ok(AppJson(contact::staff_close(&state, &staff, &id).await?))
 }
 
@@ -66,7 +74,11 @@ pub async fn send_message(
 #[utoipa::path(get, path = "/api/contacts/{id}/messages", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = [Message]), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 410, description = "report-expired", body = ApiError)))]
-pub async fn list_messages(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<Vec<Message>>> {
+pub async fn list_messages(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> AppResult<AppJson<Vec<Message>>> {
     Ok(AppJson(contact::staff_messages(&state, &staff, &id).await?))
 }
 
@@ -85,6 +97,10 @@ pub async fn report_contacts(
 #[utoipa::path(get, path = "/api/reports/contacts/{id}", tag = "reports", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = ContactDetails), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 410, description = "report-expired", body = ApiError)))]
-pub async fn report_contact(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> AppResult<AppJson<ContactDetails>> {
+pub async fn report_contact(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> AppResult<AppJson<ContactDetails>> {
     Ok(AppJson(contact::report_details(&state, &staff, &id).await?))
 }

@@ -26,9 +26,10 @@ impl From<JsonRejection> for AppError {
         match r {
             JsonRejection::JsonDataError(e) => AppError::Invalid("invalid-body", e.body_text()),
             JsonRejection::JsonSyntaxError(e) => AppError::BadRequest("malformed-json", e.body_text()),
-            JsonRejection::MissingJsonContentType(_) => {
-                AppError::BadRequest("expected-json", "send the body as JSON with Content-Type: application/json".into())
-            }
+            JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
+                "expected-json",
+                "send the body as JSON with Content-Type: application/json".into(),
+            ),
             other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 AppError::TooLarge("body-too-large", "the request body is too large".into())
             }

@@ -60,10 +60,8 @@ pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<Range<u64>>
 
 /// `attachment; filename="…"; filename*=UTF-8''…` (or `inline`).
 pub fn disposition(kind: &str, name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
-        .collect();
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
     let utf8 = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{utf8}")
 }
@@ -130,7 +128,12 @@ pub async fn get_file(
         let stem = a.file_name.rsplit_once('.').map_or(a.file_name.as_str(), |(s, _)| s);
         (key, "image/jpeg", format!("\"{}.preview\"", a.sha256), disposition("inline", &format!("{stem}.preview.jpg")))
     } else {
-        (a.file_key.as_str(), served_type(&a.media_type), format!("\"{}\"", a.sha256), disposition("attachment", &a.file_name))
+        (
+            a.file_key.as_str(),
+            served_type(&a.media_type),
+            format!("\"{}\"", a.sha256),
+            disposition("attachment", &a.file_name),
+        )
     };
     let set_cookie = grant.set_vvca.as_ref().map(|(value, max_age)| {
         let secure = if state.config.secure_cookies { "; Secure" } else { "" };
@@ -156,7 +159,12 @@ pub(crate) struct Blob<'a> {
 
 /// Sends stored bytes: HEAD, `Range`/`If-Range`, `If-None-Match`, and the defensive headers
 /// (nosniff, sandbox CSP, no referrer). Shared by `/files/…` and the temporary URLs.
-pub(crate) async fn send_blob(state: &AppState, req: &HeaderMap, method: &Method, blob: Blob<'_>) -> AppResult<Response> {
+pub(crate) async fn send_blob(
+    state: &AppState,
+    req: &HeaderMap,
+    method: &Method,
+    blob: Blob<'_>,
+) -> AppResult<Response> {
     let Blob { key, media, etag, disposition: disp, set_cookie } = blob;
     let key = StoreKey::parse(key).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad store key in database")))?;
     let store = &state.files.store;
@@ -188,7 +196,10 @@ pub(crate) async fn send_blob(state: &AppState, req: &HeaderMap, method: &Method
         Ok(r) => r,
         Err(()) => {
             headers.insert(CONTENT_RANGE, hv(&format!("bytes */{size}")));
-            let body = axum::Json(ApiError { error: "range-not-satisfiable".into(), message: format!("the file has {size} bytes") });
+            let body = axum::Json(ApiError {
+                error: "range-not-satisfiable".into(),
+                message: format!("the file has {size} bytes"),
+            });
             return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers, body).into_response());
         }
     };
@@ -233,7 +244,10 @@ mod tests {
 
     #[test]
     fn dispositions_quote_safely() {
-        assert_eq!(disposition("attachment", "a b.png"), "attachment; filename=\"a b.png\"; filename*=UTF-8''a%20b%2Epng");
+        assert_eq!(
+            disposition("attachment", "a b.png"),
+            "attachment; filename=\"a b.png\"; filename*=UTF-8''a%20b%2Epng"
+        );
         let d = disposition("attachment", "é\"x.pdf");
         assert!(d.starts_with("attachment; filename=\"__x.pdf\""), "{d}");
     }
@@ -243,7 +257,15 @@ mod tests {
         for t in ["image/png", "application/pdf", "text/plain"] {
             assert_eq!(served_type(t), t);
         }
-        for t in ["application/rss+xml", "text/html", "image/svg+xml", "application/xml", "text/javascript", "text/css", "application/x-unknown"] {
+        for t in [
+            "application/rss+xml",
+            "text/html",
+            "image/svg+xml",
+            "application/xml",
+            "text/javascript",
+            "text/css",
+            "application/x-unknown",
+        ] {
             assert_eq!(served_type(t), "application/octet-stream", "{t}");
         }
     }

@@ -64,7 +64,13 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .layer(middleware::from_fn_with_state(state.clone(), same_origin_json));
     let uploads = OpenApiRouter::new()
         .routes(routes!(uploads::create_upload, uploads::options_uploads))
-        .routes(routes!(uploads::head_upload, uploads::patch_upload, uploads::delete_upload, uploads::get_upload, uploads::options_upload))
+        .routes(routes!(
+            uploads::head_upload,
+            uploads::patch_upload,
+            uploads::delete_upload,
+            uploads::get_upload,
+            uploads::options_upload
+        ))
         .layer(middleware::from_fn(uploads::tus_headers))
         .layer(middleware::from_fn_with_state(state.clone(), same_origin));
     let consumer = OpenApiRouter::new()
