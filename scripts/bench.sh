@@ -7,7 +7,10 @@
 # 1000 (and 10000) staff sockets. Prints medians, ratios, the service's peak RSS and CPU, and the
 # bench client's own CPU; asserts nothing. Not part of scripts/test.sh.
 #
-# Usage: scripts/bench.sh [--quick]   (--quick: one run of smaller shapes, a smoke test)
+# Usage: scripts/bench.sh [--quick] [--profile]
+#   --quick: one run of smaller shapes, a smoke test
+#   --profile: also perf-record Attaché on shapes A and C (cpu-clock; needs Debian's linux-perf) and
+#   print the top symbols, per thread kind, and the context switches per file
 # Installs what it needs: nginx (Debian), @tus/server + @tus/file-store (npm, into bench/node),
 # rustus 0.5.10 (cargo install into bench/rustus). Work files go to $BENCH_DIR (default
 # target/bench), removed at the end.
@@ -15,15 +18,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 export PATH="$HOME/.cargo/bin:$PATH"
-quick=0
-[[ "${1:-}" == "--quick" ]] && quick=1
+quick=0 profile=0
+for a in "$@"; do
+  case "$a" in
+    --quick) quick=1 ;;
+    --profile) profile=1 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--profile]" >&2; exit 2 ;;
+  esac
+done
 if ((quick)); then runs=1 scale=0.2 sockets=(100) events=5; else runs=3 scale=1 sockets=(1000 10000) events=20; fi
 as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # --- the peers and the tools -------------------------------------------------------------------
-if [[ ! -x /usr/sbin/nginx ]]; then
+need=()
+[[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+((profile)) && ! command -v perf >/dev/null && need+=(linux-perf)
+if ((${#need[@]})); then
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nginx-light >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 [[ -d bench/node/node_modules/@tus/server ]] || (cd bench/node && npm ci --no-audit --no-fund --silent)
 rustus="$root/bench/rustus/bin/rustus"
@@ -95,6 +107,24 @@ for run in $(seq "$runs"); do
     done
   done
 done
+
+# --- where Attaché's CPU goes on shapes A and C ------------------------------------------------
+if ((profile)); then
+  for shape in A C; do
+    # perf follows the service while the bench client runs, and stops when it exits.
+    perf stat -e context-switches,cpu-migrations -p "$attache_pid" -o "$work/perf-$shape.stat" -- \
+      perf record -q -e cpu-clock -F 2000 -p "$attache_pid" -o "$work/perf-$shape.data" -- \
+      "$tb" upload --kind attache --url "$attache_url" --shape "$shape" --scale "$scale" --pid "$attache_pid" |
+      tee "$work/perf-$shape.result"
+    files=$(sed -n 's/.*\tfiles=\([0-9]*\).*/\1/p' "$work/perf-$shape.result")
+    {
+      echo "== profile of Attaché, shape $shape"
+      awk -v n="$files" '/context-switches|cpu-migrations/ {gsub(",", "", $1); printf "  %s: %d (%.0f per file)\n", $2, $1, $1 / n}' "$work/perf-$shape.stat"
+      perf report -i "$work/perf-$shape.data" --no-children --sort comm --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -4 || true
+      perf report -i "$work/perf-$shape.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15 | cut -c1-100 || true
+    } | tee -a "$work/profile.txt"
+  done
+fi
 
 # --- downloads: Attaché against nginx serving the same bytes from disk -------------------------
 nginx_port=$(free_port)

@@ -91,7 +91,15 @@ impl Watch {
                 }
             });
         }
-        Watch { pid, cpu0: pid.map(proc_cpu).unwrap_or(0.0), own0: own_cpu(), start: Instant::now(), peak, stop, hwm_reset }
+        Watch {
+            pid,
+            cpu0: pid.map(proc_cpu).unwrap_or(0.0),
+            own0: own_cpu(),
+            start: Instant::now(),
+            peak,
+            stop,
+            hwm_reset,
+        }
     }
 
     /// (wall seconds, client CPU seconds, service CPU seconds, service peak RSS MiB)
@@ -174,7 +182,11 @@ async fn attache_setup(base: &str, n: usize) -> (StaffClient, Vec<String>) {
     for i in 0..n {
         let v = VisitorClient::new(base).unwrap();
         let c = v
-            .open_contact(&OpenContact { account: "acme".into(), name: Some(format!("bench {i}")), message: Some("hi".into()) })
+            .open_contact(&OpenContact {
+                account: "acme".into(),
+                name: Some(format!("bench {i}")),
+                message: Some("hi".into()),
+            })
             .await
             .expect("open a contact");
         alice.accept(&c.id).await.expect("accept the contact");
@@ -185,7 +197,13 @@ async fn attache_setup(base: &str, n: usize) -> (StaffClient, Vec<String>) {
 
 /// One tus upload: POST (with the first chunk when `with_upload`), then PATCHes. Returns the
 /// upload's URL.
-async fn tus_upload(http: &reqwest::Client, t: &Target, i: usize, data: &'static [u8], s: Shape) -> Result<url::Url, String> {
+async fn tus_upload(
+    http: &reqwest::Client,
+    t: &Target,
+    i: usize,
+    data: &'static [u8],
+    s: Shape,
+) -> Result<url::Url, String> {
     let mut meta = format!("filename {}", b64(&format!("f{i}.bin")));
     if !t.contacts.is_empty() {
         meta = format!("contact {},{meta}", b64(&t.contacts[i % t.contacts.len()]));
@@ -292,7 +310,11 @@ async fn upload(args: &[String]) {
     let base = base.trim_end_matches('/').to_owned();
     let target = if kind == "attache" {
         let (alice, contacts) = attache_setup(&base, 8).await;
-        Target { endpoint: format!("{base}/api/uploads").parse().unwrap(), bearer: Some(alice.token().to_owned()), contacts }
+        Target {
+            endpoint: format!("{base}/api/uploads").parse().unwrap(),
+            bearer: Some(alice.token().to_owned()),
+            contacts,
+        }
     } else {
         Target { endpoint: format!("{base}/files").parse().unwrap(), bearer: None, contacts: vec![] }
     };
@@ -385,20 +407,24 @@ fn sink(args: &[String]) {
 }
 
 /// Uploads a file to Attaché and returns its download URL (from the upload's message).
-async fn attache_file(http: &reqwest::Client, base: &str, alice: &StaffClient, contact: &str, data: &'static [u8]) -> url::Url {
-    let t = Target { endpoint: format!("{base}/api/uploads").parse().unwrap(), bearer: Some(alice.token().to_owned()), contacts: vec![contact.to_owned()] };
+async fn attache_file(
+    http: &reqwest::Client,
+    base: &str,
+    alice: &StaffClient,
+    contact: &str,
+    data: &'static [u8],
+) -> url::Url {
+    let t = Target {
+        endpoint: format!("{base}/api/uploads").parse().unwrap(),
+        bearer: Some(alice.token().to_owned()),
+        contacts: vec![contact.to_owned()],
+    };
     let s = Shape { count: 1, size: data.len(), chunk: 8 << 20, clients: 1, with_upload: false };
     let upload = tus_upload(http, &t, 0, data, s).await.expect("upload for the download bench");
-    let status: serde_json::Value = http
-        .get(upload)
-        .bearer_auth(alice.token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let url = status["message"]["attachment"]["url"].as_str().unwrap_or_else(|| panic!("no attachment url in {status}"));
+    let status: serde_json::Value =
+        http.get(upload).bearer_auth(alice.token()).send().await.unwrap().json().await.unwrap();
+    let url =
+        status["message"]["attachment"]["url"].as_str().unwrap_or_else(|| panic!("no attachment url in {status}"));
     t.endpoint.join(url).unwrap()
 }
 
@@ -419,7 +445,9 @@ async fn download(args: &[String]) {
         let n_url: url::Url = format!("{nginx}/{label}.bin").parse().unwrap();
         let count = ((count as f64 * scale).round() as usize).max(1);
         for _ in 0..runs {
-            for (kind, url, bearer, watched) in [("attache", &a_url, Some(token.clone()), pid), ("nginx", &n_url, None, None)] {
+            for (kind, url, bearer, watched) in
+                [("attache", &a_url, Some(token.clone()), pid), ("nginx", &n_url, None, None)]
+            {
                 let (http, url) = (http.clone(), url.clone());
                 let watch = Watch::start(watched);
                 let bytes = Arc::new(AtomicU64::new(0));
@@ -448,7 +476,14 @@ async fn download(args: &[String]) {
                 })
                 .await;
                 let m = watch.finish();
-                result(kind, &format!("GET {label} x{count} c{clients}"), count - failed, total.load(Ordering::Relaxed), failed, m);
+                result(
+                    kind,
+                    &format!("GET {label} x{count} c{clients}"),
+                    count - failed,
+                    total.load(Ordering::Relaxed),
+                    failed,
+                    m,
+                );
             }
         }
     }
@@ -510,7 +545,11 @@ async fn fanout(args: &[String]) {
         let v = VisitorClient::new(&base).unwrap();
         let sent = Instant::now();
         let c = v
-            .open_contact(&OpenContact { account: "acme".into(), name: Some(format!("fanout {i}")), message: Some("hi".into()) })
+            .open_contact(&OpenContact {
+                account: "acme".into(),
+                name: Some(format!("fanout {i}")),
+                message: Some("hi".into()),
+            })
             .await
             .expect("open a contact");
         let id = c.id.to_string();
