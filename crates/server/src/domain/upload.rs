@@ -42,7 +42,11 @@ impl Uploader {
     fn key(&self) -> String {
         match self {
             Uploader::Staff(s) => format!("user:{}", s.user.id),
-            Uploader::Visitor(v) => format!("visitor:{v}"),
+            // The cookie is a credential: only its hash is kept with the upload.
+            Uploader::Visitor(v) => {
+                use sha2::Digest;
+                format!("visitor:{}", hex::encode(sha2::Sha256::digest(v.0.as_bytes())))
+            }
         }
     }
 }
