@@ -9,11 +9,11 @@
 //! number of PATCHes gathering at once is bounded by a semaphore, so the bytes held for S3
 //! uploads never exceed `buffers × (part + chunk)` however many clients connect.
 
-use super::staging::{Checksum, ChunkHasher, Spot, Staging, StagingError, WriteOutcome, Written, IDLE_TIMEOUT};
+use super::staging::{next_chunk, Checksum, ChunkHasher, Spot, Staging, StagingError, WriteOutcome, Written};
 use crate::storage::{ByteStream, S3Store, StoreKey};
 use attache_protocol::UploadId;
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use object_store::aws::AmazonS3;
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as ObjectPath;
@@ -144,17 +144,13 @@ impl Staging for S3Staging {
         let mut written: u64 = 0;
         let mut broke = false;
         loop {
-            let next = match tokio::time::timeout(IDLE_TIMEOUT, body.next()).await {
-                Ok(Some(next)) => next,
+            let chunk = match next_chunk(&mut body).await {
+                Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(_) => {
+                Err(()) => {
                     broke = true;
                     break;
                 }
-            };
-            let Ok(chunk) = next else {
-                broke = true;
-                break;
             };
             let Some(total) = written.checked_add(chunk.len() as u64).filter(|t| *t <= max) else {
                 return Ok(unchanged(WriteOutcome::TooLong));
@@ -277,6 +273,7 @@ impl S3Staging {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::StreamExt;
 
     #[test]
     fn a_vanished_multipart_upload_is_lost_not_an_outage() {

@@ -21,6 +21,17 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 /// How long a request body may send nothing before it counts as broken off.
 pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The next chunk of a request body: `Ok(None)` at its end, `Err(())` when it broke off or sent
+/// nothing for [`IDLE_TIMEOUT`] (a stalled body counts as broken off: the lease is freed and the
+/// client resumes from what arrived).
+pub(crate) async fn next_chunk(body: &mut ByteStream) -> Result<Option<bytes::Bytes>, ()> {
+    match tokio::time::timeout(IDLE_TIMEOUT, body.next()).await {
+        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        Ok(None) => Ok(None),
+        Ok(Some(Err(_))) | Err(_) => Err(()),
+    }
+}
+
 /// A checksum a chunk must match (tus checksum extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checksum {
@@ -218,19 +229,13 @@ impl Staging for LocalStaging {
         let mut broke = false;
         let unchanged = |outcome| Written { outcome, staged: spot.staged.to_owned() };
         loop {
-            // A body that stalls is treated like one that broke off: the lease is freed and the
-            // client resumes from what arrived.
-            let next = match tokio::time::timeout(IDLE_TIMEOUT, body.next()).await {
-                Ok(Some(next)) => next,
+            let chunk = match next_chunk(&mut body).await {
+                Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(_) => {
+                Err(()) => {
                     broke = true;
                     break;
                 }
-            };
-            let Ok(chunk) = next else {
-                broke = true;
-                break;
             };
             let Some(total) = written.checked_add(chunk.len() as u64).filter(|t| *t <= max) else {
                 out.flush().await?;
