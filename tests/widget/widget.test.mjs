@@ -173,3 +173,44 @@ test("the paperclip sends a file with a description; images show a preview; refu
   await alice.close(contact.id);
   await context.close();
 });
+
+test("what happens before the live feed connects still reaches the customer", async () => {
+  // The page's event socket is held back for 2 s (a slow network). The agent accepts and writes in
+  // that window; once the socket is up the widget must show both, with no reload.
+  const alice = await staff(service.url, "alice");
+  const context = await browser.newContext({ viewport: { width: 1024, height: 760 } });
+  await context.addInitScript(() => {
+    const Real = window.WebSocket;
+    let first = true;
+    window.WebSocket = function SlowSocket(url) {
+      const self = this;
+      const delay = first ? 2000 : 0;
+      first = false;
+      setTimeout(() => {
+        if (self.closed) return;
+        self.ws = new Real(url);
+        self.ws.onmessage = (e) => self.onmessage && self.onmessage(e);
+        self.ws.onclose = (e) => self.onclose && self.onclose(e);
+      }, delay);
+      this.close = () => { self.closed = true; self.ws && self.ws.close(); };
+    };
+  });
+  const page = await context.newPage();
+  await page.goto(`${service.url}/widget/?account=acme`);
+  await page.fill("#first", "Is anyone there?");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  const [contact] = await alice.queue();
+  await alice.accept(contact.id);
+  await alice.say(contact.id, "Yes, Alice here");
+  await page.waitForSelector("text=You are chatting with Alice Agent");
+  await page.waitForSelector("text=Alice Agent joined the chat");
+  await page.waitForSelector(".msg.agent >> text=Yes, Alice here");
+  assert.equal(await page.locator("text=Alice Agent joined the chat").count(), 1, "said once");
+  // And from then on it is live.
+  await alice.say(contact.id, "How can I help?");
+  await page.waitForSelector(".msg.agent >> text=How can I help?");
+  await alice.close(contact.id);
+  await page.waitForSelector("text=The chat has ended");
+  await context.close();
+});

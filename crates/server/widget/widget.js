@@ -113,7 +113,10 @@
     socket.onmessage = (e) => {
       const ev = JSON.parse(e.data);
       if (ev.type === "ready") {
+        // Subscribed: whatever happened before this socket (an agent accepting, a message) is
+        // fetched now, so nothing falls between the page's first read and the live feed.
         retry = 0;
+        sync();
         return;
       }
       if (ev.message && ev.message.contact_id === contact.id) render(ev.message);
@@ -137,14 +140,23 @@
       if (!contact || contact.state === "closed") return;
       setStatus("Reconnecting…");
       const wait = Math.min(10000, 500 * 2 ** retry++);
-      setTimeout(async () => {
-        try {
-          showContact(await api("GET", `/api/visitor/contacts/${contact.id}`));
-          await loadTranscript();
-        } catch (_) { /* still offline: the socket retries */ }
-        connect();
-      }, wait);
+      setTimeout(connect, wait); // the new socket's "ready" syncs what was missed
     };
+  }
+
+  async function sync() {
+    if (!contact) return;
+    try {
+      const c = await api("GET", `/api/visitor/contacts/${contact.id}`);
+      const before = contact.state; // read after the fetch: a live event may have moved it meanwhile
+      showContact(c);
+      await loadTranscript();
+      if (before === "queued" && c.state === "active") note(`${c.agent_name || "An agent"} joined the chat`);
+      if (before !== "closed" && c.state === "closed") {
+        note("The chat has ended");
+        socket?.close();
+      }
+    } catch (_) { /* offline: the socket's reconnect syncs again */ }
   }
 
   async function resume() {
