@@ -114,7 +114,12 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
             format!("files can be sent during an active contact; this one is {}", contact.state.as_str()),
         ));
     }
-    let account = repo::account::get(db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
+    let account = match uploader {
+        Uploader::Staff(staff) => staff.account.clone(),
+        Uploader::Visitor(_) => {
+            repo::account::get(db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?
+        }
+    };
     if !account.plan.file_sharing_enabled {
         return Err(AppError::Forbidden(
             "file-sharing-disabled",
@@ -241,14 +246,17 @@ pub async fn status(state: &AppState, row: &UploadRow) -> AppResult<UploadStatus
 // ---- the lease ---------------------------------------------------------------------------------
 
 /// An upload's lease, renewed in the background while held; given back by [`Lease::release`]
-/// (or, failing that, when dropped).
+/// (or, failing that, when dropped), or with the last write under it (the offset's update, the
+/// publishing transaction), which saves the database a round trip per request.
 pub struct Lease {
     state: AppState,
     id: UploadId,
     owner: String,
+    /// The upload as read when the lease was taken: the offset is only trusted from here on.
+    row: UploadRow,
     lost: Arc<AtomicBool>,
     renew: tokio::task::JoinHandle<()>,
-    released: bool,
+    released: AtomicBool,
 }
 
 impl Lease {
@@ -257,12 +265,15 @@ impl Lease {
         let owner = new_id();
         let span = state.files.config.lease;
         let until = move |now: i64| now + i64::try_from(span.as_micros()).unwrap_or(i64::MAX / 2);
-        if !repo::upload::lease(&state.db, id, &owner, until(now_us())).await? {
-            return Err(AppError::Locked(
-                "upload-locked",
-                "another request is writing this upload; retry shortly".into(),
-            ));
-        }
+        let Some(row) = repo::upload::take_lease(&state.db, id, &owner, until(now_us())).await? else {
+            return match repo::upload::get(&state.db, id).await? {
+                Some(_) => Err(AppError::Locked(
+                    "upload-locked",
+                    "another request is writing this upload; retry shortly".into(),
+                )),
+                None => Err(AppError::NotFound("upload")),
+            };
+        };
         let lost = Arc::new(AtomicBool::new(false));
         let (db, rid, rowner, rlost) = (state.db.clone(), id.clone(), owner.clone(), lost.clone());
         let renew = tokio::spawn(async move {
@@ -280,7 +291,18 @@ impl Lease {
                 }
             }
         });
-        Ok(Lease { state: state.clone(), id: id.clone(), owner, lost, renew, released: false })
+        Ok(Lease { state: state.clone(), id: id.clone(), owner, row, lost, renew, released: AtomicBool::new(false) })
+    }
+
+    /// The upload as it stood when the lease was taken.
+    pub fn row(&self) -> &UploadRow {
+        &self.row
+    }
+
+    /// Records that a write under the lease gave it back.
+    fn given_back(&self) {
+        self.renew.abort();
+        self.released.store(true, Ordering::SeqCst);
     }
 
     /// Whether the lease ran out under us (then nothing may be recorded).
@@ -288,10 +310,12 @@ impl Lease {
         self.lost.load(Ordering::SeqCst)
     }
 
-    /// Gives the lease back.
-    pub async fn release(mut self) {
+    /// Gives the lease back (nothing to do when a write under it already did).
+    pub async fn release(self) {
         self.renew.abort();
-        self.released = true;
+        if self.released.swap(true, Ordering::SeqCst) {
+            return;
+        }
         if let Err(e) = repo::upload::release(&self.state.db, &self.id, &self.owner).await {
             tracing::warn!(upload = %self.id, error = ?e, "could not release an upload's lease; it expires by itself");
         }
@@ -307,7 +331,7 @@ impl std::fmt::Debug for Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         self.renew.abort();
-        if !self.released {
+        if !self.released.load(Ordering::SeqCst) {
             let (db, id, owner) = (self.state.db.clone(), self.id.clone(), self.owner.clone());
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
@@ -348,8 +372,8 @@ pub struct Appended {
 /// Appends a body to an upload under its lease, and finishes the upload when it is complete.
 /// One worker for every door: the tus PATCH, creation-with-upload and the temporary PUT URL.
 pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<Appended> {
-    // Read again under the lease: the offset is only trusted now.
-    let row = repo::upload::get(&state.db, &lease.id).await?.ok_or(AppError::NotFound("upload"))?;
+    // As read under the lease: the offset is only trusted now.
+    let row = lease.row().clone();
     let done = |row: &UploadRow, message| Appended {
         offset: row.offset,
         message,
@@ -411,7 +435,8 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
     }
     let target = StoreKey::for_upload(&row.id);
     let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };
-    let written = match state.files.staging.write(spot, chunk.body, chunk.checksum.as_ref()).await {
+    let (body, tap) = state.files.digests.tap(&row.id, row.offset, chunk.body);
+    let written = match state.files.staging.write(spot, body, chunk.checksum.as_ref()).await {
         Ok(w) => w,
         Err(StagingError::Lost(why)) => {
             tracing::warn!(upload = %row.id, why, "upload lost its staged bytes");
@@ -438,13 +463,23 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
     let mut row = row;
     if n > 0 {
         let to = row.offset + n;
+        // Unless this write completes the upload (finishing needs the lease), the lease goes back
+        // with the offset.
+        let release = interrupted || to < row.length || row.hold;
         if lease.lost()
-            || !repo::upload::advance(&state.db, &row.id, &lease.owner, row.offset, to, &written.staged).await?
+            || !repo::upload::advance(&state.db, &row.id, &lease.owner, (row.offset, to), &written.staged, release)
+                .await?
         {
             return Err(AppError::Conflict(
                 "offset-mismatch",
                 "the upload moved meanwhile; ask its offset with HEAD".into(),
             ));
+        }
+        if release {
+            lease.given_back();
+        }
+        if let Some(tap) = tap {
+            state.files.digests.recorded(&row.id, tap, n);
         }
         state.files.staging.recorded(&row.id, &row.staged, &written.staged).await;
         row.offset = to;
@@ -479,6 +514,7 @@ fn progressed(state: &AppState, contact: &Contact, row: &UploadRow) {
 /// The uploader gives up: the staged bytes and the record go.
 pub async fn terminate(state: &AppState, row: &UploadRow) -> AppResult<()> {
     let lease = Lease::take(state, &row.id).await?;
+    state.files.digests.forget(&row.id);
     state.files.staging.discard(&row.id, &row.staged).await.map_err(internal)?;
     if row.state != UploadState::Ready {
         let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
@@ -499,12 +535,22 @@ struct Owed {
 
 /// Sends an owed event, if nobody sent it yet.
 pub async fn send_owed(state: &AppState, id: &str) -> AppResult<()> {
+    send_owed_in(state, id, None).await
+}
+
+/// [`send_owed`], when the caller holds the contact already (as read in this request).
+async fn send_owed_in(state: &AppState, id: &str, known: Option<&Contact>) -> AppResult<()> {
     let Some(payload) = repo::upload::take_pending_event(&state.db, id).await? else {
         return Ok(());
     };
     let owed: Owed = serde_json::from_str(&payload).map_err(|e| AppError::Internal(e.into()))?;
-    if let Some(contact) = repo::contact::get(&state.db, &owed.contact).await? {
-        state.hub.to_both_sides(&contact, owed.event);
+    match known.filter(|c| c.id == owed.contact) {
+        Some(contact) => state.hub.to_both_sides(contact, owed.event),
+        None => {
+            if let Some(contact) = repo::contact::get(&state.db, &owed.contact).await? {
+                state.hub.to_both_sides(&contact, owed.event);
+            }
+        }
     }
     Ok(())
 }
@@ -523,12 +569,13 @@ async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact, refusal: A
         },
     };
     let payload = serde_json::to_string(&event).unwrap_or_default();
+    state.files.digests.forget(&row.id);
     match repo::upload::mark_refused(&state.db, &row.id, &body.error, &body.message, &payload).await {
         Ok(true) => {
             let _ = state.files.staging.discard(&row.id, &row.staged).await;
             let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
             let _ = state.files.store.delete(&StoreKey::preview_for_upload(&row.id)).await;
-            if let Err(e) = send_owed(state, &format!("refused-{}", row.id.as_str())).await {
+            if let Err(e) = send_owed_in(state, &format!("refused-{}", row.id.as_str()), Some(contact)).await {
                 tracing::error!(error = ?e, "could not send an upload refusal");
             }
             tracing::info!(upload = %row.id, code = refusal.code(), "upload refused");
@@ -561,7 +608,8 @@ async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Cont
         return Err(refuse(state, row, contact, refusal).await);
     }
     let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
-    let checked = match attachment::check_file(state, row, &account, &target).await {
+    let digest = files.digests.finished(&row.id, row.length);
+    let checked = match attachment::check_file(state, row, &account, &target, digest).await {
         Ok(c) => c,
         Err(e @ AppError::Internal(_)) => return Err(e),
         Err(refusal) => return Err(refuse(state, row, contact, refusal).await),
@@ -582,11 +630,12 @@ async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Cont
             "the upload is being finished elsewhere; ask again shortly".into(),
         ));
     }
-    publish(state, row, contact, &checked, &target, preview_key.as_ref()).await
+    publish(state, lease, row, contact, &checked, &target, preview_key.as_ref()).await
 }
 
 async fn publish(
     state: &AppState,
+    lease: &Lease,
     row: &UploadRow,
     contact: &Contact,
     checked: &Checked,
@@ -647,8 +696,9 @@ async fn publish(
     let payload = serde_json::to_string(&owed).map_err(|e| AppError::Internal(e.into()))?;
     match repo::attachment::publish(&state.db, new, &payload).await? {
         Published::Created(_) => {
+            lease.given_back();
             let _ = files.staging.discard(&row.id, &row.staged).await;
-            send_owed(state, message_id.as_str()).await?;
+            send_owed_in(state, message_id.as_str(), Some(contact)).await?;
             tracing::info!(upload = %row.id, attachment = %id, size = checked.size, media = %checked.media_type, "attachment ready");
             Ok(message)
         }
@@ -671,7 +721,7 @@ pub async fn ensure_finished(state: &AppState, row: UploadRow) -> AppResult<Uplo
     let Ok(lease) = Lease::take(state, &row.id).await else {
         return Ok(row);
     };
-    let fresh = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
+    let fresh = lease.row().clone();
     if fresh.state == UploadState::Receiving && fresh.offset == fresh.length && !fresh.hold {
         if let Some(contact) = repo::contact::get(&state.db, &fresh.contact_id).await? {
             // A refusal is recorded on the upload; the caller reads it from there.
@@ -703,7 +753,7 @@ pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option
             ));
         }
         let lease = Lease::take(state, &row.id).await?;
-        let mut fresh = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
+        let mut fresh = lease.row().clone();
         if fresh.state == UploadState::Receiving {
             repo::upload::release_hold(&state.db, &row.id, description.as_deref()).await?;
             fresh.description = description;
