@@ -114,7 +114,7 @@ pub async fn signup(State(state): State<AppState>, Path(account): Path<String>) 
 /// The consumer messaging WebSocket.
 #[utoipa::path(get, path = "/ws_api/account/{account}/messaging/consumer", tag = "consumer",
     params(("account" = String, Path), ("v" = Option<String>, Query, description = "API version, 3")),
-    responses((status = 101, description = "WebSocket: {\"kind\":\"req\",\"id\",\"type\",\"body\"} requests, resp and notification frames; a frame over 64 KiB closes it with 1009"),
+    responses((status = 101, description = "WebSocket: {\"kind\":\"req\",\"id\",\"type\",\"body\"} requests, resp and notification frames (a refusal: type GenericResponse, code the status, body {msg, error}); a frame over 64 KiB closes it with 1009"),
         (status = 403, description = "origin-not-allowed: a foreign Origin", body = ApiError),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn consumer_socket(
@@ -359,7 +359,10 @@ fn verified(state: &AppState, method: &str, parts: &Parts, q: &TempQuery) -> App
 /// is bad or expired).
 #[utoipa::path(put, path = "/v1/{container}/{account}/{file}", tag = "consumer",
     params(("container" = String, Path), ("account" = String, Path), ("file" = String, Path), TempQuery),
-    responses((status = 201), (status = 401, body = ApiError), (status = 413, body = ApiError)))]
+    responses((status = 201), (status = 401, body = ApiError),
+        (status = 403, description = "file-sharing-disabled", body = ApiError),
+        (status = 409, description = "already-uploaded: the URL took its file", body = ApiError),
+        (status = 410, description = "contact-closed", body = ApiError), (status = 413, body = ApiError)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_temp_file(
     State(state): State<AppState>,
@@ -376,7 +379,8 @@ pub async fn put_temp_file(
 /// Downloads a file from a temporary URL from `ms.GenerateURLForDownloadFile`.
 #[utoipa::path(get, path = "/v1/{container}/{account}/{file}", tag = "consumer",
     params(("container" = String, Path), ("account" = String, Path), ("file" = String, Path), TempQuery),
-    responses((status = 200, description = "the bytes"), (status = 401, body = ApiError), (status = 410, body = ApiError)))]
+    responses((status = 200, description = "the bytes"), (status = 401, body = ApiError),
+        (status = 403, description = "file-sharing-disabled", body = ApiError), (status = 410, body = ApiError)))]
 pub async fn get_temp_file(
     State(state): State<AppState>,
     Query(q): Query<TempQuery>,
