@@ -203,4 +203,18 @@ mod tests {
         }
         !crc
     }
+
+    #[test]
+    fn thumbnails_must_be_small_images_that_decode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.png");
+        write_png(&p, 40, 30);
+        let good = std::fs::read(&p).unwrap();
+        check_thumbnail(&good).unwrap();
+        let code = |bytes: &[u8]| check_thumbnail(bytes).unwrap_err().code();
+        assert_eq!(code(&good[..good.len() / 2]), "bad-preview", "a cut PNG");
+        assert_eq!(code(b"MZ\x90\x00 not an image"), "bad-preview");
+        write_png(&p, THUMBNAIL_MAX_SIDE + 1, 2);
+        assert_eq!(code(&std::fs::read(&p).unwrap()), "bad-preview", "too wide for a thumbnail");
+    }
 }

