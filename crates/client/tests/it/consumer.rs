@@ -429,6 +429,9 @@ async fn step_one_an_admin_signs_in_and_switches_file_sharing() {
     let r = http.put(&props).bearer_auth(alice.token()).json(&json!([])).send().await.unwrap();
     assert_eq!(r.status(), 403, "agents do not change the account");
     assert_eq!(http.put(&props).json(&json!([])).send().await.unwrap().status(), 401);
+    let elsewhere = props.replace("/acme/", "/other/");
+    assert_eq!(http.get(&elsewhere).bearer_auth(&bearer).send().await.unwrap().status(), 404);
+    assert_eq!(http.put(&elsewhere).bearer_auth(&bearer).json(&json!([])).send().await.unwrap().status(), 404);
 
     // Throttled like the main login: after 5 failures (one above), 429 with Retry-After, even
     // for the right password.

@@ -81,10 +81,20 @@ async fn start_session(
     Ok((account, record.user, token))
 }
 
-/// The site properties a LivePerson-style client may read: `messaging.file.sharing.enabled`.
-pub fn site_properties(staff: &Staff) -> AppResult<Vec<LpSiteProperty>> {
-    staff.require_admin()?;
+/// The site properties a LivePerson-style client may read (admins of the account named in the
+/// path): `messaging.file.sharing.enabled`.
+pub fn site_properties(staff: &Staff, account: &str) -> AppResult<Vec<LpSiteProperty>> {
+    own_account(staff, account)?;
     Ok(vec![LpSiteProperty::file_sharing(staff.account.plan.file_sharing_enabled)])
+}
+
+/// An admin, of the account a path names (another account is "not found").
+fn own_account(staff: &Staff, account: &str) -> AppResult<()> {
+    staff.require_admin()?;
+    if !staff.account.name.eq_ignore_ascii_case(account.trim()) {
+        return Err(AppError::NotFound("account"));
+    }
+    Ok(())
 }
 
 /// Sets site properties (admins of the account named in the path): only
@@ -95,10 +105,7 @@ pub async fn set_site_properties(
     account: &str,
     properties: Vec<LpSiteProperty>,
 ) -> AppResult<Vec<LpSiteProperty>> {
-    staff.require_admin()?;
-    if !staff.account.name.eq_ignore_ascii_case(account.trim()) {
-        return Err(AppError::NotFound("account"));
-    }
+    own_account(staff, account)?;
     let mut patch = AccountPatch::default();
     for p in &properties {
         if p.id != LP_FILE_SHARING_PROPERTY {

@@ -33,12 +33,10 @@ pub async fn admin_login(
 /// The account's site properties: `messaging.file.sharing.enabled`.
 #[utoipa::path(get, path = "/api/account/{account}/configuration/setting/properties", tag = "admin",
     security(("bearer" = [])), params(("account" = String, Path), ("v" = Option<String>, Query, description = "API version, 3.0")),
-    responses((status = 200, body = [LpSiteProperty]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
-pub async fn get_site_properties(
-    staff: Staff,
-    Path(_account): Path<String>,
-) -> AppResult<AppJson<Vec<LpSiteProperty>>> {
-    Ok(AppJson(account::site_properties(&staff)?))
+    responses((status = 200, body = [LpSiteProperty]), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, description = "another account than the bearer's", body = ApiError)))]
+pub async fn get_site_properties(staff: Staff, Path(account): Path<String>) -> AppResult<AppJson<Vec<LpSiteProperty>>> {
+    Ok(AppJson(account::site_properties(&staff, &account)?))
 }
 
 /// Sets site properties, as `set_site_property.sh` does: only `messaging.file.sharing.enabled`
