@@ -163,6 +163,7 @@ try {
   });
   if (!off.ok) throw new Error(`could not switch file sharing off first: ${off.status}`);
 
+  let bearer; // the admin's, from step 1
   await step(1, "Enable File Sharing", async () => {
     // In a folder of its own (curl -c writes its cookie jar there) beside set_site_property.sh.
     symlinkSync(join(ROOT, "scripts/set_site_property.sh"), join(work, "set_site_property.sh"));
@@ -172,7 +173,7 @@ try {
       env: { ...process.env, LP_USER: "ada", LP_PASS: PASSWORD, LP_AGENTVEP: host, LP_ACCOUNT: account, LP_SCHEME: "http" },
     });
     expect(r.status === 0, `the seed's commands failed (${r.status}): ${r.stderr.trim().split("\n").pop()}`);
-    const bearer = /bearer=(\S*)/.exec(r.stdout)?.[1] ?? "";
+    bearer = /bearer=(\S*)/.exec(r.stdout)?.[1] ?? "";
     expect(/^[0-9a-f]{64}$/.test(bearer), `no bearer from the login: ${r.stdout.trim()}`);
     const set = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("[")) ?? "null");
     expect(set?.[0]?.id === "messaging.file.sharing.enabled" && set[0].propertyValue.value === true, `the property: ${r.stdout}`);
@@ -216,7 +217,11 @@ try {
       .replace("<Base64Image>", preview);
     const { v } = await ws.request(frame);
     expect(v.code === 200 && v.reqId === "22" && v.type === "ms.PublishEventResponse", `answer: ${JSON.stringify(v)}`);
-    return `hosted/file "LivePerson logo" published: ${v.type}, messageId ${v.body.messageId}`;
+    // Still no agent: the conversation waits in the queue, which shows its file count.
+    const queue = await (await fetch(`${service.url}/api/contacts?state=queued`, { headers: { authorization: `Bearer ${bearer}` } })).json();
+    const waiting = Array.isArray(queue) ? queue.find((c) => c.id === conversationId) : undefined;
+    expect(waiting?.state === "queued" && waiting.files === 1, `the queue shows ${JSON.stringify(waiting ?? queue)}`);
+    return `hosted/file "LivePerson logo" published: ${v.type}, messageId ${v.body.messageId}; queued, 1 file waiting`;
   });
 
   await step(6, "Request Download URL", async () => {
