@@ -80,7 +80,8 @@ pub fn limit_words(bytes: u64) -> String {
 }
 
 /// Starts an upload: the uploader must be the contact's agent (the contact active) or its
-/// visitor (the contact queued or active), file sharing on, and the length within the plan. Nothing is written before all that holds.
+/// visitor (the contact queued or active), file sharing on, and the length within the plan.
+/// Nothing is written before all that holds.
 pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> AppResult<UploadRow> {
     let db = &state.db;
     if !is_id(&new.contact) {
