@@ -103,8 +103,9 @@ else
   echo "the S3-compatible test service could not be started: the S3 run is missing"; status=1
 fi
 
-# 4. End-to-end suites; each prints "N passed, N failed" as its last line.
-for suite in tests/console/run.sh tests/widget/run.sh; do
+# 4. End-to-end suites; each prints "N passed, N failed" as its last line. tests/liveperson is the
+#    LivePerson seed's seven steps as written, against its own `attache serve --demo`.
+for suite in tests/console/run.sh tests/widget/run.sh tests/liveperson/run.sh; do
   [[ -f "$suite" ]] || continue
   stage "$suite"
   bash "$suite" 2>&1 | tee artifacts/suite.log

@@ -123,6 +123,8 @@ pub struct ContactView {
     pub closed_at: Option<String>,
     /// Who closed it.
     pub closed_by: Option<SenderView>,
+    /// How many files it holds (of a queued contact, the count is all the staff see).
+    pub files: u32,
 }
 
 impl From<Contact> for ContactView {
@@ -141,6 +143,7 @@ impl From<Contact> for ContactView {
             accepted_at: c.accepted_at.map(|t| t.to_rfc3339()),
             closed_at: c.closed_at.map(|t| t.to_rfc3339()),
             closed_by: c.closed_by.map(SenderView::from),
+            files: c.files,
         }
     }
 }
@@ -469,8 +472,10 @@ mod tests {
             closed_at: None,
             closed_by: None,
             report_expires_at: None,
+            files: 2,
         };
         let json = serde_json::to_value(ContactView::from(contact)).unwrap();
+        assert_eq!(json["files"], 2);
         assert_eq!(json["state"], "active");
         assert_eq!(json["agent_id"], "u1");
         assert_eq!(json["created_at"], "2026-01-02T03:04:05+00:00");

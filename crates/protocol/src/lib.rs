@@ -7,6 +7,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod liveperson;
+pub use liveperson::*;
+
 /// A point in time, serialised as RFC 3339 in UTC.
 pub type Timestamp = DateTime<Utc>;
 
@@ -331,6 +334,9 @@ pub struct Contact {
     pub closed_by: Option<Sender>,
     /// When its report (transcript and files) will be deleted.
     pub report_expires_at: Option<DateTime<Utc>>,
+    /// How many files it holds (staff see this count of a queued contact, no names or bytes).
+    #[serde(default)]
+    pub files: u32,
 }
 
 /// A customer opens a contact.
@@ -523,7 +529,8 @@ pub struct ReportFilter {
 pub enum Event {
     /// The stream is open; sent first.
     Ready,
-    /// A customer opened a contact; it waits in the queue.
+    /// A customer opened a contact and it waits in the queue; sent again to the staff when a
+    /// file arrives in it meanwhile (its `files` count).
     ContactQueued {
         /// The contact.
         contact: Contact,
@@ -598,6 +605,7 @@ mod tests {
             closed_at: None,
             closed_by: None,
             report_expires_at: None,
+            files: 0,
         };
         let json = serde_json::to_value(Event::ContactQueued { contact: contact.clone() }).unwrap();
         assert_eq!(json["type"], "contact_queued");

@@ -128,7 +128,11 @@ closed_at: string | null,
 /**
  * Who closed it.
  */
-closed_by: SenderView | null, };
+closed_by: SenderView | null, 
+/**
+ * How many files it holds (of a queued contact, the count is all the staff see).
+ */
+files: number, };
 
 export type SenderView = "agent" | "customer";
 
