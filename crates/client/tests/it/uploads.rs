@@ -705,6 +705,19 @@ async fn a_customer_attaches_over_tus_while_queued_and_agents_send_only_in_their
     assert_eq!(queued.iter().find(|c| c.id == contact.id).map(|c| c.files), Some(1));
     let r = http().get(format!("{}/api/contacts/{}/messages", ts.url, contact.id)).bearer_auth(alice.token());
     assert_eq!(r.send().await.unwrap().status(), 403, "no transcript before accepting");
+    // Not even for those who read every report (DESIGN: no names, no bytes until accepted).
+    for who in ["rita", "ada"] {
+        let reader = ts.login(who).await;
+        let early = reader.messages(&contact.id).await.unwrap();
+        assert!(
+            early.iter().all(|m| m.attachment.is_none() && m.id != msg.id),
+            "{who} sees no file of a waiting contact"
+        );
+        let details = reader.report_contact(&contact.id).await.unwrap();
+        assert!(details.messages.iter().all(|m| m.attachment.is_none()), "{who}: nor in the report");
+        let r = http().get(format!("{}{}", ts.url, a.url)).bearer_auth(reader.token());
+        assert_eq!(error_of(r.send().await.unwrap()).await.0, 403, "{who} cannot open it with the link either");
+    }
 
     // Agents still send only in contacts they hold: not in a queued one.
     let r =
@@ -719,6 +732,8 @@ async fn a_customer_attaches_over_tus_while_queued_and_agents_send_only_in_their
     assert_eq!((seen.id, seen.description.as_deref()), (a.id, Some("The damaged parcel")));
     let r = http().get(format!("{}{}", ts.url, seen.preview_url.unwrap())).bearer_auth(alice.token());
     assert_eq!(r.send().await.unwrap().status(), 200);
+    let rita = ts.login("rita").await;
+    assert!(rita.report_contact(&contact.id).await.unwrap().messages.iter().any(|m| m.id == msg.id), "then it shows");
     let back = write(dir.path(), "label.png", &png(20, 20));
     assert!(matches!(
         alice.upload_file(&contact.id, &back, &UploadOptions::default()).await.unwrap(),

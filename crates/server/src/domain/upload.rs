@@ -551,7 +551,9 @@ async fn send_owed_in(state: &AppState, id: &str, known: Option<&Contact>) -> Ap
         return Ok(());
     };
     let owed: Owed = serde_json::from_str(&payload).map_err(|e| AppError::Internal(e.into()))?;
-    match known.filter(|c| c.id == owed.contact) {
+    // An active contact's audience (its visitor and agent) stays as read; a queued one may have
+    // been accepted meanwhile, and the staff's file count must be current: read it again.
+    match known.filter(|c| c.id == owed.contact && c.state == ContactState::Active) {
         Some(contact) => state.hub.to_both_sides(contact, owed.event),
         None => {
             if let Some(contact) = repo::contact::get(&state.db, &owed.contact).await? {
