@@ -117,7 +117,11 @@ async fn pump(
             got = rx.recv() => match got {
                 Ok(signal) => match signal.as_ref() {
                     Signal::Event(env) => {
-                        if keep(env) && !send(&mut socket, &env.event).await {
+                        let sent = match keep(env).then(|| env.text()).flatten() {
+                            Some(text) => socket.send(WsMessage::Text(text)).await.is_ok(),
+                            None => true,
+                        };
+                        if !sent {
                             return;
                         }
                     }
