@@ -7,8 +7,8 @@
 //! [`crate::VisitorClient`] name those, over a `Session` each.
 
 use crate::{
-    download, upload, ApiError, Attachment, ClientError, ContactId, Downloaded, EventStream, FileCache, Result,
-    UploadOptions, UploadOutcome,
+    download, upload, ApiError, Attachment, ClientError, ContactId, Downloaded, ErrorCode, EventStream, FileCache,
+    Result, UploadOptions, UploadOutcome,
 };
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE};
@@ -227,7 +227,7 @@ pub(crate) async fn check(resp: Response) -> Result<Response> {
     let text = resp.text().await.unwrap_or_default();
     let (code, message) = match serde_json::from_str::<ApiError>(&text) {
         Ok(e) => (e.error, e.message),
-        Err(_) => (format!("http-{}", status.as_u16()), text),
+        Err(_) => (ErrorCode::Unknown, text),
     };
     Err(ClientError::Api { status: status.as_u16(), code, message })
 }

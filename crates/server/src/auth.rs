@@ -6,7 +6,7 @@ use crate::repo;
 use crate::AppState;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
-use attache_protocol::{Account, Role, User, VisitorId};
+use attache_protocol::{Account, ErrorCode, Role, User, VisitorId};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
@@ -79,11 +79,7 @@ async fn on_hash_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
         let _ = tx.send(f());
     });
     if hash_pool().try_send(job).is_err() {
-        return Err(AppError::Status(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "too many sign-ins at once; try again in a few seconds".into(),
-        ));
+        return Err(AppError::Refused(ErrorCode::Busy, "too many sign-ins at once; try again in a few seconds".into()));
     }
     rx.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the hashing pool dropped a job")))
 }
@@ -226,7 +222,6 @@ impl LoginThrottle {
         }
         if let Some(secs) = wait {
             return Err(AppError::Throttled(
-                "too-many-attempts",
                 format!("too many sign-in attempts; try again in {}", crate::auth::wait_words(secs)),
                 secs,
             ));
@@ -294,7 +289,7 @@ impl Staff {
         if self.user.role == Role::Admin {
             Ok(())
         } else {
-            Err(AppError::Forbidden("admin-only", "only an admin of the account may do this".into()))
+            Err(AppError::Refused(ErrorCode::AdminOnly, "only an admin of the account may do this".into()))
         }
     }
 }
@@ -305,9 +300,9 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
-            return Err(AppError::Unauthorized("unauthorized", "sign in first: no bearer token was sent".into()));
+            return Err(AppError::Refused(ErrorCode::Unauthorized, "sign in first: no bearer token was sent".into()));
         };
-        let expired = || AppError::Unauthorized("session-expired", "the session has ended; sign in again".into());
+        let expired = || AppError::Refused(ErrorCode::SessionExpired, "the session has ended; sign in again".into());
         let hash = token_hash(token);
         let user_id = repo::user::session_user(&state.db, &hash).await?.ok_or_else(expired)?;
         let user = repo::user::get(&state.db, &user_id).await?.ok_or_else(expired)?.user;
@@ -413,7 +408,7 @@ fn foreign(state: &AppState, req: &Request, want_json: bool) -> Option<AppError>
         let host = h.get(HOST).and_then(|v| v.to_str().ok());
         if !origin.to_str().is_ok_and(|o| origin_allowed(o, host, &state.config.embed_origins)) {
             let why = "this request came from a site that may not act for the customer";
-            return Some(AppError::Forbidden("origin-not-allowed", why.into()));
+            return Some(AppError::Refused(ErrorCode::OriginNotAllowed, why.into()));
         }
     }
     let json = h
@@ -423,7 +418,7 @@ fn foreign(state: &AppState, req: &Request, want_json: bool) -> Option<AppError>
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
     (changes && want_json && !json).then(|| {
         let why = "send the request as JSON with Content-Type: application/json";
-        AppError::Status(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected-json", why.into())
+        AppError::Refused(ErrorCode::ExpectedJson, why.into())
     })
 }
 
@@ -467,11 +462,11 @@ mod tests {
             drop(t.begin("acme", "alice", ip).unwrap());
         }
         let e = t.begin("Acme", "ALICE ", ip).unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (429, "too-many-attempts"));
+        assert_eq!((e.status().as_u16(), e.code()), (429, ErrorCode::TooManyAttempts));
         assert!(e.to_string().contains("try again in"), "{e}");
         // Other users from the same address, up to the address's limit.
         let held: Vec<_> = (0..2).map(|i| t.begin("acme", &format!("u{i}"), ip).unwrap()).collect();
-        assert_eq!(t.begin("acme", "bob", ip).unwrap_err().code(), "too-many-attempts");
+        assert_eq!(t.begin("acme", "bob", ip).unwrap_err().code(), ErrorCode::TooManyAttempts);
         drop(held);
         // Another address is not affected; success clears the user's count.
         let other = Some([10, 0, 0, 2].into());

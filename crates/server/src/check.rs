@@ -6,7 +6,7 @@
 //! finalisation (on the bytes).
 
 use crate::error::AppError;
-
+use attache_protocol::ErrorCode;
 /// Longest file name, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
 /// Longest description, in characters.
@@ -20,7 +20,7 @@ const TEXT_SNIFF_BYTES: usize = 8 * 1024;
 /// Validates a file name as display text. It is never a path: separators, `..`, control
 /// characters and overlong names are refused rather than silently changed, so the sender knows.
 pub fn file_name(raw: &str) -> Result<String, AppError> {
-    let bad = |why: &str| AppError::Invalid("bad-file-name", format!("the file name {why}"));
+    let bad = |why: &str| AppError::Refused(ErrorCode::BadFileName, format!("the file name {why}"));
     let name = raw.trim();
     if name.is_empty() {
         return Err(bad("is empty"));
@@ -54,8 +54,8 @@ pub fn media_type(raw: &str) -> Result<String, AppError> {
     };
     match t.split_once('/') {
         Some((a, b)) if part(a) && part(b) => Ok(normalise(&t).to_owned()),
-        _ => Err(AppError::Invalid(
-            "bad-media-type",
+        _ => Err(AppError::Refused(
+            ErrorCode::BadMediaType,
             format!("'{}' is not a media type like image/png", raw.chars().take(100).collect::<String>()),
         )),
     }
@@ -353,8 +353,8 @@ fn svg_active(text: &str) -> Result<bool, quick_xml::Error> {
 /// recognisable one.
 pub fn compare(declared: &str, name: &str, sniffed: &Sniffed) -> Result<(), AppError> {
     if sniffed.media_type == "image/svg+xml" && sniffed.active {
-        return Err(AppError::Invalid(
-            "unsafe-svg",
+        return Err(AppError::Refused(
+            ErrorCode::UnsafeSvg,
             "the SVG image contains script or event handlers; it was refused".into(),
         ));
     }
@@ -372,8 +372,8 @@ pub fn compare(declared: &str, name: &str, sniffed: &Sniffed) -> Result<(), AppE
             || claim.starts_with("image/")
             || (sniffed.known && type_of_extension_known(claim) && sniffed.media_type != "text/plain");
         if mismatch {
-            return Err(AppError::Invalid(
-                "type-mismatch",
+            return Err(AppError::Refused(
+                ErrorCode::TypeMismatch,
                 format!("the file claims to be {claim} but its content is {}; it was refused", sniffed.media_type),
             ));
         }
@@ -416,7 +416,7 @@ mod tests {
             &"x".repeat(10_000),
         ] {
             let e = file_name(bad).unwrap_err();
-            assert_eq!(e.code(), "bad-file-name", "{bad:?}");
+            assert_eq!(e.code(), ErrorCode::BadFileName, "{bad:?}");
         }
     }
 
@@ -444,21 +444,21 @@ mod tests {
 
         let html = sniff(b"  <!DOCTYPE html><html><script>alert(1)</script>");
         assert_eq!(html.media_type, "text/html");
-        assert_eq!(compare("image/png", "cat.png", &html).unwrap_err().code(), "type-mismatch");
-        assert_eq!(compare("application/octet-stream", "cat.png", &html).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("image/png", "cat.png", &html).unwrap_err().code(), ErrorCode::TypeMismatch);
+        assert_eq!(compare("application/octet-stream", "cat.png", &html).unwrap_err().code(), ErrorCode::TypeMismatch);
         assert!(compare("text/html", "page.html", &html).is_ok());
 
         let exe = sniff(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0\xb8\0\0\0\0\0\0\0@\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x80\0\0\0PE\0\0L\x01");
         assert_eq!(exe.media_type, "application/vnd.microsoft.portable-executable");
         assert!(exe.active);
-        assert_eq!(compare("image/png", "cat.png", &exe).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("image/png", "cat.png", &exe).unwrap_err().code(), ErrorCode::TypeMismatch);
         assert!(compare("application/x-msdownload", "setup.exe", &exe).is_ok());
 
         let svg =
             sniff(br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#);
-        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), "unsafe-svg");
+        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), ErrorCode::UnsafeSvg);
         let svg = sniff(br#"<svg xmlns="http://www.w3.org/2000/svg"><rect onload ="x()"/></svg>"#);
-        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), "unsafe-svg");
+        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), ErrorCode::UnsafeSvg);
         let svg = sniff(br#"<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>"#);
         assert!(!svg.active);
         assert!(compare("image/svg+xml", "a.svg", &svg).is_ok());
@@ -468,7 +468,7 @@ mod tests {
         assert!(compare("text/plain", "notes.txt", &text).is_ok());
         // Text under a PDF name is odd but harmless: the sniffer cannot tell a broken PDF from text.
         assert!(compare("application/pdf", "doc.pdf", &text).is_ok());
-        assert_eq!(compare("image/jpeg", "a.jpg", &text).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("image/jpeg", "a.jpg", &text).unwrap_err().code(), ErrorCode::TypeMismatch);
 
         let pdf = sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
         // SVG is judged whole, with entities decoded.
@@ -511,7 +511,7 @@ mod tests {
             assert!(!svg_with(&good).active, "{good}");
         }
         assert_eq!(pdf.media_type, "application/pdf");
-        assert_eq!(compare("application/pdf", "x.png", &pdf).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("application/pdf", "x.png", &pdf).unwrap_err().code(), ErrorCode::TypeMismatch);
         assert!(compare("application/pdf", "x.pdf", &pdf).is_ok());
         assert!(!sniff(&[0xde, 0xad, 0xbe, 0xef, 0x00]).known);
     }

@@ -3,6 +3,7 @@
 //! fits the transcript.
 
 use crate::error::AppError;
+use attache_protocol::ErrorCode;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::BufReader;
 use std::path::Path;
@@ -37,8 +38,8 @@ fn limits() -> Limits {
     l
 }
 
-fn refused(code: &'static str, why: String) -> AppError {
-    AppError::Invalid(code, why)
+fn refused(code: ErrorCode, why: String) -> AppError {
+    AppError::Refused(code, why)
 }
 
 /// Decodes the image at `path` under the limits and makes its preview. Blocking: call it from
@@ -53,18 +54,18 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
     // The header first: dimensions are checked before a single pixel is expanded.
     let mut decoder = open()?.into_decoder().map_err(|e| match e {
         image::ImageError::Limits(_) => {
-            refused("image-too-large", format!("the image exceeds the decoding limits: {e}"))
+            refused(ErrorCode::ImageTooLarge, format!("the image exceeds the decoding limits: {e}"))
         }
-        other => refused("bad-image", format!("the image cannot be read: {other}")),
+        other => refused(ErrorCode::BadImage, format!("the image cannot be read: {other}")),
     })?;
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if width == 0 || height == 0 {
-        return Err(refused("bad-image", "the image has no pixels".into()));
+        return Err(refused(ErrorCode::BadImage, "the image has no pixels".into()));
     }
     if width > MAX_SIDE || height > MAX_SIDE || pixels > MAX_PIXELS {
         return Err(refused(
-            "image-too-large",
+            ErrorCode::ImageTooLarge,
             format!(
                 "the image is {width}×{height} pixels; at most {MAX_SIDE} per side and {} megapixels are accepted",
                 MAX_PIXELS / 1_000_000
@@ -72,15 +73,15 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
         ));
     }
     if decoder.total_bytes() > MAX_DECODE_BYTES {
-        return Err(refused("image-too-large", "the image would take too much memory to decode".into()));
+        return Err(refused(ErrorCode::ImageTooLarge, "the image would take too much memory to decode".into()));
     }
     // Phones store photos sideways with an EXIF orientation; the preview shows them upright.
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
         image::ImageError::Limits(_) => {
-            refused("image-too-large", format!("the image exceeds the decoding limits: {e}"))
+            refused(ErrorCode::ImageTooLarge, format!("the image exceeds the decoding limits: {e}"))
         }
-        other => refused("bad-image", format!("the image is damaged: {other}")),
+        other => refused(ErrorCode::BadImage, format!("the image is damaged: {other}")),
     })?;
     img.apply_orientation(orientation);
     let preview = make_preview(&img)?;
@@ -164,9 +165,9 @@ mod tests {
         bytes.extend_from_slice(&crc32(&ihdr).to_be_bytes());
         std::fs::write(&p, &bytes).unwrap();
         let e = inspect(&p, ImageFormat::Png).unwrap_err();
-        assert!(matches!(e.code(), "image-too-large"), "{e:?}");
+        assert_eq!(e.code(), ErrorCode::ImageTooLarge, "{e:?}");
         std::fs::write(&p, b"\x89PNG\r\n\x1a\nnonsense").unwrap();
-        assert_eq!(inspect(&p, ImageFormat::Png).unwrap_err().code(), "bad-image");
+        assert_eq!(inspect(&p, ImageFormat::Png).unwrap_err().code(), ErrorCode::BadImage);
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -8,7 +8,7 @@ use crate::keys::{Keys, Token};
 use crate::repo;
 use crate::repo::attachment::AttachmentRow;
 use crate::AppState;
-use attache_protocol::{Contact, ContactState, Role, VisitorId};
+use attache_protocol::{Contact, ContactState, ErrorCode, Role, VisitorId};
 
 /// Whether a staff member may read a contact's report (transcript and files).
 ///
@@ -60,8 +60,8 @@ pub struct FileGrant {
 }
 
 fn no_access() -> AppError {
-    AppError::Forbidden(
-        "no-file-access",
+    AppError::Refused(
+        ErrorCode::NoFileAccess,
         "this file is available after the contact only to its customer and to staff with access to its report".into(),
     )
 }
@@ -89,7 +89,7 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
     let now = now_us();
     if let Some(exp) = contact.report_expires_at {
         if exp.timestamp_micros() <= now {
-            return Err(AppError::Gone("report-expired", "the contact's report has expired".into()));
+            return Err(AppError::Refused(ErrorCode::ReportExpired, "the contact's report has expired".into()));
         }
     }
     if let Some(staff) = &caller.staff {

@@ -8,14 +8,14 @@ use crate::events::Revocation;
 use crate::repo;
 use crate::AppState;
 use attache_protocol::{
-    Account, AccountPatch, LoginRequest, LoginResponse, NewUser, Role, User, UserId, UserPatch, MAX_PLAN_UPLOAD_BYTES,
-    MAX_REPORT_RETENTION_DAYS,
+    Account, AccountPatch, ErrorCode, LoginRequest, LoginResponse, NewUser, Role, User, UserId, UserPatch,
+    MAX_PLAN_UPLOAD_BYTES, MAX_REPORT_RETENTION_DAYS,
 };
 
 const MIN_PASSWORD_CHARS: usize = 8;
 
 fn bad_credentials() -> AppError {
-    AppError::Unauthorized("bad-credentials", "the account, user name or password is wrong".into())
+    AppError::Refused(ErrorCode::BadCredentials, "the account, user name or password is wrong".into())
 }
 
 /// Signs a user in and starts a session.
@@ -39,7 +39,7 @@ pub async fn login(
     }
     let (Some(account), Some(record)) = (account, record) else { return Err(bad_credentials()) };
     if record.user.disabled {
-        return Err(AppError::Forbidden("user-disabled", "this user has been disabled by an admin".into()));
+        return Err(AppError::Refused(ErrorCode::UserDisabled, "this user has been disabled by an admin".into()));
     }
     let (token, hash) = auth::new_token();
     repo::user::create_session(db, &hash, &record.user.id, auth::session_expiry()).await?;
@@ -47,20 +47,27 @@ pub async fn login(
     Ok(LoginResponse { token, user: record.user, account })
 }
 
+/// Ends a staff session: the token stops working and its sockets close.
+pub async fn logout(state: &AppState, staff: Staff) -> AppResult<()> {
+    repo::user::delete_session(&state.db, &staff.token_hash).await?;
+    state.hub.revoke(Revocation::Session(staff.token_hash));
+    Ok(())
+}
+
 /// Validates a plan change.
 pub fn check_patch(patch: &AccountPatch) -> AppResult<()> {
     if let Some(max) = patch.max_upload_bytes {
         if max == 0 || max > MAX_PLAN_UPLOAD_BYTES {
-            return Err(AppError::Invalid(
-                "invalid-plan",
+            return Err(AppError::Refused(
+                ErrorCode::InvalidPlan,
                 format!("the upload limit must be between 1 byte and 30 MiB ({MAX_PLAN_UPLOAD_BYTES} bytes)"),
             ));
         }
     }
     if let Some(days) = patch.report_retention_days {
         if days > MAX_REPORT_RETENTION_DAYS {
-            return Err(AppError::Invalid(
-                "invalid-plan",
+            return Err(AppError::Refused(
+                ErrorCode::InvalidPlan,
                 format!("report retention is at most {MAX_REPORT_RETENTION_DAYS} days"),
             ));
         }
@@ -73,8 +80,8 @@ pub fn check_patch(patch: &AccountPatch) -> AppResult<()> {
                 part(a) && part(b)
             });
             if !ok {
-                return Err(AppError::Invalid(
-                    "invalid-plan",
+                return Err(AppError::Refused(
+                    ErrorCode::InvalidPlan,
                     format!("'{t}' is not a media type like image/png or image/*"),
                 ));
             }
@@ -102,8 +109,8 @@ fn check_username(name: &str) -> AppResult<()> {
 
 fn check_password(pw: &str) -> AppResult<()> {
     if pw.chars().count() < MIN_PASSWORD_CHARS || pw.len() > 1024 {
-        return Err(AppError::Invalid(
-            "weak-password",
+        return Err(AppError::Refused(
+            ErrorCode::WeakPassword,
             format!("a password has {MIN_PASSWORD_CHARS} to 1024 characters"),
         ));
     }
@@ -145,7 +152,7 @@ pub async fn create_user(db: &Db, staff: &Staff, new: NewUser) -> AppResult<User
     };
     repo::user::create(db, record)
         .await?
-        .ok_or_else(|| AppError::Conflict("username-taken", format!("the username '{username}' is taken")))
+        .ok_or_else(|| AppError::Refused(ErrorCode::UsernameTaken, format!("the username '{username}' is taken")))
 }
 
 /// A user of the admin's account.
@@ -170,7 +177,10 @@ pub async fn update_user(state: &AppState, staff: &Staff, id: &str, patch: UserP
     }
     if let Some(role) = patch.role {
         if user.id == staff.user.id && role != Role::Admin {
-            return Err(AppError::Conflict("last-admin", "an admin cannot take away their own admin role".into()));
+            return Err(AppError::Refused(
+                ErrorCode::LastAdmin,
+                "an admin cannot take away their own admin role".into(),
+            ));
         }
         user.role = role;
     }
@@ -188,7 +198,7 @@ pub async fn update_user(state: &AppState, staff: &Staff, id: &str, patch: UserP
     }
     if let Some(d) = patch.disabled {
         if d && user.id == staff.user.id {
-            return Err(AppError::Conflict("last-admin", "an admin cannot disable themselves".into()));
+            return Err(AppError::Refused(ErrorCode::LastAdmin, "an admin cannot disable themselves".into()));
         }
         sign_out |= d && !user.disabled;
         user.disabled = d;

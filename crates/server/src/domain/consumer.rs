@@ -13,7 +13,7 @@ use crate::repo;
 use crate::repo::attachment::AttachmentRow;
 use crate::storage::ByteStream;
 use crate::AppState;
-use attache_protocol::{Account, Contact, ContactState, Message, UploadId, UploadState, VisitorId};
+use attache_protocol::{Account, Contact, ContactState, ErrorCode, Message, UploadId, UploadState, VisitorId};
 
 /// The container segment of every temporary URL path.
 pub const CONTAINER: &str = "AUTH_attache";
@@ -72,7 +72,7 @@ fn sign(state: &AppState, method: &str, relative_path: String) -> TempUrl {
 
 /// Checks a presented temporary URL; a bad or expired one is 401, as Swift answers.
 pub fn verify(state: &AppState, method: &str, path: &str, sig: &str, expires: i64) -> AppResult<FilePath> {
-    let invalid = || AppError::Unauthorized("temp-url-invalid", "the temporary URL is invalid or has expired".into());
+    let invalid = || AppError::Refused(ErrorCode::TempUrlInvalid, "the temporary URL is invalid or has expired".into());
     if expires < now_us() / 1_000_000 || !state.files.keys.temp_url_ok(method, expires, path, sig) {
         return Err(invalid());
     }
@@ -86,8 +86,8 @@ async fn active_contact(state: &AppState, visitor: &VisitorId, account: &Account
         .into_iter()
         .find(|c| c.account_id == account.id && c.state == ContactState::Active)
         .ok_or_else(|| {
-            AppError::Conflict(
-                "no-active-conversation",
+            AppError::Refused(
+                ErrorCode::NoActiveConversation,
                 "files can be shared once an agent has joined the conversation".into(),
             )
         })
@@ -132,30 +132,36 @@ pub async fn put_file(state: &AppState, file: &FilePath, declared_len: Option<u6
         return Err(AppError::NotFound("upload"));
     }
     if row.state != UploadState::Receiving || row.offset != 0 {
-        return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()));
+        return Err(AppError::Refused(
+            ErrorCode::AlreadyUploaded,
+            "this URL was used already; ask for a new one".into(),
+        ));
     }
     let lease = Lease::take(state, &row.id).await?;
     let chunk = Chunk { offset: 0, declared_len, checksum: None, body };
     let appended = upload::append(state, &lease, chunk).await;
     lease.release().await;
     let short = |n: u64| {
-        AppError::BadRequest(
-            "size-mismatch",
+        AppError::Refused(
+            ErrorCode::SizeMismatch,
             format!("the body has {n} bytes but fileSize announced {}; ask for a new URL", row.length),
         )
     };
     let refusal = match appended {
         Ok(a) if a.offset == row.length => return Ok(()),
         Ok(a) if a.interrupted => {
-            AppError::BadRequest("upload-interrupted", "the body broke off; PUT the whole file again".into())
+            AppError::Refused(ErrorCode::UploadInterrupted, "the body broke off; PUT the whole file again".into())
         }
         Ok(a) => short(a.offset),
-        Err(AppError::TooLarge(..)) => AppError::TooLarge(
-            "size-mismatch",
+        Err(AppError::Refused(ErrorCode::UploadTooLong, _)) => AppError::too_large(
+            ErrorCode::SizeMismatch,
             format!("the body is longer than the {} bytes fileSize announced", row.length),
         ),
-        Err(AppError::Conflict("offset-mismatch", _)) => {
-            return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()))
+        Err(AppError::Refused(ErrorCode::OffsetMismatch, _)) => {
+            return Err(AppError::Refused(
+                ErrorCode::AlreadyUploaded,
+                "this URL was used already; ask for a new one".into(),
+            ))
         }
         Err(e) => return Err(e),
     };
@@ -204,7 +210,7 @@ async fn attachment_of(state: &AppState, file: &FilePath) -> AppResult<(Attachme
         return Err(AppError::NotFound("file"));
     }
     if contact.report_expires_at.is_some_and(|e| e.timestamp_micros() <= now_us()) {
-        return Err(AppError::Gone("report-expired", "the contact's report has expired".into()));
+        return Err(AppError::Refused(ErrorCode::ReportExpired, "the contact's report has expired".into()));
     }
     Ok((row, contact))
 }

@@ -19,8 +19,8 @@ use crate::storage::{ByteStream, StoreKey};
 use crate::upload::{Checksum, Spot, StagingError, WriteOutcome};
 use crate::AppState;
 use attache_protocol::{
-    ApiError, AttachmentId, Contact, ContactId, ContactState, Event, Message, MessageId, Sender, UploadId, UploadState,
-    UploadStatus, VisitorId, MAX_PLAN_UPLOAD_BYTES,
+    ApiError, AttachmentId, Contact, ContactId, ContactState, ErrorCode, Event, Message, MessageId, Sender, UploadId,
+    UploadState, UploadStatus, VisitorId, MAX_PLAN_UPLOAD_BYTES,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,8 +94,8 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
                 return Err(AppError::NotFound("contact"));
             }
             if contact.agent_id.as_ref() != Some(&staff.user.id) {
-                return Err(AppError::Forbidden(
-                    "not-your-contact",
+                return Err(AppError::Refused(
+                    ErrorCode::NotYourContact,
                     "only the contact's agent can send files to it".into(),
                 ));
             }
@@ -109,27 +109,27 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
         }
     };
     if contact.state != ContactState::Active {
-        return Err(AppError::Conflict(
-            "contact-not-active",
+        return Err(AppError::Refused(
+            ErrorCode::ContactNotActive,
             format!("files can be sent during an active contact; this one is {}", contact.state.as_str()),
         ));
     }
     let account = repo::account::get(db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
     if !account.plan.file_sharing_enabled {
-        return Err(AppError::Forbidden(
-            "file-sharing-disabled",
+        return Err(AppError::Refused(
+            ErrorCode::FileSharingDisabled,
             "file sharing is switched off for this account".into(),
         ));
     }
     let limit = account.plan.max_upload_bytes.min(MAX_PLAN_UPLOAD_BYTES);
     if new.length > limit {
-        return Err(AppError::TooLarge(
-            "file-too-large",
+        return Err(AppError::Refused(
+            ErrorCode::FileTooLarge,
             format!("the file has {} bytes; the limit of this account is {}", new.length, limit_words(limit)),
         ));
     }
     if new.length == 0 {
-        return Err(AppError::Invalid("empty-file", "the file is empty".into()));
+        return Err(AppError::Refused(ErrorCode::EmptyFile, "the file is empty".into()));
     }
     let name = check::file_name(&new.file_name)?;
     let declared = match new.declared_type.as_deref().filter(|t| !t.trim().is_empty()) {
@@ -138,8 +138,8 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
     };
     for claimed in [Some(declared.as_str()), check::type_of_extension(&name)].into_iter().flatten() {
         if !check::allowed(&account.plan.allowed_types, claimed) {
-            return Err(AppError::UnsupportedType(
-                "type-not-allowed",
+            return Err(AppError::Refused(
+                ErrorCode::TypeNotAllowed,
                 format!(
                     "{claimed} files are not allowed on this account; allowed: {}",
                     account.plan.allowed_types.join(", ")
@@ -154,8 +154,8 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
         None => None,
     };
     if repo::upload::receiving_count(db, &contact.id).await? >= MAX_OPEN_UPLOADS_PER_CONTACT {
-        return Err(AppError::Conflict(
-            "too-many-uploads",
+        return Err(AppError::Refused(
+            ErrorCode::TooManyUploads,
             format!("this contact already has {MAX_OPEN_UPLOADS_PER_CONTACT} unfinished uploads; finish or cancel one"),
         ));
     }
@@ -210,7 +210,7 @@ pub async fn get(state: &AppState, id: &str) -> AppResult<UploadRow> {
     }
     let row = repo::upload::get(&state.db, &UploadId(id.to_owned())).await?.ok_or(AppError::NotFound("upload"))?;
     if row.expires_at.timestamp_micros() <= now_us() {
-        return Err(AppError::Gone("upload-expired", "the upload expired; start it again".into()));
+        return Err(AppError::Refused(ErrorCode::UploadExpired, "the upload expired; start it again".into()));
     }
     Ok(row)
 }
@@ -222,7 +222,7 @@ pub async fn status(state: &AppState, row: &UploadRow) -> AppResult<UploadStatus
         None => None,
     };
     let error = match (&row.error_code, &row.error_message) {
-        (Some(c), Some(m)) => Some(ApiError { error: c.clone(), message: m.clone() }),
+        (Some(c), Some(m)) => Some(ApiError::new(*c, m.clone())),
         _ => None,
     };
     Ok(UploadStatus {
@@ -258,8 +258,8 @@ impl Lease {
         let span = state.files.config.lease;
         let until = move |now: i64| now + i64::try_from(span.as_micros()).unwrap_or(i64::MAX / 2);
         if !repo::upload::lease(&state.db, id, &owner, until(now_us())).await? {
-            return Err(AppError::Locked(
-                "upload-locked",
+            return Err(AppError::Refused(
+                ErrorCode::UploadLocked,
                 "another request is writing this upload; retry shortly".into(),
             ));
         }
@@ -358,8 +358,8 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
     };
     match row.state {
         UploadState::Refused => {
-            return Err(AppError::Gone(
-                "upload-refused",
+            return Err(AppError::Refused(
+                ErrorCode::UploadRefused,
                 row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),
             ))
         }
@@ -368,16 +368,16 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
             return Ok(done(&row, message));
         }
         UploadState::Ready => {
-            return Err(AppError::TooLarge(
-                "upload-too-long",
+            return Err(AppError::Refused(
+                ErrorCode::UploadTooLong,
                 "the upload is complete; no more bytes go into it".into(),
             ))
         }
         UploadState::Receiving => {}
     }
     if chunk.offset != row.offset {
-        return Err(AppError::Conflict(
-            "offset-mismatch",
+        return Err(AppError::Refused(
+            ErrorCode::OffsetMismatch,
             format!(
                 "the upload is at offset {}, not {}; ask with HEAD and resume from there",
                 row.offset, chunk.offset
@@ -386,13 +386,13 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
     }
     let contact = repo::contact::get(&state.db, &row.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
     if contact.state == ContactState::Closed {
-        let refusal = AppError::Gone("contact-closed", "the contact has ended; it takes no more files".into());
+        let refusal = AppError::gone(ErrorCode::ContactClosed, "the contact has ended; it takes no more files");
         return Err(refuse(state, &row, &contact, refusal).await);
     }
     let remaining = row.length - row.offset;
     if chunk.declared_len.is_some_and(|n| n > remaining) {
-        return Err(AppError::TooLarge(
-            "upload-too-long",
+        return Err(AppError::Refused(
+            ErrorCode::UploadTooLong,
             format!(
                 "the chunk has {} bytes but only {remaining} remain of the announced length",
                 chunk.declared_len.unwrap_or(0)
@@ -415,8 +415,8 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
         Ok(w) => w,
         Err(StagingError::Lost(why)) => {
             tracing::warn!(upload = %row.id, why, "upload lost its staged bytes");
-            let refusal = AppError::Gone(
-                "upload-lost",
+            let refusal = AppError::Refused(
+                ErrorCode::UploadLost,
                 "the bytes received so far were lost on our side; send the file again".into(),
             );
             return Err(refuse(state, &row, &contact, refusal).await);
@@ -427,10 +427,14 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
         WriteOutcome::Complete(n) => (n, false),
         WriteOutcome::Interrupted(n) => (n, true),
         WriteOutcome::TooLong => {
-            return Err(AppError::TooLarge("upload-too-long", "the chunk goes past the announced Upload-Length".into()))
+            return Err(AppError::Refused(
+                ErrorCode::UploadTooLong,
+                "the chunk goes past the announced Upload-Length".into(),
+            ))
         }
         WriteOutcome::ChecksumMismatch => {
-            return Err(AppError::ChecksumMismatch(
+            return Err(AppError::Refused(
+                ErrorCode::ChecksumMismatch,
                 "the chunk does not match its Upload-Checksum; it was not appended".into(),
             ))
         }
@@ -441,8 +445,8 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
         if lease.lost()
             || !repo::upload::advance(&state.db, &row.id, &lease.owner, row.offset, to, &written.staged).await?
         {
-            return Err(AppError::Conflict(
-                "offset-mismatch",
+            return Err(AppError::Refused(
+                ErrorCode::OffsetMismatch,
                 "the upload moved meanwhile; ask its offset with HEAD".into(),
             ));
         }
@@ -523,7 +527,7 @@ async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact, refusal: A
         },
     };
     let payload = serde_json::to_string(&event).unwrap_or_default();
-    match repo::upload::mark_refused(&state.db, &row.id, &body.error, &body.message, &payload).await {
+    match repo::upload::mark_refused(&state.db, &row.id, body.error.as_str(), &body.message, &payload).await {
         Ok(true) => {
             let _ = state.files.staging.discard(&row.id, &row.staged).await;
             let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
@@ -531,7 +535,7 @@ async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact, refusal: A
             if let Err(e) = send_owed(state, &format!("refused-{}", row.id.as_str())).await {
                 tracing::error!(error = ?e, "could not send an upload refusal");
             }
-            tracing::info!(upload = %row.id, code = refusal.code(), "upload refused");
+            tracing::info!(upload = %row.id, code = %refusal.code(), "upload refused");
             refusal
         }
         Ok(false) => refusal,
@@ -551,13 +555,16 @@ async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Cont
         Ok(()) => {}
         Err(StagingError::Lost(why)) => {
             tracing::warn!(upload = %row.id, why, "a complete upload lost its bytes");
-            let refusal = AppError::Gone("upload-lost", "the file's bytes were lost on our side; send it again".into());
+            let refusal = AppError::Refused(
+                ErrorCode::UploadLost,
+                "the file's bytes were lost on our side; send it again".into(),
+            );
             return Err(refuse(state, row, contact, refusal).await);
         }
         Err(e) => return Err(internal(e)),
     }
     if contact.state == ContactState::Closed {
-        let refusal = AppError::Gone("contact-closed", "the contact ended before the file arrived".into());
+        let refusal = AppError::gone(ErrorCode::ContactClosed, "the contact ended before the file arrived");
         return Err(refuse(state, row, contact, refusal).await);
     }
     let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
@@ -577,8 +584,8 @@ async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Cont
         None => None,
     };
     if lease.lost() {
-        return Err(AppError::Locked(
-            "upload-locked",
+        return Err(AppError::Refused(
+            ErrorCode::UploadLocked,
             "the upload is being finished elsewhere; ask again shortly".into(),
         ));
     }
@@ -657,7 +664,7 @@ async fn publish(
             status(state, &again)
                 .await?
                 .message
-                .ok_or_else(|| AppError::Gone("upload-refused", "the file was refused".into()))
+                .ok_or_else(|| AppError::Refused(ErrorCode::UploadRefused, "the file was refused".into()))
         }
     }
 }
@@ -691,14 +698,14 @@ pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option
     let published = |row: &UploadRow| row.state == UploadState::Ready;
     if !published(row) {
         if row.state == UploadState::Refused {
-            return Err(AppError::Gone(
-                "upload-refused",
+            return Err(AppError::Refused(
+                ErrorCode::UploadRefused,
                 row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),
             ));
         }
         if row.offset != row.length {
-            return Err(AppError::Conflict(
-                "file-not-uploaded",
+            return Err(AppError::Refused(
+                ErrorCode::FileNotUploaded,
                 "PUT the file to its upload URL before publishing it".into(),
             ));
         }

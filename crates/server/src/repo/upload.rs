@@ -1,7 +1,7 @@
 //! tus uploads: their announced length, how far they got, what became of them.
 
 use crate::db::{now_us, ts, Db};
-use attache_protocol::{AccountId, ContactId, MessageId, Sender, Timestamp, UploadId, UploadState};
+use attache_protocol::{AccountId, ContactId, ErrorCode, MessageId, Sender, Timestamp, UploadId, UploadState};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -37,7 +37,7 @@ pub struct UploadRow {
     /// The attachment message, once ready.
     pub message_id: Option<MessageId>,
     /// Refusal code.
-    pub error_code: Option<String>,
+    pub error_code: Option<ErrorCode>,
     /// Refusal words.
     pub error_message: Option<String>,
     /// Expiry.
@@ -75,7 +75,7 @@ fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
             other => return Err(sqlx::Error::Decode(format!("upload state '{other}' is unknown").into())),
         },
         message_id: row.try_get::<Option<String>, _>("message_id")?.map(MessageId),
-        error_code: row.try_get("error_code")?,
+        error_code: row.try_get::<Option<String>, _>("error_code")?.map(|c| ErrorCode::parse(&c)),
         error_message: row.try_get("error_message")?,
         expires_at: ts(row.try_get("expires_at")?),
         staged: row.try_get("staged")?,

@@ -10,7 +10,7 @@ use crate::domain::contact;
 use crate::error::{AppError, AppResult};
 use crate::events::Signal;
 use crate::{repo, AppState};
-use attache_protocol::{Account, ApiError, Event, Message, OpenContact, Sender, VisitorId, VisitorRef};
+use attache_protocol::{Account, ApiError, ErrorCode, Event, Message, OpenContact, Sender, VisitorId, VisitorRef};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -43,8 +43,8 @@ impl FromRequestParts<AppState> for Consumer {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let token = header.and_then(|h| h.strip_prefix("jwt ").or_else(|| h.strip_prefix("JWT "))).map(str::trim);
         let unauthorized = || {
-            AppError::Unauthorized(
-                "unauthorized",
+            AppError::Refused(
+                ErrorCode::Unauthorized,
                 "send 'Authorization: jwt <token>' from /api/account/{account}/signup, or the vvcu cookie".into(),
             )
         };
@@ -64,8 +64,8 @@ impl Consumer {
         match self {
             Consumer::Token(t) => match repo::visitor::by_token(&state.db, &token_hash(t.as_str())).await? {
                 Some((a, me)) if a == account.id => Ok((t, me)),
-                _ => Err(AppError::Unauthorized(
-                    "unauthorized",
+                _ => Err(AppError::Refused(
+                    ErrorCode::Unauthorized,
                     "the consumer token is not valid for this account".into(),
                 )),
             },
@@ -118,7 +118,7 @@ pub async fn consumer_socket(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
     let account = account_named(&state, &account).await?;
-    let ws = ws.map_err(|r| AppError::BadRequest("websocket-required", r.body_text()))?;
+    let ws = ws.map_err(|r| AppError::Refused(ErrorCode::WebsocketRequired, r.body_text()))?;
     let ws = super::events::bounded(ws, MAX_CONSUMER_MESSAGE);
     let (visitor, me) = consumer.resolve(&state, &account).await?;
     Ok(ws.on_upgrade(move |socket| session(state, socket, visitor, me, account)))
@@ -202,7 +202,7 @@ fn message_ack(m: Message) -> Value {
 /// Answers one request frame.
 async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: &str) -> Value {
     let Ok(req) = serde_json::from_str::<Value>(text) else {
-        let e = ApiError { error: "malformed-json".into(), message: "a request is a JSON object".into() };
+        let e = ApiError::new(ErrorCode::MalformedJson, "a request is a JSON object");
         return resp("", 400, "GenericResponse", json!(e));
     };
     let req_id = match &req["id"] {
@@ -263,7 +263,9 @@ async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: 
                 let url = lp::download_url(state, visitor, path).await?;
                 Ok(("ms.GenerateURLResponse", temp_url_body(url)))
             }
-            other => Err(AppError::BadRequest("unknown-request", format!("unknown request type '{}'", quoted(other)))),
+            other => {
+                Err(AppError::Refused(ErrorCode::UnknownRequest, format!("unknown request type '{}'", quoted(other))))
+            }
         }
     }
     .await;
@@ -314,7 +316,7 @@ pub struct TempQuery {
 }
 
 fn verified(state: &AppState, method: &str, parts: &Parts, q: &TempQuery) -> AppResult<lp::FilePath> {
-    let invalid = || AppError::Unauthorized("temp-url-invalid", "the temporary URL is invalid or has expired".into());
+    let invalid = || AppError::Refused(ErrorCode::TempUrlInvalid, "the temporary URL is invalid or has expired".into());
     let sig = q.temp_url_sig.as_deref().ok_or_else(invalid)?;
     let expires = q.temp_url_expires.as_deref().and_then(|e| e.parse::<i64>().ok()).ok_or_else(invalid)?;
     lp::verify(state, method, parts.uri.path(), sig, expires)
