@@ -54,20 +54,20 @@ const COLUMNS: &str =
 
 fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
     let state: String = row.try_get("state")?;
-    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    let sender: String = row.try_get("sender")?;
     Ok(UploadRow {
         id: UploadId(row.try_get("id")?),
         account_id: AccountId(row.try_get("account_id")?),
         contact_id: ContactId(row.try_get("contact_id")?),
-        sender: Sender::parse(&row.try_get::<String, _>("sender")?).unwrap_or(Sender::Customer),
+        sender: super::known("uploads.sender", &sender, Sender::parse(&sender))?,
         sender_name: row.try_get("sender_name")?,
         uploader: row.try_get("uploader")?,
         file_name: row.try_get("file_name")?,
         declared_type: row.try_get("declared_type")?,
         description: row.try_get("description")?,
         metadata: row.try_get("metadata")?,
-        length: n(row.try_get("length")?),
-        offset: n(row.try_get("upload_offset")?),
+        length: super::size("uploads.length", row.try_get("length")?)?,
+        offset: super::size("uploads.upload_offset", row.try_get("upload_offset")?)?,
         state: match state.as_str() {
             "ready" => UploadState::Ready,
             "refused" => UploadState::Refused,

@@ -54,15 +54,12 @@ fn checksum(h: &HeaderMap) -> AppResult<Option<crate::upload::Checksum>> {
     let Some(v) = header(h, &UPLOAD_CHECKSUM) else {
         return Ok(None);
     };
-    tus::parse_checksum(v).map(Some).map_err(|unsupported| {
-        if unsupported {
-            AppError::Refused(
-                ErrorCode::UnsupportedChecksum,
-                format!("checksum algorithms: {}", tus::CHECKSUM_ALGORITHMS),
-            )
-        } else {
-            AppError::Refused(ErrorCode::BadChecksum, "Upload-Checksum is '<algorithm> <base64 digest>'".into())
-        }
+    tus::parse_checksum(v).map(Some).map_err(|code| {
+        let why = match code {
+            ErrorCode::UnsupportedChecksum => format!("checksum algorithms: {}", tus::CHECKSUM_ALGORITHMS),
+            _ => "Upload-Checksum is '<algorithm> <base64 digest>'".into(),
+        };
+        AppError::Refused(code, why)
     })
 }
 
