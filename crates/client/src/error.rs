@@ -1,4 +1,5 @@
-use attache_protocol::ErrorCode;
+use attache_protocol::{ApiError, ErrorCode};
+use reqwest::Response;
 use thiserror::Error;
 
 /// What can go wrong talking to the service.
@@ -70,4 +71,18 @@ impl ClientError {
             _ => None,
         }
     }
+}
+
+/// Turns an error status into [`ClientError::Api`] with the service's code and message.
+pub(crate) async fn check(resp: Response) -> Result<Response, ClientError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let text = resp.text().await.unwrap_or_default();
+    let (code, message) = match serde_json::from_str::<ApiError>(&text) {
+        Ok(e) => (e.error, e.message),
+        Err(_) => (ErrorCode::Unknown, text),
+    };
+    Err(ClientError::Api { status: status.as_u16(), code, message })
 }

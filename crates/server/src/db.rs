@@ -56,7 +56,6 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     };
     let pool = options.connect(url).await.with_context(|| format!("connecting to {}", redact(url)))?;
     migrate(&pool, backend).await.context("running migrations")?;
-    crate::repo::visitor::rekey_legacy(&pool).await.context("re-keying visitors")?;
     Ok(pool)
 }
 

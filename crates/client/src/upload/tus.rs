@@ -2,7 +2,7 @@
 //! made once through the [`Session`]; the loop that drives them is in the parent module.
 
 use super::{CancelToken, UploadOptions};
-use crate::session::check;
+use crate::error::check;
 use crate::{ClientError, ContactId, ErrorCode, Result, Session, UploadStatus};
 use attache_protocol::tus::{
     ATTACHE_MESSAGE_ID, TUS_RESUMABLE, UPLOAD_CHECKSUM, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,

@@ -10,6 +10,14 @@ use crate::repo::attachment::AttachmentRow;
 use crate::AppState;
 use attache_protocol::{Contact, ContactState, ErrorCode, Role, VisitorId};
 
+/// Whether a visitor credential (cookie value or consumer token) is that of the contact's
+/// visitor. The credential is looked up by its hash, within the contact's visitor (and so its
+/// account) only.
+pub async fn owned_by(db: &Db, contact: &Contact, credential: &VisitorId) -> AppResult<bool> {
+    let hash = repo::visitor::credential_hash(credential.as_str());
+    Ok(repo::visitor::holds(db, &contact.visitor, &hash).await?)
+}
+
 /// Whether a staff member may read a contact's report (transcript and files).
 ///
 /// Users with the reports permission and admins read every report of their account; a
@@ -101,7 +109,7 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
         ContactState::Active | ContactState::Queued => true,
         ContactState::Closed => {
             (match &caller.vvcu {
-                Some(v) => super::contact::owned_by(&state.db, &contact, v).await?,
+                Some(v) => owned_by(&state.db, &contact, v).await?,
                 None => false,
             }) || caller.vvca.as_deref().is_some_and(|v| keys.vvca_allows(v, &contact.id))
                 || match &caller.staff {

@@ -1,6 +1,8 @@
 //! Contacts and their transcripts: the customer's and the staff's side, and who may read what.
 
 use super::access::may_read;
+// Re-exported for the doors that check a visitor before anything else (the consumer API).
+pub use super::access::owned_by;
 use super::text_field;
 use crate::auth::{Staff, Visitor};
 use crate::db::{is_id, now_us, Db};
@@ -10,7 +12,7 @@ use crate::repo::contact::{ContactQuery, Visibility};
 use crate::AppState;
 use attache_protocol::{
     Contact, ContactDetails, ContactId, ContactState, ErrorCode, Event, Message, OpenContact, ReportFilter, Role,
-    Sender, VisitorId, VisitorRef, MAX_MESSAGE_CHARS,
+    Sender, VisitorRef, MAX_MESSAGE_CHARS,
 };
 
 const DEFAULT_CUSTOMER_NAME: &str = "Customer";
@@ -61,14 +63,6 @@ pub async fn open(state: &AppState, visitor: &Visitor, req: OpenContact) -> AppR
     }
     state.hub.contact_changed(&contact, Event::ContactQueued { contact: contact.clone() });
     Ok(contact)
-}
-
-/// Whether a visitor credential (cookie value or consumer token) is that of the contact's
-/// visitor. The credential is looked up by its hash, within the contact's visitor (and so its
-/// account) only.
-pub async fn owned_by(db: &Db, contact: &Contact, credential: &VisitorId) -> AppResult<bool> {
-    let hash = repo::visitor::credential_hash(credential.as_str());
-    Ok(repo::visitor::holds(db, &contact.visitor, &hash).await?)
 }
 
 /// One of the visitor's contacts; another visitor's is "not found".

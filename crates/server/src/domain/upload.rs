@@ -102,7 +102,7 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
             (Sender::Agent, staff.user.display_name.clone())
         }
         Uploader::Visitor(v) => {
-            if !super::contact::owned_by(&state.db, &contact, v).await? {
+            if !super::access::owned_by(&state.db, &contact, v).await? {
                 return Err(AppError::NotFound("contact"));
             }
             (Sender::Customer, contact.customer_name.clone())
