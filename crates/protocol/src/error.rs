@@ -28,7 +28,6 @@ macro_rules! error_codes {
         /// spellings: never rename one. A code this build does not know reads as
         /// [`ErrorCode::Unknown`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum ErrorCode {
             $($(#[$doc])* #[serde(rename = $wire)] $name,)*
@@ -249,6 +248,50 @@ error_codes! {
     /// The agent cancelled the upload.
     Cancelled = "cancelled",
 }
+
+impl ErrorCode {
+    /// Whether the service may send this code; the others are the SDK's and the console's own
+    /// names for failures that never reached it.
+    pub fn sent_by_service(self) -> bool {
+        use ErrorCode as C;
+        !matches!(
+            self,
+            C::Unreachable
+                | C::Transport
+                | C::Network
+                | C::InvalidUrl
+                | C::InvalidServerUrl
+                | C::Protocol
+                | C::NotSignedIn
+                | C::MissingFields
+                | C::KeyringError
+                | C::InvalidFilter
+                | C::LocalFile
+                | C::BadPaste
+                | C::BadPreviewUrl
+                | C::NotAnImage
+                | C::NoOpener
+                | C::Cancelled
+                | C::Unknown
+        )
+    }
+}
+
+// The OpenAPI document lists the codes the service sends, and only those.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let codes = ErrorCode::ALL.iter().filter(|c| c.sent_by_service()).map(|c| c.as_str());
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(codes))
+            .description(Some("Stable machine-readable code of an error (kebab-case)."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ErrorCode {}
 
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -219,6 +219,14 @@ mod tests {
     }
 
     #[test]
+    fn the_openapi_document_lists_only_codes_the_service_sends() {
+        let schema = serde_json::to_value(<ErrorCode as utoipa::PartialSchema>::schema()).unwrap();
+        let listed: Vec<&str> = schema["enum"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        assert!(listed.contains(&"contact-not-queued") && listed.contains(&"checksum-mismatch"));
+        assert!(!listed.contains(&"keyring-error") && !listed.contains(&"unknown"), "{listed:?}");
+    }
+
+    #[test]
     fn statuses_come_from_the_code() {
         assert_eq!(AppError::Refused(ErrorCode::ChecksumMismatch, "x".into()).status().as_u16(), 460);
         assert_eq!(AppError::Throttled("x".into(), 3).status(), StatusCode::TOO_MANY_REQUESTS);
