@@ -23,14 +23,22 @@ impl ApiError {
 }
 
 macro_rules! error_codes {
-    ($($(#[$doc:meta])* $name:ident = $wire:literal,)*) => {
+    (
+        service: { $($(#[$sdoc:meta])* $sname:ident = $swire:literal,)* }
+        clients: { $($(#[$cdoc:meta])* $cname:ident = $cwire:literal,)* }
+    ) => {
+        error_codes!(@all [$($sname = $swire,)* $($cname = $cwire,)*] [$($cname)*]
+            { $($(#[$sdoc])* $sname = $swire,)* $($(#[$cdoc])* $cname = $cwire,)* });
+    };
+    (@all [$($name:ident = $wire:literal,)*] [$($cname:ident)*]
+        { $($(#[$doc:meta])* $dname:ident = $dwire:literal,)* }) => {
         /// Every stable error code, as the wire spells it (kebab-case). Clients depend on the
         /// spellings: never rename one. A code this build does not know reads as
         /// [`ErrorCode::Unknown`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum ErrorCode {
-            $($(#[$doc])* #[serde(rename = $wire)] $name,)*
+            $($(#[$doc])* #[serde(rename = $dwire)] $dname,)*
             /// A code this build does not know (a newer service, or none was sent).
             #[serde(other, rename = "unknown")]
             Unknown,
@@ -55,11 +63,18 @@ macro_rules! error_codes {
                     _ => ErrorCode::Unknown,
                 }
             }
+
+            /// Whether the service may send this code; the others are the SDK's and the
+            /// console's own names for failures that never reached it.
+            pub fn sent_by_service(self) -> bool {
+                !matches!(self, $(ErrorCode::$cname |)* ErrorCode::Unknown)
+            }
         }
     };
 }
 
 error_codes! {
+service: {
     // ---- the service: requests it cannot read --------------------------------------------------
     /// The JSON body does not parse.
     MalformedJson = "malformed-json",
@@ -214,6 +229,8 @@ error_codes! {
     /// Publishing a file before its bytes were uploaded.
     FileNotUploaded = "file-not-uploaded",
 
+}
+clients: {
     // ---- the SDK and the console: failures that never reached the service -----------------------
     /// Nothing answered at the address.
     Unreachable = "unreachable",
@@ -248,33 +265,6 @@ error_codes! {
     /// The agent cancelled the upload.
     Cancelled = "cancelled",
 }
-
-impl ErrorCode {
-    /// Whether the service may send this code; the others are the SDK's and the console's own
-    /// names for failures that never reached it.
-    pub fn sent_by_service(self) -> bool {
-        use ErrorCode as C;
-        !matches!(
-            self,
-            C::Unreachable
-                | C::Transport
-                | C::Network
-                | C::InvalidUrl
-                | C::InvalidServerUrl
-                | C::Protocol
-                | C::NotSignedIn
-                | C::MissingFields
-                | C::KeyringError
-                | C::InvalidFilter
-                | C::LocalFile
-                | C::BadPaste
-                | C::BadPreviewUrl
-                | C::NotAnImage
-                | C::NoOpener
-                | C::Cancelled
-                | C::Unknown
-        )
-    }
 }
 
 // The OpenAPI document lists the codes the service sends, and only those.

@@ -232,5 +232,10 @@ mod tests {
         assert_eq!(AppError::Throttled("x".into(), 3).status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(AppError::gone(ErrorCode::ContactClosed, "x").status(), StatusCode::GONE);
         assert_eq!(status_of(ErrorCode::ContactClosed), StatusCode::CONFLICT);
+        for &code in ErrorCode::ALL {
+            let status = status_of(code);
+            let ours = matches!(code, ErrorCode::Internal | ErrorCode::Busy);
+            assert_eq!(code.sent_by_service(), status.is_client_error() || ours, "{code}");
+        }
     }
 }
