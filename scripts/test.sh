@@ -7,6 +7,19 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
 
+# Each stage prints its time when the next begins; the table at the end sums them up.
+stage_name="" stage_start=$SECONDS stage_times=()
+stage() {
+  if [[ -n "$stage_name" ]]; then
+    local took=$((SECONDS - stage_start))
+    stage_times+=("$(printf '  %-44s %5d s' "$stage_name" "$took")")
+    echo "-- $stage_name: $took s"
+  fi
+  stage_name=$1 stage_start=$SECONDS
+  [[ -z "$1" ]] || echo "== $1"
+}
+
+stage "setup (scripts/setup.sh)"
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 
 mkdir -p artifacts
@@ -23,7 +36,7 @@ tally() {
 # 0. Formatting and lints of the whole workspace, the console included. Each counts as one
 #    failure in the total when it does not pass. The console crate embeds ui/dist, so the page is
 #    built first (setup.sh installed its packages and the console's webkit libraries).
-echo "== cargo fmt --all --check"
+stage "cargo fmt --all --check"
 if cargo fmt --all --check >artifacts/fmt.log 2>&1; then
   echo "fmt: clean"
 else
@@ -31,7 +44,7 @@ else
   sed -nE 's/^Diff in (.*):[0-9]+:$/  \1/p' artifacts/fmt.log | sort -u
   failed=$((failed + 1)); status=1
 fi
-echo "== cargo clippy --workspace --all-targets -- -D warnings"
+stage "cargo clippy --workspace --all-targets -- -D warnings"
 (cd ui && npm run build) >artifacts/ui-build.log 2>&1 || echo "the page did not build (artifacts/ui-build.log)"
 if cargo clippy --locked --workspace --all-targets -- -D warnings >artifacts/clippy.log 2>&1; then
   echo "clippy: clean"
@@ -42,11 +55,13 @@ else
 fi
 
 # 1. Rust: every crate but the GUI (default-members), unit + integration tests.
+stage "cargo test (SQLite, local folder)"
 cargo test --locked 2>&1 | tee artifacts/cargo-test.log
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 tally artifacts/cargo-test.log
 
 # 2. The service's integration tests again, on PostgreSQL (each test in a fresh database).
+stage "cargo test on PostgreSQL"
 if pg_url=$(bash scripts/postgres.sh); then
   ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --tests -- --include-ignored 2>&1 | tee artifacts/cargo-test-pg.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
@@ -57,6 +72,7 @@ fi
 
 # 3. Files in an S3-compatible store (moto's server on loopback): the store's conformance suite,
 #    then the upload and consumer suites end to end with STORE_URL pointing at it.
+stage "cargo test on S3 (moto)"
 if s3_env=$(bash scripts/s3.sh); then
   eval "$s3_env"
   { cargo test --locked -p attache-server s3 -- --include-ignored &&
@@ -67,7 +83,7 @@ if s3_env=$(bash scripts/s3.sh); then
   #     one PostgreSQL database, the bucket) behind HAProxy, SIGKILLs mid-upload; then one
   #     embedded-default instance killed several times during 100 concurrent uploads.
   if [[ -n "${pg_url:-}" ]]; then
-    echo "== tests/cluster/cluster.py"
+    stage "tests/cluster/cluster.py (HAProxy, two instances, SIGKILL)"
     cargo build --locked -p attache-cli 2>&1 | tail -n 1
     python3 tests/cluster/cluster.py --attache "${CARGO_TARGET_DIR:-target}/debug/attache" --postgres "$pg_url" --cluster --crash 2>&1 |
       tee artifacts/cluster.log
@@ -87,10 +103,11 @@ else
   echo "the S3-compatible test service could not be started: the S3 run is missing"; status=1
 fi
 
-# 4. End-to-end suites; each prints "N passed, N failed" as its last line.
-for suite in tests/console/run.sh tests/widget/run.sh; do
+# 4. End-to-end suites; each prints "N passed, N failed" as its last line. tests/liveperson is the
+#    LivePerson seed's seven steps as written, against its own `attache serve --demo`.
+for suite in tests/console/run.sh tests/widget/run.sh tests/liveperson/run.sh; do
   [[ -f "$suite" ]] || continue
-  echo "== $suite"
+  stage "$suite"
   bash "$suite" 2>&1 | tee artifacts/suite.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   line=$(grep -E '^([a-z]+: )?[0-9]+ passed, [0-9]+ failed' artifacts/suite.log | tail -n 1)
@@ -103,6 +120,11 @@ for suite in tests/console/run.sh tests/widget/run.sh; do
   fi
 done
 
+stage ""
+echo
+echo "stage times:"
+printf '%s\n' "${stage_times[@]}"
+echo "  total                                        $((SECONDS)) s"
 echo
 echo "total: $passed passed, $failed failed"
 [[ $failed -eq 0 ]] || status=1

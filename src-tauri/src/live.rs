@@ -54,7 +54,10 @@ fn deliver(app: &AppHandle, event: Event) {
     let event = match event {
         Event::Ready => return,
         Event::ContactQueued { contact } => {
-            notify_if_background(app, &contact.customer_name);
+            // Sent again when a file arrives while it waits: a new count, not a new customer.
+            if contact.files == 0 {
+                notify_if_background(app, &contact.customer_name);
+            }
             ConsoleEvent::ContactQueued { contact }
         }
         Event::ContactAccepted { contact } => ConsoleEvent::ContactAccepted { contact },

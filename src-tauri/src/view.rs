@@ -300,8 +300,10 @@ mod tests {
             closed_at: None,
             closed_by: None,
             report_expires_at: None,
+            files: 2,
         };
         let json = serde_json::to_value(ConsoleEvent::ContactAccepted { contact }).unwrap();
+        assert_eq!(json["contact"]["files"], 2);
         assert_eq!(json["contact"]["state"], "active");
         assert_eq!(json["contact"]["agent_id"], "u1");
         assert_eq!(json["contact"]["created_at"], "2026-01-02T03:04:05Z");

@@ -615,6 +615,47 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
   }
 });
 
+test("a customer's files while queued: a paperclip with the count in the queue, the files in the card on accepting", async () => {
+  const s = await newConsole();
+  const dora = new Customer(server);
+  let contact;
+  try {
+    await signIn(s, "alice", PASSWORD);
+    await s.waitScreen("console");
+    await s.waitFor("online", async () => (await s.exec("return document.getElementById('conn-status').dataset.state")) === "online");
+    contact = await dora.open("acme", "Dora Queued", "The parcel came crushed, photos attached.");
+    const row = `#queue-list [data-contact-id="${contact.id}"]`;
+    await s.waitVisible(row);
+    assert.equal(await s.exec("return !!document.querySelector(arguments[0])", `${row} .files-waiting`), false, "no paperclip without files");
+
+    // No agent yet: the customer attaches two photos; the queue row counts them live.
+    await dora.upload(contact.id, "crushed-box.png", "image/png", makePng(480, 320), "The crushed box");
+    await s.waitVisible(`${row} .files-waiting`);
+    await s.waitFor("the count 1", async () => (await s.content(`${row} .files-count`)) === "1");
+    await dora.upload(contact.id, "label.png", "image/png", makePng(320, 200));
+    await s.waitFor("the count 2", async () => (await s.content(`${row} .files-count`)) === "2");
+    assert.equal(await s.exec("return document.querySelector(arguments[0]).title", `${row} .files-waiting`), "2 files waiting");
+    assert.doesNotMatch(await s.content(row), /crushed-box|label\.png/, "no names before accepting");
+    await shot("13-queue-files-waiting");
+
+    // Accept: the card opens with the message and both files, previews and all.
+    await s.click(`[data-accept="${contact.id}"]`);
+    await s.waitVisible(`#card[data-contact-id="${contact.id}"]`);
+    const files = "#transcript .msg.customer .attachment";
+    await s.waitFor("both files in the card", async () => (await s.exec("return document.querySelectorAll(arguments[0]).length", files)) === 2);
+    assert.match(await s.text("#transcript"), /The parcel came crushed/);
+    assert.match(await s.content(`#transcript .msg.customer:nth-child(2) .att-title`), /The crushed box/);
+    await imageLoaded(s, `#transcript .msg.customer:nth-child(2) img.preview`);
+    await imageLoaded(s, `#transcript .msg.customer:nth-child(3) img.preview`);
+    assert.equal((await dora.contact(contact.id)).state, "active");
+    await shot("14-card-with-queued-files");
+    await s.click("#close-contact");
+    await s.waitVisible("#card-closed");
+  } finally {
+    await closeConsole();
+  }
+});
+
 test("reports: sam (alice's supervisor) filters the contacts and opens one with its attachments", async () => {
   // The world: a closed contact of alice's with a file from the customer.
   const alice = await staff("alice");

@@ -38,3 +38,13 @@ export function png(width, height) {
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
 }
+
+/** A real PNG of exactly `bytes` bytes: a small gradient padded with a text chunk. */
+export function pngOfSize(bytes) {
+  const base = png(16, 12);
+  const iend = base.subarray(base.length - 12);
+  const pad = bytes - base.length - 12; // the text chunk's data (12: its length, type and CRC)
+  if (pad < 0) throw new Error(`a PNG takes at least ${base.length + 12} bytes`);
+  const text = chunk("tEXt", Buffer.concat([Buffer.from("Comment\0"), Buffer.alloc(pad - 8, 0x61)]));
+  return Buffer.concat([base.subarray(0, base.length - 12), text, iend]);
+}

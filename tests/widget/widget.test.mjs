@@ -214,3 +214,37 @@ test("what happens before the live feed connects still reaches the customer", as
   await page.waitForSelector("text=The chat has ended");
   await context.close();
 });
+
+test("the customer attaches a photo while waiting; the agent sees the count, then the file on accepting", async () => {
+  const alice = await staff(service.url, "alice");
+  const { context, page } = await openWidget();
+  await page.fill("#name", "Dora");
+  await page.fill("#first", "My parcel arrived damaged");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+
+  // No agent yet: the paperclip works all the same.
+  const photo = png(480, 360);
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.click("#clip")]);
+  await chooser.setFiles({ name: "parcel.png", mimeType: "image/png", buffer: photo });
+  await page.fill("#text", "The damaged parcel");
+  await page.press("#text", "Enter");
+  await page.waitForSelector(".msg.customer a.file-link >> text=The damaged parcel");
+  const img = await page.waitForSelector(".msg.customer img.preview");
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, img);
+  assert.equal(await page.textContent("#chat-error"), "", "no refusal");
+  assert.ok(await page.isVisible("text=Waiting for an agent…"), "still waiting");
+  await page.screenshot({ path: `${ARTIFACTS}/file-while-waiting.png` });
+
+  // The queue says how many files wait, not which; the transcript opens on accepting.
+  const queued = await eventually(async () => (await alice.queue()).find((c) => c.customer_name === "Dora" && c.files === 1), "the count");
+  await assert.rejects(alice.messages(queued.id), /403/, "no names or bytes before accepting");
+  await alice.accept(queued.id);
+  await page.waitForSelector("text=You are chatting with Alice Agent");
+  const seen = (await alice.messages(queued.id)).find((m) => m.attachment);
+  assert.equal(seen.attachment.description, "The damaged parcel");
+  assert.equal(seen.attachment.media_type, "image/png");
+  assert.ok(seen.attachment.preview_url, "checked and previewed like any other");
+  await alice.close(queued.id);
+  await context.close();
+});

@@ -42,7 +42,7 @@ async function accept(contactId: string, button: HTMLButtonElement) {
 
 function waitingFor(iso: string): string {
   const minutes = Math.floor((Date.now() - new Date(iso).getTime()) / 60000);
-  if (minutes < 1) return "Waiting, just arrived";
+  if (minutes < 1) return "Just arrived";
   if (minutes < 60) return `Waiting ${minutes} min`;
   return `Waiting since ${time(iso)}`;
 }
@@ -57,6 +57,26 @@ function contactRow(c: Contact): HTMLLIElement {
   return li;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const PAPERCLIP =
+  "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z";
+
+/** A paperclip with how many files a waiting customer attached (no names until accepted). */
+function filesWaiting(count: number): HTMLSpanElement {
+  const badge = el("span", "files-waiting");
+  const words = count === 1 ? "1 file waiting" : `${count} files waiting`;
+  badge.title = words;
+  badge.setAttribute("aria-label", words);
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", PAPERCLIP);
+  svg.append(path);
+  badge.append(svg, el("span", "files-count", String(count)));
+  return badge;
+}
+
 export function renderLists() {
   const all = [...state.contacts.values()].sort((a, b) => a.created_at.localeCompare(b.created_at));
   const queue = all.filter((c) => c.state === "queued");
@@ -69,7 +89,11 @@ export function renderLists() {
   queueList.replaceChildren(
     ...queue.map((c) => {
       const li = contactRow(c);
-      li.querySelector(".contact-text")!.append(el("div", "contact-sub", waitingFor(c.created_at)));
+      // The sub-line: how long they wait, and a paperclip with how many files they attached.
+      const sub = el("div", "contact-sub queue-sub");
+      sub.append(el("span", "waiting", waitingFor(c.created_at)));
+      if (c.files > 0) sub.append(filesWaiting(c.files));
+      li.querySelector(".contact-text")!.append(sub);
       const button = el("button", "accept primary", "Accept");
       button.type = "button";
       button.dataset.accept = c.id;

@@ -67,6 +67,9 @@ pub struct Contact {
     pub closed_by: Option<Sender>,
     /// When its report (transcript and files) will be deleted.
     pub report_expires_at: Option<DateTime<Utc>>,
+    /// How many files it holds (staff see this count of a queued contact, no names or bytes).
+    #[serde(default)]
+    pub files: u32,
 }
 
 /// A customer opens a contact.

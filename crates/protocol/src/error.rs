@@ -132,6 +132,8 @@ service: {
     UsernameTaken = "username-taken",
     /// An admin cannot demote or disable themselves.
     LastAdmin = "last-admin",
+    /// A site property this service does not have.
+    UnknownProperty = "unknown-property",
 
     // ---- contacts ------------------------------------------------------------------------------
     /// Someone else accepted the contact first.
@@ -219,7 +221,11 @@ service: {
     /// A request type the API does not have.
     UnknownRequest = "unknown-request",
     /// The consumer has no open conversation.
-    NoActiveConversation = "no-active-conversation",
+    NoOpenConversation = "no-open-conversation",
+    /// A published file's preview (thumbnail) is not a small picture of the right type.
+    BadPreview = "bad-preview",
+    /// A published file's preview is over its limit.
+    PreviewTooLarge = "preview-too-large",
     /// The temporary URL is invalid or has expired.
     TempUrlInvalid = "temp-url-invalid",
     /// The temporary URL was used already.

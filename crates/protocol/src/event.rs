@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 pub enum Event {
     /// The stream is open; sent first.
     Ready,
-    /// A customer opened a contact; it waits in the queue.
+    /// A customer opened a contact and it waits in the queue; sent again to the staff when a
+    /// file arrives in it meanwhile (its `files` count).
     ContactQueued {
         /// The contact.
         contact: Contact,

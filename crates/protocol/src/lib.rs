@@ -12,6 +12,7 @@ mod contact;
 mod error;
 mod event;
 mod ids;
+mod liveperson;
 pub mod tus;
 
 pub use account::*;
@@ -20,6 +21,7 @@ pub use contact::*;
 pub use error::*;
 pub use event::*;
 pub use ids::*;
+pub use liveperson::*;
 
 use chrono::{DateTime, Utc};
 
@@ -47,6 +49,7 @@ mod tests {
             closed_at: None,
             closed_by: None,
             report_expires_at: None,
+            files: 0,
         };
         let json = serde_json::to_value(Event::ContactQueued { contact: contact.clone() }).unwrap();
         assert_eq!(json["type"], "contact_queued");

@@ -68,12 +68,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::ContactClosed
         | C::TooManyUploads
         | C::OffsetMismatch
-        | C::NoActiveConversation
+        | C::NoOpenConversation
         | C::AlreadyUploaded
         | C::FileNotUploaded => StatusCode::CONFLICT,
         C::ReportExpired | C::UploadExpired | C::UploadRefused | C::UploadLost => StatusCode::GONE,
         C::TusVersion => StatusCode::PRECONDITION_FAILED,
-        C::BodyTooLarge | C::FileTooLarge | C::UploadTooLong => StatusCode::PAYLOAD_TOO_LARGE,
+        C::BodyTooLarge | C::FileTooLarge | C::UploadTooLong | C::PreviewTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::ExpectedJson | C::TypeNotAllowed | C::BadContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
         C::InvalidBody
@@ -87,7 +87,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::UnsafeSvg
         | C::BadImage
         | C::ImageTooLarge
-        | C::MalwareFound => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::MalwareFound
+        | C::BadPreview
+        | C::UnknownProperty => StatusCode::UNPROCESSABLE_ENTITY,
         C::UploadLocked => StatusCode::LOCKED,
         C::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         // tus's checksum extension.

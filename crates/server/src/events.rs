@@ -6,7 +6,7 @@
 //! `NOTIFY attache_events` carries its id, so each instance's sockets see every instance's events.
 
 use crate::db::{new_id, now_us, Db};
-use attache_protocol::{AccountId, Contact, Event, UserId, VisitorRef};
+use attache_protocol::{AccountId, Contact, ContactState, Event, UserId, VisitorRef};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::sync::Arc;
@@ -158,13 +158,19 @@ impl Hub {
         self.publish(&contact.account_id, to, event);
     }
 
-    /// Something for the two sides of a contact: its agent and its visitor.
+    /// Something for the two sides of a contact: its agent and its visitor. A file that arrives
+    /// while the contact waits in the queue is the visitor's alone; the staff are told the
+    /// contact's new file count (`contact_queued` again), no names, no bytes.
     pub fn to_both_sides(&self, contact: &Contact, event: Event) {
         let mut to = vec![Audience::Visitor(contact.visitor.clone())];
         if let Some(agent) = &contact.agent_id {
             to.push(Audience::User(agent.clone()));
         }
+        let file_waits = contact.state == ContactState::Queued && matches!(event, Event::AttachmentReady { .. });
         self.publish(&contact.account_id, to, event);
+        if file_waits {
+            self.publish(&contact.account_id, vec![Audience::Staff], Event::ContactQueued { contact: contact.clone() });
+        }
     }
 
     /// A new receiver.

@@ -66,6 +66,8 @@ pub struct Files {
     pub config: FilesConfig,
     /// Bounds concurrent image decoding.
     pub decode: Semaphore,
+    /// SHA-256 of the uploads this process is receiving, kept as their bytes stream in.
+    pub digests: crate::upload::Digests,
 }
 
 impl Files {
@@ -91,7 +93,8 @@ impl Files {
             }
         };
         let decode = Semaphore::new(config.decode_concurrency.max(1));
-        Ok(Files { keys, store, staging, local_staging, s3: s3_store, config, decode })
+        let digests = Default::default();
+        Ok(Files { keys, store, staging, local_staging, s3: s3_store, config, decode, digests })
     }
 
     /// How many objects the store holds and how many staging objects or files wait (tests and

@@ -132,10 +132,13 @@ impl Server {
         };
         let throttle = Arc::new(auth::LoginThrottle::default());
         let state = AppState { db, hub, config: Arc::new(config), shutdown, files, throttle };
-        let app = routes::router(state.clone());
+        let app = tower::Layer::layer(
+            &tower::util::MapRequestLayer::new(routes::fold_swift_slash),
+            routes::router(state.clone()),
+        );
         let mut stopped = state.shutdown.clone();
         let serve = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            axum::serve(listener, axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app))
                 .with_graceful_shutdown(async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 })

@@ -122,6 +122,30 @@ fn flatten(img: &DynamicImage) -> image::RgbImage {
     out
 }
 
+/// Largest side of a client's thumbnail (the consumer API's `preview`).
+pub const THUMBNAIL_MAX_SIDE: u32 = 2048;
+
+/// Checks a client's thumbnail: a PNG, JPEG or GIF that decodes in full under small limits.
+/// Blocking (a few milliseconds for 30 KB): call it from `spawn_blocking`.
+pub fn check_thumbnail(bytes: &[u8]) -> Result<(), AppError> {
+    let bad = |why: String| refused(ErrorCode::BadPreview, why);
+    let format = image::guess_format(bytes).map_err(|_| bad("the preview is not an image".into()))?;
+    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif) {
+        return Err(bad(format!("the preview is {format:?}; a PNG, JPEG or GIF is expected")));
+    }
+    let mut l = Limits::default();
+    l.max_image_width = Some(THUMBNAIL_MAX_SIDE);
+    l.max_image_height = Some(THUMBNAIL_MAX_SIDE);
+    l.max_alloc = Some(32 * 1024 * 1024);
+    let mut r = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    r.limits(l);
+    let img = r.decode().map_err(|e| bad(format!("the preview does not decode: {e}")))?;
+    if img.width() == 0 || img.height() == 0 {
+        return Err(bad("the preview has no pixels".into()));
+    }
+    Ok(())
+}
+
 /// Whether a format is one this module decodes.
 pub fn decodable(format: ImageFormat) -> bool {
     matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP | ImageFormat::Bmp)
@@ -179,5 +203,19 @@ mod tests {
             }
         }
         !crc
+    }
+
+    #[test]
+    fn thumbnails_must_be_small_images_that_decode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.png");
+        write_png(&p, 40, 30);
+        let good = std::fs::read(&p).unwrap();
+        check_thumbnail(&good).unwrap();
+        let code = |bytes: &[u8]| check_thumbnail(bytes).unwrap_err().code();
+        assert_eq!(code(&good[..good.len() / 2]), ErrorCode::BadPreview, "a cut PNG");
+        assert_eq!(code(b"MZ\x90\x00 not an image"), ErrorCode::BadPreview);
+        write_png(&p, THUMBNAIL_MAX_SIDE + 1, 2);
+        assert_eq!(code(&std::fs::read(&p).unwrap()), ErrorCode::BadPreview, "too wide for a thumbnail");
     }
 }

@@ -2,7 +2,7 @@
 // (the console's own); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p attache-console --test console_bindings
 
-export type ErrorCode = "malformed-json" | "invalid-body" | "bad-body" | "bad-query" | "expected-json" | "body-too-large" | "invalid-request" | "websocket-required" | "not-found" | "internal" | "busy" | "unauthorized" | "bad-credentials" | "session-expired" | "too-many-attempts" | "user-disabled" | "admin-only" | "agents-only" | "origin-not-allowed" | "no-visitor" | "no-report-access" | "no-file-access" | "invalid-plan" | "weak-password" | "username-taken" | "last-admin" | "contact-not-queued" | "contact-not-active" | "contact-closed" | "not-your-contact" | "report-expired" | "file-sharing-disabled" | "file-too-large" | "empty-file" | "bad-file-name" | "bad-media-type" | "type-not-allowed" | "too-many-uploads" | "tus-version" | "length-required" | "bad-length" | "bad-offset" | "bad-metadata" | "metadata-too-large" | "missing-contact" | "missing-file-name" | "bad-content-type" | "bad-checksum" | "unsupported-checksum" | "checksum-mismatch" | "offset-mismatch" | "upload-too-long" | "upload-interrupted" | "upload-locked" | "upload-expired" | "upload-refused" | "upload-lost" | "range-not-satisfiable" | "type-mismatch" | "unsafe-svg" | "bad-image" | "image-too-large" | "malware-found" | "unknown-request" | "no-active-conversation" | "temp-url-invalid" | "already-uploaded" | "size-mismatch" | "file-not-uploaded" | "unreachable" | "transport" | "network" | "invalid-url" | "invalid-server-url" | "protocol" | "not-signed-in" | "missing-fields" | "keyring-error" | "invalid-filter" | "local-file" | "bad-paste" | "bad-preview-url" | "not-an-image" | "no-opener" | "cancelled" | "unknown";
+export type ErrorCode = "malformed-json" | "invalid-body" | "bad-body" | "bad-query" | "expected-json" | "body-too-large" | "invalid-request" | "websocket-required" | "not-found" | "internal" | "busy" | "unauthorized" | "bad-credentials" | "session-expired" | "too-many-attempts" | "user-disabled" | "admin-only" | "agents-only" | "origin-not-allowed" | "no-visitor" | "no-report-access" | "no-file-access" | "invalid-plan" | "weak-password" | "username-taken" | "last-admin" | "unknown-property" | "contact-not-queued" | "contact-not-active" | "contact-closed" | "not-your-contact" | "report-expired" | "file-sharing-disabled" | "file-too-large" | "empty-file" | "bad-file-name" | "bad-media-type" | "type-not-allowed" | "too-many-uploads" | "tus-version" | "length-required" | "bad-length" | "bad-offset" | "bad-metadata" | "metadata-too-large" | "missing-contact" | "missing-file-name" | "bad-content-type" | "bad-checksum" | "unsupported-checksum" | "checksum-mismatch" | "offset-mismatch" | "upload-too-long" | "upload-interrupted" | "upload-locked" | "upload-expired" | "upload-refused" | "upload-lost" | "range-not-satisfiable" | "type-mismatch" | "unsafe-svg" | "bad-image" | "image-too-large" | "malware-found" | "unknown-request" | "no-open-conversation" | "bad-preview" | "preview-too-large" | "temp-url-invalid" | "already-uploaded" | "size-mismatch" | "file-not-uploaded" | "unreachable" | "transport" | "network" | "invalid-url" | "invalid-server-url" | "protocol" | "not-signed-in" | "missing-fields" | "keyring-error" | "invalid-filter" | "local-file" | "bad-paste" | "bad-preview-url" | "not-an-image" | "no-opener" | "cancelled" | "unknown";
 
 export type AccountId = string;
 
@@ -70,7 +70,11 @@ closed_by: Sender | null,
 /**
  * When its report (transcript and files) will be deleted.
  */
-report_expires_at: string | null, };
+report_expires_at: string | null, 
+/**
+ * How many files it holds (staff see this count of a queued contact, no names or bytes).
+ */
+files: number, };
 
 export type Message = { 
 /**
@@ -409,6 +413,7 @@ export const ErrorCode = {
   WeakPassword: "weak-password",
   UsernameTaken: "username-taken",
   LastAdmin: "last-admin",
+  UnknownProperty: "unknown-property",
   ContactNotQueued: "contact-not-queued",
   ContactNotActive: "contact-not-active",
   ContactClosed: "contact-closed",
@@ -447,7 +452,9 @@ export const ErrorCode = {
   ImageTooLarge: "image-too-large",
   MalwareFound: "malware-found",
   UnknownRequest: "unknown-request",
-  NoActiveConversation: "no-active-conversation",
+  NoOpenConversation: "no-open-conversation",
+  BadPreview: "bad-preview",
+  PreviewTooLarge: "preview-too-large",
   TempUrlInvalid: "temp-url-invalid",
   AlreadyUploaded: "already-uploaded",
   SizeMismatch: "size-mismatch",

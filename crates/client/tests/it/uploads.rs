@@ -664,3 +664,79 @@ async fn the_optional_scanner_refuses_infected_files() {
     let r = tus_send(&ts, &who, &contact.id, "notes.txt", Some("text/plain"), b"just some notes").await;
     assert_eq!(r.status(), 204);
 }
+
+#[tokio::test]
+async fn a_customer_attaches_over_tus_while_queued_and_agents_send_only_in_their_contacts() {
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let mut staff_events = alice.events().await.unwrap();
+    let visitor = VisitorClient::new(&ts.url).unwrap();
+    let contact = visitor
+        .open_contact(&OpenContact { account: "acme".into(), name: Some("Carla".into()), message: None })
+        .await
+        .unwrap();
+    assert!(matches!(common::next(&mut staff_events).await, Event::ContactQueued { contact: c } if c.files == 0));
+    let mut visitor_events = visitor.events().await.unwrap();
+
+    // The SDK's tus upload, before any agent: the customer sees the file, checked and previewed.
+    let dir = tempfile::tempdir().unwrap();
+    let image = png(300, 200);
+    let path = write(dir.path(), "parcel.png", &image);
+    let opts = UploadOptions { description: Some("The damaged parcel".into()), ..Default::default() };
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &path, &opts).await.unwrap() else { panic!() };
+    let a = msg.attachment.clone().unwrap();
+    assert!(a.preview_url.is_some());
+    assert_eq!(ready(&mut visitor_events).await.id, msg.id);
+
+    // The staff hear of a count, not of the file.
+    loop {
+        match common::next(&mut staff_events).await {
+            Event::ContactQueued { contact: c } => {
+                assert_eq!((c.id, c.files), (contact.id.clone(), 1));
+                break;
+            }
+            Event::UploadProgress { .. } | Event::AttachmentReady { .. } => {
+                panic!("the staff learn no names or progress of a queued contact's file")
+            }
+            _ => {}
+        }
+    }
+    let queued = alice.contacts(Some(ContactState::Queued)).await.unwrap();
+    assert_eq!(queued.iter().find(|c| c.id == contact.id).map(|c| c.files), Some(1));
+    let r = http().get(format!("{}/api/contacts/{}/messages", ts.url, contact.id)).bearer_auth(alice.token());
+    assert_eq!(r.send().await.unwrap().status(), 403, "no transcript before accepting");
+    // Not even for those who read every report (DESIGN: no names, no bytes until accepted).
+    for who in ["rita", "ada"] {
+        let reader = ts.login(who).await;
+        let early = reader.messages(&contact.id).await.unwrap();
+        assert!(
+            early.iter().all(|m| m.attachment.is_none() && m.id != msg.id),
+            "{who} sees no file of a waiting contact"
+        );
+        let details = reader.report_contact(&contact.id).await.unwrap();
+        assert!(details.messages.iter().all(|m| m.attachment.is_none()), "{who}: nor in the report");
+        let r = http().get(format!("{}{}", ts.url, a.url)).bearer_auth(reader.token());
+        assert_eq!(error_of(r.send().await.unwrap()).await.0, 403, "{who} cannot open it with the link either");
+    }
+
+    // Agents still send only in contacts they hold: not in a queued one.
+    let r =
+        tus_create(&ts, &Who::staff(&alice), "10", &[("contact", contact.id.as_str()), ("filename", "x.png")]).await;
+    assert_eq!(error_of(r).await.0, 403);
+
+    // Accepting: the card's transcript has the file with its preview; the agent may send now.
+    let accepted = alice.accept(&contact.id).await.unwrap();
+    assert_eq!(accepted.files, 1);
+    let transcript = alice.messages(&contact.id).await.unwrap();
+    let seen = transcript.iter().find_map(|m| m.attachment.clone()).expect("the file in the card");
+    assert_eq!((seen.id, seen.description.as_deref()), (a.id, Some("The damaged parcel")));
+    let r = http().get(format!("{}{}", ts.url, seen.preview_url.unwrap())).bearer_auth(alice.token());
+    assert_eq!(r.send().await.unwrap().status(), 200);
+    let rita = ts.login("rita").await;
+    assert!(rita.report_contact(&contact.id).await.unwrap().messages.iter().any(|m| m.id == msg.id), "then it shows");
+    let back = write(dir.path(), "label.png", &png(20, 20));
+    assert!(matches!(
+        alice.upload_file(&contact.id, &back, &UploadOptions::default()).await.unwrap(),
+        UploadOutcome::Sent(_)
+    ));
+}

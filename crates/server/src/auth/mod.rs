@@ -181,12 +181,10 @@ impl FromRequestParts<AppState> for Staff {
         };
         let expired = || AppError::Refused(ErrorCode::SessionExpired, "the session has ended; sign in again".into());
         let hash = token_hash(token);
-        let user_id = repo::user::session_user(&state.db, &hash).await?.ok_or_else(expired)?;
-        let user = repo::user::get(&state.db, &user_id).await?.ok_or_else(expired)?.user;
+        let (user, account) = repo::user::session_staff(&state.db, &hash).await?.ok_or_else(expired)?;
         if user.disabled {
             return Err(expired());
         }
-        let account = repo::account::get(&state.db, &user.account_id).await?.ok_or_else(expired)?;
         Ok(Staff { user, account, token_hash: hash })
     }
 }

@@ -84,6 +84,9 @@ fn no_access() -> AppError {
 /// | reports / admin / the agent's supervisor | yes | yes | gone |
 /// | the contact's agent | yes | only with a right above | gone |
 /// | staff of another account | no | no | gone |
+///
+/// A queued contact counts as active for its visitor; staff may not open its files until an
+/// agent accepts it.
 pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> AppResult<FileGrant> {
     let keys = &state.files.keys;
     let token = Token::parse(token).ok_or(AppError::NotFound("file"))?;
@@ -103,6 +106,13 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
     if let Some(staff) = &caller.staff {
         if staff.account.id != contact.account_id {
             return Err(AppError::NotFound("file"));
+        }
+        if contact.state == ContactState::Queued {
+            // Until an agent accepts the contact, staff know how many files wait, nothing more.
+            return Err(AppError::Refused(
+                ErrorCode::NoFileAccess,
+                "the files of a waiting contact open once an agent accepts it".into(),
+            ));
         }
     }
     let allowed = match contact.state {

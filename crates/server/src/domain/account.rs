@@ -8,8 +8,9 @@ use crate::events::Revocation;
 use crate::repo;
 use crate::AppState;
 use attache_protocol::{
-    Account, AccountPatch, ErrorCode, LoginRequest, LoginResponse, NewUser, Role, User, UserId, UserPatch,
-    MAX_PLAN_UPLOAD_BYTES, MAX_REPORT_RETENTION_DAYS,
+    Account, AccountPatch, ErrorCode, LoginRequest, LoginResponse, LpLoginConfig, LpLoginRequest, LpLoginResponse,
+    LpSiteProperty, NewUser, Role, User, UserId, UserPatch, LP_FILE_SHARING_PROPERTY, MAX_PLAN_UPLOAD_BYTES,
+    MAX_REPORT_RETENTION_DAYS,
 };
 
 const MIN_PASSWORD_CHARS: usize = 8;
@@ -27,6 +28,37 @@ pub async fn login(
     address: Option<std::net::IpAddr>,
     req: LoginRequest,
 ) -> AppResult<LoginResponse> {
+    let (account, user, token) = start_session(db, throttle, address, &req, None).await?;
+    Ok(LoginResponse { token, user, account })
+}
+
+/// The LivePerson-style login of the seed's step 1 (`POST /api/account/{account}/login`): the
+/// same checks and throttle as [`login`], for admins of the account only; answers the session
+/// token as `bearer`.
+pub async fn admin_login(
+    db: &Db,
+    throttle: &auth::LoginThrottle,
+    address: Option<std::net::IpAddr>,
+    account: &str,
+    req: LpLoginRequest,
+) -> AppResult<LpLoginResponse> {
+    let req = LoginRequest { account: account.to_owned(), username: req.username, password: req.password };
+    let (account, user, bearer) = start_session(db, throttle, address, &req, Some(Role::Admin)).await?;
+    Ok(LpLoginResponse {
+        bearer,
+        config: LpLoginConfig { user_id: user.id.0, login_name: user.username, account_id: account.name },
+    })
+}
+
+/// Checks the credentials (throttled, constant work for unknown users), the user's state and,
+/// if asked, their role; then starts a session: the account, the user and the token.
+async fn start_session(
+    db: &Db,
+    throttle: &auth::LoginThrottle,
+    address: Option<std::net::IpAddr>,
+    req: &LoginRequest,
+    role: Option<Role>,
+) -> AppResult<(Account, User, String)> {
     let attempt = throttle.begin(&req.account, &req.username, address)?;
     let account = repo::account::by_name(db, req.account.trim()).await?;
     let record = match &account {
@@ -34,17 +66,67 @@ pub async fn login(
         None => None,
     };
     let hash = record.as_ref().map(|r| r.password_hash.clone());
-    if !auth::verify_password(req.password, hash).await? {
+    if !auth::verify_password(req.password.clone(), hash).await? {
         return Err(bad_credentials());
     }
     let (Some(account), Some(record)) = (account, record) else { return Err(bad_credentials()) };
     if record.user.disabled {
         return Err(AppError::Refused(ErrorCode::UserDisabled, "this user has been disabled by an admin".into()));
     }
+    if role.is_some_and(|r| r != record.user.role) {
+        return Err(AppError::Refused(ErrorCode::AdminOnly, "only an admin of the account may sign in here".into()));
+    }
     let (token, hash) = auth::new_token();
     repo::user::create_session(db, &hash, &record.user.id, auth::session_expiry()).await?;
     attempt.succeeded();
-    Ok(LoginResponse { token, user: record.user, account })
+    Ok((account, record.user, token))
+}
+
+/// The site properties a LivePerson-style client may read (admins of the account named in the
+/// path): `messaging.file.sharing.enabled`.
+pub fn site_properties(staff: &Staff, account: &str) -> AppResult<Vec<LpSiteProperty>> {
+    own_account(staff, account)?;
+    Ok(vec![LpSiteProperty::file_sharing(staff.account.plan.file_sharing_enabled)])
+}
+
+/// An admin, of the account a path names (another account is "not found").
+fn own_account(staff: &Staff, account: &str) -> AppResult<()> {
+    staff.require_admin()?;
+    if !staff.account.name.eq_ignore_ascii_case(account.trim()) {
+        return Err(AppError::NotFound("account"));
+    }
+    Ok(())
+}
+
+/// Sets site properties (admins of the account named in the path): only
+/// `messaging.file.sharing.enabled`, which is the plan's `file_sharing_enabled`.
+pub async fn set_site_properties(
+    db: &Db,
+    staff: &Staff,
+    account: &str,
+    properties: Vec<LpSiteProperty>,
+) -> AppResult<Vec<LpSiteProperty>> {
+    own_account(staff, account)?;
+    let mut patch = AccountPatch::default();
+    for p in &properties {
+        if p.id != LP_FILE_SHARING_PROPERTY {
+            return Err(AppError::Refused(
+                ErrorCode::UnknownProperty,
+                format!(
+                    "'{}' is not a site property here; known: {LP_FILE_SHARING_PROPERTY}",
+                    p.id.chars().take(64).collect::<String>()
+                ),
+            ));
+        }
+        let on =
+            p.as_bool().ok_or_else(|| AppError::invalid(format!("{LP_FILE_SHARING_PROPERTY} is true or false")))?;
+        patch.file_sharing_enabled = Some(on);
+    }
+    if properties.is_empty() {
+        return Err(AppError::invalid("send at least one property"));
+    }
+    let account = update_account(db, staff, patch).await?;
+    Ok(vec![LpSiteProperty::file_sharing(account.plan.file_sharing_enabled)])
 }
 
 /// Ends a staff session: the token stops working and its sockets close.

@@ -30,7 +30,15 @@ pub struct Checked {
 
 /// Runs the checks on a complete file in the store. A refusal is a client error with its
 /// reason; an internal error (store, scanner down) leaves the file for a retry.
-pub async fn check_file(state: &AppState, row: &UploadRow, account: &Account, key: &StoreKey) -> AppResult<Checked> {
+/// `sha256` is the file's digest when it was computed as the bytes arrived; the file is then
+/// read only as far as sniffing needs.
+pub async fn check_file(
+    state: &AppState,
+    row: &UploadRow,
+    account: &Account,
+    key: &StoreKey,
+    sha256: Option<String>,
+) -> AppResult<Checked> {
     let files = &state.files;
     // Checks read a local file: the store's own, or a temporary copy of the object.
     let (path, _temp) = match files.store.local_path(key) {
@@ -48,7 +56,9 @@ pub async fn check_file(state: &AppState, row: &UploadRow, account: &Account, ke
         }
     };
     let p = path.clone();
-    let scan = tokio::task::spawn_blocking(move || scan_file(&p)).await.map_err(|e| AppError::Internal(e.into()))??;
+    let scan = tokio::task::spawn_blocking(move || scan_file(&p, sha256))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
     if scan.size != row.length {
         return Err(AppError::Internal(anyhow::anyhow!("stored {} bytes, announced {}", scan.size, row.length)));
     }
@@ -86,8 +96,15 @@ struct Scan {
     sha256: String,
 }
 
-fn scan_file(path: &std::path::Path) -> std::io::Result<Scan> {
+/// Reads the head (for sniffing), the size and, unless `known`, the SHA-256 of a file.
+fn scan_file(path: &std::path::Path, known: Option<String>) -> std::io::Result<Scan> {
     let mut f = std::fs::File::open(path)?;
+    if let Some(sha256) = known {
+        let size = f.metadata()?.len();
+        let mut head = Vec::with_capacity(check::SNIFF_BYTES.min(usize::try_from(size).unwrap_or(usize::MAX)));
+        (&mut f).take(check::SNIFF_BYTES as u64).read_to_end(&mut head)?;
+        return Ok(Scan { head, size, sha256 });
+    }
     let mut buf = vec![0u8; 1024 * 1024];
     let mut hasher = Sha256::new();
     let mut head = Vec::with_capacity(check::SNIFF_BYTES);

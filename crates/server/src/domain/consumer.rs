@@ -2,7 +2,8 @@
 //! app asks for a temporary upload URL, PUTs the file there, publishes it as a `hosted/file`
 //! message, and asks for temporary download URLs. Temporary URLs are signed like OpenStack
 //! Swift's TempURL and live 60 seconds. Files go through the same checks, store, transcript and
-//! events as tus uploads: this is another door to the same room.
+//! events as tus uploads: this is another door to the same room. The document's own rules
+//! hold here on top of the plan's: JPG, JPEG, PNG or GIF, at most 3 MB, a preview under 30 KB.
 
 use super::text_field;
 use super::upload::{self, Chunk, Lease, NewUpload, Uploader};
@@ -13,7 +14,10 @@ use crate::repo;
 use crate::repo::attachment::AttachmentRow;
 use crate::storage::ByteStream;
 use crate::AppState;
-use attache_protocol::{Account, Contact, ContactState, ErrorCode, Message, UploadId, UploadState, VisitorId};
+use attache_protocol::{
+    Account, AccountId, Contact, ContactState, ErrorCode, LpHostedFile, Message, UploadId, UploadState, VisitorId,
+    LP_FILE_TYPES, LP_MAX_FILE_BYTES, LP_MAX_PREVIEW_BYTES,
+};
 
 /// The container segment of every temporary URL path.
 pub const CONTAINER: &str = "AUTH_attache";
@@ -79,22 +83,58 @@ pub fn verify(state: &AppState, method: &str, path: &str, sig: &str, expires: i6
     FilePath::parse(path).ok_or_else(invalid)
 }
 
-/// The visitor's newest active contact with the account: where a file goes.
-async fn active_contact(state: &AppState, visitor: &VisitorId, account: &Account) -> AppResult<Contact> {
+/// The visitor's newest open contact with the account (queued or active): where a file goes.
+/// A customer may share files as soon as the conversation exists, before an agent joins.
+async fn open_contact(state: &AppState, visitor: &VisitorId, account: &Account) -> AppResult<Contact> {
     repo::contact::of_credential(&state.db, &repo::visitor::credential_hash(visitor.as_str()))
         .await?
         .into_iter()
-        .find(|c| c.account_id == account.id && c.state == ContactState::Active)
+        .filter(|c| c.account_id == account.id && c.state != ContactState::Closed)
+        .max_by_key(|c| c.created_at)
         .ok_or_else(|| {
             AppError::Refused(
-                ErrorCode::NoActiveConversation,
-                "files can be shared once an agent has joined the conversation".into(),
+                ErrorCode::NoOpenConversation,
+                "there is no open conversation: ask for one with cm.ConsumerRequestConversation".into(),
             )
         })
 }
 
-/// `ms.GenerateURLForUploadFile`: reserves an upload (limits and type first, as tus creation
-/// does) and signs a PUT URL for it.
+/// File sharing must be on for the account, for every step of this API.
+async fn sharing_on(state: &AppState, account: &AccountId) -> AppResult<()> {
+    let account = repo::account::get(&state.db, account).await?.ok_or(AppError::NotFound("account"))?;
+    if !account.plan.file_sharing_enabled {
+        return Err(AppError::Refused(
+            ErrorCode::FileSharingDisabled,
+            "file sharing is switched off for this account".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The same type under either of its names (`JPEG` is `JPG`).
+fn same_type(a: &str, b: &str) -> bool {
+    let canonical = |t: &str| if t == "JPEG" { "JPG".to_owned() } else { t.to_owned() };
+    canonical(a) == canonical(b)
+}
+
+/// The document's file type (`JPG`, `JPEG`, `PNG`, `GIF`, any case), upper-cased.
+fn lp_file_type(file_type: &str) -> AppResult<String> {
+    let t = file_type.trim().trim_start_matches('.').to_ascii_uppercase();
+    if LP_FILE_TYPES.contains(&t.as_str()) {
+        return Ok(t);
+    }
+    Err(AppError::Refused(
+        ErrorCode::TypeNotAllowed,
+        format!(
+            "'{}' files cannot be shared here; the supported types are {}",
+            file_type.chars().take(16).collect::<String>(),
+            LP_FILE_TYPES.join(", ")
+        ),
+    ))
+}
+
+/// `ms.GenerateURLForUploadFile`: reserves an upload (the document's types and 3 MB, then the
+/// plan's limits, as tus creation does) and signs a PUT URL for it.
 pub async fn upload_url(
     state: &AppState,
     visitor: &VisitorId,
@@ -102,14 +142,17 @@ pub async fn upload_url(
     size: u64,
     file_type: &str,
 ) -> AppResult<TempUrl> {
-    let ext = file_type.trim().trim_start_matches('.');
-    if !valid_ext(ext) {
-        return Err(AppError::invalid(format!(
-            "'{}' is not a file type like JPG or PDF",
-            file_type.chars().take(16).collect::<String>()
-        )));
+    let ext = lp_file_type(file_type)?;
+    if size > LP_MAX_FILE_BYTES {
+        return Err(AppError::Refused(
+            ErrorCode::FileTooLarge,
+            format!(
+                "the file has {size} bytes; files shared here are at most {}",
+                upload::limit_words(LP_MAX_FILE_BYTES)
+            ),
+        ));
     }
-    let contact = active_contact(state, visitor, account).await?;
+    let contact = open_contact(state, visitor, account).await?;
     let name = format!("attachment.{}", ext.to_ascii_lowercase());
     let new = NewUpload {
         contact: contact.id.as_str().to_owned(),
@@ -120,7 +163,7 @@ pub async fn upload_url(
         ..Default::default()
     };
     let row = upload::create(state, &Uploader::Visitor(visitor.clone()), new).await?;
-    Ok(sign(state, "PUT", FilePath::render(&account.name, row.id.as_str(), ext)))
+    Ok(sign(state, "PUT", FilePath::render(&account.name, row.id.as_str(), &ext)))
 }
 
 /// The PUT to a temporary upload URL: the whole file in one body, streamed to staging through
@@ -131,6 +174,7 @@ pub async fn put_file(state: &AppState, file: &FilePath, declared_len: Option<u6
     if account.name != file.account {
         return Err(AppError::NotFound("upload"));
     }
+    sharing_on(state, &account.id).await?;
     if row.state != UploadState::Receiving || row.offset != 0 {
         return Err(AppError::Refused(
             ErrorCode::AlreadyUploaded,
@@ -172,23 +216,64 @@ pub async fn put_file(state: &AppState, file: &FilePath, declared_len: Option<u6
     Err(refusal)
 }
 
+/// The `preview` of a published file: empty, or a `data:image/…;base64,` image under 30 KB
+/// that decodes. Attaché makes its own preview from the file; this one is only checked.
+async fn check_preview(preview: Option<&str>) -> AppResult<()> {
+    let Some(preview) = preview.map(str::trim).filter(|p| !p.is_empty()) else { return Ok(()) };
+    let bad = |why: &str| AppError::Refused(ErrorCode::BadPreview, why.to_owned());
+    let data = preview
+        .strip_prefix("data:")
+        .and_then(|rest| rest.split_once(";base64,"))
+        .filter(|(media, _)| media.to_ascii_lowercase().starts_with("image/"))
+        .map(|(_, data)| data)
+        .ok_or_else(|| bad("the preview is a data:image/…;base64,… URL"))?;
+    // Base64 takes 4 characters for 3 bytes: a longer text cannot be under the limit.
+    if data.len() / 4 * 3 > LP_MAX_PREVIEW_BYTES + 3 {
+        return Err(preview_too_large());
+    }
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim_end())
+        .map_err(|_| bad("the preview's base64 does not decode"))?;
+    if bytes.len() >= LP_MAX_PREVIEW_BYTES {
+        return Err(preview_too_large());
+    }
+    tokio::task::spawn_blocking(move || crate::preview::check_thumbnail(&bytes))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+}
+
+fn preview_too_large() -> AppError {
+    AppError::Refused(
+        ErrorCode::PreviewTooLarge,
+        format!("the preview must be under {} KB", LP_MAX_PREVIEW_BYTES / 1024),
+    )
+}
+
 /// `ms.PublishEvent` with a `hosted/file` message: the uploaded file is checked, stored and put
-/// in the transcript with its caption, and both sides get one `attachment_ready` event.
+/// in the transcript with its caption, and both sides get one `attachment_ready` event (while
+/// the conversation waits for an agent, the staff see its file count).
 pub async fn publish_file(
     state: &AppState,
     visitor: &VisitorId,
     dialog: Option<&str>,
-    caption: Option<&str>,
-    relative_path: &str,
+    file: &LpHostedFile,
 ) -> AppResult<Message> {
-    let file =
-        FilePath::parse(relative_path).ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
+    let path = FilePath::parse(&file.relative_path)
+        .ok_or_else(|| AppError::invalid("relativePath is not a file URL of ours"))?;
+    if let Some(t) = file.file_type.as_deref().filter(|t| !t.is_empty()) {
+        if !same_type(&lp_file_type(t)?, &lp_file_type(&path.ext)?) {
+            return Err(AppError::invalid(format!("fileType {t} is not the type of the uploaded file ({})", path.ext)));
+        }
+    }
+    check_preview(file.preview.as_deref()).await?;
     let uploader = Uploader::Visitor(visitor.clone());
-    let row = upload::own(state, &uploader, &file.id).await?;
+    let row = upload::own(state, &uploader, &path.id).await?;
     if dialog.is_some_and(|d| !d.is_empty() && d != row.contact_id.as_str()) {
         return Err(AppError::invalid("the file was uploaded for another conversation"));
     }
-    let description = match caption {
+    sharing_on(state, &row.account_id).await?;
+    let description = match file.caption.as_deref() {
         Some(c) => Some(text_field("the caption", c, check::MAX_DESCRIPTION_CHARS, false)?).filter(|c| !c.is_empty()),
         None => None,
     };
@@ -224,12 +309,15 @@ pub async fn download_url(state: &AppState, visitor: &VisitorId, relative_path: 
     if !super::contact::owned_by(&state.db, &contact, visitor).await? {
         return Err(AppError::NotFound("file"));
     }
+    sharing_on(state, &contact.account_id).await?;
     Ok(sign(state, "GET", relative_path.to_owned()))
 }
 
 /// The attachment behind a verified GET URL.
 pub async fn download(state: &AppState, file: &FilePath) -> AppResult<AttachmentRow> {
-    Ok(attachment_of(state, file).await?.0)
+    let (row, contact) = attachment_of(state, file).await?;
+    sharing_on(state, &contact.account_id).await?;
+    Ok(row)
 }
 
 /// The path under which the consumer sees an attachment (in notifications), and its file type.
@@ -257,5 +345,17 @@ mod tests {
         ] {
             assert_eq!(FilePath::parse(&bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_documents_file_types_and_jpeg_is_jpg() {
+        for ok in ["JPG", "jpeg", ".png", " GIF "] {
+            assert!(lp_file_type(ok).is_ok(), "{ok}");
+        }
+        for bad in ["EXE", "PDF", "svg", "", "PNG.EXE"] {
+            let e = lp_file_type(bad).unwrap_err();
+            assert_eq!((e.status().as_u16(), e.code()), (415, ErrorCode::TypeNotAllowed), "{bad}");
+        }
+        assert!(same_type("JPEG", "JPG") && same_type("PNG", "PNG") && !same_type("GIF", "PNG"));
     }
 }

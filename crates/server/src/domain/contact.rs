@@ -222,8 +222,18 @@ pub async fn readable(db: &Db, staff: &Staff, id: &str) -> AppResult<Contact> {
 /// A transcript for the staff.
 pub async fn staff_messages(state: &AppState, staff: &Staff, id: &str) -> AppResult<Vec<Message>> {
     let contact = readable(&state.db, staff, id).await?;
+    staff_transcript(state, &contact).await
+}
+
+/// A contact's messages as staff see them: with their attachments, except that the files of a
+/// contact still waiting in the queue stay out (staff see only how many wait, from the contact).
+async fn staff_transcript(state: &AppState, contact: &Contact) -> AppResult<Vec<Message>> {
     let messages = repo::contact::messages(&state.db, &contact.id).await?;
-    super::attachment::with_attachments(state, &contact.id, messages).await
+    let mut messages = super::attachment::with_attachments(state, &contact.id, messages).await?;
+    if contact.state == ContactState::Queued {
+        messages.retain(|m| m.attachment.is_none());
+    }
+    Ok(messages)
 }
 
 /// Reports > Contacts: what the caller may read, filtered, newest first.
@@ -261,7 +271,6 @@ pub async fn report_list(db: &Db, staff: &Staff, filter: ReportFilter) -> AppRes
 /// Reports > Contacts > Contact details.
 pub async fn report_details(state: &AppState, staff: &Staff, id: &str) -> AppResult<ContactDetails> {
     let contact = readable(&state.db, staff, id).await?;
-    let messages = repo::contact::messages(&state.db, &contact.id).await?;
-    let messages = super::attachment::with_attachments(state, &contact.id, messages).await?;
+    let messages = staff_transcript(state, &contact).await?;
     Ok(ContactDetails { contact, messages })
 }

@@ -7,16 +7,17 @@ use sqlx::Row;
 const COLUMNS: &str = "id, name, max_upload_bytes, file_sharing_enabled, report_retention_days, allowed_types";
 
 fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
+    Ok(Account { id: AccountId(row.try_get("id")?), name: row.try_get("name")?, plan: plan_from_row(row)? })
+}
+
+/// The plan columns of an account row (also read from joins that select them unprefixed).
+pub(super) fn plan_from_row(row: &AnyRow) -> Result<Plan, sqlx::Error> {
     let allowed: String = row.try_get("allowed_types")?;
-    Ok(Account {
-        id: AccountId(row.try_get("id")?),
-        name: row.try_get("name")?,
-        plan: Plan {
-            max_upload_bytes: row.try_get::<i64, _>("max_upload_bytes")?.max(0) as u64,
-            file_sharing_enabled: row.try_get::<i64, _>("file_sharing_enabled")? != 0,
-            report_retention_days: row.try_get::<i64, _>("report_retention_days")?.clamp(0, u32::MAX as i64) as u32,
-            allowed_types: allowed.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-        },
+    Ok(Plan {
+        max_upload_bytes: row.try_get::<i64, _>("max_upload_bytes")?.max(0) as u64,
+        file_sharing_enabled: row.try_get::<i64, _>("file_sharing_enabled")? != 0,
+        report_retention_days: row.try_get::<i64, _>("report_retention_days")?.clamp(0, u32::MAX as i64) as u32,
+        allowed_types: allowed.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
     })
 }
 

@@ -121,7 +121,11 @@ pub enum Published {
 pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Published, sqlx::Error> {
     let mut tx = db.begin().await?;
     let claimed =
-        sqlx::query("UPDATE uploads SET state = 'ready', message_id = $1 WHERE id = $2 AND state = 'receiving'")
+        // The upload's lease goes with it: nothing is left to write.
+        sqlx::query(
+            "UPDATE uploads SET state = 'ready', message_id = $1, lease_owner = NULL, lease_until = 0
+             WHERE id = $2 AND state = 'receiving'",
+        )
             .bind(new.message_id.as_str())
             .bind(new.upload_id.as_str())
             .execute(&mut *tx)

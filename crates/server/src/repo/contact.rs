@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 const SELECT: &str = "SELECT c.id, c.account_id, c.visitor_id, c.customer_name, c.state, c.agent_id,
-    u.display_name AS agent_name, c.created_at, c.accepted_at, c.closed_at, c.closed_by, c.report_expires_at
+    u.display_name AS agent_name, c.created_at, c.accepted_at, c.closed_at, c.closed_by, c.report_expires_at,
+    (SELECT COUNT(*) FROM attachments a WHERE a.contact_id = c.id) AS files
     FROM contacts c LEFT JOIN users u ON u.id = c.agent_id";
 
 fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
@@ -28,6 +29,7 @@ fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
             None => None,
         },
         report_expires_at: row.try_get::<Option<i64>, _>("report_expires_at")?.map(ts),
+        files: u32::try_from(row.try_get::<i64, _>("files")?).unwrap_or(u32::MAX),
     })
 }
 

@@ -139,6 +139,24 @@ pub async fn lease(db: &Db, id: &UploadId, owner: &str, until: i64) -> Result<bo
     Ok(r.rows_affected() == 1)
 }
 
+/// Takes the upload's lease for `owner` until `until` (free, expired, or already `owner`'s) and
+/// returns the upload as it stands under it, in one statement; `None` when another holder's
+/// lease is still running or there is no such upload.
+pub async fn take_lease(db: &Db, id: &UploadId, owner: &str, until: i64) -> Result<Option<UploadRow>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "UPDATE uploads SET lease_owner = $1, lease_until = $2
+         WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)
+         RETURNING {COLUMNS}"
+    ))
+    .bind(owner)
+    .bind(until)
+    .bind(id.as_str())
+    .bind(now_us())
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Gives the lease back, if `owner` still holds it.
 pub async fn release(db: &Db, id: &UploadId, owner: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE uploads SET lease_owner = NULL, lease_until = 0 WHERE id = $1 AND lease_owner = $2")
@@ -150,26 +168,25 @@ pub async fn release(db: &Db, id: &UploadId, owner: &str) -> Result<(), sqlx::Er
 }
 
 /// Moves the offset from `from` to `to` with the staging area's new state, under `owner`'s
-/// lease; false when the upload moved meanwhile or the lease was lost.
+/// lease, and with `release` gives the lease back in the same statement; false when the upload
+/// moved meanwhile or the lease was lost.
 pub async fn advance(
     db: &Db,
     id: &UploadId,
     owner: &str,
-    from: u64,
-    to: u64,
+    (from, to): (u64, u64),
     staged: &str,
+    release: bool,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
+    let sql = if release {
+        "UPDATE uploads SET upload_offset = $1, staged = $2, lease_owner = NULL, lease_until = 0
+         WHERE id = $3 AND upload_offset = $4 AND state = 'receiving' AND lease_owner = $5"
+    } else {
         "UPDATE uploads SET upload_offset = $1, staged = $2
-         WHERE id = $3 AND upload_offset = $4 AND state = 'receiving' AND lease_owner = $5",
-    )
-    .bind(big(to))
-    .bind(staged)
-    .bind(id.as_str())
-    .bind(big(from))
-    .bind(owner)
-    .execute(db)
-    .await?;
+         WHERE id = $3 AND upload_offset = $4 AND state = 'receiving' AND lease_owner = $5"
+    };
+    let r =
+        sqlx::query(sql).bind(big(to)).bind(staged).bind(id.as_str()).bind(big(from)).bind(owner).execute(db).await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -221,11 +238,9 @@ pub async fn complete_unfinished(db: &Db, limit: i64) -> Result<Vec<UploadId>, s
 
 /// Takes an owed event, if nobody took it yet: `Some(payload)` for exactly one caller.
 pub async fn take_pending_event(db: &Db, id: &str) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT payload FROM pending_events WHERE id = $1").bind(id).fetch_optional(db).await?;
-    let Some(row) = row else { return Ok(None) };
-    let payload: String = row.try_get("payload")?;
-    let r = sqlx::query("DELETE FROM pending_events WHERE id = $1").bind(id).execute(db).await?;
-    Ok((r.rows_affected() == 1).then_some(payload))
+    let row =
+        sqlx::query("DELETE FROM pending_events WHERE id = $1 RETURNING payload").bind(id).fetch_optional(db).await?;
+    row.map(|r| r.try_get::<String, _>("payload")).transpose()
 }
 
 /// Owed events older than `before` (their sender died before sending them).

@@ -1,6 +1,6 @@
 use super::flag;
 use crate::db::{new_id, now_us, Db};
-use attache_protocol::{AccountId, Role, User, UserId};
+use attache_protocol::{Account, AccountId, Role, User, UserId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -134,14 +134,27 @@ pub async fn create_session(db: &Db, token_hash: &str, user: &UserId, expires_at
     Ok(())
 }
 
-/// The user of a live session.
-pub async fn session_user(db: &Db, token_hash: &str) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-        .bind(token_hash)
-        .bind(now_us())
-        .fetch_optional(db)
-        .await?;
-    row.map(|r| r.try_get::<String, _>("user_id").map(UserId)).transpose()
+/// The user and account of a live session, in one query: every authenticated request asks.
+pub async fn session_staff(db: &Db, token_hash: &str) -> Result<Option<(User, Account)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT u.id, u.account_id, u.username, u.display_name, u.role, u.reports, u.supervisor_id, u.disabled,
+                u.password_hash, a.name AS account_name, a.max_upload_bytes, a.file_sharing_enabled,
+                a.report_retention_days, a.allowed_types
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now_us())
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let user = from_row(&row)?.user;
+    let account = Account {
+        id: user.account_id.clone(),
+        name: row.try_get("account_name")?,
+        plan: super::account::plan_from_row(&row)?,
+    };
+    Ok(Some((user, account)))
 }
 
 /// Ends one session.

@@ -10,7 +10,13 @@ use crate::domain::contact;
 use crate::error::{AppError, AppResult};
 use crate::events::Signal;
 use crate::{repo, AppState};
-use attache_protocol::{Account, ApiError, ErrorCode, Event, Message, OpenContact, Sender, VisitorId, VisitorRef};
+use attache_protocol::{
+    Account, ApiError, ErrorCode, Event, LpContentEvent, LpConversationChange, LpConversationChanges,
+    LpConversationCreated, LpConversationDetails, LpConversationResult, LpDownloadUrlRequest, LpError, LpHostedFile,
+    LpMessagingEvent, LpMessagingEvents, LpNotification, LpOriginator, LpPublishEvent, LpPublished, LpQueryParams,
+    LpRequest, LpResponse, LpTempUrl, LpUpdateConversation, LpUploadUrlRequest, OpenContact, Sender, VisitorId,
+    VisitorRef,
+};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -19,8 +25,9 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 /// The consumer: `Authorization: jwt <token>` (from signup) or the `vvcu` cookie of a browser.
@@ -108,7 +115,7 @@ pub async fn signup(State(state): State<AppState>, Path(account): Path<String>) 
 /// The consumer messaging WebSocket.
 #[utoipa::path(get, path = "/ws_api/account/{account}/messaging/consumer", tag = "consumer",
     params(("account" = String, Path), ("v" = Option<String>, Query, description = "API version, 3")),
-    responses((status = 101, description = "WebSocket: {\"kind\":\"req\",\"id\",\"type\",\"body\"} requests, resp and notification frames; a frame over 64 KiB closes it with 1009"),
+    responses((status = 101, description = "WebSocket: {\"kind\":\"req\",\"id\",\"type\",\"body\"} requests, resp and notification frames (a refusal: type GenericResponse, code the status, body {msg, error}); a frame over 64 KiB closes it with 1009"),
         (status = 403, description = "origin-not-allowed: a foreign Origin", body = ApiError),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn consumer_socket(
@@ -137,8 +144,8 @@ fn quoted(s: &str) -> String {
     q
 }
 
-async fn send(socket: &mut WebSocket, v: &Value) -> bool {
-    socket.send(WsMessage::Text(v.to_string().into())).await.is_ok()
+async fn send(socket: &mut WebSocket, frame: String) -> bool {
+    socket.send(WsMessage::Text(frame.into())).await.is_ok()
 }
 
 async fn session(state: AppState, mut socket: WebSocket, visitor: VisitorId, me: VisitorRef, account: Account) {
@@ -150,7 +157,7 @@ async fn session(state: AppState, mut socket: WebSocket, visitor: VisitorId, me:
             incoming = socket.recv() => match incoming {
                 Some(Ok(WsMessage::Text(text))) => {
                     let reply = handle(&state, &visitor, &account, text.as_str()).await;
-                    if !send(&mut socket, &reply).await {
+                    if !send(&mut socket, reply).await {
                         return;
                     }
                 }
@@ -166,7 +173,7 @@ async fn session(state: AppState, mut socket: WebSocket, visitor: VisitorId, me:
                     if let Signal::Event(env) = signal.as_ref() {
                         if env.account == account.id && env.for_visitor(&me) {
                             if let Some(n) = notification(&account, &env.event) {
-                                if !send(&mut socket, &n).await {
+                                if !send(&mut socket, n).await {
                                     return;
                                 }
                             }
@@ -181,87 +188,83 @@ async fn session(state: AppState, mut socket: WebSocket, visitor: VisitorId, me:
     let _ = socket.send(WsMessage::Close(None)).await;
 }
 
-fn resp(req_id: &str, code: u16, ty: &str, body: Value) -> Value {
-    json!({"kind": "resp", "reqId": req_id, "code": code, "type": ty, "body": body})
+/// A frame as JSON text (these types always serialise).
+fn frame(v: &impl Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
-fn temp_url_body(u: TempUrl) -> Value {
-    json!({"relativePath": u.relative_path,
-           "queryParams": {"temp_url_sig": u.sig, "temp_url_expires": u.expires.to_string()}})
+fn temp_url(u: TempUrl) -> LpTempUrl {
+    LpTempUrl {
+        relative_path: u.relative_path,
+        query_params: LpQueryParams { temp_url_sig: u.sig, temp_url_expires: u.expires.to_string() },
+    }
 }
 
-/// A number that LivePerson clients send as a number or a string.
-fn number(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+/// The body of a request of a known type; a body of the wrong shape is 422.
+fn body_of<T: DeserializeOwned>(body: Value) -> AppResult<T> {
+    serde_json::from_value(body).map_err(|e| AppError::invalid(format!("the request's body: {e}")))
 }
 
-fn message_ack(m: Message) -> Value {
-    json!({"sequence": 0, "messageId": m.id})
-}
+/// The response type of the temporary URL requests, as the document's frames show it.
+const URL_RESPONSE: &str = "ms.BaseGenerateURLResponse";
 
-/// Answers one request frame.
-async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: &str) -> Value {
-    let Ok(req) = serde_json::from_str::<Value>(text) else {
-        let e = ApiError::new(ErrorCode::MalformedJson, "a request is a JSON object");
-        return resp("", 400, "GenericResponse", json!(e));
+/// Answers one request frame: the response (or a `GenericResponse` refusal) as JSON text.
+async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: &str) -> String {
+    let req = match serde_json::from_str::<LpRequest>(text) {
+        Ok(r) => r,
+        Err(_) => {
+            let e =
+                LpError { msg: "a request is a JSON object".into(), error: ErrorCode::MalformedJson.as_str().into() };
+            return frame(&LpResponse::new("", 400, "GenericResponse", e));
+        }
     };
-    let req_id = match &req["id"] {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    };
-    let ty = req["type"].as_str().unwrap_or_default();
-    let body = &req["body"];
     let me = Visitor { id: visitor.clone(), returning: true };
-    let result: AppResult<(&str, Value)> = async {
-        match ty {
+    let id = req.id.as_str();
+    let result: AppResult<String> = async {
+        match req.kind_of.as_str() {
             "cm.ConsumerRequestConversation" => {
                 let open = OpenContact { account: account.name.clone(), name: None, message: None };
                 let c = contact::open(state, &me, open).await?;
-                Ok(("cm.RequestConversationResponse", json!({"conversationId": c.id})))
+                ok(id, "cm.RequestConversationResponse", LpConversationCreated { conversation_id: c.id.0 })
             }
             "cm.UpdateConversationField" => {
-                let id = body["conversationId"].as_str().unwrap_or_default();
-                let field = &body["conversationField"];
-                if field["conversationState"].as_str() != Some("CLOSE") {
+                let b: LpUpdateConversation = body_of(req.body)?;
+                if b.conversation_field.conversation_state.as_deref() != Some("CLOSE") {
                     return Err(AppError::invalid("only conversationState CLOSE is supported"));
                 }
-                contact::visitor_close(state, &me, id).await?;
-                Ok(("cm.UpdateConversationFieldResponse", json!({})))
+                contact::visitor_close(state, &me, &b.conversation_id).await?;
+                ok(id, "cm.UpdateConversationFieldResponse", serde_json::Map::new())
             }
             "ms.PublishEvent" => {
-                let dialog = body["dialogId"].as_str();
-                let event = &body["event"];
-                if event["type"].as_str() != Some("ContentEvent") {
+                let b: LpPublishEvent = body_of(req.body)?;
+                if b.event.kind_of != "ContentEvent" {
                     return Err(AppError::invalid("event.type must be ContentEvent"));
                 }
-                let msg = match event["contentType"].as_str().unwrap_or("text/plain") {
+                let dialog = b.dialog_id.as_deref();
+                let msg = match b.event.content_type.as_str() {
                     "hosted/file" => {
-                        let m = &event["message"];
-                        let path = m["relativePath"].as_str().unwrap_or_default();
-                        lp::publish_file(state, visitor, dialog, m["caption"].as_str(), path).await?
+                        let file: LpHostedFile = body_of(b.event.message)?;
+                        lp::publish_file(state, visitor, dialog, &file).await?
                     }
                     "text/plain" => {
-                        let text = event["message"].as_str().unwrap_or_default();
+                        let text = b.event.message.as_str().unwrap_or_default();
                         contact::visitor_send(state, &me, dialog.unwrap_or_default(), text).await?
                     }
                     other => {
                         return Err(AppError::invalid(format!("contentType '{}' is not supported", quoted(other))))
                     }
                 };
-                Ok(("ms.PublishEventResponse", message_ack(msg)))
+                ok(id, "ms.PublishEventResponse", LpPublished { sequence: 0, message_id: msg.id.0 })
             }
             "ms.GenerateURLForUploadFile" => {
-                let size = number(&body["fileSize"])
-                    .ok_or_else(|| AppError::invalid("fileSize is a whole number of bytes"))?;
-                let file_type = body["fileType"].as_str().unwrap_or_default();
-                let url = lp::upload_url(state, visitor, account, size, file_type).await?;
-                Ok(("ms.GenerateURLResponse", temp_url_body(url)))
+                let b: LpUploadUrlRequest = body_of(req.body)?;
+                let url = lp::upload_url(state, visitor, account, b.file_size, &b.file_type).await?;
+                ok(id, URL_RESPONSE, temp_url(url))
             }
             "ms.GenerateURLForDownloadFile" => {
-                let path = body["relativePath"].as_str().unwrap_or_default();
-                let url = lp::download_url(state, visitor, path).await?;
-                Ok(("ms.GenerateURLResponse", temp_url_body(url)))
+                let b: LpDownloadUrlRequest = body_of(req.body)?;
+                let url = lp::download_url(state, visitor, &b.relative_path).await?;
+                ok(id, URL_RESPONSE, temp_url(url))
             }
             other => {
                 Err(AppError::Refused(ErrorCode::UnknownRequest, format!("unknown request type '{}'", quoted(other))))
@@ -269,18 +272,36 @@ async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: 
         }
     }
     .await;
-    match result {
-        Ok((rty, body)) => resp(&req_id, 200, rty, body),
-        Err(e) => resp(&req_id, e.status().as_u16(), "GenericResponse", json!(e.body())),
-    }
+    result.unwrap_or_else(|e| {
+        let body = e.body();
+        frame(&LpResponse::new(
+            id,
+            e.status().as_u16(),
+            "GenericResponse",
+            LpError { msg: body.message, error: body.error.as_str().into() },
+        ))
+    })
+}
+
+/// A 200 response of this type to request `req_id`.
+fn ok<T: Serialize>(req_id: &str, ty: &str, body: T) -> AppResult<String> {
+    Ok(frame(&LpResponse::new(req_id, 200, ty, body)))
 }
 
 /// The consumer-facing form of an event of one of its conversations.
-fn notification(account: &Account, event: &Event) -> Option<Value> {
+fn notification(account: &Account, event: &Event) -> Option<String> {
     let conversation = |c: &attache_protocol::Contact, state: &str| {
-        json!({"kind": "notification", "type": "cm.ExConversationChangeNotification",
-               "body": {"changes": [{"type": "UPSERT", "result": {"convId": c.id,
-                   "conversationDetails": {"state": state, "agentName": c.agent_name}}}]}})
+        let change = LpConversationChange {
+            kind_of: "UPSERT".into(),
+            result: LpConversationResult {
+                conv_id: c.id.0.clone(),
+                conversation_details: LpConversationDetails { state: state.into(), agent_name: c.agent_name.clone() },
+            },
+        };
+        frame(&LpNotification::new(
+            "cm.ExConversationChangeNotification",
+            LpConversationChanges { changes: vec![change] },
+        ))
     };
     match event {
         Event::ContactAccepted { contact } => Some(conversation(contact, "OPEN")),
@@ -289,18 +310,34 @@ fn notification(account: &Account, event: &Event) -> Option<Value> {
             let content = match &message.attachment {
                 Some(a) => {
                     let (path, ext) = lp::path_of(&account.name, a.id.as_str(), &a.name);
-                    json!({"type": "ContentEvent", "contentType": "hosted/file",
-                           "message": {"caption": a.description.clone().unwrap_or_else(|| a.name.clone()),
-                                       "relativePath": path, "fileType": ext}})
+                    let file = LpHostedFile {
+                        caption: Some(a.description.clone().unwrap_or_else(|| a.name.clone())),
+                        relative_path: path,
+                        file_type: Some(ext),
+                        preview: None,
+                    };
+                    LpContentEvent {
+                        kind_of: "ContentEvent".into(),
+                        content_type: "hosted/file".into(),
+                        message: serde_json::to_value(file).unwrap_or_default(),
+                    }
                 }
-                None => json!({"type": "ContentEvent", "contentType": "text/plain", "message": message.body}),
+                None => LpContentEvent {
+                    kind_of: "ContentEvent".into(),
+                    content_type: "text/plain".into(),
+                    message: Value::String(message.body.clone()),
+                },
             };
             let role = if message.sender == Sender::Agent { "ASSIGNED_AGENT" } else { "CONSUMER" };
-            Some(json!({"kind": "notification", "type": "ms.MessagingEventNotification",
-                "body": {"dialogId": message.contact_id, "changes": [{
-                    "sequence": 0, "messageId": message.id,
-                    "originatorMetadata": {"role": role, "name": message.sender_name},
-                    "serverTimestamp": message.created_at.timestamp_millis(), "event": content}]}}))
+            let change = LpMessagingEvent {
+                sequence: 0,
+                message_id: message.id.0.clone(),
+                originator_metadata: LpOriginator { role: role.into(), name: message.sender_name.clone() },
+                server_timestamp: message.created_at.timestamp_millis(),
+                event: content,
+            };
+            let body = LpMessagingEvents { dialog_id: message.contact_id.0.clone(), changes: vec![change] };
+            Some(frame(&LpNotification::new("ms.MessagingEventNotification", body)))
         }
         _ => None,
     }
@@ -326,7 +363,10 @@ fn verified(state: &AppState, method: &str, parts: &Parts, q: &TempQuery) -> App
 /// is bad or expired).
 #[utoipa::path(put, path = "/v1/{container}/{account}/{file}", tag = "consumer",
     params(("container" = String, Path), ("account" = String, Path), ("file" = String, Path), TempQuery),
-    responses((status = 201), (status = 401, body = ApiError), (status = 413, body = ApiError)))]
+    responses((status = 201), (status = 401, body = ApiError),
+        (status = 403, description = "file-sharing-disabled", body = ApiError),
+        (status = 409, description = "already-uploaded: the URL took its file", body = ApiError),
+        (status = 410, description = "contact-closed", body = ApiError), (status = 413, body = ApiError)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_temp_file(
     State(state): State<AppState>,
@@ -343,7 +383,8 @@ pub async fn put_temp_file(
 /// Downloads a file from a temporary URL from `ms.GenerateURLForDownloadFile`.
 #[utoipa::path(get, path = "/v1/{container}/{account}/{file}", tag = "consumer",
     params(("container" = String, Path), ("account" = String, Path), ("file" = String, Path), TempQuery),
-    responses((status = 200, description = "the bytes"), (status = 401, body = ApiError), (status = 410, body = ApiError)))]
+    responses((status = 200, description = "the bytes"), (status = 401, body = ApiError),
+        (status = 403, description = "file-sharing-disabled", body = ApiError), (status = 410, body = ApiError)))]
 pub async fn get_temp_file(
     State(state): State<AppState>,
     Query(q): Query<TempQuery>,

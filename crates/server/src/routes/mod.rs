@@ -5,6 +5,7 @@ mod contacts;
 mod events;
 pub mod extract;
 mod files;
+mod site;
 mod staff;
 pub mod uploads;
 mod visitor;
@@ -84,6 +85,8 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(staff::get_account, staff::patch_account))
         .routes(routes!(staff::list_users, staff::create_user))
         .routes(routes!(staff::patch_user))
+        .routes(routes!(site::admin_login))
+        .routes(routes!(site::get_site_properties, site::set_site_properties))
         .routes(routes!(contacts::list_contacts))
         .routes(routes!(contacts::accept_contact))
         .routes(routes!(contacts::close_contact))
@@ -131,4 +134,22 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound("route").into_response() })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `https://{swiftDomain}/{relativePath}`, written as LivePerson's document writes it, puts two
+/// slashes before `v1/…` (`relativePath` starts with one): such a temporary URL is the same URL.
+/// Wraps the whole router, since routing happens before any layer added to it.
+pub fn fold_swift_slash(mut req: axum::extract::Request) -> axum::extract::Request {
+    let uri = req.uri();
+    if uri.path().starts_with("//v1/") {
+        let fixed = uri.path_and_query().map(|pq| pq.as_str()[1..].to_owned());
+        if let Some(Ok(pq)) = fixed.map(|f| f.parse::<axum::http::uri::PathAndQuery>()) {
+            let mut parts = uri.clone().into_parts();
+            parts.path_and_query = Some(pq);
+            if let Ok(u) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = u;
+            }
+        }
+    }
+    req
 }

@@ -106,8 +106,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
-    /// Moves a finished local file into the store. The default streams it and removes the file;
-    /// a local store renames it.
+    /// Moves a finished local file, whose bytes the caller made durable, into the store. The
+    /// default streams it and removes the file; a local store renames it.
     async fn put_file(&self, key: &StoreKey, path: &Path) -> Result<u64, StoreError> {
         let file = tokio::fs::File::open(path).await?;
         let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);

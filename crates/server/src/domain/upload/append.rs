@@ -39,8 +39,8 @@ pub struct Appended {
 /// Appends a body to an upload under its lease, and finishes the upload when it is complete.
 /// One worker for every door: the tus PATCH, creation-with-upload and the temporary PUT URL.
 pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<Appended> {
-    // Read again under the lease: the offset is only trusted now.
-    let row = repo::upload::get(&state.db, &lease.id).await?.ok_or(AppError::NotFound("upload"))?;
+    // As read under the lease: the offset is only trusted now.
+    let row = lease.row().clone();
     let done = |row: &UploadRow, message| Appended {
         offset: row.offset,
         message,
@@ -102,7 +102,8 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
     }
     let target = StoreKey::for_upload(&row.id);
     let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };
-    let written = match state.files.staging.write(spot, chunk.body, chunk.checksum.as_ref()).await {
+    let (body, tap) = state.files.digests.tap(&row.id, row.offset, chunk.body);
+    let written = match state.files.staging.write(spot, body, chunk.checksum.as_ref()).await {
         Ok(w) => w,
         Err(StagingError::Lost(why)) => {
             tracing::warn!(upload = %row.id, why, "upload lost its staged bytes");
@@ -133,13 +134,23 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
     let mut row = row;
     if n > 0 {
         let to = row.offset + n;
+        // Unless this write completes the upload (finishing needs the lease), the lease goes back
+        // with the offset.
+        let release = interrupted || to < row.length || row.hold;
         if lease.lost()
-            || !repo::upload::advance(&state.db, &row.id, &lease.owner, row.offset, to, &written.staged).await?
+            || !repo::upload::advance(&state.db, &row.id, &lease.owner, (row.offset, to), &written.staged, release)
+                .await?
         {
             return Err(AppError::Refused(
                 ErrorCode::OffsetMismatch,
                 "the upload moved meanwhile; ask its offset with HEAD".into(),
             ));
+        }
+        if release {
+            lease.given_back();
+        }
+        if let Some(tap) = tap {
+            state.files.digests.recorded(&row.id, tap, n);
         }
         state.files.staging.recorded(&row.id, &row.staged, &written.staged).await;
         row.offset = to;
@@ -174,6 +185,7 @@ fn progressed(state: &AppState, contact: &Contact, row: &UploadRow) {
 /// The uploader gives up: the staged bytes and the record go.
 pub async fn terminate(state: &AppState, row: &UploadRow) -> AppResult<()> {
     let lease = Lease::take(state, &row.id).await?;
+    state.files.digests.forget(&row.id);
     state.files.staging.discard(&row.id, &row.staged).await.map_err(internal)?;
     if row.state != UploadState::Ready {
         let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;

@@ -25,12 +25,24 @@ struct Owed {
 
 /// Sends an owed event, if nobody sent it yet.
 pub async fn send_owed(state: &AppState, id: &str) -> AppResult<()> {
+    send_owed_in(state, id, None).await
+}
+
+/// [`send_owed`], when the caller holds the contact already (as read in this request).
+async fn send_owed_in(state: &AppState, id: &str, known: Option<&Contact>) -> AppResult<()> {
     let Some(payload) = repo::upload::take_pending_event(&state.db, id).await? else {
         return Ok(());
     };
     let owed: Owed = serde_json::from_str(&payload).map_err(|e| AppError::Internal(e.into()))?;
-    if let Some(contact) = repo::contact::get(&state.db, &owed.contact).await? {
-        state.hub.to_both_sides(&contact, owed.event);
+    // An active contact's audience (its visitor and agent) stays as read; a queued one may have
+    // been accepted meanwhile, and the staff's file count must be current: read it again.
+    match known.filter(|c| c.id == owed.contact && c.state == ContactState::Active) {
+        Some(contact) => state.hub.to_both_sides(contact, owed.event),
+        None => {
+            if let Some(contact) = repo::contact::get(&state.db, &owed.contact).await? {
+                state.hub.to_both_sides(&contact, owed.event);
+            }
+        }
     }
     Ok(())
 }
@@ -49,12 +61,13 @@ pub(super) async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact,
         },
     };
     let payload = serde_json::to_string(&event).unwrap_or_default();
+    state.files.digests.forget(&row.id);
     match repo::upload::mark_refused(&state.db, &row.id, body.error.as_str(), &body.message, &payload).await {
         Ok(true) => {
             let _ = state.files.staging.discard(&row.id, &row.staged).await;
             let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
             let _ = state.files.store.delete(&StoreKey::preview_for_upload(&row.id)).await;
-            if let Err(e) = send_owed(state, &format!("refused-{}", row.id.as_str())).await {
+            if let Err(e) = send_owed_in(state, &format!("refused-{}", row.id.as_str()), Some(contact)).await {
                 tracing::error!(error = ?e, "could not send an upload refusal");
             }
             tracing::info!(upload = %row.id, code = %refusal.code(), "upload refused");
@@ -90,7 +103,8 @@ pub(super) async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, con
         return Err(refuse(state, row, contact, refusal).await);
     }
     let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
-    let checked = match attachment::check_file(state, row, &account, &target).await {
+    let digest = files.digests.finished(&row.id, row.length);
+    let checked = match attachment::check_file(state, row, &account, &target, digest).await {
         Ok(c) => c,
         Err(e @ AppError::Internal(_)) => return Err(e),
         Err(refusal) => return Err(refuse(state, row, contact, refusal).await),
@@ -111,11 +125,12 @@ pub(super) async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, con
             "the upload is being finished elsewhere; ask again shortly".into(),
         ));
     }
-    publish(state, row, contact, &checked, &target, preview_key.as_ref()).await
+    publish(state, lease, row, contact, &checked, &target, preview_key.as_ref()).await
 }
 
 async fn publish(
     state: &AppState,
+    lease: &Lease,
     row: &UploadRow,
     contact: &Contact,
     checked: &Checked,
@@ -176,8 +191,9 @@ async fn publish(
     let payload = serde_json::to_string(&owed).map_err(|e| AppError::Internal(e.into()))?;
     match repo::attachment::publish(&state.db, new, &payload).await? {
         Published::Created(_) => {
+            lease.given_back();
             let _ = files.staging.discard(&row.id, &row.staged).await;
-            send_owed(state, message_id.as_str()).await?;
+            send_owed_in(state, message_id.as_str(), Some(contact)).await?;
             tracing::info!(upload = %row.id, attachment = %id, size = checked.size, media = %checked.media_type, "attachment ready");
             Ok(message)
         }
@@ -200,7 +216,7 @@ pub async fn ensure_finished(state: &AppState, row: UploadRow) -> AppResult<Uplo
     let Ok(lease) = Lease::take(state, &row.id).await else {
         return Ok(row);
     };
-    let fresh = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
+    let fresh = lease.row().clone();
     if fresh.state == UploadState::Receiving && fresh.offset == fresh.length && !fresh.hold {
         if let Some(contact) = repo::contact::get(&state.db, &fresh.contact_id).await? {
             // A refusal is recorded on the upload; the caller reads it from there.
@@ -232,7 +248,7 @@ pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option
             ));
         }
         let lease = Lease::take(state, &row.id).await?;
-        let mut fresh = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
+        let mut fresh = lease.row().clone();
         if fresh.state == UploadState::Receiving {
             repo::upload::release_hold(&state.db, &row.id, description.as_deref()).await?;
             fresh.description = description;

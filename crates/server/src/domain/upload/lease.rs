@@ -2,6 +2,7 @@
 //! never write at once whatever instances they reach, and a dead instance's lease runs out by
 //! itself.
 
+use super::UploadRow;
 use crate::db::new_id;
 use crate::db::now_us;
 use crate::error::{AppError, AppResult};
@@ -12,14 +13,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// An upload's lease, renewed in the background while held; given back by [`Lease::release`]
-/// (or, failing that, when dropped).
+/// (or, failing that, when dropped), or with the last write under it (the offset's update, the
+/// publishing transaction), which saves the database a round trip per request.
 pub struct Lease {
     state: AppState,
     pub(super) id: UploadId,
     pub(super) owner: String,
+    /// The upload as read when the lease was taken: the offset is only trusted from here on.
+    row: UploadRow,
     lost: Arc<AtomicBool>,
     renew: tokio::task::JoinHandle<()>,
-    released: bool,
+    released: AtomicBool,
 }
 
 impl Lease {
@@ -28,12 +32,15 @@ impl Lease {
         let owner = new_id();
         let span = state.files.config.lease;
         let until = move |now: i64| now + i64::try_from(span.as_micros()).unwrap_or(i64::MAX / 2);
-        if !repo::upload::lease(&state.db, id, &owner, until(now_us())).await? {
-            return Err(AppError::Refused(
-                ErrorCode::UploadLocked,
-                "another request is writing this upload; retry shortly".into(),
-            ));
-        }
+        let Some(row) = repo::upload::take_lease(&state.db, id, &owner, until(now_us())).await? else {
+            return match repo::upload::get(&state.db, id).await? {
+                Some(_) => Err(AppError::Refused(
+                    ErrorCode::UploadLocked,
+                    "another request is writing this upload; retry shortly".into(),
+                )),
+                None => Err(AppError::NotFound("upload")),
+            };
+        };
         let lost = Arc::new(AtomicBool::new(false));
         let (db, rid, rowner, rlost) = (state.db.clone(), id.clone(), owner.clone(), lost.clone());
         let renew = tokio::spawn(async move {
@@ -51,7 +58,18 @@ impl Lease {
                 }
             }
         });
-        Ok(Lease { state: state.clone(), id: id.clone(), owner, lost, renew, released: false })
+        Ok(Lease { state: state.clone(), id: id.clone(), owner, row, lost, renew, released: AtomicBool::new(false) })
+    }
+
+    /// The upload as it stood when the lease was taken.
+    pub fn row(&self) -> &UploadRow {
+        &self.row
+    }
+
+    /// Records that a write under the lease gave it back.
+    pub(super) fn given_back(&self) {
+        self.renew.abort();
+        self.released.store(true, Ordering::SeqCst);
     }
 
     /// Whether the lease ran out under us (then nothing may be recorded).
@@ -59,10 +77,12 @@ impl Lease {
         self.lost.load(Ordering::SeqCst)
     }
 
-    /// Gives the lease back.
-    pub async fn release(mut self) {
+    /// Gives the lease back (nothing to do when a write under it already did).
+    pub async fn release(self) {
         self.renew.abort();
-        self.released = true;
+        if self.released.swap(true, Ordering::SeqCst) {
+            return;
+        }
         if let Err(e) = repo::upload::release(&self.state.db, &self.id, &self.owner).await {
             tracing::warn!(upload = %self.id, error = ?e, "could not release an upload's lease; it expires by itself");
         }
@@ -78,7 +98,7 @@ impl std::fmt::Debug for Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         self.renew.abort();
-        if !self.released {
+        if !self.released.load(Ordering::SeqCst) {
             let (db, id, owner) = (self.state.db.clone(), self.id.clone(), self.owner.clone());
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {

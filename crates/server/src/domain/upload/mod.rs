@@ -87,8 +87,9 @@ pub fn limit_words(bytes: u64) -> String {
     }
 }
 
-/// Starts an upload: the uploader must be the contact's agent or visitor, the contact active,
-/// file sharing on, and the length within the plan. Nothing is written before all that holds.
+/// Starts an upload: the uploader must be the contact's agent (the contact active) or its
+/// visitor (the contact queued or active), file sharing on, and the length within the plan.
+/// Nothing is written before all that holds.
 pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> AppResult<UploadRow> {
     let db = &state.db;
     if !is_id(&new.contact) {
@@ -116,13 +117,24 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
             (Sender::Customer, contact.customer_name.clone())
         }
     };
-    if contact.state != ContactState::Active {
+    // The customer may attach as soon as the contact exists (while it waits in the queue too);
+    // the agent holds an active one (checked above).
+    let open = match sender {
+        Sender::Customer => contact.state != ContactState::Closed,
+        Sender::Agent => contact.state == ContactState::Active,
+    };
+    if !open {
         return Err(AppError::Refused(
             ErrorCode::ContactNotActive,
-            format!("files can be sent during an active contact; this one is {}", contact.state.as_str()),
+            format!("files can be sent while the contact is open; this one is {}", contact.state.as_str()),
         ));
     }
-    let account = repo::account::get(db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
+    let account = match uploader {
+        Uploader::Staff(staff) => staff.account.clone(),
+        Uploader::Visitor(_) => {
+            repo::account::get(db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?
+        }
+    };
     if !account.plan.file_sharing_enabled {
         return Err(AppError::Refused(
             ErrorCode::FileSharingDisabled,
