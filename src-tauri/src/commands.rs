@@ -3,9 +3,9 @@
 //! Errors are [`ConsoleError`]s: `{code, message}`.
 
 use crate::session_store::{self, Probe, StoredSession};
-use crate::view::{ContactDetailsView, ContactView, MessageView, ReportQuery, SessionView, SignInRequest, Startup};
+use crate::view::{ReportQuery, SessionView, SignInRequest, Startup};
 use crate::{live, Active, ConsoleError, ConsoleState, DEFAULT_ACCOUNT, DEFAULT_SERVER};
-use attache_client::{ContactId, ReportFilter, StaffClient};
+use attache_client::{Contact, ContactDetails, ContactId, ErrorCode, Message, ReportFilter, StaffClient};
 use std::time::Duration;
 use tauri::{AppHandle, State};
 
@@ -77,7 +77,7 @@ pub async fn restore_session(app: AppHandle, state: State<'_, ConsoleState>) -> 
             activate(&app, &state, client, view.clone()).await;
             Ok(Some(view))
         }
-        Err(e) if e.status() == Some(401) => {
+        Err(e) if e.session_ended() => {
             state.stored.lock().await.take();
             let _ = blocking(session_store::delete).await;
             Ok(None)
@@ -129,11 +129,11 @@ pub async fn sign_out(state: State<'_, ConsoleState>) -> Result<()> {
             Some(Ok(())) => {}
             Some(Err(e)) => {
                 return Err(ConsoleError::new(
-                    "keyring-error",
+                    ErrorCode::KeyringError,
                     format!("The session could not be removed from the system keyring: {e}"),
                 ))
             }
-            None => return Err(ConsoleError::new("keyring-error", "The system keyring did not answer.")),
+            None => return Err(ConsoleError::new(ErrorCode::KeyringError, "The system keyring did not answer.")),
         }
     }
     Ok(())
@@ -142,38 +142,36 @@ pub async fn sign_out(state: State<'_, ConsoleState>) -> Result<()> {
 /// The queue and this user's contacts.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn list_contacts(state: State<'_, ConsoleState>) -> Result<Vec<ContactView>> {
-    let contacts = state.client().await?.contacts(None).await?;
-    Ok(contacts.into_iter().map(ContactView::from).collect())
+pub async fn list_contacts(state: State<'_, ConsoleState>) -> Result<Vec<Contact>> {
+    Ok(state.client().await?.contacts(None).await?)
 }
 
 /// Takes a queued contact. Errors: `contact-not-queued` when a colleague was faster.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn accept_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactView> {
-    Ok(state.client().await?.accept(&ContactId(contact_id)).await?.into())
+pub async fn accept_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<Contact> {
+    Ok(state.client().await?.accept(&ContactId(contact_id)).await?)
 }
 
 /// Ends one's active contact.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn close_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactView> {
-    Ok(state.client().await?.close(&ContactId(contact_id)).await?.into())
+pub async fn close_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<Contact> {
+    Ok(state.client().await?.close(&ContactId(contact_id)).await?)
 }
 
 /// Sends a text message to the customer.
 #[tauri::command]
 #[tracing::instrument(skip(state, body))]
-pub async fn send_message(state: State<'_, ConsoleState>, contact_id: String, body: String) -> Result<MessageView> {
-    Ok(state.client().await?.send_message(&ContactId(contact_id), &body).await?.into())
+pub async fn send_message(state: State<'_, ConsoleState>, contact_id: String, body: String) -> Result<Message> {
+    Ok(state.client().await?.send_message(&ContactId(contact_id), &body).await?)
 }
 
 /// A contact's transcript, oldest first.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn list_messages(state: State<'_, ConsoleState>, contact_id: String) -> Result<Vec<MessageView>> {
-    let messages = state.client().await?.messages(&ContactId(contact_id)).await?;
-    Ok(messages.into_iter().map(MessageView::from).collect())
+pub async fn list_messages(state: State<'_, ConsoleState>, contact_id: String) -> Result<Vec<Message>> {
+    Ok(state.client().await?.messages(&ContactId(contact_id)).await?)
 }
 
 /// Reports > Contacts: the contacts this user may read, newest first, filtered.
@@ -182,7 +180,7 @@ pub async fn list_messages(state: State<'_, ConsoleState>, contact_id: String) -
 /// `invalid-filter` for a filter the service would not understand.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn report_contacts(state: State<'_, ConsoleState>, query: ReportQuery) -> Result<Vec<ContactView>> {
+pub async fn report_contacts(state: State<'_, ConsoleState>, query: ReportQuery) -> Result<Vec<Contact>> {
     // The wire type parses the times and the state; a bad value is the agent's to fix.
     let filter: ReportFilter = serde_json::from_value(serde_json::json!({
         "agent": query.agent_id.filter(|s| !s.is_empty()),
@@ -190,14 +188,13 @@ pub async fn report_contacts(state: State<'_, ConsoleState>, query: ReportQuery)
         "from": query.from.filter(|s| !s.is_empty()),
         "to": query.to.filter(|s| !s.is_empty()),
     }))
-    .map_err(|e| ConsoleError::new("invalid-filter", format!("That filter is not valid: {e}")))?;
-    let contacts = state.client().await?.report_contacts(&filter).await?;
-    Ok(contacts.into_iter().map(ContactView::from).collect())
+    .map_err(|e| ConsoleError::new(ErrorCode::InvalidFilter, format!("That filter is not valid: {e}")))?;
+    Ok(state.client().await?.report_contacts(&filter).await?)
 }
 
 /// Reports > Contacts > Contact details: the contact with its transcript and attachments.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub async fn report_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactDetailsView> {
-    Ok(state.client().await?.report_contact(&ContactId(contact_id)).await?.into())
+pub async fn report_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactDetails> {
+    Ok(state.client().await?.report_contact(&ContactId(contact_id)).await?)
 }

@@ -10,7 +10,9 @@
 
 use crate::view::{PickedFile, UploadProgress, UploadResult};
 use crate::{ConsoleError, ConsoleState};
-use attache_client::{CancelToken, ContactId, FileCache, Progress, UploadOptions, UploadOutcome, DEFAULT_CACHE_BYTES};
+use attache_client::{
+    CancelToken, ContactId, ErrorCode, FileCache, Progress, UploadOptions, UploadOutcome, DEFAULT_CACHE_BYTES,
+};
 use base64::Engine;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,7 +60,7 @@ fn test_seam(var: &str) -> Option<PathBuf> {
 }
 
 fn local(what: &str, path: &Path, e: std::io::Error) -> ConsoleError {
-    ConsoleError::new("local-file", format!("{what} {}: {e}", path.display()))
+    ConsoleError::new(ErrorCode::LocalFile, format!("{what} {}: {e}", path.display()))
 }
 
 /// A file dialog in front of the console window (modal to it).
@@ -98,7 +100,7 @@ pub async fn choose_file(app: AppHandle) -> Result<Option<PickedFile>> {
 #[tracing::instrument(skip_all)]
 pub async fn stage_pasted_file(files: State<'_, Files>, request: tauri::ipc::Request<'_>) -> Result<PickedFile> {
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
-        return Err(ConsoleError::new("bad-paste", "The pasted data was not a file."));
+        return Err(ConsoleError::new(ErrorCode::BadPaste, "The pasted data was not a file."));
     };
     let name = request
         .headers()
@@ -173,10 +175,10 @@ pub async fn upload_file(
         client.upload_file(&ContactId(contact_id), Path::new(&path), &options).await
     })
     .await
-    .map_err(|e| ConsoleError::new("internal", format!("The upload stopped unexpectedly: {e}")));
+    .map_err(|e| ConsoleError::new(ErrorCode::Internal, format!("The upload stopped unexpectedly: {e}")));
     state.uploads.lock().await.remove(&upload_key);
     match outcome?? {
-        UploadOutcome::Sent(message) => Ok(UploadResult::Sent { message: Box::new((*message).into()) }),
+        UploadOutcome::Sent(message) => Ok(UploadResult::Sent { message }),
         UploadOutcome::Cancelled { sent, .. } => Ok(UploadResult::Cancelled { sent }),
     }
 }
@@ -202,13 +204,13 @@ pub async fn attachment_preview(
     state: State<'_, ConsoleState>,
     files: State<'_, Files>,
     preview_url: String,
+    sha256: String,
 ) -> Result<String> {
-    // `/files/{token}/preview`: the token names the preview.
-    let token: String = preview_url.split('/').filter(|s| s.len() == 96).collect();
-    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ConsoleError::new("bad-preview-url", "That is not a preview of this service."));
+    // The preview of the same bytes is the same picture: the attachment's SHA-256 names it.
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ConsoleError::new(ErrorCode::BadPreviewUrl, "That is not a preview of this service."));
     }
-    let dest = files.previews.join(format!("{token}.jpg"));
+    let dest = files.previews.join(format!("{}.jpg", sha256.to_ascii_lowercase()));
     if !dest.exists() {
         state.client().await?.download(&preview_url, None, &dest).await?;
     }
@@ -227,7 +229,7 @@ pub async fn attachment_image(
     media_type: String,
 ) -> Result<String> {
     if !media_type.starts_with("image/") || media_type.contains("svg") {
-        return Err(ConsoleError::new("not-an-image", "Only pictures open here; use Open or Save as."));
+        return Err(ConsoleError::new(ErrorCode::NotAnImage, "Only pictures open here; use Open or Save as."));
     }
     let path = state.client().await?.fetch_url_cached(&files.cache, &url, &sha256).await?;
     let bytes = tokio::fs::read(&path).await.map_err(|e| local("Cannot read", &path, e))?;
@@ -255,7 +257,7 @@ pub async fn open_attachment(
     }
     open::that_detached(&named).map_err(|e| {
         ConsoleError::new(
-            "no-opener",
+            ErrorCode::NoOpener,
             format!("No application could open {name} on this computer ({e}). Use Save as… instead."),
         )
     })?;

@@ -39,7 +39,7 @@ async fn forward(app: AppHandle, client: StaffClient) {
                 };
                 connection(&app, ConnectionState::Offline, Some(detail));
             }
-            Err(e) if e.status() == Some(401) => {
+            Err(e) if e.session_ended() => {
                 emit(&app, ConsoleEvent::SessionExpired);
                 return;
             }
@@ -58,13 +58,13 @@ fn deliver(app: &AppHandle, event: Event) {
             if contact.files == 0 {
                 notify_if_background(app, &contact.customer_name);
             }
-            ConsoleEvent::ContactQueued { contact: contact.into() }
+            ConsoleEvent::ContactQueued { contact }
         }
-        Event::ContactAccepted { contact } => ConsoleEvent::ContactAccepted { contact: contact.into() },
-        Event::ContactClosed { contact } => ConsoleEvent::ContactClosed { contact: contact.into() },
-        // An attachment is a message with its file (MessageView::attachment).
+        Event::ContactAccepted { contact } => ConsoleEvent::ContactAccepted { contact },
+        Event::ContactClosed { contact } => ConsoleEvent::ContactClosed { contact },
+        // An attachment is a message with its file (Message::attachment).
         Event::MessageCreated { message } | Event::AttachmentReady { message } => {
-            ConsoleEvent::MessageCreated { message: message.into() }
+            ConsoleEvent::MessageCreated { message }
         }
         // The customer's uploads; this agent's own progress comes from the SDK (files.rs).
         Event::UploadProgress { upload_id, contact_id, sender: Sender::Customer, name, offset, length } => {

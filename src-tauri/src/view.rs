@@ -1,10 +1,11 @@
 //! The shapes that cross IPC. The TypeScript side gets them generated into
 //! `ui/src/bindings/ipc.ts` (see `tests/bindings.rs`); nothing here is retyped by hand.
 //!
-//! They are views of the wire types in `attache-protocol`, flattened for the page: times as RFC 3339
-//! strings, ids as strings.
+//! Only the console's own shapes live here (sign-in, session, picked files, upload results, its
+//! events). Contacts, messages, attachments and error codes reach the page as the protocol's wire
+//! types, whose TypeScript `attache-protocol` derives with its `ts` feature.
 
-use attache_client::{Attachment, Contact, ContactDetails, ContactState, LoginResponse, Message, Role, Sender};
+use attache_client::{Contact, ErrorCode, LoginResponse, Message, Role};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -36,18 +37,6 @@ pub struct Startup {
     pub keyring_available: bool,
 }
 
-/// The staff role, as the header shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum RoleView {
-    /// Handles contacts.
-    Agent,
-    /// Handles contacts and oversees agents.
-    Supervisor,
-    /// Manages the account.
-    Admin,
-}
-
 /// The signed-in user.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SessionView {
@@ -62,7 +51,7 @@ pub struct SessionView {
     /// Name shown to others.
     pub display_name: String,
     /// Role.
-    pub role: RoleView,
+    pub role: Role,
     /// Whether the session was kept in the OS keyring (false: this run only).
     pub remembered: bool,
     /// Whether the user may read contact reports (the `reports` permission, admins, supervisors);
@@ -79,159 +68,9 @@ impl SessionView {
             user_id: login.user.id.0.clone(),
             username: login.user.username.clone(),
             display_name: login.user.display_name.clone(),
-            role: match login.user.role {
-                Role::Agent => RoleView::Agent,
-                Role::Supervisor => RoleView::Supervisor,
-                Role::Admin => RoleView::Admin,
-            },
+            role: login.user.role,
             remembered,
             can_read_reports: login.user.reports || login.user.role != Role::Agent,
-        }
-    }
-}
-
-/// Where a contact is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum ContactStateView {
-    /// Waiting for an agent.
-    Queued,
-    /// Accepted; the chat is live.
-    Active,
-    /// Ended.
-    Closed,
-}
-
-/// A contact as the sidebar and the card show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct ContactView {
-    /// Contact id.
-    pub id: String,
-    /// State.
-    pub state: ContactStateView,
-    /// Name the customer gave (may be empty).
-    pub customer_name: String,
-    /// Id of the agent who accepted it.
-    pub agent_id: Option<String>,
-    /// That agent's name.
-    pub agent_name: Option<String>,
-    /// When the customer opened it (RFC 3339).
-    pub created_at: String,
-    /// When it was accepted.
-    pub accepted_at: Option<String>,
-    /// When it was closed.
-    pub closed_at: Option<String>,
-    /// Who closed it.
-    pub closed_by: Option<SenderView>,
-    /// How many files it holds (of a queued contact, the count is all the staff see).
-    pub files: u32,
-}
-
-impl From<Contact> for ContactView {
-    fn from(c: Contact) -> Self {
-        Self {
-            id: c.id.0,
-            state: match c.state {
-                ContactState::Queued => ContactStateView::Queued,
-                ContactState::Active => ContactStateView::Active,
-                ContactState::Closed => ContactStateView::Closed,
-            },
-            customer_name: c.customer_name,
-            agent_id: c.agent_id.map(|a| a.0),
-            agent_name: c.agent_name,
-            created_at: c.created_at.to_rfc3339(),
-            accepted_at: c.accepted_at.map(|t| t.to_rfc3339()),
-            closed_at: c.closed_at.map(|t| t.to_rfc3339()),
-            closed_by: c.closed_by.map(SenderView::from),
-            files: c.files,
-        }
-    }
-}
-
-/// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum SenderView {
-    /// The agent.
-    Agent,
-    /// The customer.
-    Customer,
-}
-
-impl From<Sender> for SenderView {
-    fn from(s: Sender) -> Self {
-        match s {
-            Sender::Agent => SenderView::Agent,
-            Sender::Customer => SenderView::Customer,
-        }
-    }
-}
-
-/// One transcript entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct MessageView {
-    /// Message id.
-    pub id: String,
-    /// Its contact.
-    pub contact_id: String,
-    /// Who wrote it.
-    pub sender: SenderView,
-    /// The writer's shown name.
-    pub sender_name: String,
-    /// The text.
-    pub body: String,
-    /// When (RFC 3339).
-    pub created_at: String,
-    /// The file, for an attachment message.
-    pub attachment: Option<AttachmentView>,
-}
-
-/// A file in a transcript. Its URLs are service paths the page passes back to the file commands;
-/// the page never fetches them itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct AttachmentView {
-    /// Attachment id.
-    pub id: String,
-    /// File name as the sender gave it.
-    pub name: String,
-    /// The sender's description, if any.
-    pub description: Option<String>,
-    /// Size in bytes.
-    #[ts(type = "number")]
-    pub size: u64,
-    /// Media type sniffed from the bytes.
-    pub media_type: String,
-    /// SHA-256 of the bytes (the cache key).
-    pub sha256: String,
-    /// Path of the file at the service.
-    pub url: String,
-    /// Path of the preview (images only).
-    pub preview_url: Option<String>,
-    /// Image width (images only).
-    pub width: Option<u32>,
-    /// Image height (images only).
-    pub height: Option<u32>,
-    /// Who sent it.
-    pub sender: SenderView,
-    /// When it became available (RFC 3339).
-    pub created_at: String,
-}
-
-impl From<Attachment> for AttachmentView {
-    fn from(a: Attachment) -> Self {
-        Self {
-            id: a.id.0,
-            name: a.name,
-            description: a.description,
-            size: a.size,
-            media_type: a.media_type,
-            sha256: a.sha256,
-            url: a.url,
-            preview_url: a.preview_url,
-            width: a.width,
-            height: a.height,
-            sender: a.sender.into(),
-            created_at: a.created_at.to_rfc3339(),
         }
     }
 }
@@ -255,7 +94,7 @@ pub enum UploadResult {
     /// The file passed the service's checks and is in the transcript.
     Sent {
         /// The attachment message.
-        message: Box<MessageView>,
+        message: Box<Message>,
     },
     /// Stopped by `cancel_upload`.
     Cancelled {
@@ -290,35 +129,6 @@ pub struct ReportQuery {
     pub to: Option<String>,
 }
 
-/// Reports > Contacts > Contact details.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ContactDetailsView {
-    /// The contact.
-    pub contact: ContactView,
-    /// Its transcript, oldest first, attachments included.
-    pub messages: Vec<MessageView>,
-}
-
-impl From<ContactDetails> for ContactDetailsView {
-    fn from(d: ContactDetails) -> Self {
-        Self { contact: d.contact.into(), messages: d.messages.into_iter().map(MessageView::from).collect() }
-    }
-}
-
-impl From<Message> for MessageView {
-    fn from(m: Message) -> Self {
-        Self {
-            id: m.id.0,
-            contact_id: m.contact_id.0,
-            sender: m.sender.into(),
-            sender_name: m.sender_name,
-            body: m.body,
-            created_at: m.created_at.to_rfc3339(),
-            attachment: m.attachment.map(AttachmentView::from),
-        }
-    }
-}
-
 /// State of the live connection to the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
@@ -348,22 +158,22 @@ pub enum ConsoleEvent {
     /// A customer is waiting.
     ContactQueued {
         /// The contact.
-        contact: ContactView,
+        contact: Contact,
     },
     /// A contact was accepted (by this agent or a colleague).
     ContactAccepted {
         /// The contact.
-        contact: ContactView,
+        contact: Contact,
     },
     /// A contact was closed.
     ContactClosed {
         /// The contact.
-        contact: ContactView,
+        contact: Contact,
     },
     /// A transcript grew.
     MessageCreated {
         /// The message.
-        message: MessageView,
+        message: Message,
     },
     /// How far the customer's upload to one of this agent's contacts got.
     IncomingUpload {
@@ -407,29 +217,40 @@ pub enum ConsoleEvent {
 
 /// Every IPC type, in the order `ui/src/bindings/ipc.ts` declares them.
 pub fn typescript_bindings() -> String {
+    use attache_client::protocol as p;
     use ts_rs::Config;
     let cfg = Config::new();
     let decls = [
+        // The protocol's wire types.
+        ErrorCode::decl(&cfg),
+        p::AccountId::decl(&cfg),
+        p::UserId::decl(&cfg),
+        p::VisitorRef::decl(&cfg),
+        p::ContactId::decl(&cfg),
+        p::MessageId::decl(&cfg),
+        p::AttachmentId::decl(&cfg),
+        p::Role::decl(&cfg),
+        p::ContactState::decl(&cfg),
+        p::Sender::decl(&cfg),
+        p::Contact::decl(&cfg),
+        p::Message::decl(&cfg),
+        p::Attachment::decl(&cfg),
+        p::ContactDetails::decl(&cfg),
+        // The console's own.
         crate::error::ConsoleError::decl(&cfg),
         SignInRequest::decl(&cfg),
         Startup::decl(&cfg),
-        RoleView::decl(&cfg),
         SessionView::decl(&cfg),
-        ContactStateView::decl(&cfg),
-        ContactView::decl(&cfg),
-        SenderView::decl(&cfg),
-        MessageView::decl(&cfg),
-        AttachmentView::decl(&cfg),
         PickedFile::decl(&cfg),
         UploadResult::decl(&cfg),
         UploadProgress::decl(&cfg),
         ReportQuery::decl(&cfg),
-        ContactDetailsView::decl(&cfg),
         ConnectionState::decl(&cfg),
         ConsoleEvent::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from src-tauri/src/view.rs and error.rs by ts-rs; do not edit.\n\
+        "// Generated by ts-rs from crates/protocol (wire types) and src-tauri/src/view.rs, error.rs\n\
+         // (the console's own); do not edit.\n\
          // Regenerate: UPDATE_BINDINGS=1 cargo test -p attache-console --test console_bindings\n\n",
     );
     for d in decls {
@@ -438,6 +259,13 @@ pub fn typescript_bindings() -> String {
         out.push_str("\n\n");
     }
     out.push_str(&format!("export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"));
+    // The codes as values too, so that the page names them (`ErrorCode.SessionExpired`) instead of
+    // spelling strings.
+    out.push_str("\nexport const ErrorCode = {\n");
+    for code in ErrorCode::ALL.iter().chain([&ErrorCode::Unknown]) {
+        out.push_str(&format!("  {code:?}: \"{code}\",\n"));
+    }
+    out.push_str("} as const satisfies Record<string, ErrorCode>;\n");
     out
 }
 
@@ -458,11 +286,11 @@ mod tests {
     }
 
     #[test]
-    fn contacts_flatten_for_the_page() {
+    fn contacts_reach_the_page_in_their_wire_shape() {
         let contact = Contact {
             id: "c1".into(),
             account_id: "a1".into(),
-            state: ContactState::Active,
+            state: attache_client::ContactState::Active,
             visitor: "v1".into(),
             customer_name: "Carla".into(),
             agent_id: Some("u1".into()),
@@ -474,11 +302,11 @@ mod tests {
             report_expires_at: None,
             files: 2,
         };
-        let json = serde_json::to_value(ContactView::from(contact)).unwrap();
-        assert_eq!(json["files"], 2);
-        assert_eq!(json["state"], "active");
-        assert_eq!(json["agent_id"], "u1");
-        assert_eq!(json["created_at"], "2026-01-02T03:04:05+00:00");
-        assert!(json["accepted_at"].is_null());
+        let json = serde_json::to_value(ConsoleEvent::ContactAccepted { contact }).unwrap();
+        assert_eq!(json["contact"]["files"], 2);
+        assert_eq!(json["contact"]["state"], "active");
+        assert_eq!(json["contact"]["agent_id"], "u1");
+        assert_eq!(json["contact"]["created_at"], "2026-01-02T03:04:05Z");
+        assert!(json["contact"]["accepted_at"].is_null());
     }
 }

@@ -4,15 +4,16 @@ import { invoke, type Channel, type InvokeArgs, type InvokeOptions } from "@taur
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   CONSOLE_EVENT,
+  ErrorCode,
   type ConsoleError,
   type ConsoleEvent,
-  type ContactDetailsView,
-  type ContactView,
+  type ContactDetails,
+  type Contact,
   type PickedFile,
   type ReportQuery,
   type UploadProgress,
   type UploadResult,
-  type MessageView,
+  type Message,
   type SessionView,
   type SignInRequest,
   type Startup,
@@ -23,7 +24,7 @@ export function asConsoleError(e: unknown): ConsoleError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
     return e as ConsoleError;
   }
-  return { code: "internal", message: String(e) };
+  return { code: ErrorCode.Internal, message: String(e) };
 }
 
 async function call<T>(command: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
@@ -39,13 +40,13 @@ export const api = {
   restoreSession: () => call<SessionView | null>("restore_session"),
   signIn: (request: SignInRequest) => call<SessionView>("sign_in", { request }),
   signOut: () => call<null>("sign_out"),
-  listContacts: () => call<Array<ContactView>>("list_contacts"),
-  acceptContact: (contactId: string) => call<ContactView>("accept_contact", { contactId }),
-  closeContact: (contactId: string) => call<ContactView>("close_contact", { contactId }),
-  sendMessage: (contactId: string, body: string) => call<MessageView>("send_message", { contactId, body }),
-  listMessages: (contactId: string) => call<Array<MessageView>>("list_messages", { contactId }),
-  reportContacts: (query: ReportQuery) => call<Array<ContactView>>("report_contacts", { query }),
-  reportContact: (contactId: string) => call<ContactDetailsView>("report_contact", { contactId }),
+  listContacts: () => call<Array<Contact>>("list_contacts"),
+  acceptContact: (contactId: string) => call<Contact>("accept_contact", { contactId }),
+  closeContact: (contactId: string) => call<Contact>("close_contact", { contactId }),
+  sendMessage: (contactId: string, body: string) => call<Message>("send_message", { contactId, body }),
+  listMessages: (contactId: string) => call<Array<Message>>("list_messages", { contactId }),
+  reportContacts: (query: ReportQuery) => call<Array<Contact>>("report_contacts", { query }),
+  reportContact: (contactId: string) => call<ContactDetails>("report_contact", { contactId }),
   chooseFile: () => call<PickedFile | null>("choose_file"),
   /** A pasted file: its bytes go as the raw body, not as JSON. */
   stagePastedFile: (name: string, bytes: Uint8Array) => {
@@ -61,7 +62,8 @@ export const api = {
     onProgress: Channel<UploadProgress>,
   ) => call<UploadResult>("upload_file", { uploadKey, contactId, path, description, onProgress }),
   cancelUpload: (uploadKey: string) => call<null>("cancel_upload", { uploadKey }),
-  attachmentPreview: (previewUrl: string) => call<string>("attachment_preview", { previewUrl }),
+  attachmentPreview: (previewUrl: string, sha256: string) =>
+    call<string>("attachment_preview", { previewUrl, sha256 }),
   attachmentImage: (url: string, sha256: string, mediaType: string) =>
     call<string>("attachment_image", { url, sha256, mediaType }),
   openAttachment: (url: string, sha256: string, name: string) => call<string>("open_attachment", { url, sha256, name }),

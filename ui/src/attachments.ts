@@ -1,7 +1,7 @@
 // Messages with their attachments, as the card's transcript and the reports' details show them:
 // previews (fetched once each), Save as… and Open, and the fullscreen lightbox.
 import { api, asConsoleError } from "./api";
-import type { AttachmentView, MessageView } from "./bindings/ipc";
+import type { Attachment, Message } from "./bindings/ipc";
 import { $, el, formatSize, time } from "./dom";
 import { state } from "./state";
 
@@ -9,7 +9,7 @@ const FILE_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z M14 3v5h5" /></svg>';
 
 /** One transcript line: text in a bubble, or the attachment. */
-export function messageItem(m: MessageView): HTMLLIElement {
+export function messageItem(m: Message): HTMLLIElement {
   const li = el("li", `msg ${m.sender}`);
   li.dataset.messageId = m.id;
   if (m.attachment) li.append(attachmentBlock(m.attachment));
@@ -19,7 +19,7 @@ export function messageItem(m: MessageView): HTMLLIElement {
 }
 
 /** An attachment: preview (images), description or name, size, and Save as… / Open. */
-export function attachmentBlock(a: AttachmentView): HTMLElement {
+export function attachmentBlock(a: Attachment): HTMLElement {
   const box = el("div", "attachment");
   box.dataset.attachmentId = a.id;
   if (a.preview_url) {
@@ -38,7 +38,7 @@ export function attachmentBlock(a: AttachmentView): HTMLElement {
       }
     });
     box.append(img);
-    void loadPreview(img, a.preview_url);
+    void loadPreview(img, a.preview_url, a.sha256);
   }
   const row = el("div", "att-row");
   const icon = el("span", "att-icon");
@@ -65,7 +65,7 @@ export function attachmentBlock(a: AttachmentView): HTMLElement {
 
 const previewsLoading = new Map<string, Promise<string>>();
 
-async function loadPreview(img: HTMLImageElement, url: string) {
+async function loadPreview(img: HTMLImageElement, url: string, sha256: string) {
   const known = state.previews.get(url);
   if (known) {
     img.src = known;
@@ -75,7 +75,7 @@ async function loadPreview(img: HTMLImageElement, url: string) {
     // One fetch per preview, however many places show it at once.
     let pending = previewsLoading.get(url);
     if (!pending) {
-      pending = api.attachmentPreview(url).finally(() => previewsLoading.delete(url));
+      pending = api.attachmentPreview(url, sha256).finally(() => previewsLoading.delete(url));
       previewsLoading.set(url, pending);
     }
     const data = await pending;
@@ -94,7 +94,7 @@ function attachmentStatus(box: HTMLElement, text: string, error = false) {
   status.hidden = !text;
 }
 
-async function saveAttachment(a: AttachmentView, box: HTMLElement) {
+async function saveAttachment(a: Attachment, box: HTMLElement) {
   attachmentStatus(box, "Downloading…");
   try {
     const path = await api.saveAttachment(a.url, a.sha256, a.name);
@@ -104,7 +104,7 @@ async function saveAttachment(a: AttachmentView, box: HTMLElement) {
   }
 }
 
-async function openAttachment(a: AttachmentView, box: HTMLElement) {
+async function openAttachment(a: Attachment, box: HTMLElement) {
   attachmentStatus(box, "Opening…");
   try {
     await api.openAttachment(a.url, a.sha256, a.name);
@@ -118,7 +118,7 @@ async function openAttachment(a: AttachmentView, box: HTMLElement) {
 
 let lightboxFor: string | null = null;
 
-async function openLightbox(a: AttachmentView) {
+async function openLightbox(a: Attachment) {
   lightboxFor = a.id;
   const img = $<HTMLImageElement>("lightbox-image");
   const status = $("lightbox-status");

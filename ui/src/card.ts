@@ -1,7 +1,7 @@
 // The contact card: header, transcript, the customer's uploads in progress, the composer, and
 // closing the contact. Attachments inside the transcript are drawn by ./attachments.
 import { api } from "./api";
-import type { ConsoleEvent, MessageView } from "./bindings/ipc";
+import type { ConsoleEvent, Message } from "./bindings/ipc";
 import { messageItem } from "./attachments";
 import { $, el, handleError, time } from "./dom";
 import { canSendTo, customerName, isMine, redraw, selectedContact, state, upsertContact } from "./state";
@@ -27,7 +27,7 @@ export async function select(contactId: string) {
 }
 
 /** A new message (event or command answer) joins its transcript, or marks the contact unread. */
-export function addMessage(message: MessageView) {
+export function addMessage(message: Message) {
   if (message.attachment && message.sender === "customer") {
     for (const [id, u] of state.incoming) {
       if (u.contactId === message.contact_id && u.name === message.attachment.name && !u.refused) state.incoming.delete(id);

@@ -1,7 +1,7 @@
 // Page plumbing shared by every feature: element lookup and creation, display formats, and where
 // a failed command is shown. Knows no feature and holds no state of its own beyond one hook.
 import { asConsoleError } from "./api";
-import type { ConsoleError } from "./bindings/ipc";
+import { ErrorCode, type ConsoleError } from "./bindings/ipc";
 
 /** The element with this id; a missing one is a bug in index.html, so it throws. */
 export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -44,7 +44,7 @@ export function formatSize(bytes: number): string {
 
 /** Whether a failure means the session is gone (back to sign-in, wherever it happened). */
 export function isSessionEnd(error: ConsoleError): boolean {
-  return error.code === "session-expired" || error.code === "not-signed-in";
+  return error.code === ErrorCode.SessionExpired || error.code === ErrorCode.NotSignedIn;
 }
 
 let sessionEnded: () => void = () => {};

@@ -1,7 +1,7 @@
 // The sidebar: the live queue with its Accept buttons, one's own contacts, the connection badge,
 // and reloading contacts from the service.
 import { api, asConsoleError } from "./api";
-import type { ContactView } from "./bindings/ipc";
+import { ErrorCode, type Contact } from "./bindings/ipc";
 import { select, loadMessages } from "./card";
 import { $, el, handleError, initials, time } from "./dom";
 import { customerName, isMine, redraw, selectedContact, state } from "./state";
@@ -29,7 +29,7 @@ async function accept(contactId: string, button: HTMLButtonElement) {
     await select(contact.id);
   } catch (e) {
     const error = asConsoleError(e);
-    if (error.code === "contact-not-queued") {
+    if (error.code === ErrorCode.ContactNotQueued) {
       handleError({ code: error.code, message: "A colleague already took this contact." }, "console");
       await refreshContacts();
     } else {
@@ -47,7 +47,7 @@ function waitingFor(iso: string): string {
   return `Waiting since ${time(iso)}`;
 }
 
-function contactRow(c: ContactView): HTMLLIElement {
+function contactRow(c: Contact): HTMLLIElement {
   const li = el("li", "contact-item");
   li.dataset.contactId = c.id;
   li.append(el("span", "avatar", initials(customerName(c))));

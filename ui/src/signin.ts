@@ -1,7 +1,7 @@
 // Screens and the session: loading, sign-in (with the keyring notice), entering the console,
 // signing out, and going back to sign-in when the service no longer accepts the session.
 import { api, asConsoleError } from "./api";
-import type { ConsoleError, SessionView, Startup } from "./bindings/ipc";
+import { ErrorCode, type ConsoleError, type SessionView, type Startup } from "./bindings/ipc";
 import { closeLightbox } from "./attachments";
 import { $ } from "./dom";
 import { refreshContacts } from "./queue";
@@ -78,7 +78,7 @@ async function submitSignIn(ev: Event) {
     password: value("signin-password"),
   };
   if (!request.server || !request.account || !request.username || !request.password) {
-    setSignInError({ code: "missing-fields", message: "Fill in the server address, account, user name and password." });
+    setSignInError({ code: ErrorCode.MissingFields, message: "Fill in the server address, account, user name and password." });
     return;
   }
   setBusy(true);
@@ -149,7 +149,7 @@ export async function sessionExpired() {
   } catch {
     // Nothing more to clean up.
   }
-  leaveConsole({ code: "session-expired", message: "Your session has ended. Please sign in again." });
+  leaveConsole({ code: ErrorCode.SessionExpired, message: "Your session has ended. Please sign in again." });
 }
 
 export function wireSignIn() {

@@ -1,7 +1,7 @@
 // The page's one state and the questions asked of it. Features change `state`, then ask for the
 // parts of the page that show it to be drawn again with `redraw`; main.ts registers who draws
 // which part, so features do not import each other to refresh the page.
-import type { ConnectionState, ContactView, MessageView, PickedFile, SessionView, Startup } from "./bindings/ipc";
+import type { ConnectionState, Contact, Message, PickedFile, SessionView, Startup } from "./bindings/ipc";
 
 /** A customer's upload in progress (or just refused), as the card shows it. */
 export type IncomingUpload = {
@@ -17,8 +17,8 @@ export type View = "contacts" | "reports";
 export const state = {
   startup: null as Startup | null,
   session: null as SessionView | null,
-  contacts: new Map<string, ContactView>(),
-  messages: new Map<string, MessageView[]>(),
+  contacts: new Map<string, Contact>(),
+  messages: new Map<string, Message[]>(),
   unread: new Set<string>(),
   selected: null as string | null,
   connection: "connecting" as ConnectionState,
@@ -40,21 +40,21 @@ export const KEYRING_NOTICE = "No system keyring: you will need to sign in again
 // ---------- selectors ----------
 
 /** The contact whose card is open. */
-export function selectedContact(): ContactView | undefined {
+export function selectedContact(): Contact | undefined {
   return state.selected ? state.contacts.get(state.selected) : undefined;
 }
 
 /** Whether the signed-in agent handles this contact. */
-export function isMine(c: ContactView | undefined): c is ContactView {
+export function isMine(c: Contact | undefined): c is Contact {
   return !!c && !!state.session && c.agent_id === state.session.user_id;
 }
 
 /** Whether the agent may write and send files to this contact now. */
-export function canSendTo(c: ContactView | undefined): c is ContactView {
+export function canSendTo(c: Contact | undefined): c is Contact {
   return isMine(c) && c.state === "active";
 }
 
-export function customerName(c: ContactView): string {
+export function customerName(c: Contact): string {
   return c.customer_name.trim() || "Customer";
 }
 
@@ -76,7 +76,7 @@ export function redraw(...parts: Part[]) {
 }
 
 /** A contact changed (an event or a command's answer): keep it and redraw where it shows. */
-export function upsertContact(contact: ContactView) {
+export function upsertContact(contact: Contact) {
   state.contacts.set(contact.id, contact);
   redraw("lists");
   if (state.selected === contact.id) redraw("card");

@@ -2,7 +2,7 @@
 // cancel), and the two other ways in, files dropped on the window and a pasted file.
 import { Channel } from "@tauri-apps/api/core";
 import { api, asConsoleError } from "./api";
-import type { ConsoleError, PickedFile, UploadProgress } from "./bindings/ipc";
+import { ErrorCode, type ConsoleError, type PickedFile, type UploadProgress } from "./bindings/ipc";
 import { addMessage } from "./card";
 import { $, formatSize, handleError, isSessionEnd } from "./dom";
 import { canSendTo, customerName, selectedContact, state } from "./state";
@@ -104,7 +104,7 @@ async function startUpload(ev: Event) {
     } else {
       renderUploadDialog();
       $("upload-progress-row").hidden = true;
-      showUploadError({ code: "cancelled", message: "Upload cancelled. Nothing was sent." });
+      showUploadError({ code: ErrorCode.Cancelled, message: "Upload cancelled. Nothing was sent." });
     }
   } catch (e) {
     state.upload.key = null;

@@ -82,7 +82,7 @@ pub(crate) async fn download(s: &Session, url: &str, expected_sha256: Option<&st
         }
         StatusCode::OK => false,
         _ => {
-            crate::session::check(resp).await?;
+            crate::error::check(resp).await?;
             return Err(ClientError::Protocol("unexpected download status".into()));
         }
     };

@@ -1,3 +1,5 @@
+use attache_protocol::{ApiError, ErrorCode};
+use reqwest::Response;
 use thiserror::Error;
 
 /// What can go wrong talking to the service.
@@ -8,8 +10,18 @@ pub enum ClientError {
     Api {
         /// HTTP status.
         status: u16,
-        /// The service's stable error code, e.g. `bad-credentials`.
-        code: String,
+        /// The service's stable error code, e.g. `bad-credentials` ([`ErrorCode::Unknown`] when
+        /// the answer carried none this SDK knows).
+        code: ErrorCode,
+        /// The service's explanation.
+        message: String,
+    },
+    /// The service refused an upload; the SDK read why from the upload's record, after the
+    /// answer that said so was lost (so there is no HTTP status to tell).
+    #[error("{message} ({code})")]
+    Refused {
+        /// The refusal's code, e.g. `type-mismatch`, `upload-expired`.
+        code: ErrorCode,
         /// The service's explanation.
         message: String,
     },
@@ -37,14 +49,19 @@ impl ClientError {
     }
 
     /// The stable code of an API error, or a code naming the kind of failure.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ClientError::Api { code, .. } => code,
-            ClientError::Unreachable(_) => "unreachable",
-            ClientError::Transport(_) => "transport",
-            ClientError::InvalidUrl(_) => "invalid-url",
-            ClientError::Protocol(_) => "protocol",
+            ClientError::Api { code, .. } | ClientError::Refused { code, .. } => *code,
+            ClientError::Unreachable(_) => ErrorCode::Unreachable,
+            ClientError::Transport(_) => ErrorCode::Transport,
+            ClientError::InvalidUrl(_) => ErrorCode::InvalidUrl,
+            ClientError::Protocol(_) => ErrorCode::Protocol,
         }
+    }
+
+    /// Whether the session is over (signed out, expired, disabled): sign in again.
+    pub fn session_ended(&self) -> bool {
+        matches!(self.code(), ErrorCode::SessionExpired | ErrorCode::Unauthorized)
     }
 
     /// The HTTP status of an API error.
@@ -54,4 +71,18 @@ impl ClientError {
             _ => None,
         }
     }
+}
+
+/// Turns an error status into [`ClientError::Api`] with the service's code and message.
+pub(crate) async fn check(resp: Response) -> Result<Response, ClientError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let text = resp.text().await.unwrap_or_default();
+    let (code, message) = match serde_json::from_str::<ApiError>(&text) {
+        Ok(e) => (e.error, e.message),
+        Err(_) => (ErrorCode::Unknown, text),
+    };
+    Err(ClientError::Api { status: status.as_u16(), code, message })
 }

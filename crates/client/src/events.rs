@@ -74,7 +74,7 @@ fn map_ws_error(e: tokio_tungstenite::tungstenite::Error) -> ClientError {
             let body = resp.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
             match serde_json::from_str::<crate::ApiError>(&body) {
                 Ok(api) => ClientError::Api { status, code: api.error, message: api.message },
-                Err(_) => ClientError::Api { status, code: format!("http-{status}"), message: body.into_owned() },
+                Err(_) => ClientError::Api { status, code: crate::ErrorCode::Unknown, message: body.into_owned() },
             }
         }
         E::Io(io) => ClientError::Unreachable(io.to_string()),

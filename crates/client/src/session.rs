@@ -6,13 +6,14 @@
 //! It does not know the routes of either side: [`crate::StaffClient`] and
 //! [`crate::VisitorClient`] name those, over a `Session` each.
 
+use crate::error::check;
 use crate::{
-    download, upload, ApiError, Attachment, ClientError, ContactId, Downloaded, EventStream, FileCache, Result,
-    UploadOptions, UploadOutcome,
+    download, upload, Attachment, ClientError, ContactId, Downloaded, EventStream, FileCache, Result, UploadOptions,
+    UploadOutcome,
 };
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE};
-use reqwest::{Method, RequestBuilder, Response};
+use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -216,20 +217,6 @@ impl Session {
     pub async fn fetch_url_cached(&self, cache: &FileCache, url: &str, sha256: &str) -> Result<PathBuf> {
         cache.fetch_url(self, url, sha256).await
     }
-}
-
-/// Turns an error status into [`ClientError::Api`] with the service's code and message.
-pub(crate) async fn check(resp: Response) -> Result<Response> {
-    let status = resp.status();
-    if status.is_success() {
-        return Ok(resp);
-    }
-    let text = resp.text().await.unwrap_or_default();
-    let (code, message) = match serde_json::from_str::<ApiError>(&text) {
-        Ok(e) => (e.error, e.message),
-        Err(_) => (format!("http-{}", status.as_u16()), text),
-    };
-    Err(ClientError::Api { status: status.as_u16(), code, message })
 }
 
 #[cfg(test)]

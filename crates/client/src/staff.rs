@@ -3,7 +3,7 @@
 
 use crate::{
     Account, AccountPatch, Contact, ContactDetails, ContactId, ContactState, EventStream, LoginRequest, LoginResponse,
-    Message, NewUser, ReportFilter, Result, SendMessage, Session, User, UserId, UserPatch,
+    Me, Message, NewUser, ReportFilter, Result, SendMessage, Session, User, UserId, UserPatch,
 };
 use reqwest::Method;
 
@@ -20,12 +20,6 @@ impl std::ops::Deref for StaffClient {
     fn deref(&self) -> &Session {
         &self.session
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Me {
-    user: User,
-    account: Account,
 }
 
 impl StaffClient {

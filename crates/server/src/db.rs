@@ -55,9 +55,23 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Backend::Postgres => options.max_connections(16),
     };
     let pool = options.connect(url).await.with_context(|| format!("connecting to {}", redact(url)))?;
-    sqlx::migrate!("./migrations").run(&pool).await.context("running migrations")?;
-    crate::repo::visitor::rekey_legacy(&pool).await.context("re-keying visitors")?;
+    migrate(&pool, backend).await.context("running migrations")?;
     Ok(pool)
+}
+
+/// Brings the schema up to date: the shared migrations, then the backend's own (a marked place
+/// where the SQL differs: `migrations/sqlite/`, `migrations/postgres/`). Both sets keep one
+/// history table, so each ignores the versions the other applied.
+async fn migrate(pool: &Db, backend: Backend) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut shared = sqlx::migrate!("./migrations");
+    shared.set_ignore_missing(true);
+    shared.run(pool).await?;
+    let mut own = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    own.set_ignore_missing(true);
+    own.run(pool).await
 }
 
 fn redact(url: &str) -> String {

@@ -110,6 +110,8 @@ impl Server {
             .await
             .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
         let db = db::connect(&config.database_url()).await?;
+        // Visitors from before account scoping get their public ids (once; then a no-op).
+        repo::visitor::rekey_legacy(&db).await.context("re-keying visitors")?;
         if config.demo {
             demo::ensure(&db).await.context("creating the demo account")?;
         }

@@ -3,6 +3,7 @@
 //! fits the transcript.
 
 use crate::error::AppError;
+use attache_protocol::ErrorCode;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::BufReader;
 use std::path::Path;
@@ -37,8 +38,8 @@ fn limits() -> Limits {
     l
 }
 
-fn refused(code: &'static str, why: String) -> AppError {
-    AppError::Invalid(code, why)
+fn refused(code: ErrorCode, why: String) -> AppError {
+    AppError::Refused(code, why)
 }
 
 /// Decodes the image at `path` under the limits and makes its preview. Blocking: call it from
@@ -53,18 +54,18 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
     // The header first: dimensions are checked before a single pixel is expanded.
     let mut decoder = open()?.into_decoder().map_err(|e| match e {
         image::ImageError::Limits(_) => {
-            refused("image-too-large", format!("the image exceeds the decoding limits: {e}"))
+            refused(ErrorCode::ImageTooLarge, format!("the image exceeds the decoding limits: {e}"))
         }
-        other => refused("bad-image", format!("the image cannot be read: {other}")),
+        other => refused(ErrorCode::BadImage, format!("the image cannot be read: {other}")),
     })?;
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if width == 0 || height == 0 {
-        return Err(refused("bad-image", "the image has no pixels".into()));
+        return Err(refused(ErrorCode::BadImage, "the image has no pixels".into()));
     }
     if width > MAX_SIDE || height > MAX_SIDE || pixels > MAX_PIXELS {
         return Err(refused(
-            "image-too-large",
+            ErrorCode::ImageTooLarge,
             format!(
                 "the image is {width}×{height} pixels; at most {MAX_SIDE} per side and {} megapixels are accepted",
                 MAX_PIXELS / 1_000_000
@@ -72,15 +73,15 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
         ));
     }
     if decoder.total_bytes() > MAX_DECODE_BYTES {
-        return Err(refused("image-too-large", "the image would take too much memory to decode".into()));
+        return Err(refused(ErrorCode::ImageTooLarge, "the image would take too much memory to decode".into()));
     }
     // Phones store photos sideways with an EXIF orientation; the preview shows them upright.
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
         image::ImageError::Limits(_) => {
-            refused("image-too-large", format!("the image exceeds the decoding limits: {e}"))
+            refused(ErrorCode::ImageTooLarge, format!("the image exceeds the decoding limits: {e}"))
         }
-        other => refused("bad-image", format!("the image is damaged: {other}")),
+        other => refused(ErrorCode::BadImage, format!("the image is damaged: {other}")),
     })?;
     img.apply_orientation(orientation);
     let preview = make_preview(&img)?;
@@ -127,7 +128,7 @@ pub const THUMBNAIL_MAX_SIDE: u32 = 2048;
 /// Checks a client's thumbnail: a PNG, JPEG or GIF that decodes in full under small limits.
 /// Blocking (a few milliseconds for 30 KB): call it from `spawn_blocking`.
 pub fn check_thumbnail(bytes: &[u8]) -> Result<(), AppError> {
-    let bad = |why: String| refused("bad-preview", why);
+    let bad = |why: String| refused(ErrorCode::BadPreview, why);
     let format = image::guess_format(bytes).map_err(|_| bad("the preview is not an image".into()))?;
     if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif) {
         return Err(bad(format!("the preview is {format:?}; a PNG, JPEG or GIF is expected")));
@@ -188,9 +189,9 @@ mod tests {
         bytes.extend_from_slice(&crc32(&ihdr).to_be_bytes());
         std::fs::write(&p, &bytes).unwrap();
         let e = inspect(&p, ImageFormat::Png).unwrap_err();
-        assert!(matches!(e.code(), "image-too-large"), "{e:?}");
+        assert_eq!(e.code(), ErrorCode::ImageTooLarge, "{e:?}");
         std::fs::write(&p, b"\x89PNG\r\n\x1a\nnonsense").unwrap();
-        assert_eq!(inspect(&p, ImageFormat::Png).unwrap_err().code(), "bad-image");
+        assert_eq!(inspect(&p, ImageFormat::Png).unwrap_err().code(), ErrorCode::BadImage);
     }
 
     fn crc32(data: &[u8]) -> u32 {
@@ -212,9 +213,9 @@ mod tests {
         let good = std::fs::read(&p).unwrap();
         check_thumbnail(&good).unwrap();
         let code = |bytes: &[u8]| check_thumbnail(bytes).unwrap_err().code();
-        assert_eq!(code(&good[..good.len() / 2]), "bad-preview", "a cut PNG");
-        assert_eq!(code(b"MZ\x90\x00 not an image"), "bad-preview");
+        assert_eq!(code(&good[..good.len() / 2]), ErrorCode::BadPreview, "a cut PNG");
+        assert_eq!(code(b"MZ\x90\x00 not an image"), ErrorCode::BadPreview);
         write_png(&p, THUMBNAIL_MAX_SIDE + 1, 2);
-        assert_eq!(code(&std::fs::read(&p).unwrap()), "bad-preview", "too wide for a thumbnail");
+        assert_eq!(code(&std::fs::read(&p).unwrap()), ErrorCode::BadPreview, "too wide for a thumbnail");
     }
 }

@@ -5,7 +5,7 @@
 mod resume;
 mod tus;
 
-use crate::{ClientError, Message, Result, Session, UploadStatus};
+use crate::{ClientError, ErrorCode, Message, Result, Session, UploadStatus};
 use attache_protocol::{ContactId, UploadState};
 use resume::{fingerprint, load_state, modified_ns, save_state, ResumeState};
 use std::path::{Path, PathBuf};
@@ -206,11 +206,10 @@ pub(crate) async fn upload_file(
                         }
                         return match st {
                             Ok(UploadStatus { error: Some(e), .. }) => {
-                                Err(ClientError::Api { status: 422, code: e.error, message: e.message })
+                                Err(ClientError::Refused { code: e.error, message: e.message })
                             }
-                            Ok(_) | Err(_) => Err(ClientError::Api {
-                                status: 410,
-                                code: "upload-expired".into(),
+                            Ok(_) | Err(_) => Err(ClientError::Refused {
+                                code: ErrorCode::UploadExpired,
                                 message: "the upload expired; start it again".into(),
                             }),
                         };
@@ -224,11 +223,11 @@ pub(crate) async fn upload_file(
                             message_id = st.message.map(|m| m.id.to_string());
                         }
                         UploadState::Refused => {
-                            let e = st.error.unwrap_or(attache_protocol::ApiError {
-                                error: "refused".into(),
-                                message: "the file was refused".into(),
-                            });
-                            return Err(ClientError::Api { status: 422, code: e.error, message: e.message });
+                            let e = st.error.unwrap_or(attache_protocol::ApiError::new(
+                                ErrorCode::UploadRefused,
+                                "the file was refused",
+                            ));
+                            return Err(ClientError::Refused { code: e.error, message: e.message });
                         }
                         // Still finishing, or finishing failed on the service's side: the
                         // loop sends an empty PATCH at the end, which waits for or retries it.

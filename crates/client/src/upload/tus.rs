@@ -2,8 +2,11 @@
 //! made once through the [`Session`]; the loop that drives them is in the parent module.
 
 use super::{CancelToken, UploadOptions};
-use crate::session::check;
-use crate::{ClientError, ContactId, Result, Session, UploadStatus};
+use crate::error::check;
+use crate::{ClientError, ContactId, ErrorCode, Result, Session, UploadStatus};
+use attache_protocol::tus::{
+    ATTACHE_MESSAGE_ID, TUS_RESUMABLE, UPLOAD_CHECKSUM, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
+};
 use base64::Engine;
 use reqwest::{Method, Response, StatusCode};
 use sha2::{Digest, Sha256};
@@ -20,21 +23,21 @@ fn header<'a>(resp: &'a Response, name: &str) -> Option<&'a str> {
 
 /// The `Upload-Offset` of an answer to `method`.
 fn offset_of(resp: &Response, method: &str) -> Result<u64> {
-    header(resp, "upload-offset")
+    header(resp, UPLOAD_OFFSET)
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| ClientError::Protocol(format!("{method} without Upload-Offset")))
 }
 
 /// Asks the offset of an upload: `Ok(None)` when it is gone (expired, refused, unknown).
 pub(super) async fn head_offset(s: &Session, upload_path: &str) -> Result<Option<u64>> {
-    let req = s.request(Method::HEAD, upload_path)?.header("Tus-Resumable", TUS);
+    let req = s.request(Method::HEAD, upload_path)?.header(TUS_RESUMABLE, TUS);
     let resp = req.send().await.map_err(ClientError::from_reqwest)?;
     match resp.status() {
         StatusCode::OK => Ok(Some(offset_of(&resp, "HEAD")?)),
         StatusCode::NOT_FOUND | StatusCode::GONE => Ok(None),
         other => Err(ClientError::Api {
             status: other.as_u16(),
-            code: format!("http-{}", other.as_u16()),
+            code: ErrorCode::Unknown,
             message: "HEAD of the upload failed".into(),
         }),
     }
@@ -62,9 +65,9 @@ pub(super) async fn create(
     }
     let req = s
         .request(Method::POST, "api/uploads")?
-        .header("Tus-Resumable", TUS)
-        .header("Upload-Length", size.to_string())
-        .header("Upload-Metadata", meta.join(","));
+        .header(TUS_RESUMABLE, TUS)
+        .header(UPLOAD_LENGTH, size.to_string())
+        .header(UPLOAD_METADATA, meta.join(","));
     let resp = check(req.send().await.map_err(ClientError::from_reqwest)?).await?;
     let loc = header(&resp, "location").ok_or_else(|| ClientError::Protocol("creation without Location".into()))?;
     // Keep the path only: the service may come back on another address.
@@ -94,9 +97,9 @@ pub(super) async fn send_chunk(
     let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&data));
     let req = s
         .request(Method::PATCH, upload_path)?
-        .header("Tus-Resumable", TUS)
-        .header("Upload-Offset", offset.to_string())
-        .header("Upload-Checksum", format!("sha256 {digest}"))
+        .header(TUS_RESUMABLE, TUS)
+        .header(UPLOAD_OFFSET, offset.to_string())
+        .header(UPLOAD_CHECKSUM, format!("sha256 {digest}"))
         .header("Content-Type", "application/offset+octet-stream")
         .body(data);
     let send = req.send();
@@ -112,22 +115,29 @@ pub(super) async fn send_chunk(
         Err(e) if e.is_connect() || e.is_request() || e.is_body() || e.is_timeout() => return Ok(Some(Chunk::Retry)),
         Err(e) => return Err(ClientError::from_reqwest(e)),
     };
-    match resp.status().as_u16() {
-        204 => {
-            let off = offset_of(&resp, "PATCH")?;
-            let msg = header(&resp, "attache-message-id").map(str::to_owned);
-            Ok(Some(Chunk::Done(off, msg)))
-        }
+    if resp.status() == StatusCode::NO_CONTENT {
+        let off = offset_of(&resp, "PATCH")?;
+        let msg = header(&resp, ATTACHE_MESSAGE_ID).map(str::to_owned);
+        return Ok(Some(Chunk::Done(off, msg)));
+    }
+    // A proxy before a restarting instance answers without our error body.
+    let gateway = matches!(
+        resp.status(),
+        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+    );
+    let e = check(resp).await.err().unwrap_or_else(|| ClientError::Protocol("unexpected status".into()));
+    match e.code() {
         // Offset moved, another request holds the lock, or the chunk was damaged: ask again.
-        409 | 423 | 460 | 502 | 503 | 504 => Ok(Some(Chunk::Retry)),
-        _ => Err(check(resp).await.err().unwrap_or_else(|| ClientError::Protocol("unexpected status".into()))),
+        ErrorCode::OffsetMismatch | ErrorCode::UploadLocked | ErrorCode::ChecksumMismatch => Ok(Some(Chunk::Retry)),
+        _ if gateway => Ok(Some(Chunk::Retry)),
+        _ => Err(e),
     }
 }
 
 /// Deletes the upload at the service (tus termination); an unanswered request leaves it to
 /// expire.
 pub(super) async fn terminate(s: &Session, upload_path: &str) -> Result<()> {
-    let req = s.request(Method::DELETE, upload_path)?.header("Tus-Resumable", TUS);
+    let req = s.request(Method::DELETE, upload_path)?.header(TUS_RESUMABLE, TUS);
     let _ = req.send().await;
     Ok(())
 }

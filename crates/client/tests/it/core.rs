@@ -10,7 +10,7 @@ use serde_json::json;
 use std::time::Duration;
 
 fn api_code(e: &ClientError) -> (u16, &str) {
-    (e.status().unwrap_or(0), e.code())
+    (e.status().unwrap_or(0), e.code().as_str())
 }
 
 async fn open(ts: &TestServer, name: &str, first: &str) -> (VisitorClient, Contact) {
@@ -49,10 +49,10 @@ async fn login_good_bad_and_logout() {
     let raw = reqwest::get(format!("{}/api/me", ts.url)).await.unwrap();
     assert_eq!(raw.status(), StatusCode::UNAUTHORIZED);
     let body: ApiError = raw.json().await.unwrap();
-    assert_eq!(body.error, "unauthorized");
+    assert_eq!(body.error.as_str(), "unauthorized");
 
     let e = StaffClient::login("http://127.0.0.1:9", "acme", "alice", PASSWORD).await.unwrap_err();
-    assert_eq!(e.code(), "unreachable");
+    assert_eq!(e.code().as_str(), "unreachable");
 }
 
 #[tokio::test]
@@ -355,19 +355,19 @@ async fn bad_requests_get_clear_client_errors() {
     let r =
         http.post(url("/api/login")).header("content-type", "application/json").body("{not json").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(r.json::<ApiError>().await.unwrap().error, "malformed-json");
+    assert_eq!(r.json::<ApiError>().await.unwrap().error.as_str(), "malformed-json");
     let r = http.post(url("/api/login")).json(&json!({"account": 1})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = http.post(url("/api/login")).body("account=acme").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = http.get(url("/api/contacts?state=sleeping")).bearer_auth(alice.token()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(r.json::<ApiError>().await.unwrap().error, "bad-query");
+    assert_eq!(r.json::<ApiError>().await.unwrap().error.as_str(), "bad-query");
     let r = http.get(url("/api/reports/contacts?from=yesterday")).bearer_auth(alice.token()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = http.get(url("/api/nothing-here")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(r.json::<ApiError>().await.unwrap().error, "not-found");
+    assert_eq!(r.json::<ApiError>().await.unwrap().error.as_str(), "not-found");
     let r = http.get(url("/api/events")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = http.get(url("/api/events")).bearer_auth(alice.token()).send().await.unwrap();
@@ -375,7 +375,7 @@ async fn bad_requests_get_clear_client_errors() {
     let r = http.post(url("/api/contacts/x/accept")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = http.get(url("/api/me")).bearer_auth("forged").send().await.unwrap();
-    assert_eq!(r.json::<ApiError>().await.unwrap().error, "session-expired");
+    assert_eq!(r.json::<ApiError>().await.unwrap().error.as_str(), "session-expired");
 
     // Unknown and malformed ids.
     let unknown = ContactId("0123456789abcdef0123456789abcdef".into());

@@ -8,7 +8,15 @@ use crate::keys::{Keys, Token};
 use crate::repo;
 use crate::repo::attachment::AttachmentRow;
 use crate::AppState;
-use attache_protocol::{Contact, ContactState, Role, VisitorId};
+use attache_protocol::{Contact, ContactState, ErrorCode, Role, VisitorId};
+
+/// Whether a visitor credential (cookie value or consumer token) is that of the contact's
+/// visitor. The credential is looked up by its hash, within the contact's visitor (and so its
+/// account) only.
+pub async fn owned_by(db: &Db, contact: &Contact, credential: &VisitorId) -> AppResult<bool> {
+    let hash = repo::visitor::credential_hash(credential.as_str());
+    Ok(repo::visitor::holds(db, &contact.visitor, &hash).await?)
+}
 
 /// Whether a staff member may read a contact's report (transcript and files).
 ///
@@ -60,8 +68,8 @@ pub struct FileGrant {
 }
 
 fn no_access() -> AppError {
-    AppError::Forbidden(
-        "no-file-access",
+    AppError::Refused(
+        ErrorCode::NoFileAccess,
         "this file is available after the contact only to its customer and to staff with access to its report".into(),
     )
 }
@@ -92,7 +100,7 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
     let now = now_us();
     if let Some(exp) = contact.report_expires_at {
         if exp.timestamp_micros() <= now {
-            return Err(AppError::Gone("report-expired", "the contact's report has expired".into()));
+            return Err(AppError::Refused(ErrorCode::ReportExpired, "the contact's report has expired".into()));
         }
     }
     if let Some(staff) = &caller.staff {
@@ -101,8 +109,8 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
         }
         if contact.state == ContactState::Queued {
             // Until an agent accepts the contact, staff know how many files wait, nothing more.
-            return Err(AppError::Forbidden(
-                "no-file-access",
+            return Err(AppError::Refused(
+                ErrorCode::NoFileAccess,
                 "the files of a waiting contact open once an agent accepts it".into(),
             ));
         }
@@ -111,7 +119,7 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
         ContactState::Active | ContactState::Queued => true,
         ContactState::Closed => {
             (match &caller.vvcu {
-                Some(v) => super::contact::owned_by(&state.db, &contact, v).await?,
+                Some(v) => owned_by(&state.db, &contact, v).await?,
                 None => false,
             }) || caller.vvca.as_deref().is_some_and(|v| keys.vvca_allows(v, &contact.id))
                 || match &caller.staff {

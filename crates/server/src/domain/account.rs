@@ -8,14 +8,15 @@ use crate::events::Revocation;
 use crate::repo;
 use crate::AppState;
 use attache_protocol::{
-    Account, AccountPatch, LoginRequest, LoginResponse, LpLoginConfig, LpLoginRequest, LpLoginResponse, LpSiteProperty,
-    NewUser, Role, User, UserId, UserPatch, LP_FILE_SHARING_PROPERTY, MAX_PLAN_UPLOAD_BYTES, MAX_REPORT_RETENTION_DAYS,
+    Account, AccountPatch, ErrorCode, LoginRequest, LoginResponse, LpLoginConfig, LpLoginRequest, LpLoginResponse,
+    LpSiteProperty, NewUser, Role, User, UserId, UserPatch, LP_FILE_SHARING_PROPERTY, MAX_PLAN_UPLOAD_BYTES,
+    MAX_REPORT_RETENTION_DAYS,
 };
 
 const MIN_PASSWORD_CHARS: usize = 8;
 
 fn bad_credentials() -> AppError {
-    AppError::Unauthorized("bad-credentials", "the account, user name or password is wrong".into())
+    AppError::Refused(ErrorCode::BadCredentials, "the account, user name or password is wrong".into())
 }
 
 /// Signs a user in and starts a session.
@@ -70,10 +71,10 @@ async fn start_session(
     }
     let (Some(account), Some(record)) = (account, record) else { return Err(bad_credentials()) };
     if record.user.disabled {
-        return Err(AppError::Forbidden("user-disabled", "this user has been disabled by an admin".into()));
+        return Err(AppError::Refused(ErrorCode::UserDisabled, "this user has been disabled by an admin".into()));
     }
     if role.is_some_and(|r| r != record.user.role) {
-        return Err(AppError::Forbidden("admin-only", "only an admin of the account may sign in here".into()));
+        return Err(AppError::Refused(ErrorCode::AdminOnly, "only an admin of the account may sign in here".into()));
     }
     let (token, hash) = auth::new_token();
     repo::user::create_session(db, &hash, &record.user.id, auth::session_expiry()).await?;
@@ -109,8 +110,8 @@ pub async fn set_site_properties(
     let mut patch = AccountPatch::default();
     for p in &properties {
         if p.id != LP_FILE_SHARING_PROPERTY {
-            return Err(AppError::Invalid(
-                "unknown-property",
+            return Err(AppError::Refused(
+                ErrorCode::UnknownProperty,
                 format!(
                     "'{}' is not a site property here; known: {LP_FILE_SHARING_PROPERTY}",
                     p.id.chars().take(64).collect::<String>()
@@ -128,20 +129,27 @@ pub async fn set_site_properties(
     Ok(vec![LpSiteProperty::file_sharing(account.plan.file_sharing_enabled)])
 }
 
+/// Ends a staff session: the token stops working and its sockets close.
+pub async fn logout(state: &AppState, staff: Staff) -> AppResult<()> {
+    repo::user::delete_session(&state.db, &staff.token_hash).await?;
+    state.hub.revoke(Revocation::Session(staff.token_hash));
+    Ok(())
+}
+
 /// Validates a plan change.
 pub fn check_patch(patch: &AccountPatch) -> AppResult<()> {
     if let Some(max) = patch.max_upload_bytes {
         if max == 0 || max > MAX_PLAN_UPLOAD_BYTES {
-            return Err(AppError::Invalid(
-                "invalid-plan",
+            return Err(AppError::Refused(
+                ErrorCode::InvalidPlan,
                 format!("the upload limit must be between 1 byte and 30 MiB ({MAX_PLAN_UPLOAD_BYTES} bytes)"),
             ));
         }
     }
     if let Some(days) = patch.report_retention_days {
         if days > MAX_REPORT_RETENTION_DAYS {
-            return Err(AppError::Invalid(
-                "invalid-plan",
+            return Err(AppError::Refused(
+                ErrorCode::InvalidPlan,
                 format!("report retention is at most {MAX_REPORT_RETENTION_DAYS} days"),
             ));
         }
@@ -154,8 +162,8 @@ pub fn check_patch(patch: &AccountPatch) -> AppResult<()> {
                 part(a) && part(b)
             });
             if !ok {
-                return Err(AppError::Invalid(
-                    "invalid-plan",
+                return Err(AppError::Refused(
+                    ErrorCode::InvalidPlan,
                     format!("'{t}' is not a media type like image/png or image/*"),
                 ));
             }
@@ -183,8 +191,8 @@ fn check_username(name: &str) -> AppResult<()> {
 
 fn check_password(pw: &str) -> AppResult<()> {
     if pw.chars().count() < MIN_PASSWORD_CHARS || pw.len() > 1024 {
-        return Err(AppError::Invalid(
-            "weak-password",
+        return Err(AppError::Refused(
+            ErrorCode::WeakPassword,
             format!("a password has {MIN_PASSWORD_CHARS} to 1024 characters"),
         ));
     }
@@ -226,7 +234,7 @@ pub async fn create_user(db: &Db, staff: &Staff, new: NewUser) -> AppResult<User
     };
     repo::user::create(db, record)
         .await?
-        .ok_or_else(|| AppError::Conflict("username-taken", format!("the username '{username}' is taken")))
+        .ok_or_else(|| AppError::Refused(ErrorCode::UsernameTaken, format!("the username '{username}' is taken")))
 }
 
 /// A user of the admin's account.
@@ -251,7 +259,10 @@ pub async fn update_user(state: &AppState, staff: &Staff, id: &str, patch: UserP
     }
     if let Some(role) = patch.role {
         if user.id == staff.user.id && role != Role::Admin {
-            return Err(AppError::Conflict("last-admin", "an admin cannot take away their own admin role".into()));
+            return Err(AppError::Refused(
+                ErrorCode::LastAdmin,
+                "an admin cannot take away their own admin role".into(),
+            ));
         }
         user.role = role;
     }
@@ -269,7 +280,7 @@ pub async fn update_user(state: &AppState, staff: &Staff, id: &str, patch: UserP
     }
     if let Some(d) = patch.disabled {
         if d && user.id == staff.user.id {
-            return Err(AppError::Conflict("last-admin", "an admin cannot disable themselves".into()));
+            return Err(AppError::Refused(ErrorCode::LastAdmin, "an admin cannot disable themselves".into()));
         }
         sign_out |= d && !user.disabled;
         user.disabled = d;

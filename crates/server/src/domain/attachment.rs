@@ -11,7 +11,7 @@ use crate::repo::attachment::AttachmentRow;
 use crate::repo::upload::UploadRow;
 use crate::storage::StoreKey;
 use crate::AppState;
-use attache_protocol::{Account, Attachment, ContactId, Message};
+use attache_protocol::{Account, Attachment, ContactId, ErrorCode, Message};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
@@ -66,8 +66,8 @@ pub async fn check_file(
     check::compare(&row.declared_type, &row.file_name, &sniffed)?;
     let effective = if sniffed.known { sniffed.media_type.clone() } else { row.declared_type.clone() };
     if !check::allowed(&account.plan.allowed_types, &effective) {
-        return Err(AppError::UnsupportedType(
-            "type-not-allowed",
+        return Err(AppError::Refused(
+            ErrorCode::TypeNotAllowed,
             format!("the file is {effective}, which is not allowed on this account"),
         ));
     }
@@ -135,7 +135,7 @@ async fn run_scanner(cmd: &[String], path: &std::path::Path) -> AppResult<()> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("scanner did not start: {e}")))?;
     match out.status.code() {
         Some(0) => Ok(()),
-        Some(1) => Err(AppError::Invalid("malware-found", "the malware scanner refused the file".into())),
+        Some(1) => Err(AppError::Refused(ErrorCode::MalwareFound, "the malware scanner refused the file".into())),
         other => Err(AppError::Internal(anyhow::anyhow!("scanner failed with {other:?}"))),
     }
 }

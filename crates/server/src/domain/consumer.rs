@@ -15,8 +15,8 @@ use crate::repo::attachment::AttachmentRow;
 use crate::storage::ByteStream;
 use crate::AppState;
 use attache_protocol::{
-    Account, AccountId, Contact, ContactState, LpHostedFile, Message, UploadId, UploadState, VisitorId, LP_FILE_TYPES,
-    LP_MAX_FILE_BYTES, LP_MAX_PREVIEW_BYTES,
+    Account, AccountId, Contact, ContactState, ErrorCode, LpHostedFile, Message, UploadId, UploadState, VisitorId,
+    LP_FILE_TYPES, LP_MAX_FILE_BYTES, LP_MAX_PREVIEW_BYTES,
 };
 
 /// The container segment of every temporary URL path.
@@ -76,7 +76,7 @@ fn sign(state: &AppState, method: &str, relative_path: String) -> TempUrl {
 
 /// Checks a presented temporary URL; a bad or expired one is 401, as Swift answers.
 pub fn verify(state: &AppState, method: &str, path: &str, sig: &str, expires: i64) -> AppResult<FilePath> {
-    let invalid = || AppError::Unauthorized("temp-url-invalid", "the temporary URL is invalid or has expired".into());
+    let invalid = || AppError::Refused(ErrorCode::TempUrlInvalid, "the temporary URL is invalid or has expired".into());
     if expires < now_us() / 1_000_000 || !state.files.keys.temp_url_ok(method, expires, path, sig) {
         return Err(invalid());
     }
@@ -92,8 +92,8 @@ async fn open_contact(state: &AppState, visitor: &VisitorId, account: &Account) 
         .filter(|c| c.account_id == account.id && c.state != ContactState::Closed)
         .max_by_key(|c| c.created_at)
         .ok_or_else(|| {
-            AppError::Conflict(
-                "no-open-conversation",
+            AppError::Refused(
+                ErrorCode::NoOpenConversation,
                 "there is no open conversation: ask for one with cm.ConsumerRequestConversation".into(),
             )
         })
@@ -103,8 +103,8 @@ async fn open_contact(state: &AppState, visitor: &VisitorId, account: &Account) 
 async fn sharing_on(state: &AppState, account: &AccountId) -> AppResult<()> {
     let account = repo::account::get(&state.db, account).await?.ok_or(AppError::NotFound("account"))?;
     if !account.plan.file_sharing_enabled {
-        return Err(AppError::Forbidden(
-            "file-sharing-disabled",
+        return Err(AppError::Refused(
+            ErrorCode::FileSharingDisabled,
             "file sharing is switched off for this account".into(),
         ));
     }
@@ -123,8 +123,8 @@ fn lp_file_type(file_type: &str) -> AppResult<String> {
     if LP_FILE_TYPES.contains(&t.as_str()) {
         return Ok(t);
     }
-    Err(AppError::UnsupportedType(
-        "type-not-allowed",
+    Err(AppError::Refused(
+        ErrorCode::TypeNotAllowed,
         format!(
             "'{}' files cannot be shared here; the supported types are {}",
             file_type.chars().take(16).collect::<String>(),
@@ -144,8 +144,8 @@ pub async fn upload_url(
 ) -> AppResult<TempUrl> {
     let ext = lp_file_type(file_type)?;
     if size > LP_MAX_FILE_BYTES {
-        return Err(AppError::TooLarge(
-            "file-too-large",
+        return Err(AppError::Refused(
+            ErrorCode::FileTooLarge,
             format!(
                 "the file has {size} bytes; files shared here are at most {}",
                 upload::limit_words(LP_MAX_FILE_BYTES)
@@ -176,30 +176,36 @@ pub async fn put_file(state: &AppState, file: &FilePath, declared_len: Option<u6
     }
     sharing_on(state, &account.id).await?;
     if row.state != UploadState::Receiving || row.offset != 0 {
-        return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()));
+        return Err(AppError::Refused(
+            ErrorCode::AlreadyUploaded,
+            "this URL was used already; ask for a new one".into(),
+        ));
     }
     let lease = Lease::take(state, &row.id).await?;
     let chunk = Chunk { offset: 0, declared_len, checksum: None, body };
     let appended = upload::append(state, &lease, chunk).await;
     lease.release().await;
     let short = |n: u64| {
-        AppError::BadRequest(
-            "size-mismatch",
+        AppError::Refused(
+            ErrorCode::SizeMismatch,
             format!("the body has {n} bytes but fileSize announced {}; ask for a new URL", row.length),
         )
     };
     let refusal = match appended {
         Ok(a) if a.offset == row.length => return Ok(()),
         Ok(a) if a.interrupted => {
-            AppError::BadRequest("upload-interrupted", "the body broke off; PUT the whole file again".into())
+            AppError::Refused(ErrorCode::UploadInterrupted, "the body broke off; PUT the whole file again".into())
         }
         Ok(a) => short(a.offset),
-        Err(AppError::TooLarge(..)) => AppError::TooLarge(
-            "size-mismatch",
+        Err(AppError::Refused(ErrorCode::UploadTooLong, _)) => AppError::too_large(
+            ErrorCode::SizeMismatch,
             format!("the body is longer than the {} bytes fileSize announced", row.length),
         ),
-        Err(AppError::Conflict("offset-mismatch", _)) => {
-            return Err(AppError::Conflict("already-uploaded", "this URL was used already; ask for a new one".into()))
+        Err(AppError::Refused(ErrorCode::OffsetMismatch, _)) => {
+            return Err(AppError::Refused(
+                ErrorCode::AlreadyUploaded,
+                "this URL was used already; ask for a new one".into(),
+            ))
         }
         Err(e) => return Err(e),
     };
@@ -214,7 +220,7 @@ pub async fn put_file(state: &AppState, file: &FilePath, declared_len: Option<u6
 /// that decodes. Attaché makes its own preview from the file; this one is only checked.
 async fn check_preview(preview: Option<&str>) -> AppResult<()> {
     let Some(preview) = preview.map(str::trim).filter(|p| !p.is_empty()) else { return Ok(()) };
-    let bad = |why: &str| AppError::Invalid("bad-preview", why.to_owned());
+    let bad = |why: &str| AppError::Refused(ErrorCode::BadPreview, why.to_owned());
     let data = preview
         .strip_prefix("data:")
         .and_then(|rest| rest.split_once(";base64,"))
@@ -238,7 +244,10 @@ async fn check_preview(preview: Option<&str>) -> AppResult<()> {
 }
 
 fn preview_too_large() -> AppError {
-    AppError::TooLarge("preview-too-large", format!("the preview must be under {} KB", LP_MAX_PREVIEW_BYTES / 1024))
+    AppError::Refused(
+        ErrorCode::PreviewTooLarge,
+        format!("the preview must be under {} KB", LP_MAX_PREVIEW_BYTES / 1024),
+    )
 }
 
 /// `ms.PublishEvent` with a `hosted/file` message: the uploaded file is checked, stored and put
@@ -286,7 +295,7 @@ async fn attachment_of(state: &AppState, file: &FilePath) -> AppResult<(Attachme
         return Err(AppError::NotFound("file"));
     }
     if contact.report_expires_at.is_some_and(|e| e.timestamp_micros() <= now_us()) {
-        return Err(AppError::Gone("report-expired", "the contact's report has expired".into()));
+        return Err(AppError::Refused(ErrorCode::ReportExpired, "the contact's report has expired".into()));
     }
     Ok((row, contact))
 }
@@ -345,7 +354,7 @@ mod tests {
         }
         for bad in ["EXE", "PDF", "svg", "", "PNG.EXE"] {
             let e = lp_file_type(bad).unwrap_err();
-            assert_eq!((e.status().as_u16(), e.code()), (415, "type-not-allowed"), "{bad}");
+            assert_eq!((e.status().as_u16(), e.code()), (415, ErrorCode::TypeNotAllowed), "{bad}");
         }
         assert!(same_type("JPEG", "JPG") && same_type("PNG", "PNG") && !same_type("GIF", "PNG"));
     }

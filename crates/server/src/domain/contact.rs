@@ -1,6 +1,8 @@
 //! Contacts and their transcripts: the customer's and the staff's side, and who may read what.
 
 use super::access::may_read;
+// Re-exported for the doors that check a visitor before anything else (the consumer API).
+pub use super::access::owned_by;
 use super::text_field;
 use crate::auth::{Staff, Visitor};
 use crate::db::{is_id, now_us, Db};
@@ -9,8 +11,8 @@ use crate::repo;
 use crate::repo::contact::{ContactQuery, Visibility};
 use crate::AppState;
 use attache_protocol::{
-    Contact, ContactDetails, ContactId, ContactState, Event, Message, OpenContact, ReportFilter, Role, Sender,
-    VisitorId, MAX_MESSAGE_CHARS,
+    Contact, ContactDetails, ContactId, ContactState, ErrorCode, Event, Message, OpenContact, ReportFilter, Role,
+    Sender, VisitorRef, MAX_MESSAGE_CHARS,
 };
 
 const DEFAULT_CUSTOMER_NAME: &str = "Customer";
@@ -20,6 +22,12 @@ fn message_body(body: &str) -> AppResult<String> {
     text_field("a message", body, MAX_MESSAGE_CHARS, true)
 }
 
+/// Every public id (one per account it talked to) of the visitor holding this credential: what
+/// its event socket may hear about, without keeping the cookie itself.
+pub async fn identities_of(db: &Db, visitor: &Visitor) -> AppResult<Vec<VisitorRef>> {
+    Ok(repo::visitor::all_of(db, &visitor.credential_hash()).await?)
+}
+
 async fn find(db: &Db, id: &str) -> AppResult<Contact> {
     if !is_id(id) {
         return Err(AppError::NotFound("contact"));
@@ -27,17 +35,13 @@ async fn find(db: &Db, id: &str) -> AppResult<Contact> {
     let contact = repo::contact::get(db, &ContactId(id.to_owned())).await?.ok_or(AppError::NotFound("contact"))?;
     // An expired report is gone at once, not at the next sweep.
     if contact.report_expires_at.is_some_and(|e| e.timestamp_micros() <= now_us()) {
-        return Err(AppError::Status(
-            axum::http::StatusCode::GONE,
-            "report-expired",
-            "the contact's report has expired".into(),
-        ));
+        return Err(AppError::Refused(ErrorCode::ReportExpired, "the contact's report has expired".into()));
     }
     Ok(contact)
 }
 
 fn not_active(c: &Contact) -> AppError {
-    AppError::Conflict("contact-not-active", format!("the contact is {}, not active", c.state.as_str()))
+    AppError::Refused(ErrorCode::ContactNotActive, format!("the contact is {}, not active", c.state.as_str()))
 }
 
 // ---- the customer's side -------------------------------------------------------------------
@@ -59,14 +63,6 @@ pub async fn open(state: &AppState, visitor: &Visitor, req: OpenContact) -> AppR
     }
     state.hub.contact_changed(&contact, Event::ContactQueued { contact: contact.clone() });
     Ok(contact)
-}
-
-/// Whether a visitor credential (cookie value or consumer token) is that of the contact's
-/// visitor. The credential is looked up by its hash, within the contact's visitor (and so its
-/// account) only.
-pub async fn owned_by(db: &Db, contact: &Contact, credential: &VisitorId) -> AppResult<bool> {
-    let hash = repo::visitor::credential_hash(credential.as_str());
-    Ok(repo::visitor::holds(db, &contact.visitor, &hash).await?)
 }
 
 /// One of the visitor's contacts; another visitor's is "not found".
@@ -150,14 +146,14 @@ pub async fn work_list(db: &Db, staff: &Staff, state: Option<ContactState>) -> A
 pub async fn accept(state: &AppState, staff: &Staff, id: &str) -> AppResult<Contact> {
     let contact = of_account(&state.db, staff, id).await?;
     if staff.user.role == Role::Admin {
-        return Err(AppError::Forbidden(
-            "agents-only",
+        return Err(AppError::Refused(
+            ErrorCode::AgentsOnly,
             "contacts are taken by agents and supervisors; an admin account does not handle chats".into(),
         ));
     }
     if !repo::contact::accept(&state.db, &contact.id, &staff.user.id).await? {
-        return Err(AppError::Conflict(
-            "contact-not-queued",
+        return Err(AppError::Refused(
+            ErrorCode::ContactNotQueued,
             "the contact is no longer waiting: another agent took it or the customer left".into(),
         ));
     }
@@ -173,20 +169,20 @@ pub async fn staff_close(state: &AppState, staff: &Staff, id: &str) -> AppResult
     let oversees = staff.user.role == Role::Admin
         || (staff.user.role == Role::Supervisor && may_read(&state.db, staff, &contact).await?);
     if !own && !oversees {
-        return Err(AppError::Forbidden("not-your-contact", "this contact is handled by another agent".into()));
+        return Err(AppError::Refused(ErrorCode::NotYourContact, "this contact is handled by another agent".into()));
     }
     close_contact(state, contact, Sender::Agent).await
 }
 
 async fn close_contact(state: &AppState, contact: Contact, by: Sender) -> AppResult<Contact> {
     if contact.state == ContactState::Closed {
-        return Err(AppError::Conflict("contact-closed", "the contact is already closed".into()));
+        return Err(AppError::Refused(ErrorCode::ContactClosed, "the contact is already closed".into()));
     }
     let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
     let now = now_us();
     let retention_us = i64::from(account.plan.report_retention_days) * 24 * 3600 * 1_000_000;
     if !repo::contact::close(&state.db, &contact.id, by, now, now.saturating_add(retention_us)).await? {
-        return Err(AppError::Conflict("contact-closed", "the contact is already closed".into()));
+        return Err(AppError::Refused(ErrorCode::ContactClosed, "the contact is already closed".into()));
     }
     // Read back as it is (with retention 0 its report is already expired).
     let contact = repo::contact::get(&state.db, &contact.id).await?.ok_or(AppError::NotFound("contact"))?;
@@ -198,7 +194,7 @@ async fn close_contact(state: &AppState, contact: Contact, by: Sender) -> AppRes
 pub async fn staff_send(state: &AppState, staff: &Staff, id: &str, body: &str) -> AppResult<Message> {
     let contact = of_account(&state.db, staff, id).await?;
     if contact.agent_id.as_ref() != Some(&staff.user.id) {
-        return Err(AppError::Forbidden("not-your-contact", "only the contact's agent can write to it".into()));
+        return Err(AppError::Refused(ErrorCode::NotYourContact, "only the contact's agent can write to it".into()));
     }
     if contact.state != ContactState::Active {
         return Err(not_active(&contact));
@@ -214,8 +210,8 @@ pub async fn staff_send(state: &AppState, staff: &Staff, id: &str, body: &str) -
 pub async fn readable(db: &Db, staff: &Staff, id: &str) -> AppResult<Contact> {
     let contact = of_account(db, staff, id).await?;
     if !may_read(db, staff, &contact).await? {
-        return Err(AppError::Forbidden(
-            "no-report-access",
+        return Err(AppError::Refused(
+            ErrorCode::NoReportAccess,
             "you may not read this contact: it needs the reports permission, an admin, or its agent's supervisor"
                 .into(),
         ));

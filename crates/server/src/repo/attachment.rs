@@ -44,6 +44,7 @@ const COLUMNS: &str = "id, contact_id, message_id, file_name, description, size,
     file_key, preview_key, width, height, sender, created_at";
 
 fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
+    let sender: String = row.try_get("sender")?;
     let dim = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
     Ok(AttachmentRow {
         id: AttachmentId(row.try_get("id")?),
@@ -51,7 +52,7 @@ fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
         message_id: MessageId(row.try_get("message_id")?),
         file_name: row.try_get("file_name")?,
         description: row.try_get("description")?,
-        size: u64::try_from(row.try_get::<i64, _>("size")?).unwrap_or(0),
+        size: super::size("attachments.size", row.try_get("size")?)?,
         media_type: row.try_get("media_type")?,
         declared_type: row.try_get("declared_type")?,
         sha256: row.try_get("sha256")?,
@@ -59,7 +60,7 @@ fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
         preview_key: row.try_get("preview_key")?,
         width: dim(row.try_get("width")?),
         height: dim(row.try_get("height")?),
-        sender: Sender::parse(&row.try_get::<String, _>("sender")?).unwrap_or(Sender::Customer),
+        sender: super::known("attachments.sender", &sender, Sender::parse(&sender))?,
         created_at: ts(row.try_get("created_at")?),
     })
 }

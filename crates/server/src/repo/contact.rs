@@ -16,7 +16,7 @@ fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
     Ok(Contact {
         id: ContactId(row.try_get("id")?),
         account_id: AccountId(row.try_get("account_id")?),
-        state: ContactState::parse(&state).unwrap_or(ContactState::Closed),
+        state: super::known("contacts.state", &state, ContactState::parse(&state))?,
         visitor: VisitorRef(row.try_get("visitor_id")?),
         customer_name: row.try_get("customer_name")?,
         agent_id: row.try_get::<Option<String>, _>("agent_id")?.map(UserId),
@@ -24,7 +24,10 @@ fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
         created_at: ts(row.try_get("created_at")?),
         accepted_at: row.try_get::<Option<i64>, _>("accepted_at")?.map(ts),
         closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(ts),
-        closed_by: closed_by.as_deref().and_then(Sender::parse),
+        closed_by: match closed_by.as_deref() {
+            Some(s) => Some(super::known("contacts.closed_by", s, Sender::parse(s))?),
+            None => None,
+        },
         report_expires_at: row.try_get::<Option<i64>, _>("report_expires_at")?.map(ts),
         files: u32::try_from(row.try_get::<i64, _>("files")?).unwrap_or(u32::MAX),
     })
@@ -213,7 +216,7 @@ fn message_from_row(row: &AnyRow) -> Result<Message, sqlx::Error> {
     Ok(Message {
         id: MessageId(row.try_get("id")?),
         contact_id: ContactId(row.try_get("contact_id")?),
-        sender: Sender::parse(&sender).unwrap_or(Sender::Customer),
+        sender: super::known("messages.sender", &sender, Sender::parse(&sender))?,
         sender_name: row.try_get("sender_name")?,
         body: row.try_get("body")?,
         created_at: ts(row.try_get("created_at")?),

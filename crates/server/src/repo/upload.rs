@@ -1,7 +1,7 @@
 //! tus uploads: their announced length, how far they got, what became of them.
 
 use crate::db::{now_us, ts, Db};
-use attache_protocol::{AccountId, ContactId, MessageId, Sender, Timestamp, UploadId, UploadState};
+use attache_protocol::{AccountId, ContactId, ErrorCode, MessageId, Sender, Timestamp, UploadId, UploadState};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -37,7 +37,7 @@ pub struct UploadRow {
     /// The attachment message, once ready.
     pub message_id: Option<MessageId>,
     /// Refusal code.
-    pub error_code: Option<String>,
+    pub error_code: Option<ErrorCode>,
     /// Refusal words.
     pub error_message: Option<String>,
     /// Expiry.
@@ -54,20 +54,20 @@ const COLUMNS: &str =
 
 fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
     let state: String = row.try_get("state")?;
-    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    let sender: String = row.try_get("sender")?;
     Ok(UploadRow {
         id: UploadId(row.try_get("id")?),
         account_id: AccountId(row.try_get("account_id")?),
         contact_id: ContactId(row.try_get("contact_id")?),
-        sender: Sender::parse(&row.try_get::<String, _>("sender")?).unwrap_or(Sender::Customer),
+        sender: super::known("uploads.sender", &sender, Sender::parse(&sender))?,
         sender_name: row.try_get("sender_name")?,
         uploader: row.try_get("uploader")?,
         file_name: row.try_get("file_name")?,
         declared_type: row.try_get("declared_type")?,
         description: row.try_get("description")?,
         metadata: row.try_get("metadata")?,
-        length: n(row.try_get("length")?),
-        offset: n(row.try_get("upload_offset")?),
+        length: super::size("uploads.length", row.try_get("length")?)?,
+        offset: super::size("uploads.upload_offset", row.try_get("upload_offset")?)?,
         state: match state.as_str() {
             "ready" => UploadState::Ready,
             "refused" => UploadState::Refused,
@@ -75,7 +75,7 @@ fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
             other => return Err(sqlx::Error::Decode(format!("upload state '{other}' is unknown").into())),
         },
         message_id: row.try_get::<Option<String>, _>("message_id")?.map(MessageId),
-        error_code: row.try_get("error_code")?,
+        error_code: row.try_get::<Option<String>, _>("error_code")?.map(|c| ErrorCode::parse(&c)),
         error_message: row.try_get("error_message")?,
         expires_at: ts(row.try_get("expires_at")?),
         staged: row.try_get("staged")?,

@@ -22,7 +22,7 @@ fn from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
             account_id: AccountId(row.try_get("account_id")?),
             username: row.try_get("username")?,
             display_name: row.try_get("display_name")?,
-            role: Role::parse(&role).unwrap_or(Role::Agent),
+            role: super::known("users.role", &role, Role::parse(&role))?,
             reports: row.try_get::<i64, _>("reports")? != 0,
             supervisor_id: row.try_get::<Option<String>, _>("supervisor_id")?.map(UserId),
             disabled: row.try_get::<i64, _>("disabled")? != 0,

@@ -11,10 +11,11 @@ use crate::error::{AppError, AppResult};
 use crate::events::Signal;
 use crate::{repo, AppState};
 use attache_protocol::{
-    Account, ApiError, Event, LpContentEvent, LpConversationChange, LpConversationChanges, LpConversationCreated,
-    LpConversationDetails, LpConversationResult, LpDownloadUrlRequest, LpError, LpHostedFile, LpMessagingEvent,
-    LpMessagingEvents, LpNotification, LpOriginator, LpPublishEvent, LpPublished, LpQueryParams, LpRequest, LpResponse,
-    LpTempUrl, LpUpdateConversation, LpUploadUrlRequest, OpenContact, Sender, VisitorId, VisitorRef,
+    Account, ApiError, ErrorCode, Event, LpContentEvent, LpConversationChange, LpConversationChanges,
+    LpConversationCreated, LpConversationDetails, LpConversationResult, LpDownloadUrlRequest, LpError, LpHostedFile,
+    LpMessagingEvent, LpMessagingEvents, LpNotification, LpOriginator, LpPublishEvent, LpPublished, LpQueryParams,
+    LpRequest, LpResponse, LpTempUrl, LpUpdateConversation, LpUploadUrlRequest, OpenContact, Sender, VisitorId,
+    VisitorRef,
 };
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
@@ -49,8 +50,8 @@ impl FromRequestParts<AppState> for Consumer {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let token = header.and_then(|h| h.strip_prefix("jwt ").or_else(|| h.strip_prefix("JWT "))).map(str::trim);
         let unauthorized = || {
-            AppError::Unauthorized(
-                "unauthorized",
+            AppError::Refused(
+                ErrorCode::Unauthorized,
                 "send 'Authorization: jwt <token>' from /api/account/{account}/signup, or the vvcu cookie".into(),
             )
         };
@@ -70,8 +71,8 @@ impl Consumer {
         match self {
             Consumer::Token(t) => match repo::visitor::by_token(&state.db, &token_hash(t.as_str())).await? {
                 Some((a, me)) if a == account.id => Ok((t, me)),
-                _ => Err(AppError::Unauthorized(
-                    "unauthorized",
+                _ => Err(AppError::Refused(
+                    ErrorCode::Unauthorized,
                     "the consumer token is not valid for this account".into(),
                 )),
             },
@@ -124,7 +125,7 @@ pub async fn consumer_socket(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
     let account = account_named(&state, &account).await?;
-    let ws = ws.map_err(|r| AppError::BadRequest("websocket-required", r.body_text()))?;
+    let ws = ws.map_err(|r| AppError::Refused(ErrorCode::WebsocketRequired, r.body_text()))?;
     let ws = super::events::bounded(ws, MAX_CONSUMER_MESSAGE);
     let (visitor, me) = consumer.resolve(&state, &account).await?;
     Ok(ws.on_upgrade(move |socket| session(state, socket, visitor, me, account)))
@@ -212,7 +213,8 @@ async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: 
     let req = match serde_json::from_str::<LpRequest>(text) {
         Ok(r) => r,
         Err(_) => {
-            let e = LpError { msg: "a request is a JSON object".into(), error: "malformed-json".into() };
+            let e =
+                LpError { msg: "a request is a JSON object".into(), error: ErrorCode::MalformedJson.as_str().into() };
             return frame(&LpResponse::new("", 400, "GenericResponse", e));
         }
     };
@@ -264,7 +266,9 @@ async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: 
                 let url = lp::download_url(state, visitor, &b.relative_path).await?;
                 ok(id, URL_RESPONSE, temp_url(url))
             }
-            other => Err(AppError::BadRequest("unknown-request", format!("unknown request type '{}'", quoted(other)))),
+            other => {
+                Err(AppError::Refused(ErrorCode::UnknownRequest, format!("unknown request type '{}'", quoted(other))))
+            }
         }
     }
     .await;
@@ -274,7 +278,7 @@ async fn handle(state: &AppState, visitor: &VisitorId, account: &Account, text: 
             id,
             e.status().as_u16(),
             "GenericResponse",
-            LpError { msg: body.message, error: body.error },
+            LpError { msg: body.message, error: body.error.as_str().into() },
         ))
     })
 }
@@ -349,7 +353,7 @@ pub struct TempQuery {
 }
 
 fn verified(state: &AppState, method: &str, parts: &Parts, q: &TempQuery) -> AppResult<lp::FilePath> {
-    let invalid = || AppError::Unauthorized("temp-url-invalid", "the temporary URL is invalid or has expired".into());
+    let invalid = || AppError::Refused(ErrorCode::TempUrlInvalid, "the temporary URL is invalid or has expired".into());
     let sig = q.temp_url_sig.as_deref().ok_or_else(invalid)?;
     let expires = q.temp_url_expires.as_deref().and_then(|e| e.parse::<i64>().ok()).ok_or_else(invalid)?;
     lp::verify(state, method, parts.uri.path(), sig, expires)

@@ -4,7 +4,7 @@ use crate::auth::{Staff, Visitor};
 use crate::error::AppError;
 use crate::events::{Envelope, Revocation, Signal};
 use crate::AppState;
-use attache_protocol::{ApiError, Event};
+use attache_protocol::{ApiError, ErrorCode, Event};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -23,7 +23,7 @@ pub const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 
 fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Result<WebSocketUpgrade, AppError> {
-    Ok(bounded(ws.map_err(|r| AppError::BadRequest("websocket-required", r.body_text()))?, MAX_CLIENT_MESSAGE))
+    Ok(bounded(ws.map_err(|r| AppError::Refused(ErrorCode::WebsocketRequired, r.body_text()))?, MAX_CLIENT_MESSAGE))
 }
 
 /// Read buffer of a socket: clients send little (pongs, a close), and a busy console holds one
@@ -82,11 +82,11 @@ pub async fn visitor_events(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     if !visitor.returning {
-        return Err(AppError::Unauthorized("no-visitor", "open a contact first: no vvcu cookie was sent".into()));
+        return Err(AppError::Refused(ErrorCode::NoVisitor, "open a contact first: no vvcu cookie was sent".into()));
     }
     // The visitor's public ids in every account it has talked to: the socket never holds the
     // cookie itself.
-    let mine = crate::repo::visitor::all_of(&state.db, &visitor.credential_hash()).await?;
+    let mine = crate::domain::contact::identities_of(&state.db, &visitor).await?;
     Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_visitor(&mine), |_| false)))
 }
 

@@ -1,6 +1,7 @@
 //! Extractors whose rejections speak our error shape.
 
 use crate::error::AppError;
+use attache_protocol::ErrorCode;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::response::{IntoResponse, Response};
@@ -24,22 +25,23 @@ pub struct AppQuery<T>(pub T);
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::JsonDataError(e) => AppError::Invalid("invalid-body", e.body_text()),
-            JsonRejection::JsonSyntaxError(e) => AppError::BadRequest("malformed-json", e.body_text()),
-            JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
-                "expected-json",
+            JsonRejection::JsonDataError(e) => AppError::Refused(ErrorCode::InvalidBody, e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => AppError::Refused(ErrorCode::MalformedJson, e.body_text()),
+            JsonRejection::MissingJsonContentType(_) => AppError::Status(
+                axum::http::StatusCode::BAD_REQUEST,
+                ErrorCode::ExpectedJson,
                 "send the body as JSON with Content-Type: application/json".into(),
             ),
             other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::TooLarge("body-too-large", "the request body is too large".into())
+                AppError::Refused(ErrorCode::BodyTooLarge, "the request body is too large".into())
             }
-            other => AppError::BadRequest("bad-body", other.body_text()),
+            other => AppError::Refused(ErrorCode::BadBody, other.body_text()),
         }
     }
 }
 
 impl From<QueryRejection> for AppError {
     fn from(r: QueryRejection) -> Self {
-        AppError::BadRequest("bad-query", r.body_text())
+        AppError::Refused(ErrorCode::BadQuery, r.body_text())
     }
 }

@@ -7,7 +7,7 @@ use crate::domain::access::{self as access, FileCaller};
 use crate::error::{AppError, AppResult};
 use crate::storage::StoreKey;
 use crate::AppState;
-use attache_protocol::{ApiError, VisitorId};
+use attache_protocol::{ApiError, ErrorCode, VisitorId};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::header::{
@@ -196,11 +196,8 @@ pub(crate) async fn send_blob(
         Ok(r) => r,
         Err(()) => {
             headers.insert(CONTENT_RANGE, hv(&format!("bytes */{size}")));
-            let body = axum::Json(ApiError {
-                error: "range-not-satisfiable".into(),
-                message: format!("the file has {size} bytes"),
-            });
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers, body).into_response());
+            let e = AppError::Refused(ErrorCode::RangeNotSatisfiable, format!("the file has {size} bytes"));
+            return Ok((e.status(), headers, axum::Json(e.body())).into_response());
         }
     };
     let status = match &range {

@@ -4,12 +4,10 @@ use super::extract::AppJson;
 use crate::auth::Staff;
 use crate::domain::account;
 use crate::error::AppResult;
-use crate::events::Revocation;
-use crate::{repo, AppState};
-use attache_protocol::{Account, AccountPatch, ApiError, LoginRequest, LoginResponse, NewUser, User, UserPatch};
+use crate::AppState;
+use attache_protocol::{Account, AccountPatch, ApiError, LoginRequest, LoginResponse, Me, NewUser, User, UserPatch};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Serialize;
 
 /// The client's address: the peer's, or behind a proxy (`Config::forwarded_for`) the last
 /// `X-Forwarded-For` entry, which the proxy itself appended.
@@ -53,16 +51,8 @@ pub async fn login(
     responses((status = 204), (status = 401, body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user = %staff.user.username))]
 pub async fn logout(State(state): State<AppState>, staff: Staff) -> AppResult<StatusCode> {
-    repo::user::delete_session(&state.db, &staff.token_hash).await?;
-    state.hub.revoke(Revocation::Session(staff.token_hash));
+    account::logout(&state, staff).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The caller and their account.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Me {
-    user: User,
-    account: Account,
 }
 
 /// Who is signed in.

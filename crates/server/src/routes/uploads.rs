@@ -8,11 +8,11 @@ use crate::auth::{cookie, Staff, VISITOR_COOKIE};
 use crate::db::is_id;
 use crate::domain::upload::{self as up, Appended, Chunk, Lease, NewUpload, UploadRow, Uploader};
 use crate::error::{AppError, AppResult};
-
 use crate::storage::ByteStream;
 use crate::upload::tus;
 use crate::AppState;
-use attache_protocol::{ApiError, UploadState, UploadStatus, VisitorId, MAX_PLAN_UPLOAD_BYTES};
+use attache_protocol::tus as hdr;
+use attache_protocol::{ApiError, ErrorCode, UploadState, UploadStatus, VisitorId, MAX_PLAN_UPLOAD_BYTES};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
@@ -22,19 +22,20 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 
-const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
-const TUS_VERSION: HeaderName = HeaderName::from_static("tus-version");
-const TUS_EXTENSION: HeaderName = HeaderName::from_static("tus-extension");
-const TUS_MAX_SIZE: HeaderName = HeaderName::from_static("tus-max-size");
-const TUS_CHECKSUM_ALGORITHM: HeaderName = HeaderName::from_static("tus-checksum-algorithm");
-const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
-const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
-const UPLOAD_METADATA: HeaderName = HeaderName::from_static("upload-metadata");
-const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
-const UPLOAD_CHECKSUM: HeaderName = HeaderName::from_static("upload-checksum");
-const UPLOAD_DEFER_LENGTH: HeaderName = HeaderName::from_static("upload-defer-length");
+// The header names are the protocol crate's, shared with the SDK.
+const TUS_RESUMABLE: HeaderName = HeaderName::from_static(hdr::TUS_RESUMABLE);
+const TUS_VERSION: HeaderName = HeaderName::from_static(hdr::TUS_VERSION);
+const TUS_EXTENSION: HeaderName = HeaderName::from_static(hdr::TUS_EXTENSION);
+const TUS_MAX_SIZE: HeaderName = HeaderName::from_static(hdr::TUS_MAX_SIZE);
+const TUS_CHECKSUM_ALGORITHM: HeaderName = HeaderName::from_static(hdr::TUS_CHECKSUM_ALGORITHM);
+const UPLOAD_OFFSET: HeaderName = HeaderName::from_static(hdr::UPLOAD_OFFSET);
+const UPLOAD_LENGTH: HeaderName = HeaderName::from_static(hdr::UPLOAD_LENGTH);
+const UPLOAD_METADATA: HeaderName = HeaderName::from_static(hdr::UPLOAD_METADATA);
+const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static(hdr::UPLOAD_EXPIRES);
+const UPLOAD_CHECKSUM: HeaderName = HeaderName::from_static(hdr::UPLOAD_CHECKSUM);
+const UPLOAD_DEFER_LENGTH: HeaderName = HeaderName::from_static(hdr::UPLOAD_DEFER_LENGTH);
 /// Set on the response that completes an upload: the id of its attachment message.
-pub const ATTACHE_MESSAGE_ID: HeaderName = HeaderName::from_static("attache-message-id");
+pub const ATTACHE_MESSAGE_ID: HeaderName = HeaderName::from_static(hdr::ATTACHE_MESSAGE_ID);
 
 /// Most bytes of `Upload-Metadata` (file name, type, description and the contact fit easily).
 pub const MAX_METADATA_BYTES: usize = 4096;
@@ -53,12 +54,12 @@ fn checksum(h: &HeaderMap) -> AppResult<Option<crate::upload::Checksum>> {
     let Some(v) = header(h, &UPLOAD_CHECKSUM) else {
         return Ok(None);
     };
-    tus::parse_checksum(v).map(Some).map_err(|unsupported| {
-        if unsupported {
-            AppError::BadRequest("unsupported-checksum", format!("checksum algorithms: {}", tus::CHECKSUM_ALGORITHMS))
-        } else {
-            AppError::BadRequest("bad-checksum", "Upload-Checksum is '<algorithm> <base64 digest>'".into())
-        }
+    tus::parse_checksum(v).map(Some).map_err(|code| {
+        let why = match code {
+            ErrorCode::UnsupportedChecksum => format!("checksum algorithms: {}", tus::CHECKSUM_ALGORITHMS),
+            _ => "Upload-Checksum is '<algorithm> <base64 digest>'".into(),
+        };
+        AppError::Refused(code, why)
     })
 }
 
@@ -68,12 +69,8 @@ pub async fn tus_headers(req: Request, next: Next) -> Response {
     let needs_version = !matches!(*req.method(), Method::OPTIONS | Method::GET);
     let version = req.headers().get(&TUS_RESUMABLE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut resp = if needs_version && version.as_deref() != Some(tus::VERSION) {
-        let mut r = AppError::Status(
-            StatusCode::PRECONDITION_FAILED,
-            "tus-version",
-            format!("send Tus-Resumable: {}", tus::VERSION),
-        )
-        .into_response();
+        let mut r =
+            AppError::Refused(ErrorCode::TusVersion, format!("send Tus-Resumable: {}", tus::VERSION)).into_response();
         r.headers_mut().insert(TUS_VERSION, HeaderValue::from_static(tus::VERSION));
         r
     } else {
@@ -96,8 +93,8 @@ impl FromRequestParts<AppState> for UploaderAuth {
         }
         match cookie(&parts.headers, VISITOR_COOKIE).filter(|v| is_id(v)) {
             Some(v) => Ok(UploaderAuth(Uploader::Visitor(VisitorId(v.to_owned())))),
-            None => Err(AppError::Unauthorized(
-                "unauthorized",
+            None => Err(AppError::Refused(
+                ErrorCode::Unauthorized,
                 "sign in (bearer token) or open a contact (vvcu cookie) before uploading".into(),
             )),
         }
@@ -169,33 +166,37 @@ pub async fn create_upload(
     body: Body,
 ) -> AppResult<Response> {
     if headers.contains_key(UPLOAD_DEFER_LENGTH) {
-        return Err(AppError::BadRequest(
-            "length-required",
+        return Err(AppError::Refused(
+            ErrorCode::LengthRequired,
             "Upload-Defer-Length is not supported; send Upload-Length".into(),
         ));
     }
     let length = header(&headers, &UPLOAD_LENGTH)
-        .ok_or_else(|| AppError::BadRequest("length-required", "send Upload-Length".into()))
+        .ok_or_else(|| AppError::Refused(ErrorCode::LengthRequired, "send Upload-Length".into()))
         .and_then(|v| {
             tus::parse_u64(v.trim()).ok_or_else(|| {
-                AppError::BadRequest("bad-length", "Upload-Length must be a non-negative whole number of bytes".into())
+                AppError::Refused(
+                    ErrorCode::BadLength,
+                    "Upload-Length must be a non-negative whole number of bytes".into(),
+                )
             })
         })?;
     let metadata = header(&headers, &UPLOAD_METADATA).unwrap_or("").to_owned();
     if metadata.len() > MAX_METADATA_BYTES {
-        return Err(AppError::BadRequest(
-            "metadata-too-large",
+        return Err(AppError::Refused(
+            ErrorCode::MetadataTooLarge,
             format!("Upload-Metadata has {} bytes; at most {MAX_METADATA_BYTES} are accepted", metadata.len()),
         ));
     }
-    let pairs = tus::parse_metadata(&metadata).map_err(|m| AppError::BadRequest("bad-metadata", m))?;
+    let pairs = tus::parse_metadata(&metadata).map_err(|m| AppError::Refused(ErrorCode::BadMetadata, m))?;
     let pick = |keys: &[&str]| keys.iter().find_map(|k| pairs.get(*k)).filter(|v| !v.trim().is_empty()).cloned();
     let new = NewUpload {
         contact: pick(&["contact", "contact_id", "contactId"]).ok_or_else(|| {
-            AppError::BadRequest("missing-contact", "Upload-Metadata must name the contact ('contact')".into())
+            AppError::Refused(ErrorCode::MissingContact, "Upload-Metadata must name the contact ('contact')".into())
         })?,
-        file_name: pick(&["filename", "name", "fileName"])
-            .ok_or_else(|| AppError::BadRequest("missing-file-name", "Upload-Metadata must carry 'filename'".into()))?,
+        file_name: pick(&["filename", "name", "fileName"]).ok_or_else(|| {
+            AppError::Refused(ErrorCode::MissingFileName, "Upload-Metadata must carry 'filename'".into())
+        })?,
         declared_type: pick(&["filetype", "type", "fileType", "content_type"]),
         description: pick(&["description"]),
         length,
@@ -211,7 +212,7 @@ pub async fn create_upload(
         match append_detached(&state, &row, 0, &headers, body).await {
             Ok(a) => appended = a,
             // The upload exists; the client resumes with HEAD.
-            Err(AppError::ChecksumMismatch(_)) => {}
+            Err(AppError::Refused(ErrorCode::ChecksumMismatch, _)) => {}
             Err(e @ AppError::Internal(_)) => return Err(e),
             // A refusal is final: nothing of this upload stays (it would count against the contact).
             Err(e) => {
@@ -308,20 +309,19 @@ pub async fn patch_upload(
     body: Body,
 ) -> AppResult<Response> {
     if header(&headers, &CONTENT_TYPE) != Some(tus::OFFSET_OCTET_STREAM) {
-        return Err(AppError::Status(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "bad-content-type",
+        return Err(AppError::Refused(
+            ErrorCode::BadContentType,
             format!("PATCH bodies are Content-Type: {}", tus::OFFSET_OCTET_STREAM),
         ));
     }
     let offset = header(&headers, &UPLOAD_OFFSET).and_then(|v| tus::parse_u64(v.trim())).ok_or_else(|| {
-        AppError::BadRequest("bad-offset", "Upload-Offset must be a non-negative whole number".into())
+        AppError::Refused(ErrorCode::BadOffset, "Upload-Offset must be a non-negative whole number".into())
     })?;
     let row = up::own(&state, &uploader, &id).await?;
     let appended = append_detached(&state, &row, offset, &headers, body).await?;
     if appended.interrupted {
-        return Err(AppError::BadRequest(
-            "upload-interrupted",
+        return Err(AppError::Refused(
+            ErrorCode::UploadInterrupted,
             format!("the body broke off at offset {}; resume from there", appended.offset),
         ));
     }

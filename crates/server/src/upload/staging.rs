@@ -5,7 +5,7 @@
 //!
 //! Two implementations, as tusd has a file store and an S3 store:
 //! - [`LocalStaging`]: one file per upload in a local folder (the embedded default: one instance);
-//! - [`super::s3::S3Staging`]: one multipart upload per tus upload in the bucket, so any
+//! - `S3Staging` (s3.rs): one multipart upload per tus upload in the bucket, so any
 //!   instance can continue it.
 
 use crate::storage::{ByteStream, Store, StoreKey};

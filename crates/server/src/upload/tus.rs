@@ -1,6 +1,7 @@
 //! tus 1.0 header values: versions, extensions, lengths, metadata, checksums, expiry dates.
 
 use super::Checksum;
+use attache_protocol::ErrorCode;
 use base64::Engine;
 use std::collections::HashMap;
 
@@ -58,16 +59,16 @@ pub fn encode_metadata(pairs: &[(&str, &str)]) -> String {
         .join(",")
 }
 
-/// `Upload-Checksum: <algorithm> <base64 digest>`. `Err(true)` for an unsupported algorithm
-/// (400 per the spec), `Err(false)` for a malformed value.
-pub fn parse_checksum(v: &str) -> Result<Checksum, bool> {
-    let (algo, digest) = v.trim().split_once(' ').ok_or(false)?;
-    let digest = base64::engine::general_purpose::STANDARD.decode(digest.trim()).map_err(|_| false)?;
+/// `Upload-Checksum: <algorithm> <base64 digest>`. `unsupported-checksum` for an algorithm not
+/// offered (400 per the spec), `bad-checksum` for a malformed value.
+pub fn parse_checksum(v: &str) -> Result<Checksum, ErrorCode> {
+    let (algo, digest) = v.trim().split_once(' ').ok_or(ErrorCode::BadChecksum)?;
+    let digest = base64::engine::general_purpose::STANDARD.decode(digest.trim()).map_err(|_| ErrorCode::BadChecksum)?;
     match algo {
         "sha1" if digest.len() == 20 => Ok(Checksum::Sha1(digest)),
         "sha256" if digest.len() == 32 => Ok(Checksum::Sha256(digest)),
-        "sha1" | "sha256" => Err(false),
-        _ => Err(true),
+        "sha1" | "sha256" => Err(ErrorCode::BadChecksum),
+        _ => Err(ErrorCode::UnsupportedChecksum),
     }
 }
 
@@ -105,8 +106,8 @@ mod tests {
     #[test]
     fn checksums() {
         assert!(matches!(parse_checksum("sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0="), Ok(Checksum::Sha1(_))));
-        assert_eq!(parse_checksum("md5 1B2M2Y8AsgTpgAmY7PhCfg=="), Err(true));
-        assert_eq!(parse_checksum("sha1 nope"), Err(false));
-        assert_eq!(parse_checksum("sha256"), Err(false));
+        assert_eq!(parse_checksum("md5 1B2M2Y8AsgTpgAmY7PhCfg=="), Err(ErrorCode::UnsupportedChecksum));
+        assert_eq!(parse_checksum("sha1 nope"), Err(ErrorCode::BadChecksum));
+        assert_eq!(parse_checksum("sha256"), Err(ErrorCode::BadChecksum));
     }
 }

@@ -1,12 +1,14 @@
 //! Who is asking: staff by bearer token, visitors by the `vvcu` cookie; password hashing.
 
+mod password;
+
+pub use password::{hash_password, verify_password};
+
 use crate::db::{is_id, new_id, now_us};
 use crate::error::AppError;
 use crate::repo;
 use crate::AppState;
-use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
-use argon2::Argon2;
-use attache_protocol::{Account, Role, User, VisitorId};
+use attache_protocol::{Account, ErrorCode, Role, User, VisitorId};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
@@ -21,135 +23,6 @@ pub const SESSION_DAYS: i64 = 30;
 pub const VISITOR_COOKIE: &str = "vvcu";
 /// Lifetime of the visitor cookie: three years, renewed on every visit.
 pub const VISITOR_COOKIE_SECS: i64 = 3 * 365 * 24 * 3600;
-
-/// Threads that run argon2. Each hash takes 19 MiB, so this bounds the memory of any burst of
-/// sign-ins: a queue of waiting passwords, never a pile of hashes.
-const HASH_THREADS: usize = 2;
-/// Waiting jobs beyond which a sign-in is turned away (503) instead of queued.
-const HASH_QUEUE: usize = 256;
-
-/// After this long without sign-ins a hashing thread gives its memory back.
-const HASH_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
-
-type Job = Box<dyn FnOnce() + Send>;
-
-/// Drops this thread's argon2 memory and asks the allocator to return free memory to the system.
-fn release_hash_memory() {
-    let had = BLOCKS.with(|b| std::mem::take(&mut *b.borrow_mut())).capacity() > 0;
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if had {
-        // SAFETY: malloc_trim only releases free memory of the allocator; it has no preconditions.
-        unsafe {
-            libc::malloc_trim(0);
-        }
-    }
-    let _ = had;
-}
-
-fn hash_pool() -> &'static std::sync::mpsc::SyncSender<Job> {
-    static POOL: std::sync::OnceLock<std::sync::mpsc::SyncSender<Job>> = std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(HASH_QUEUE);
-        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-        for i in 0..HASH_THREADS {
-            let rx = rx.clone();
-            let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || loop {
-                let job = match rx.lock() {
-                    Ok(r) => r.recv_timeout(HASH_IDLE),
-                    Err(_) => return,
-                };
-                match job {
-                    Ok(job) => job(),
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => release_hash_memory(),
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-                }
-            });
-            if let Err(e) = spawned {
-                tracing::error!(error = ?e, "could not start a password hashing thread");
-            }
-        }
-        tx
-    })
-}
-
-/// Runs `f` on the bounded hashing pool.
-async fn on_hash_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let job: Job = Box::new(move || {
-        let _ = tx.send(f());
-    });
-    if hash_pool().try_send(job).is_err() {
-        return Err(AppError::Status(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "too many sign-ins at once; try again in a few seconds".into(),
-        ));
-    }
-    rx.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the hashing pool dropped a job")))
-}
-
-/// Hashes a password with argon2id (on the bounded hashing pool).
-pub async fn hash_password(password: String) -> Result<String, AppError> {
-    on_hash_pool(move || {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing: {e}")))
-    })
-    .await?
-}
-
-/// Checks a password against a stored hash (on the bounded hashing pool). A missing hash still
-/// costs one verification, so unknown users take as long as wrong passwords.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
-    const DUMMY: &str =
-        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jq3Cd+1zFoRz9wm8bIZ6m+G2X8bfvGQkOZsZ9KfPxo";
-    on_hash_pool(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
-        verify_here(password.as_bytes(), &hash) && known
-    })
-    .await
-}
-
-/// Most argon2 memory a verification may use (64 MiB); our hashes use 19 MiB.
-const MAX_HASH_BLOCKS: usize = 64 * 1024;
-
-thread_local! {
-    /// The hashing thread's argon2 memory, allocated once and reused: no allocator churn, so
-    /// memory does not creep up with every sign-in.
-    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Verifies `password` against a PHC string using this thread's reusable argon2 memory.
-fn verify_here(password: &[u8], phc: &str) -> bool {
-    use argon2::{Algorithm, Params, Version};
-    let Ok(h) = PasswordHash::new(phc) else { return false };
-    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(h.algorithm), Params::try_from(&h)) else { return false };
-    let version = match h.version.map(Version::try_from) {
-        Some(Ok(v)) => v,
-        Some(Err(_)) => return false,
-        None => Version::default(),
-    };
-    let (Some(salt), Some(expected)) = (h.salt, h.hash) else { return false };
-    let mut salt_buf = [0u8; 64];
-    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
-    let blocks = params.block_count();
-    if blocks > MAX_HASH_BLOCKS {
-        return false;
-    }
-    let mut out = vec![0u8; expected.len()];
-    let ctx = Argon2::new(algorithm, version, params);
-    let hashed = BLOCKS.with(|b| {
-        let mut mem = b.borrow_mut();
-        if mem.len() < blocks {
-            mem.resize(blocks, argon2::Block::default());
-        }
-        ctx.hash_password_into_with_memory(password, salt, &mut out, &mut mem[..blocks]).is_ok()
-    });
-    hashed && bool::from(subtle::ConstantTimeEq::ct_eq(out.as_slice(), expected.as_bytes()))
-}
 
 /// Sign-in throttling, per account+user and per client address.
 ///
@@ -226,7 +99,6 @@ impl LoginThrottle {
         }
         if let Some(secs) = wait {
             return Err(AppError::Throttled(
-                "too-many-attempts",
                 format!("too many sign-in attempts; try again in {}", crate::auth::wait_words(secs)),
                 secs,
             ));
@@ -294,7 +166,7 @@ impl Staff {
         if self.user.role == Role::Admin {
             Ok(())
         } else {
-            Err(AppError::Forbidden("admin-only", "only an admin of the account may do this".into()))
+            Err(AppError::Refused(ErrorCode::AdminOnly, "only an admin of the account may do this".into()))
         }
     }
 }
@@ -305,9 +177,9 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
-            return Err(AppError::Unauthorized("unauthorized", "sign in first: no bearer token was sent".into()));
+            return Err(AppError::Refused(ErrorCode::Unauthorized, "sign in first: no bearer token was sent".into()));
         };
-        let expired = || AppError::Unauthorized("session-expired", "the session has ended; sign in again".into());
+        let expired = || AppError::Refused(ErrorCode::SessionExpired, "the session has ended; sign in again".into());
         let hash = token_hash(token);
         let (user, account) = repo::user::session_staff(&state.db, &hash).await?.ok_or_else(expired)?;
         if user.disabled {
@@ -411,7 +283,7 @@ fn foreign(state: &AppState, req: &Request, want_json: bool) -> Option<AppError>
         let host = h.get(HOST).and_then(|v| v.to_str().ok());
         if !origin.to_str().is_ok_and(|o| origin_allowed(o, host, &state.config.embed_origins)) {
             let why = "this request came from a site that may not act for the customer";
-            return Some(AppError::Forbidden("origin-not-allowed", why.into()));
+            return Some(AppError::Refused(ErrorCode::OriginNotAllowed, why.into()));
         }
     }
     let json = h
@@ -421,7 +293,7 @@ fn foreign(state: &AppState, req: &Request, want_json: bool) -> Option<AppError>
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
     (changes && want_json && !json).then(|| {
         let why = "send the request as JSON with Content-Type: application/json";
-        AppError::Status(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected-json", why.into())
+        AppError::Refused(ErrorCode::ExpectedJson, why.into())
     })
 }
 
@@ -465,11 +337,11 @@ mod tests {
             drop(t.begin("acme", "alice", ip).unwrap());
         }
         let e = t.begin("Acme", "ALICE ", ip).unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (429, "too-many-attempts"));
+        assert_eq!((e.status().as_u16(), e.code()), (429, ErrorCode::TooManyAttempts));
         assert!(e.to_string().contains("try again in"), "{e}");
         // Other users from the same address, up to the address's limit.
         let held: Vec<_> = (0..2).map(|i| t.begin("acme", &format!("u{i}"), ip).unwrap()).collect();
-        assert_eq!(t.begin("acme", "bob", ip).unwrap_err().code(), "too-many-attempts");
+        assert_eq!(t.begin("acme", "bob", ip).unwrap_err().code(), ErrorCode::TooManyAttempts);
         drop(held);
         // Another address is not affected; success clears the user's count.
         let other = Some([10, 0, 0, 2].into());

@@ -5,7 +5,12 @@
 //! Pure functions: the upload domain calls them at creation (on what is declared) and at
 //! finalisation (on the bytes).
 
+mod svg;
+
+pub use svg::svg_is_active;
+
 use crate::error::AppError;
+use attache_protocol::ErrorCode;
 
 /// Longest file name, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
@@ -20,7 +25,7 @@ const TEXT_SNIFF_BYTES: usize = 8 * 1024;
 /// Validates a file name as display text. It is never a path: separators, `..`, control
 /// characters and overlong names are refused rather than silently changed, so the sender knows.
 pub fn file_name(raw: &str) -> Result<String, AppError> {
-    let bad = |why: &str| AppError::Invalid("bad-file-name", format!("the file name {why}"));
+    let bad = |why: &str| AppError::Refused(ErrorCode::BadFileName, format!("the file name {why}"));
     let name = raw.trim();
     if name.is_empty() {
         return Err(bad("is empty"));
@@ -54,8 +59,8 @@ pub fn media_type(raw: &str) -> Result<String, AppError> {
     };
     match t.split_once('/') {
         Some((a, b)) if part(a) && part(b) => Ok(normalise(&t).to_owned()),
-        _ => Err(AppError::Invalid(
-            "bad-media-type",
+        _ => Err(AppError::Refused(
+            ErrorCode::BadMediaType,
             format!("'{}' is not a media type like image/png", raw.chars().take(100).collect::<String>()),
         )),
     }
@@ -209,143 +214,6 @@ fn looks_like_svg(t: &str) -> bool {
         && t.contains("<svg")
 }
 
-/// Elements that run script or embed other documents.
-const SVG_ACTIVE_ELEMENTS: &[&str] = &[
-    "script",
-    "foreignobject",
-    "iframe",
-    "embed",
-    "object",
-    "handler",
-    "listener",
-    "frame",
-    "frameset",
-    "applet",
-    "meta",
-    "link",
-    "base",
-];
-
-/// SVG that can run script or reach outside itself, judged on the whole document through an
-/// XML parser (so entities and character references are decoded first): script elements,
-/// event handlers (`on…` attributes), `javascript:` or other non-fragment references (except
-/// `data:` raster images), style sheets that import or load URLs, entity declarations,
-/// processing instructions, and anything that does not parse.
-pub fn svg_is_active(doc: &[u8]) -> bool {
-    let doc = doc.strip_prefix(b"\xef\xbb\xbf").unwrap_or(doc);
-    let Ok(text) = std::str::from_utf8(doc) else { return true };
-    svg_active(text).unwrap_or(true)
-}
-
-/// Removes what browsers ignore inside a URL (white space, controls) and lowercases it.
-fn squashed(v: &str) -> String {
-    v.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect::<String>().to_ascii_lowercase()
-}
-
-/// A reference the document may hold: to a part of itself, or an embedded raster image.
-fn inert_reference(v: &str) -> bool {
-    let v = squashed(v);
-    v.is_empty()
-        || v.starts_with('#')
-        || ["data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp"].iter().any(|p| v.starts_with(p))
-}
-
-/// CSS that loads nothing: no `@import`, no `url(…)` outside the document, no script.
-fn inert_css(css: &str) -> bool {
-    let c = squashed(css).replace("\\", "");
-    if c.contains("@import") || c.contains("javascript:") || c.contains("expression(") || c.contains("-moz-binding") {
-        return false;
-    }
-    c.split("url(").skip(1).all(|rest| inert_reference(rest.trim_start_matches(['"', '\''])))
-}
-
-fn svg_active(text: &str) -> Result<bool, quick_xml::Error> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(text);
-    let mut in_style = 0usize;
-    let mut depth = 0usize;
-    let mut style = String::new();
-    loop {
-        let (element, empty) = match reader.read_event()? {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                if e.local_name().as_ref().eq_ignore_ascii_case(b"style") {
-                    in_style = in_style.saturating_sub(1);
-                }
-                continue;
-            }
-            Event::Text(t) if in_style > 0 => {
-                style.push_str(&t.decode().map_err(quick_xml::Error::from)?);
-                continue;
-            }
-            Event::CData(t) if in_style > 0 => {
-                style.push_str(&t.decode().map_err(quick_xml::Error::from)?);
-                continue;
-            }
-            Event::GeneralRef(r) => {
-                // Only character references and the five predefined entities exist here.
-                match r.resolve_char_ref()? {
-                    Some(c) if in_style > 0 => style.push(c),
-                    Some(_) => {}
-                    None => {
-                        let name = r.decode().map_err(quick_xml::Error::from)?;
-                        if !matches!(name.as_ref(), "lt" | "gt" | "amp" | "apos" | "quot") {
-                            return Ok(true);
-                        }
-                    }
-                }
-                continue;
-            }
-            Event::DocType(d) => {
-                if d.decode().map_err(quick_xml::Error::from)?.to_ascii_lowercase().contains("<!entity") {
-                    return Ok(true);
-                }
-                continue;
-            }
-            Event::PI(_) => return Ok(true),
-            // An unclosed document is not well-formed.
-            Event::Eof => return Ok(depth != 0 || !inert_css(&style)),
-            _ => continue,
-        };
-        let name = String::from_utf8_lossy(element.local_name().as_ref()).to_ascii_lowercase();
-        if SVG_ACTIVE_ELEMENTS.contains(&name.as_str()) {
-            return Ok(true);
-        }
-        if !empty {
-            depth += 1;
-            if name == "style" {
-                in_style += 1;
-            }
-        }
-        for attr in element.attributes() {
-            let attr = attr.map_err(quick_xml::Error::from)?;
-            let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).to_ascii_lowercase();
-            let value = attr.unescape_value()?;
-            if key.starts_with("on") {
-                return Ok(true);
-            }
-            let reference = matches!(
-                key.as_str(),
-                "href" | "src" | "action" | "formaction" | "data" | "values" | "to" | "from" | "by"
-            );
-            if reference
-                && !inert_reference(&value)
-                && (key == "href" || key == "src" || squashed(&value).contains(':'))
-            {
-                return Ok(true);
-            }
-            if squashed(&value).contains("javascript:") || (key == "style" && !inert_css(&value)) {
-                return Ok(true);
-            }
-            if value.contains("url(") && !inert_css(&value) {
-                return Ok(true);
-            }
-        }
-    }
-}
-
 /// Compares what the sender claimed (declared type and file extension) with what the bytes are.
 ///
 /// Refused: active content (HTML, SVG with script, executables) under any other claim; an
@@ -353,8 +221,8 @@ fn svg_active(text: &str) -> Result<bool, quick_xml::Error> {
 /// recognisable one.
 pub fn compare(declared: &str, name: &str, sniffed: &Sniffed) -> Result<(), AppError> {
     if sniffed.media_type == "image/svg+xml" && sniffed.active {
-        return Err(AppError::Invalid(
-            "unsafe-svg",
+        return Err(AppError::Refused(
+            ErrorCode::UnsafeSvg,
             "the SVG image contains script or event handlers; it was refused".into(),
         ));
     }
@@ -372,8 +240,8 @@ pub fn compare(declared: &str, name: &str, sniffed: &Sniffed) -> Result<(), AppE
             || claim.starts_with("image/")
             || (sniffed.known && type_of_extension_known(claim) && sniffed.media_type != "text/plain");
         if mismatch {
-            return Err(AppError::Invalid(
-                "type-mismatch",
+            return Err(AppError::Refused(
+                ErrorCode::TypeMismatch,
                 format!("the file claims to be {claim} but its content is {}; it was refused", sniffed.media_type),
             ));
         }
@@ -416,7 +284,7 @@ mod tests {
             &"x".repeat(10_000),
         ] {
             let e = file_name(bad).unwrap_err();
-            assert_eq!(e.code(), "bad-file-name", "{bad:?}");
+            assert_eq!(e.code(), ErrorCode::BadFileName, "{bad:?}");
         }
     }
 
@@ -444,21 +312,21 @@ mod tests {
 
         let html = sniff(b"  <!DOCTYPE html><html><script>alert(1)</script>");
         assert_eq!(html.media_type, "text/html");
-        assert_eq!(compare("image/png", "cat.png", &html).unwrap_err().code(), "type-mismatch");
-        assert_eq!(compare("application/octet-stream", "cat.png", &html).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("image/png", "cat.png", &html).unwrap_err().code(), ErrorCode::TypeMismatch);
+        assert_eq!(compare("application/octet-stream", "cat.png", &html).unwrap_err().code(), ErrorCode::TypeMismatch);
         assert!(compare("text/html", "page.html", &html).is_ok());
 
         let exe = sniff(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0\xb8\0\0\0\0\0\0\0@\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x80\0\0\0PE\0\0L\x01");
         assert_eq!(exe.media_type, "application/vnd.microsoft.portable-executable");
         assert!(exe.active);
-        assert_eq!(compare("image/png", "cat.png", &exe).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("image/png", "cat.png", &exe).unwrap_err().code(), ErrorCode::TypeMismatch);
         assert!(compare("application/x-msdownload", "setup.exe", &exe).is_ok());
 
         let svg =
             sniff(br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#);
-        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), "unsafe-svg");
+        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), ErrorCode::UnsafeSvg);
         let svg = sniff(br#"<svg xmlns="http://www.w3.org/2000/svg"><rect onload ="x()"/></svg>"#);
-        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), "unsafe-svg");
+        assert_eq!(compare("image/svg+xml", "a.svg", &svg).unwrap_err().code(), ErrorCode::UnsafeSvg);
         let svg = sniff(br#"<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>"#);
         assert!(!svg.active);
         assert!(compare("image/svg+xml", "a.svg", &svg).is_ok());
@@ -468,7 +336,7 @@ mod tests {
         assert!(compare("text/plain", "notes.txt", &text).is_ok());
         // Text under a PDF name is odd but harmless: the sniffer cannot tell a broken PDF from text.
         assert!(compare("application/pdf", "doc.pdf", &text).is_ok());
-        assert_eq!(compare("image/jpeg", "a.jpg", &text).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("image/jpeg", "a.jpg", &text).unwrap_err().code(), ErrorCode::TypeMismatch);
 
         let pdf = sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
         // SVG is judged whole, with entities decoded.
@@ -511,7 +379,7 @@ mod tests {
             assert!(!svg_with(&good).active, "{good}");
         }
         assert_eq!(pdf.media_type, "application/pdf");
-        assert_eq!(compare("application/pdf", "x.png", &pdf).unwrap_err().code(), "type-mismatch");
+        assert_eq!(compare("application/pdf", "x.png", &pdf).unwrap_err().code(), ErrorCode::TypeMismatch);
         assert!(compare("application/pdf", "x.pdf", &pdf).is_ok());
         assert!(!sniff(&[0xde, 0xad, 0xbe, 0xef, 0x00]).known);
     }

@@ -6,6 +6,11 @@
 //! random ids, truncated; nothing in a token can be guessed or enumerated without the secret,
 //! and a token of one contact says nothing about another's. Comparisons are constant-time.
 
+mod secret;
+
+pub use secret::{new_secret_hex, SecretConfig, MIN_SECRET_BYTES};
+use secret::{parse_secret, read_secret_file, Secret};
+
 use anyhow::Context;
 use attache_protocol::{AttachmentId, ContactId};
 use hmac::{Hmac, Mac};
@@ -19,21 +24,6 @@ type HmacSha384 = Hmac<Sha384>;
 pub const TOKEN_HEX: usize = 96;
 /// Hex characters of the contact part.
 pub const CONTACT_PART_HEX: usize = 32;
-
-/// One secret: at least 256 bits, with a short public id (for the lookup table of tokens).
-#[derive(Clone)]
-struct Secret {
-    bytes: Vec<u8>,
-    id: String,
-}
-
-impl Secret {
-    fn new(bytes: Vec<u8>) -> Secret {
-        use sha2::Digest;
-        let id = hex::encode(&sha2::Sha256::digest([b"attache/key-id\0".as_slice(), &bytes].concat())[..8]);
-        Secret { bytes, id }
-    }
-}
 
 /// The server secrets: the current one signs every new token, grant and temporary URL; the
 /// previous ones (during a rotation) still verify until they are removed from the
@@ -73,58 +63,6 @@ impl Token {
     pub fn as_string(&self) -> String {
         format!("{}{}", self.contact_part, self.attachment_part)
     }
-}
-
-/// Where the secrets come from (`--secret-file`, `ATTACHE_SECRET`, and the previous ones).
-#[derive(Debug, Clone, Default)]
-pub struct SecretConfig {
-    /// The current secret, as hex text (from `ATTACHE_SECRET`).
-    pub current_hex: Option<String>,
-    /// A file holding the current secret as hex text (`--secret-file`).
-    pub current_file: Option<std::path::PathBuf>,
-    /// Previous secrets, as hex text (`ATTACHE_PREVIOUS_SECRET`).
-    pub previous_hex: Vec<String>,
-    /// Files holding previous secrets (`--previous-secret-file`).
-    pub previous_files: Vec<std::path::PathBuf>,
-}
-
-impl SecretConfig {
-    /// Whether a current secret is configured (rather than kept in the data folder).
-    pub fn is_set(&self) -> bool {
-        self.current_hex.is_some() || self.current_file.is_some()
-    }
-}
-
-/// Smallest secret accepted: 256 bits.
-pub const MIN_SECRET_BYTES: usize = 32;
-
-/// Parses a secret's hex text; `what` names where it came from in the error.
-fn parse_secret(text: &str, what: &str) -> anyhow::Result<Secret> {
-    let text = text.trim();
-    anyhow::ensure!(!text.is_empty(), "{what} is empty; it must hold a secret as hex (make one with `attache secret`)");
-    let raw = hex::decode(text).map_err(|_| {
-        anyhow::anyhow!("{what} is not hex; it must hold a secret as hex (make one with `attache secret`)")
-    })?;
-    anyhow::ensure!(
-        raw.len() >= MIN_SECRET_BYTES,
-        "{what} holds {} bytes; a secret has at least {MIN_SECRET_BYTES} (64 hex characters)",
-        raw.len()
-    );
-    Ok(Secret::new(raw))
-}
-
-async fn read_secret_file(path: &Path) -> anyhow::Result<Secret> {
-    let what = format!("the secret file {}", path.display());
-    let bytes = tokio::fs::read(path).await.with_context(|| format!("cannot read {what}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{what} is not text"))?;
-    parse_secret(&text, &what)
-}
-
-/// A new random secret as hex (for `attache secret`).
-pub fn new_secret_hex() -> String {
-    let mut s = [0u8; 64];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut s);
-    hex::encode(s)
 }
 
 impl Keys {
