@@ -17,7 +17,8 @@ import { png as makePng } from "../widget/png.mjs";
 const ATTACHE_BIN = must("ATTACHE_BIN");
 const CONSOLE_BIN = must("CONSOLE_BIN");
 const ARTIFACTS = process.env.ARTIFACTS ?? "artifacts/console";
-const DRIVER = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4444";
+// Set in before(): a tauri-driver of this run on free ports (several runs may share a machine).
+let DRIVER = process.env.WEBDRIVER_URL ?? "";
 const PASSWORD = process.env.DEMO_PASSWORD ?? "demo-password";
 const COLD_START_RUNS = Number(process.env.COLD_START_RUNS ?? 3);
 
@@ -126,7 +127,9 @@ before(async () => {
   server = `http://127.0.0.1:${servicePort}`;
   await startService();
   if (!process.env.WEBDRIVER_URL) {
-    start("tauri-driver", ["--port", "4444", "--native-port", "4445"], "tauri-driver.log");
+    const port = await freePort();
+    DRIVER = `http://127.0.0.1:${port}`;
+    start("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], "tauri-driver.log");
     await waitHttp(`${DRIVER}/status`, "tauri-driver");
   }
 });
