@@ -16,8 +16,41 @@ use crate::storage::ByteStream;
 use crate::AppState;
 use attache_protocol::{
     Account, AccountId, Contact, ContactState, ErrorCode, LpHostedFile, Message, UploadId, UploadState, VisitorId,
-    LP_FILE_TYPES, LP_MAX_FILE_BYTES, LP_MAX_PREVIEW_BYTES,
+    VisitorRef, LP_FILE_TYPES, LP_MAX_FILE_BYTES, LP_MAX_PREVIEW_BYTES,
 };
+
+// ---- who the consumer is -------------------------------------------------------------------
+
+/// The account a consumer API path names.
+pub async fn account_named(state: &AppState, name: &str) -> AppResult<Account> {
+    repo::account::by_name(&state.db, name).await?.ok_or(AppError::NotFound("account"))
+}
+
+/// A new consumer identity in `account` for an app without cookies: a `vvcu` cookie value (a
+/// browser gets it too) and a token of its own (256 bits). Both are stored hashed.
+pub async fn signup(state: &AppState, account: &Account) -> AppResult<(VisitorId, String)> {
+    let cookie = VisitorId(crate::db::new_id());
+    let (token, token_hash) = crate::auth::new_token();
+    let cookie_hash = repo::visitor::credential_hash(cookie.as_str());
+    repo::visitor::create_consumer(&state.db, &account.id, &cookie_hash, &token_hash).await?;
+    Ok((cookie, token))
+}
+
+/// The public id behind a consumer token, if the token was issued for `account`.
+pub async fn token_identity(state: &AppState, token: &VisitorId, account: &Account) -> AppResult<Option<VisitorRef>> {
+    Ok(match repo::visitor::by_token(&state.db, &crate::auth::token_hash(token.as_str())).await? {
+        Some((a, me)) if a == account.id => Some(me),
+        _ => None,
+    })
+}
+
+/// The public id of a browser's `vvcu` cookie in `account` (made on its first use there).
+pub async fn cookie_identity(state: &AppState, cookie: &VisitorId, account: &Account) -> AppResult<VisitorRef> {
+    let hash = repo::visitor::credential_hash(cookie.as_str());
+    Ok(repo::visitor::ensure(&state.db, &account.id, &hash).await?)
+}
+
+// ---- temporary URLs ----------------------------------------------------------------------------
 
 /// The container segment of every temporary URL path.
 pub const CONTAINER: &str = "AUTH_attache";
