@@ -142,10 +142,27 @@ pub(crate) async fn upload_file(
             }
         }
     }
+    let chunk = opts.chunk_size.unwrap_or(DEFAULT_CHUNK).max(1);
+    let mut f = tokio::fs::File::open(&file).await.map_err(|e| local("open", &file, e))?;
+    let mut message_id: Option<String> = None;
     let upload_path = match upload_path {
         Some(p) => p,
         None => {
-            let p = create(s, contact, &name, size, opts).await?;
+            // A file that fits in one chunk goes with the creation request.
+            let first = if size > 0 && size <= chunk as u64 {
+                let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                f.read_to_end(&mut data).await.map_err(|e| local("read", &file, e))?;
+                if data.len() as u64 != size {
+                    return Err(local("read (did the file change?)", &file, std::io::ErrorKind::UnexpectedEof.into()));
+                }
+                Some(data)
+            } else {
+                None
+            };
+            let created = create(s, contact, &name, size, opts, first).await?;
+            let p = created.path;
+            offset = created.offset;
+            message_id = created.message_id;
             if let Some(sp) = &state_path {
                 let st = ResumeState {
                     upload_path: p.clone(),
@@ -165,10 +182,7 @@ pub(crate) async fn upload_file(
         }
     };
     report(offset);
-    let chunk = opts.chunk_size.unwrap_or(DEFAULT_CHUNK).max(1);
-    let mut f = tokio::fs::File::open(&file).await.map_err(|e| local("open", &file, e))?;
     let mut retries = 0u32;
-    let mut message_id: Option<String> = None;
     while offset < size || (offset == size && message_id.is_none() && size > 0) {
         if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             return cancelled(s, &upload_path, state_path.as_deref(), offset, opts).await;

@@ -48,14 +48,25 @@ pub(super) async fn status(s: &Session, upload_path: &str) -> Result<UploadStatu
     s.get(upload_path).await
 }
 
-/// Creates the upload (tus creation) with its metadata; returns its path at the service.
+/// A created upload: its path at the service, how far it got, and its message once finished.
+pub(super) struct Created {
+    pub path: String,
+    pub offset: u64,
+    pub message_id: Option<String>,
+}
+
+/// Creates the upload (tus creation) with its metadata; with `first`, its first bytes go in the
+/// same request (creation-with-upload, with their SHA-256): a file that fits in one chunk is sent
+/// in one round trip. A body that cannot be sent is not retried here: the upload is created
+/// empty instead and the loop sends the bytes.
 pub(super) async fn create(
     s: &Session,
     contact: &ContactId,
     name: &str,
     size: u64,
     opts: &UploadOptions,
-) -> Result<String> {
+    first: Option<Vec<u8>>,
+) -> Result<Created> {
     let mut meta = vec![format!("contact {}", b64(contact.as_str())), format!("filename {}", b64(name))];
     if let Some(t) = &opts.media_type {
         meta.push(format!("filetype {}", b64(t)));
@@ -63,19 +74,39 @@ pub(super) async fn create(
     if let Some(d) = opts.description.as_deref().filter(|d| !d.trim().is_empty()) {
         meta.push(format!("description {}", b64(d)));
     }
-    let req = s
-        .request(Method::POST, "api/uploads")?
-        .header(TUS_RESUMABLE, TUS)
-        .header(UPLOAD_LENGTH, size.to_string())
-        .header(UPLOAD_METADATA, meta.join(","));
-    let resp = check(req.send().await.map_err(ClientError::from_reqwest)?).await?;
+    let creation = || {
+        s.request(Method::POST, "api/uploads").map(|r| {
+            r.header(TUS_RESUMABLE, TUS).header(UPLOAD_LENGTH, size.to_string()).header(UPLOAD_METADATA, meta.join(","))
+        })
+    };
+    let sent = match first {
+        Some(data) => {
+            let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&data));
+            let req = creation()?
+                .header(UPLOAD_CHECKSUM, format!("sha256 {digest}"))
+                .header("Content-Type", "application/offset+octet-stream")
+                .body(data);
+            match req.send().await {
+                Ok(resp) => resp,
+                // Nothing known of the upload (no Location came back): create it empty instead.
+                Err(e) if e.is_connect() || e.is_request() || e.is_body() || e.is_timeout() => {
+                    creation()?.send().await.map_err(ClientError::from_reqwest)?
+                }
+                Err(e) => return Err(ClientError::from_reqwest(e)),
+            }
+        }
+        None => creation()?.send().await.map_err(ClientError::from_reqwest)?,
+    };
+    let resp = check(sent).await?;
     let loc = header(&resp, "location").ok_or_else(|| ClientError::Protocol("creation without Location".into()))?;
     // Keep the path only: the service may come back on another address.
     let path = match url::Url::parse(loc) {
         Ok(u) => u.path().to_owned(),
         Err(_) => loc.to_owned(),
     };
-    Ok(path)
+    let offset = header(&resp, UPLOAD_OFFSET).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let message_id = header(&resp, ATTACHE_MESSAGE_ID).map(str::to_owned);
+    Ok(Created { path, offset, message_id })
 }
 
 /// What became of one PATCH.
