@@ -7,6 +7,7 @@ pub mod contact;
 pub mod upload;
 pub mod user;
 pub mod visitor;
+pub mod widget;
 
 /// A flag as stored.
 pub(crate) fn flag(b: bool) -> i64 {
