@@ -21,10 +21,15 @@ use serde::Deserialize;
 
 const JS: &str = "text/javascript; charset=utf-8";
 
+/// `tus.min.js` is tus-js-client's own browser build, copied from npm by
+/// `scripts/widget-vendor.sh` (the widget tests check it matches the locked version).
 const FILES: &[(&str, &str, &str)] = &[
     ("index.html", "text/html; charset=utf-8", include_str!("../../widget/index.html")),
     ("widget.js", JS, include_str!("../../widget/widget.js")),
     ("widget.css", "text/css; charset=utf-8", include_str!("../../widget/widget.css")),
+    ("i18n.js", JS, include_str!("../../widget/i18n.js")),
+    ("tus.min.js", JS, include_str!("../../widget/tus.min.js")),
+    ("embed.js", JS, include_str!("../../widget/embed.js")),
 ];
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; style-src 'self'; \
