@@ -266,6 +266,34 @@ test("in Italian: from data-lang, or from the browser; a language not in the cat
   }
 });
 
+test("files dropped on the chat or pasted into the field are sent, each once", async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  const page = await context.newPage();
+  await page.goto(`${service.url}/widget/?account=acme`);
+  await page.fill("#first", "Two notes for you");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(["dropped bytes"], "dropped.txt", { type: "text/plain" }));
+    document.body.dispatchEvent(new DragEvent("dragenter", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    document.body.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  assert.equal(await page.isVisible("#dropzone"), false, "the drop hint goes away");
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(["pasted bytes"], "pasted.txt", { type: "text/plain" }));
+    document.getElementById("text").dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForSelector("#pending-name >> text=2 files: dropped.txt, pasted.txt");
+  await page.press("#text", "Enter");
+  await page.waitForSelector(".msg.customer a.file-link >> text=dropped.txt");
+  await page.waitForSelector(".msg.customer a.file-link >> text=pasted.txt");
+  assert.equal(await page.locator(".msg.customer a.file-link").count(), 2);
+  await page.click("#end");
+  await context.close();
+});
+
 test("a site that is not allowed gets no launcher and one clear warning", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

@@ -282,14 +282,15 @@
     dragDepth++;
     $("dropzone").hidden = false;
   });
-  document.addEventListener("dragover", (e) => { if (hasFiles(e) && canTakeFiles()) e.preventDefault(); });
+  // A file dropped where the chat cannot take it must not open in the frame instead.
+  document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
   document.addEventListener("dragleave", () => { if (--dragDepth <= 0) { dragDepth = 0; $("dropzone").hidden = true; } });
   document.addEventListener("drop", (e) => {
     dragDepth = 0;
     $("dropzone").hidden = true;
-    if (!hasFiles(e) || !canTakeFiles()) return;
+    if (!hasFiles(e)) return;
     e.preventDefault();
-    choose(e.dataTransfer.files);
+    if (canTakeFiles()) choose(e.dataTransfer.files);
   });
   document.addEventListener("paste", (e) => {
     const files = e.clipboardData ? Array.from(e.clipboardData.files || []) : [];
