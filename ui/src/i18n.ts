@@ -1,6 +1,6 @@
 // The console's string catalog, English and Italian, the same mechanism as the customer widget's
-// (crates/server/widget/i18n.js): the language is picked from the system's (the webview's
-// navigator.languages), English when the catalog lacks it; `t(key, vars)` fills `{name}` holes;
+// (crates/server/widget/i18n.js): the language is `localStorage["attache.lang"]` when set, else the
+// system's (the webview's navigator.languages), English when the catalog lacks it; `t(key, vars)` fills `{name}` holes;
 // index.html marks its words with data-i18n (text), data-i18n-placeholder, data-i18n-label
 // (aria-label) and data-i18n-title, which `applyCatalog` fills at boot.
 
@@ -225,7 +225,18 @@ export function pickLanguage(wanted: readonly string[] = navigator.languages ?? 
   return "en";
 }
 
-export const lang = pickLanguage();
+/** A language chosen for this console (`localStorage["attache.lang"]`), else the system's. */
+function wanted(): string[] {
+  let chosen: string | null = null;
+  try {
+    chosen = localStorage.getItem("attache.lang");
+  } catch {
+    // no storage: the system's
+  }
+  return [...(chosen ? [chosen] : []), ...(navigator.languages ?? [navigator.language])];
+}
+
+export const lang = pickLanguage(wanted());
 
 /** The locale for dates and numbers: the system's own when it speaks the chosen language. */
 export function locale(): string {
