@@ -551,7 +551,9 @@ async fn send_owed_in(state: &AppState, id: &str, known: Option<&Contact>) -> Ap
         return Ok(());
     };
     let owed: Owed = serde_json::from_str(&payload).map_err(|e| AppError::Internal(e.into()))?;
-    match known.filter(|c| c.id == owed.contact) {
+    // A queued contact's staff event carries its file count, which this very file changed: the
+    // contact read before it is stale then, so it is read again.
+    match known.filter(|c| c.id == owed.contact && c.state != ContactState::Queued) {
         Some(contact) => state.hub.to_both_sides(contact, owed.event),
         None => {
             if let Some(contact) = repo::contact::get(&state.db, &owed.contact).await? {
