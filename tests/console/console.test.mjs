@@ -295,6 +295,33 @@ test("without a system keyring the window says so and the session lasts for this
   }
 });
 
+test("the console in Italian (the same catalog mechanism as the widget)", async () => {
+  // This machine has only the C locale, so the webview reports English: the console's own choice
+  // (localStorage "attache.lang") stands in for an Italian system.
+  const s = await newConsole();
+  try {
+    await s.waitScreen("signin", 30000);
+    await s.exec('localStorage.setItem("attache.lang", "it"); setTimeout(() => location.reload(), 50);');
+    await s.waitFor("Italian", async () => (await s.exec("return document.documentElement.lang")) === "it");
+    await s.waitScreen("signin", 30000);
+    assert.equal(await s.text("#signin-submit"), "Accedi");
+    await shot("15-sign-in-italian");
+    await signIn(s, "alice", PASSWORD);
+    await s.waitScreen("console");
+    assert.match(await s.text("#workspace"), /Coda/i);
+    assert.match(await s.text("#workspace"), /I miei contatti/i);
+    assert.equal((await s.text("#me-role")).toLowerCase(), "operatore");
+    await shot("16-console-italian");
+  } finally {
+    try {
+      await s.exec('localStorage.removeItem("attache.lang");');
+    } catch {
+      // gone already
+    }
+    await closeConsole();
+  }
+});
+
 /** A staff session over plain HTTP, for arranging the world around the console. */
 async function staff(username) {
   const res = await fetch(`${server}/api/login`, {

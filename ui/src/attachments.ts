@@ -4,6 +4,7 @@ import { api, asConsoleError } from "./api";
 import type { Attachment, Message } from "./bindings/ipc";
 import { $, el, formatSize, time } from "./dom";
 import { state } from "./state";
+import { t } from "./i18n";
 
 const FILE_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z M14 3v5h5" /></svg>';
@@ -25,7 +26,7 @@ export function attachmentBlock(a: Attachment): HTMLElement {
   if (a.preview_url) {
     const img = el("img", "preview");
     img.alt = a.description || a.name;
-    img.title = "Click to enlarge";
+    img.title = t("file.enlarge");
     img.dataset.previewUrl = a.preview_url;
     if (a.width && a.height) img.style.aspectRatio = `${a.width} / ${a.height}`;
     img.tabIndex = 0;
@@ -49,10 +50,10 @@ export function attachmentBlock(a: Attachment): HTMLElement {
   row.append(icon, text);
   box.append(row);
   const actions = el("div", "att-actions");
-  const save = el("button", "download", "Save as…");
+  const save = el("button", "download", t("file.save"));
   save.type = "button";
   save.addEventListener("click", () => void saveAttachment(a, box));
-  const open = el("button", "open", "Open");
+  const open = el("button", "open", t("file.open"));
   open.type = "button";
   open.addEventListener("click", () => void openAttachment(a, box));
   actions.append(save, open);
@@ -95,20 +96,20 @@ function attachmentStatus(box: HTMLElement, text: string, error = false) {
 }
 
 async function saveAttachment(a: Attachment, box: HTMLElement) {
-  attachmentStatus(box, "Downloading…");
+  attachmentStatus(box, t("file.downloading"));
   try {
     const path = await api.saveAttachment(a.url, a.sha256, a.name);
-    attachmentStatus(box, path ? `Saved to ${path}` : "");
+    attachmentStatus(box, path ? t("file.saved", { path }) : "");
   } catch (e) {
     attachmentStatus(box, asConsoleError(e).message, true);
   }
 }
 
 async function openAttachment(a: Attachment, box: HTMLElement) {
-  attachmentStatus(box, "Opening…");
+  attachmentStatus(box, t("file.opening"));
   try {
     await api.openAttachment(a.url, a.sha256, a.name);
-    attachmentStatus(box, "Handed to the system's default application.");
+    attachmentStatus(box, t("file.opened"));
   } catch (e) {
     attachmentStatus(box, asConsoleError(e).message, true);
   }
@@ -125,7 +126,7 @@ async function openLightbox(a: Attachment) {
   img.alt = a.description || a.name;
   img.src = (a.preview_url && state.previews.get(a.preview_url)) || "";
   img.hidden = !img.src;
-  status.textContent = "Loading the full picture…";
+  status.textContent = t("file.loading-picture");
   $("lightbox").hidden = false;
   $("lightbox").dataset.attachmentId = a.id;
   $("lightbox").dataset.loaded = "false";

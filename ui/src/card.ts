@@ -5,6 +5,7 @@ import type { ConsoleEvent, Message } from "./bindings/ipc";
 import { messageItem } from "./attachments";
 import { $, el, handleError, time } from "./dom";
 import { canSendTo, customerName, isMine, redraw, selectedContact, state, upsertContact } from "./state";
+import { t } from "./i18n";
 
 export async function loadMessages(contactId: string) {
   const messages = await api.listMessages(contactId);
@@ -106,11 +107,11 @@ export function renderCard() {
   if (!contact) return;
   $("card").dataset.contactId = contact.id;
   $("card-name").textContent = customerName(contact);
-  const opened = `Opened ${time(contact.created_at)}`;
+  const opened = t("card.opened", { time: time(contact.created_at) });
   $("card-meta").textContent = contact.agent_name ? `${opened} · with ${contact.agent_name}` : opened;
   const pill = $("card-state");
   pill.dataset.state = contact.state;
-  pill.textContent = contact.state;
+  pill.textContent = t(`state.${contact.state}`);
   const closed = contact.state === "closed";
   const mine = canSendTo(contact);
   $("card-closed").hidden = !closed;
@@ -124,7 +125,7 @@ export function renderCard() {
 
 export function renderIncoming() {
   const contact = selectedContact();
-  const who = contact ? customerName(contact) : "The customer";
+  const who = contact ? customerName(contact) : t("card.the-customer");
   const uploads = [...state.incoming.entries()].filter(([, u]) => u.contactId === state.selected);
   $("incoming-uploads").replaceChildren(
     ...uploads.map(([id, u]) => {
@@ -150,11 +151,11 @@ export function renderTranscript() {
   const list = $("transcript");
   const messages = state.selected ? state.messages.get(state.selected) : undefined;
   if (!messages) {
-    list.replaceChildren(el("li", "transcript-empty", "Loading the conversation…"));
+    list.replaceChildren(el("li", "transcript-empty", t("card.loading")));
     return;
   }
   if (messages.length === 0) {
-    list.replaceChildren(el("li", "transcript-empty", "No messages yet."));
+    list.replaceChildren(el("li", "transcript-empty", t("card.no-messages")));
     return;
   }
   const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60;

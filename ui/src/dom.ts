@@ -2,6 +2,7 @@
 // a failed command is shown. Knows no feature and holds no state of its own beyond one hook.
 import { asConsoleError } from "./api";
 import { ErrorCode, type ConsoleError } from "./bindings/ipc";
+import { locale } from "./i18n";
 
 /** The element with this id; a missing one is a bug in index.html, so it throws. */
 export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -27,19 +28,20 @@ export function initials(name: string): string {
 export function time(iso: string | null): string {
   if (!iso) return "";
   const d = new Date(iso);
-  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return d.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" });
 }
 
 export function date(iso: string | null): string {
   if (!iso) return "—";
   const d = new Date(iso);
-  return `${d.toLocaleDateString([], { year: "numeric", month: "short", day: "numeric" })} ${time(iso)}`;
+  return `${d.toLocaleDateString(locale(), { year: "numeric", month: "short", day: "numeric" })} ${time(iso)}`;
 }
 
 export function formatSize(bytes: number): string {
+  const one = new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false });
   if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes < 1024 * 1024) return `${one.format(bytes / 1024)} KB`;
+  return `${one.format(bytes / (1024 * 1024))} MB`;
 }
 
 /** Whether a failure means the session is gone (back to sign-in, wherever it happened). */

@@ -11,6 +11,7 @@ import { wireReports } from "./reports";
 import { loading, sessionExpired, start, wireSignIn } from "./signin";
 import { drawWith, state, upsertContact } from "./state";
 import { closeUploadDialog, onFilesDragging, onFilesDropped, wireUpload } from "./upload";
+import { applyCatalog, t } from "./i18n";
 
 function onEvent(event: ConsoleEvent) {
   if (event.type === "connection") {
@@ -70,12 +71,13 @@ document.addEventListener("keydown", (e) => {
 });
 
 async function boot() {
-  loading("Starting…");
+  applyCatalog(document);
+  loading(t("loading.starting"));
   await api.onEvent(onEvent);
   await start(await api.startup());
 }
 
 boot().catch((e) => {
   const error = asConsoleError(e);
-  loading(`The console could not start: ${error.message}`);
+  loading(t("loading.failed", { message: error.message }));
 });

@@ -5,6 +5,7 @@ import { ErrorCode, type Contact } from "./bindings/ipc";
 import { select, loadMessages } from "./card";
 import { $, el, handleError, initials, time } from "./dom";
 import { customerName, isMine, redraw, selectedContact, state } from "./state";
+import { t } from "./i18n";
 
 /** Reloads the queue and one's contacts (and the open transcript). */
 export async function refreshContacts() {
@@ -22,7 +23,7 @@ export async function refreshContacts() {
 
 async function accept(contactId: string, button: HTMLButtonElement) {
   button.disabled = true;
-  button.textContent = "Accepting…";
+  button.textContent = t("queue.accepting");
   try {
     const contact = await api.acceptContact(contactId);
     state.contacts.set(contact.id, contact);
@@ -30,21 +31,21 @@ async function accept(contactId: string, button: HTMLButtonElement) {
   } catch (e) {
     const error = asConsoleError(e);
     if (error.code === ErrorCode.ContactNotQueued) {
-      handleError({ code: error.code, message: "A colleague already took this contact." }, "console");
+      handleError({ code: error.code, message: t("queue.taken") }, "console");
       await refreshContacts();
     } else {
       handleError(error, "console");
       button.disabled = false;
-      button.textContent = "Accept";
+      button.textContent = t("queue.accept");
     }
   }
 }
 
 function waitingFor(iso: string): string {
   const minutes = Math.floor((Date.now() - new Date(iso).getTime()) / 60000);
-  if (minutes < 1) return "Just arrived";
-  if (minutes < 60) return `Waiting ${minutes} min`;
-  return `Waiting since ${time(iso)}`;
+  if (minutes < 1) return t("queue.just-arrived");
+  if (minutes < 60) return t("queue.waiting-min", { minutes });
+  return t("queue.waiting-since", { time: time(iso) });
 }
 
 function contactRow(c: Contact): HTMLLIElement {
@@ -94,7 +95,7 @@ export function renderLists() {
       sub.append(el("span", "waiting", waitingFor(c.created_at)));
       if (c.files > 0) sub.append(filesWaiting(c.files));
       li.querySelector(".contact-text")!.append(sub);
-      const button = el("button", "accept primary", "Accept");
+      const button = el("button", "accept primary", t("queue.accept"));
       button.type = "button";
       button.dataset.accept = c.id;
       button.addEventListener("click", () => void accept(c.id, button));
@@ -113,7 +114,7 @@ export function renderLists() {
       const li = contactRow(c);
       li.classList.add("selectable");
       li.classList.toggle("selected", c.id === state.selected);
-      const sub = c.state === "closed" ? "Closed" : `Since ${time(c.accepted_at)}`;
+      const sub = c.state === "closed" ? t("mine.closed") : t("mine.since", { time: time(c.accepted_at) });
       li.querySelector(".contact-text")!.append(el("div", "contact-sub", sub));
       if (state.unread.has(c.id)) li.append(el("span", "unread"));
       li.addEventListener("click", () => void select(c.id));
@@ -128,7 +129,7 @@ export function renderConnection(detail?: string | null) {
   const badge = $("conn-status");
   badge.dataset.state = state.connection;
   badge.textContent =
-    state.connection === "online" ? "Online" : state.connection === "connecting" ? "Connecting…" : "Offline — reconnecting";
+    state.connection === "online" ? t("conn.online") : state.connection === "connecting" ? t("conn.connecting") : t("conn.offline");
   badge.title = detail ?? "";
 }
 

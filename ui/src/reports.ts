@@ -5,6 +5,7 @@ import type { ConsoleError } from "./bindings/ipc";
 import { messageItem, attachmentBlock } from "./attachments";
 import { $, date, el, handleError, isSessionEnd } from "./dom";
 import { customerName, state, type View } from "./state";
+import { t } from "./i18n";
 
 export function showView(view: View) {
   state.view = view;
@@ -90,7 +91,7 @@ function renderAgentFilter() {
   const current = select.value;
   const options = [...state.agents.entries()].sort((a, b) => a[1].localeCompare(b[1]));
   select.replaceChildren(
-    new Option("All agents", ""),
+    new Option(t("reports.all-agents"), ""),
     ...options.map(([id, name]) => new Option(name, id, false, id === current)),
   );
   select.value = current;
@@ -106,13 +107,13 @@ async function openDetails(contactId: string) {
     $("details-view").dataset.contactId = c.id;
     $("details-name").textContent = customerName(c);
     $("details-meta").textContent = [
-      `Opened ${date(c.created_at)}`,
+      t("reports.opened-at", { date: date(c.created_at) }),
       c.agent_name ? `agent ${c.agent_name}` : "not accepted",
       c.closed_at ? `closed ${date(c.closed_at)}` : c.state,
     ].join(" · ");
     const transcript = $("details-transcript");
     transcript.replaceChildren(...details.messages.map(messageItem));
-    if (details.messages.length === 0) transcript.append(el("li", "transcript-empty", "No messages."));
+    if (details.messages.length === 0) transcript.append(el("li", "transcript-empty", t("reports.no-messages")));
     const files = details.messages.filter((m) => m.attachment);
     $("details-count").textContent = String(files.length);
     $("details-no-attachments").hidden = files.length > 0;
@@ -122,8 +123,8 @@ async function openDetails(contactId: string) {
         const li = el("li", "attachment-item");
         li.dataset.attachmentId = a.id;
         li.append(attachmentBlock(a));
-        const who = a.sender === "agent" ? m.sender_name || "Agent" : m.sender_name || "Customer";
-        li.append(el("div", "att-meta", `Sent by ${who} (${a.sender}) · ${date(a.created_at)}`));
+        const who = a.sender === "agent" ? m.sender_name || t("agent") : m.sender_name || t("customer");
+        li.append(el("div", "att-meta", t("reports.sent-by", { who, sender: a.sender, date: date(a.created_at) })));
         return li;
       }),
     );

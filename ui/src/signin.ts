@@ -6,8 +6,9 @@ import { closeLightbox } from "./attachments";
 import { $ } from "./dom";
 import { refreshContacts } from "./queue";
 import { showView } from "./reports";
-import { KEYRING_NOTICE, redraw, state } from "./state";
+import { keyringNotice, redraw, state } from "./state";
 import { closeUploadDialog } from "./upload";
+import { t } from "./i18n";
 
 type Screen = "loading" | "signin" | "console";
 
@@ -27,7 +28,7 @@ function showSignIn(error?: ConsoleError) {
   const s = state.startup;
   const notice = $("signin-notice");
   notice.hidden = !s || s.keyring_available;
-  notice.textContent = KEYRING_NOTICE;
+  notice.textContent = keyringNotice();
   setSignInError(error ?? null);
   setBusy(false);
   show("signin");
@@ -45,7 +46,7 @@ function setSignInError(error: ConsoleError | null) {
 function setBusy(busy: boolean) {
   const button = $<HTMLButtonElement>("signin-submit");
   button.disabled = busy;
-  button.textContent = busy ? "Signing in…" : "Sign in";
+  button.textContent = busy ? t("signin.busy") : t("signin.submit");
 }
 
 /** After startup: restore the kept session, or ask to sign in. */
@@ -58,7 +59,7 @@ export async function start(startup: Startup) {
     showSignIn();
     return;
   }
-  loading("Restoring your session…");
+  loading(t("loading.restoring"));
   try {
     const session = await api.restoreSession();
     if (session) await enterConsole(session);
@@ -78,7 +79,7 @@ async function submitSignIn(ev: Event) {
     password: value("signin-password"),
   };
   if (!request.server || !request.account || !request.username || !request.password) {
-    setSignInError({ code: ErrorCode.MissingFields, message: "Fill in the server address, account, user name and password." });
+    setSignInError({ code: ErrorCode.MissingFields, message: t("signin.missing") });
     return;
   }
   setBusy(true);
@@ -104,10 +105,10 @@ async function enterConsole(session: SessionView) {
   state.unread.clear();
   state.selected = null;
   $("me-name").textContent = session.display_name || session.username;
-  $("me-role").textContent = session.role;
+  $("me-role").textContent = t(`role.${session.role}`);
   const notice = $("console-notice");
   notice.hidden = session.remembered;
-  notice.textContent = KEYRING_NOTICE;
+  notice.textContent = keyringNotice();
   // Reports is the second view; without report rights there is nothing to switch to.
   $("views").hidden = !session.can_read_reports;
   $("nav-reports").hidden = !session.can_read_reports;
@@ -149,7 +150,7 @@ export async function sessionExpired() {
   } catch {
     // Nothing more to clean up.
   }
-  leaveConsole({ code: ErrorCode.SessionExpired, message: "Your session has ended. Please sign in again." });
+  leaveConsole({ code: ErrorCode.SessionExpired, message: t("signin.expired") });
 }
 
 export function wireSignIn() {

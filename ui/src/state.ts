@@ -2,6 +2,7 @@
 // parts of the page that show it to be drawn again with `redraw`; main.ts registers who draws
 // which part, so features do not import each other to refresh the page.
 import type { ConnectionState, Contact, Message, PickedFile, SessionView, Startup } from "./bindings/ipc";
+import { t } from "./i18n";
 
 /** A customer's upload in progress (or just refused), as the card shows it. */
 export type IncomingUpload = {
@@ -35,7 +36,7 @@ export const state = {
   incoming: new Map<string, IncomingUpload>(),
 };
 
-export const KEYRING_NOTICE = "No system keyring: you will need to sign in again next time.";
+export const keyringNotice = () => t("signin.no-keyring");
 
 // ---------- selectors ----------
 
@@ -55,7 +56,7 @@ export function canSendTo(c: Contact | undefined): c is Contact {
 }
 
 export function customerName(c: Contact): string {
-  return c.customer_name.trim() || "Customer";
+  return c.customer_name.trim() || t("customer");
 }
 
 // ---------- redrawing ----------

@@ -6,6 +6,7 @@ import { ErrorCode, type ConsoleError, type PickedFile, type UploadProgress } fr
 import { addMessage } from "./card";
 import { $, formatSize, handleError, isSessionEnd } from "./dom";
 import { canSendTo, customerName, selectedContact, state } from "./state";
+import { t } from "./i18n";
 
 function openUploadDialog(file: PickedFile | null = null) {
   const contact = selectedContact();
@@ -15,7 +16,7 @@ function openUploadDialog(file: PickedFile | null = null) {
   $<HTMLInputElement>("upload-description").value = "";
   $("upload-error").hidden = true;
   $("upload-progress-row").hidden = true;
-  $("upload-title").textContent = `Send a file to ${customerName(contact)}`;
+  $("upload-title").textContent = t("upload.title.to", { name: customerName(contact) });
   renderUploadDialog();
   $("upload-dialog").hidden = false;
   (file ? $("upload-description") : $("upload-choose")).focus();
@@ -24,14 +25,14 @@ function openUploadDialog(file: PickedFile | null = null) {
 function renderUploadDialog() {
   const { file, key } = state.upload;
   const name = $("upload-file-name");
-  name.textContent = file ? (file.size > 0 ? `${file.name} · ${formatSize(file.size)}` : file.name) : "No file chosen";
+  name.textContent = file ? (file.size > 0 ? `${file.name} · ${formatSize(file.size)}` : file.name) : t("upload.none");
   name.dataset.name = file ? file.name : "";
   name.classList.toggle("muted", !file);
   name.title = file ? file.path : "";
   $<HTMLButtonElement>("upload-ok").disabled = !file || !!key;
-  $<HTMLButtonElement>("upload-ok").textContent = key ? "Sending…" : "OK";
+  $<HTMLButtonElement>("upload-ok").textContent = key ? t("upload.sending") : t("upload.ok");
   $<HTMLButtonElement>("upload-choose").disabled = !!key;
-  $<HTMLButtonElement>("upload-cancel").textContent = key ? "Cancel upload" : "Cancel";
+  $<HTMLButtonElement>("upload-cancel").textContent = key ? t("upload.cancel-upload") : t("upload.cancel");
   $<HTMLInputElement>("upload-description").disabled = !!key;
   $("upload-dialog").dataset.busy = key ? "true" : "false";
 }
@@ -104,7 +105,7 @@ async function startUpload(ev: Event) {
     } else {
       renderUploadDialog();
       $("upload-progress-row").hidden = true;
-      showUploadError({ code: ErrorCode.Cancelled, message: "Upload cancelled. Nothing was sent." });
+      showUploadError({ code: ErrorCode.Cancelled, message: t("upload.cancelled") });
     }
   } catch (e) {
     state.upload.key = null;
@@ -116,7 +117,7 @@ async function startUpload(ev: Event) {
       handleError(error);
       return;
     }
-    showUploadError({ code: error.code, message: `The file was not sent: ${error.message}` });
+    showUploadError({ code: error.code, message: t("upload.failed", { message: error.message }) });
   }
 }
 
@@ -133,8 +134,8 @@ export function onFilesDragging(active: boolean) {
   const contact = selectedContact();
   const open = canSendTo(contact) && state.view === "contacts";
   $("drop-hint-text").textContent = open
-    ? `Drop the file to send it to ${customerName(contact)}`
-    : "Open one of your active contacts to send a file";
+    ? t("upload.drop", { name: customerName(contact) })
+    : t("upload.drop.none");
   $("drop-hint").dataset.ok = String(open);
   $("drop-hint").hidden = !active;
 }

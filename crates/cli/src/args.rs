@@ -113,6 +113,25 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 512)]
         cache_mib: u64,
     },
+    /// Show or change the customer widget's settings (admins): the sites allowed to embed it with
+    /// `<script src=".../widget/embed.js" data-account="...">`, the launcher's colour, the greeting.
+    Widget {
+        #[command(flatten)]
+        staff: StaffArgs,
+        /// A site allowed to embed the widget, e.g. `https://shop.example`; repeat for several.
+        /// Replaces the list.
+        #[arg(long = "allow", value_name = "ORIGIN")]
+        allow: Vec<String>,
+        /// Allow no site (clears the list).
+        #[arg(long, conflicts_with = "allow")]
+        allow_none: bool,
+        /// The launcher's colour, `#rrggbb` (empty for the default).
+        #[arg(long)]
+        color: Option<String>,
+        /// The greeting beside the launcher (empty for none).
+        #[arg(long)]
+        greeting: Option<String>,
+    },
     /// Play a customer: open a contact with a first message and print it.
     Visit {
         #[command(flatten)]

@@ -8,6 +8,7 @@ use anyhow::Context;
 use args::{Cli, Command};
 use attache_client::{
     ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, StaffClient, UploadOptions, VisitorClient,
+    WidgetSettingsPatch,
 };
 use clap::Parser;
 
@@ -37,6 +38,14 @@ async fn main() -> anyhow::Result<()> {
                 Some(s) => Some(ContactState::parse(s).context("state is queued, active or closed")?),
             };
             print(&staff.client()?.contacts(state).await?)
+        }
+        Command::Widget { staff, allow, allow_none, color, greeting } => {
+            let client = staff.client()?;
+            let allowed_origins = (allow_none || !allow.is_empty()).then_some(allow);
+            if allowed_origins.is_none() && color.is_none() && greeting.is_none() {
+                return print(&client.widget_settings().await?);
+            }
+            print(&client.update_widget_settings(&WidgetSettingsPatch { allowed_origins, color, greeting }).await?)
         }
         Command::Accept { staff, contact } => print(&staff.client()?.accept(&ContactId(contact)).await?),
         Command::Say { staff, contact, text } => {

@@ -3,7 +3,8 @@
 
 use crate::{
     Account, AccountPatch, Contact, ContactDetails, ContactId, ContactState, EventStream, LoginRequest, LoginResponse,
-    Me, Message, NewUser, ReportFilter, Result, SendMessage, Session, User, UserId, UserPatch,
+    Me, Message, NewUser, ReportFilter, Result, SendMessage, Session, User, UserId, UserPatch, WidgetSettings,
+    WidgetSettingsPatch,
 };
 use reqwest::Method;
 
@@ -76,6 +77,17 @@ impl StaffClient {
     /// Changes the plan (admins). `invalid-plan` (422) for a limit beyond 30 MiB.
     pub async fn update_account(&self, patch: &AccountPatch) -> Result<Account> {
         self.session.patch("api/account", patch).await
+    }
+
+    /// The customer widget's settings: the sites allowed to embed it, its colour and greeting (admins).
+    pub async fn widget_settings(&self) -> Result<WidgetSettings> {
+        self.session.get("api/account/widget").await
+    }
+
+    /// Changes the widget's settings (admins). `invalid-origin` (422) for a site that is not an
+    /// origin such as `https://shop.example`, `invalid-color` (422) for a colour not `#rrggbb`.
+    pub async fn update_widget_settings(&self, patch: &WidgetSettingsPatch) -> Result<WidgetSettings> {
+        self.session.patch("api/account/widget", patch).await
     }
 
     /// The account's users (admins).

@@ -204,3 +204,53 @@ pub struct Me {
     /// The user's account.
     pub account: Account,
 }
+
+// ---- the customer widget's settings ---------------------------------------------------------
+
+/// How the customer widget is embedded on the account's own sites: which sites may embed it,
+/// and how its launcher looks. Admins read and change it at `/api/account/widget`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WidgetSettings {
+    /// Sites allowed to embed the widget, as origins (`https://shop.example`, no path). Besides
+    /// the service's own `--embed-origin` list.
+    pub allowed_origins: Vec<String>,
+    /// The launcher's and the widget header's colour, `#rrggbb`; none for the default blue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// The greeting shown beside the launcher and on the chat's first screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+}
+
+/// Changes to the widget settings; absent fields stay as they are, an empty colour or
+/// greeting clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WidgetSettingsPatch {
+    /// The new list of allowed sites (replaces the old one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+    /// The new colour, `#rrggbb`; empty for the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// The new greeting; empty for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+}
+
+/// What the embed script and the widget page read about an account (public, no cookie):
+/// its name and looks. The list of allowed sites is not told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WidgetConfig {
+    /// The account's name.
+    pub account: String,
+    /// The launcher's colour, `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// The greeting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+}

@@ -134,6 +134,12 @@ service: {
     LastAdmin = "last-admin",
     /// A site property this service does not have.
     UnknownProperty = "unknown-property",
+    /// A widget site that is not an origin (`https://host[:port]`).
+    InvalidOrigin = "invalid-origin",
+    /// A widget colour that is not `#rrggbb`.
+    InvalidColor = "invalid-color",
+    /// More widget sites than an account may list.
+    TooManyOrigins = "too-many-origins",
 
     // ---- contacts ------------------------------------------------------------------------------
     /// Someone else accepted the contact first.

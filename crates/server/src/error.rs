@@ -89,7 +89,10 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::ImageTooLarge
         | C::MalwareFound
         | C::BadPreview
-        | C::UnknownProperty => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::UnknownProperty
+        | C::InvalidOrigin
+        | C::InvalidColor
+        | C::TooManyOrigins => StatusCode::UNPROCESSABLE_ENTITY,
         C::UploadLocked => StatusCode::LOCKED,
         C::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         // tus's checksum extension.

@@ -92,6 +92,9 @@ pub struct AppState {
     pub files: Arc<files::Files>,
     /// Sign-in attempts, per account+user and per client address.
     pub throttle: Arc<auth::LoginThrottle>,
+    /// Whether some account lists sites that embed its widget (then `vvcu` is `SameSite=None`
+    /// behind TLS, as with `embed_origins`).
+    pub embedding: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A running service.
@@ -131,7 +134,8 @@ impl Server {
             db::Backend::Sqlite => events::Hub::default(),
         };
         let throttle = Arc::new(auth::LoginThrottle::default());
-        let state = AppState { db, hub, config: Arc::new(config), shutdown, files, throttle };
+        let embedding = Arc::new(std::sync::atomic::AtomicBool::new(repo::widget::any_embedding(&db).await?));
+        let state = AppState { db, hub, config: Arc::new(config), shutdown, files, throttle, embedding };
         let app = tower::Layer::layer(
             &tower::util::MapRequestLayer::new(routes::fold_swift_slash),
             routes::router(state.clone()),

@@ -1,39 +1,65 @@
-// Attaché customer widget: opens a contact, chats live, sends files over tus 1.0.
-// Same origin as the service: the browser's vvcu cookie identifies the customer.
+// Attaché customer widget: opens a contact, chats live, sends files with tus-js-client (bundled as
+// tus.min.js). Served by the service on its own origin, alone or inside a site's frame (embed.js):
+// the browser's vvcu cookie identifies the customer. Strings come from i18n.js.
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
+  const I = window.AttacheI18n;
+  const t = I.t;
   const params = new URLSearchParams(location.search);
   const account = params.get("account") || document.documentElement.dataset.account || "";
+  const embedded = params.get("embed") === "1" && window.parent !== window;
   const storeKey = `attache.contact.${account}`;
-  const CHUNK = 1024 * 1024;
+  const CHUNK = 512 * 1024;
+  // Waits between tries of a failed request; a dropped connection also retries at once when the
+  // browser says it is back online.
+  const RETRY_DELAYS = [0, 1000, 2000, 4000, 8000, 10000, 15000, 20000, 30000, 30000, 30000, 30000, 60000, 60000, 60000];
   let contact = null;
   let socket = null;
   let retry = 0;
-  let pendingFile = null;
+  let pending = []; // chosen files, not yet sent
+  const sending = new Map(); // key -> { upload, row, name }
   const shown = new Map();
 
+  I.pick(params.get("lang"));
+  document.documentElement.lang = I.lang;
+  I.apply(document);
+
+  class ServiceError extends Error {
+    constructor(code, message, status) {
+      super(message);
+      this.code = code;
+      this.status = status;
+    }
+  }
+
   const api = async (method, path, body) => {
-    const res = await fetch(path, {
-      method,
-      credentials: "same-origin",
-      // Every change is JSON (the service refuses other bodies on cookie requests).
-      headers: method === "GET" ? {} : { "content-type": "application/json" },
-      body: method === "GET" ? undefined : JSON.stringify(body || {}),
-    });
+    let res;
+    try {
+      res = await fetch(path, {
+        method,
+        credentials: "same-origin",
+        // Every change is JSON (the service refuses other bodies on cookie requests).
+        headers: method === "GET" ? {} : { "content-type": "application/json" },
+        body: method === "GET" ? undefined : JSON.stringify(body || {}),
+      });
+    } catch (_) {
+      throw new ServiceError("network", t("error.network"), 0);
+    }
     const data = res.status === 204 ? null : await res.json().catch(() => null);
-    if (!res.ok) throw new Error((data && data.message) || `the service answered ${res.status}`);
+    if (!res.ok) throw new ServiceError(data && data.error, (data && data.message) || t("error.status", { status: res.status }), res.status);
     return data;
   };
 
-  const fmtSize = (n) => n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`;
+  /** A service refusal in the customer's language (by code), else its own message. */
+  const reason = (code, message) => I.error(code, message, { limit: (String(message).match(/\d+(\.\d+)? MiB/) || [""])[0] });
 
   function setStatus(text) { $("status").textContent = text; }
 
   function describe(c) {
-    if (c.state === "queued") return "Waiting for an agent…";
-    if (c.state === "active") return `You are chatting with ${c.agent_name || "an agent"}`;
-    return "This chat has ended";
+    if (c.state === "queued") return t("status.queued");
+    if (c.state === "active") return t("status.active", { agent: c.agent_name || t("an-agent") });
+    return t("status.closed");
   }
 
   function render(m) {
@@ -48,7 +74,13 @@
     li.replaceChildren();
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = m.sender === "customer" ? "You" : m.sender_name;
+    who.textContent = m.sender === "customer" ? t("you") : m.sender_name;
+    if (m.created_at) {
+      const when = document.createElement("time");
+      when.dateTime = m.created_at;
+      when.textContent = I.time(m.created_at);
+      who.append(" · ", when);
+    }
     li.appendChild(who);
     const a = m.attachment;
     if (a) {
@@ -61,13 +93,13 @@
       li.appendChild(link);
       const meta = document.createElement("span");
       meta.className = "file-meta";
-      meta.textContent = `${a.name} · ${fmtSize(a.size)}`;
+      meta.textContent = t("file.size", { name: a.name, size: I.size(a.size) });
       li.appendChild(meta);
       if (a.preview_url) {
         const img = document.createElement("img");
         img.className = "preview";
         img.src = a.preview_url;
-        img.alt = a.description || a.name;
+        img.alt = t("preview.alt", { name: a.description || a.name });
         const wrap = document.createElement("a");
         wrap.href = a.url;
         wrap.target = "_blank";
@@ -77,6 +109,7 @@
       }
     } else {
       const body = document.createElement("span");
+      body.className = "body";
       body.textContent = m.body;
       li.appendChild(body);
     }
@@ -124,21 +157,22 @@
         const before = contact.state;
         showContact(ev.contact);
         if (before !== ev.contact.state) {
-          if (ev.type === "contact_accepted") note(`${ev.contact.agent_name || "An agent"} joined the chat`);
+          if (ev.type === "contact_accepted") note(t("note.joined", { agent: ev.contact.agent_name || t("An-agent") }));
           if (ev.type === "contact_closed") {
-            note("The chat has ended");
+            note(t("note.ended"));
             socket.close();
           }
         }
       }
       if (ev.type === "upload_refused" && ev.contact_id === contact.id) {
-        $("chat-error").textContent = `${ev.name} was not sent: ${(ev.error && ev.error.message) || "it was refused"}`;
+        const why = ev.error ? reason(ev.error.error, ev.error.message) : t("upload.refused.default");
+        $("chat-error").textContent = t("upload.refused", { name: ev.name, reason: why });
       }
     };
     socket.onclose = () => {
       socket = null;
       if (!contact || contact.state === "closed") return;
-      setStatus("Reconnecting…");
+      setStatus(navigator.onLine === false ? t("status.offline") : t("status.reconnecting"));
       const wait = Math.min(10000, 500 * 2 ** retry++);
       setTimeout(connect, wait); // the new socket's "ready" syncs what was missed
     };
@@ -151,9 +185,9 @@
       const before = contact.state; // read after the fetch: a live event may have moved it meanwhile
       showContact(c);
       await loadTranscript();
-      if (before === "queued" && c.state === "active") note(`${c.agent_name || "An agent"} joined the chat`);
+      if (before === "queued" && c.state === "active") note(t("note.joined", { agent: c.agent_name || t("An-agent") }));
       if (before !== "closed" && c.state === "closed") {
-        note("The chat has ended");
+        note(t("note.ended"));
         socket?.close();
       }
     } catch (_) { /* offline: the socket's reconnect syncs again */ }
@@ -171,6 +205,7 @@
       showContact(c);
       await loadTranscript();
       connect();
+      resumeUploads();
     } catch (_) {
       localStorage.removeItem(storeKey);
     }
@@ -190,7 +225,7 @@
       connect();
       $("text").focus();
     } catch (err) {
-      $("start-error").textContent = err.message;
+      $("start-error").textContent = reason(err.code, err.message);
     }
   });
 
@@ -198,63 +233,216 @@
     if (!contact) return;
     try {
       showContact(await api("POST", `/api/visitor/contacts/${contact.id}/close`));
-      note("You ended the chat");
+      note(t("note.you-ended"));
     } catch (err) {
-      $("chat-error").textContent = err.message;
+      $("chat-error").textContent = reason(err.code, err.message);
     }
   });
 
-  // ---- files: the paperclip picks one; the text field becomes its optional description ----
-  function choose(file) {
-    pendingFile = file;
-    $("pending").hidden = !file;
-    $("pending-name").textContent = file ? `${file.name} (${fmtSize(file.size)})` : "";
-    $("text").placeholder = file ? "Description (optional), Enter sends the file" : "Type a message…";
+  // ---- files: the paperclip, the camera, a drop or a paste choose them; the text field becomes
+  // their optional description; Enter sends them, each with its own progress and Cancel ----
+  function showPending() {
+    $("pending").hidden = pending.length === 0;
+    const names = pending.map((f) => f.name);
+    $("pending-name").textContent = pending.length === 1
+      ? `${pending[0].name} (${I.size(pending[0].size)})`
+      : pending.length > 1 ? t("pending.files", { count: pending.length, names: names.join(", ") }) : "";
+    $("text").placeholder = t(pending.length === 0 ? "composer.placeholder" : pending.length === 1 ? "composer.placeholder.file" : "composer.placeholder.files");
+  }
+
+  function choose(files) {
+    // Only files with bytes (a dropped folder has none); the same file twice is chosen once.
+    for (const f of files) {
+      if (!(f instanceof File) || (f.size === 0 && f.type === "")) continue;
+      if (!pending.some((p) => p.name === f.name && p.size === f.size && p.lastModified === f.lastModified)) pending.push(f);
+    }
+    showPending();
     $("chat-error").textContent = "";
     $("text").focus();
   }
+  function clearPending() {
+    pending = [];
+    $("file").value = "";
+    $("camera").value = "";
+    showPending();
+  }
   $("clip").addEventListener("click", () => $("file").click());
-  $("file").addEventListener("change", () => choose($("file").files[0] || null));
-  $("pending-remove").addEventListener("click", () => { $("file").value = ""; choose(null); });
+  $("camera-button").addEventListener("click", () => $("camera").click());
+  $("file").addEventListener("change", () => choose($("file").files));
+  $("camera").addEventListener("change", () => choose($("camera").files));
+  $("pending-remove").addEventListener("click", () => { clearPending(); $("text").focus(); });
 
-  const b64 = (s) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
+  // Drop anywhere on the open chat; paste files into the message field (text pastes as text).
+  const canTakeFiles = () => contact && contact.state !== "closed" && !$("chat").hidden;
+  let dragDepth = 0;
+  const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes("Files");
+  document.addEventListener("dragenter", (e) => {
+    if (!hasFiles(e) || !canTakeFiles()) return;
+    e.preventDefault();
+    dragDepth++;
+    $("dropzone").hidden = false;
+  });
+  // A file dropped where the chat cannot take it must not open in the frame instead.
+  document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
+  document.addEventListener("dragleave", () => { if (--dragDepth <= 0) { dragDepth = 0; $("dropzone").hidden = true; } });
+  document.addEventListener("drop", (e) => {
+    dragDepth = 0;
+    $("dropzone").hidden = true;
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    if (canTakeFiles()) choose(e.dataTransfer.files);
+  });
+  document.addEventListener("paste", (e) => {
+    const files = e.clipboardData ? Array.from(e.clipboardData.files || []) : [];
+    if (!files.length || !canTakeFiles()) return;
+    e.preventDefault();
+    choose(files);
+  });
 
-  async function tusError(res) {
-    const data = await res.json().catch(() => null);
-    return new Error((data && data.message) || `the upload failed (${res.status})`);
+  // The outbox: a file being sent stays in the browser's IndexedDB until it has arrived, so a
+  // page reload picks it up again at once; tus-js-client keeps the upload's URL under the file's
+  // fingerprint (contact, name, type, size, last change), so it continues where it stopped. A
+  // changed file has another fingerprint: a new upload.
+  const outbox = (() => {
+    let dbp = null;
+    const open = () => (dbp ||= new Promise((resolve, reject) => {
+      const req = indexedDB.open("attache-outbox", 1);
+      req.onupgradeneeded = () => req.result.createObjectStore("files", { keyPath: "key" });
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    }));
+    const run = async (mode, fn) => {
+      const db = await open();
+      return new Promise((resolve, reject) => {
+        const tx = db.transaction("files", mode);
+        const req = fn(tx.objectStore("files"));
+        tx.oncomplete = () => resolve(req && req.result);
+        tx.onerror = () => reject(tx.error);
+      });
+    };
+    return {
+      put: (rec) => run("readwrite", (s) => s.put(rec)).catch(() => {}),
+      remove: (key) => run("readwrite", (s) => s.delete(key)).catch(() => {}),
+      all: () => run("readonly", (s) => s.getAll()).catch(() => []),
+    };
+  })();
+
+  const fingerprint = (file, contactId) =>
+    ["attache", account, contactId, file.name, file.type, file.size, file.lastModified].join("/");
+
+  function uploadRow(key, name) {
+    const li = document.createElement("li");
+    li.className = "upload";
+    li.dataset.key = key;
+    const label = document.createElement("span");
+    label.className = "upload-name";
+    label.textContent = t("upload.sending", { name });
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", t("upload.sending", { name }));
+    const state = document.createElement("span");
+    state.className = "upload-state";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "link";
+    cancel.textContent = t("upload.cancel");
+    cancel.setAttribute("aria-label", t("upload.cancel.label", { name }));
+    li.append(label, bar, state, cancel);
+    $("uploads").appendChild(li);
+    return { li, bar, state, cancel };
   }
 
-  async function upload(file, description) {
-    const meta = [["contact", contact.id], ["filename", file.name], ["filetype", file.type || "application/octet-stream"]];
-    if (description) meta.push(["description", description]);
-    const created = await fetch("/api/uploads", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Tus-Resumable": "1.0.0",
-        "Upload-Length": String(file.size),
-        "Upload-Metadata": meta.map(([k, v]) => `${k} ${b64(v)}`).join(","),
-      },
-    });
-    if (created.status !== 201) throw await tusError(created);
-    const location = created.headers.get("Location");
-    let offset = 0;
-    $("progress").hidden = false;
-    while (offset < file.size) {
-      const chunk = file.slice(offset, Math.min(file.size, offset + CHUNK));
-      const res = await fetch(location, {
-        method: "PATCH",
-        credentials: "same-origin",
-        headers: {
-          "Tus-Resumable": "1.0.0",
-          "Upload-Offset": String(offset),
-          "Content-Type": "application/offset+octet-stream",
+  function finish(key) {
+    const s = sending.get(key);
+    sending.delete(key);
+    s?.row.li.remove();
+    outbox.remove(key);
+  }
+
+  /** Sends one file over tus (resuming a stored upload of the same file); resolves when done. */
+  function send(rec, resumed) {
+    const { key, file, contactId, description } = rec;
+    const row = uploadRow(key, file.name);
+    const metadata = { contact: contactId, filename: file.name, filetype: file.type || "application/octet-stream" };
+    if (description) metadata.description = description;
+    return new Promise((resolve) => {
+      const upload = new tus.Upload(file, {
+        endpoint: new URL("/api/uploads", location.href).href,
+        chunkSize: CHUNK,
+        retryDelays: RETRY_DELAYS,
+        metadata,
+        fingerprint: async () => fingerprint(file, contactId),
+        storeFingerprintForResuming: true,
+        removeFingerprintOnSuccess: true,
+        withCredentials: true,
+        onShouldRetry: (err) => {
+          const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+          // Network failures (offline included) and the service's hiccups are tried again;
+          // a refusal (4xx) is final.
+          return status === 0 || status >= 500 || status === 409 || status === 423;
         },
-        body: chunk,
+        onProgress: (done, total) => {
+          row.bar.value = total ? Math.floor((done / total) * 100) : 0;
+          row.state.textContent = navigator.onLine === false ? t("upload.waiting") : t("upload.progress", { done: I.size(done), total: I.size(total) });
+        },
+        onSuccess: () => {
+          row.bar.value = 100;
+          finish(key);
+          resolve(true);
+        },
+        onError: (err) => {
+          const res = err.originalResponse;
+          let data = null;
+          try { data = res && JSON.parse(res.getBody()); } catch (_) { /* not JSON */ }
+          const why = data && data.message ? reason(data.error, data.message)
+            : res ? t("error.status", { status: res.getStatus() }) : t("error.network");
+          if (!res && navigator.onLine === false) {
+            // Out of tries while offline: the "online" listener below continues it.
+            row.state.textContent = t("upload.waiting");
+            return;
+          }
+          finish(key);
+          $("chat-error").textContent = t("upload.failed", { name: file.name, reason: why });
+          resolve(false);
+        },
       });
-      if (res.status !== 204) throw await tusError(res);
-      offset = Number(res.headers.get("Upload-Offset"));
-      $("progress-bar").style.width = `${Math.round((offset / file.size) * 100)}%`;
+      sending.set(key, { upload, row, name: file.name });
+      row.cancel.addEventListener("click", async () => {
+        await upload.abort(true).catch(() => {});
+        finish(key);
+        $("chat-error").textContent = t("upload.cancelled", { name: file.name });
+        $("text").focus();
+        resolve(false);
+      });
+      upload.findPreviousUploads().then((previous) => {
+        if (previous.length) {
+          upload.resumeFromPreviousUpload(previous[0]);
+          if (!resumed) note(t("upload.resumed", { name: file.name }));
+        }
+        upload.start();
+      });
+    });
+  }
+
+  // Back online: every upload waiting for its next try goes on now, from the offset the service has.
+  window.addEventListener("online", () => {
+    for (const { upload } of sending.values()) upload.abort().then(() => upload.start());
+  });
+  window.addEventListener("offline", () => setStatus(t("status.offline")));
+  window.addEventListener("online", () => {
+    if (!contact) return setStatus(t("status.idle"));
+    setStatus(describe(contact));
+    sync();
+  });
+
+  async function resumeUploads() {
+    for (const rec of await outbox.all()) {
+      if (rec.contactId !== contact.id) {
+        if (rec.account === account) outbox.remove(rec.key); // a chat that is gone
+        continue;
+      }
+      if (!sending.has(rec.key)) send(rec, true);
     }
   }
 
@@ -263,32 +451,87 @@
     const text = $("text").value.trim();
     $("chat-error").textContent = "";
     try {
-      if (pendingFile) {
-        const file = pendingFile;
-        $("text").disabled = true;
-        await upload(file, text);
-        $("file").value = "";
-        choose(null);
+      if (pending.length) {
+        const files = pending;
+        clearPending();
         $("text").value = "";
+        const recs = files.map((file) => ({ key: fingerprint(file, contact.id), account, contactId: contact.id, file, description: text || null }));
+        await Promise.all(recs.map((rec) => outbox.put(rec)));
+        await Promise.all(recs.filter((rec) => !sending.has(rec.key)).map((rec) => send(rec, false)));
       } else if (text) {
         $("text").value = "";
         render(await api("POST", `/api/visitor/contacts/${contact.id}/messages`, { body: text }));
       }
     } catch (err) {
-      $("chat-error").textContent = err.message;
+      $("chat-error").textContent = reason(err.code, err.message);
     } finally {
-      $("text").disabled = false;
-      $("progress").hidden = true;
-      $("progress-bar").style.width = "0";
       $("text").focus();
     }
   });
 
-  if (!account) {
-    $("start-error").textContent = "This page needs ?account=<name> in its address.";
-    $("start").querySelector("button").disabled = true;
-  } else {
-    $("title").textContent = `Chat with ${account}`;
+  // ---- inside a site's frame (embed.js): minimise, Escape, focus; and cookies that a browser
+  // may refuse to a frame, in which case the chat opens in its own tab ----
+  const parentOrigin = (() => {
+    try { return new URL(document.referrer).origin; } catch (_) { return "*"; }
+  })();
+  const toParent = (type) => { if (embedded) window.parent.postMessage({ attache: type }, parentOrigin); };
+  if (embedded) {
+    document.documentElement.classList.add("embedded");
+    $("minimize").hidden = false;
+    $("minimize").addEventListener("click", () => toParent("close"));
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape") toParent("close"); });
+    window.addEventListener("message", (e) => {
+      if (e.source !== window.parent || !e.data || e.data.attache !== "focus") return;
+      ($("start").hidden ? $("text") : $("first")).focus();
+    });
+  }
+
+  async function cookiesWork() {
+    try {
+      const res = await fetch("cookie", { credentials: "same-origin", cache: "no-store" });
+      return (await res.json()).cookie === true;
+    } catch (_) {
+      return true; // offline: say nothing yet
+    }
+  }
+
+  async function applyLooks() {
+    try {
+      const c = await api("GET", `/api/widget/${encodeURIComponent(account)}`);
+      if (c.color) {
+        const root = document.documentElement.style;
+        root.setProperty("--accent", c.color);
+        const [r, g, b] = [1, 3, 5].map((i) => parseInt(c.color.slice(i, i + 2), 16) / 255)
+          .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+        const light = 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.18;
+        root.setProperty("--on-accent", light ? "#111827" : "#ffffff");
+      }
+      if (c.greeting) {
+        $("greeting").textContent = c.greeting;
+        $("greeting").hidden = false;
+      }
+    } catch (_) { /* the defaults */ }
+  }
+
+  async function init() {
+    if (!account) {
+      $("start-error").textContent = t("start.no-account");
+      $("start").querySelector("button").disabled = true;
+      return;
+    }
+    $("title").textContent = t("title.account", { account });
+    document.title = t("title.account", { account });
+    applyLooks();
+    if (!(await cookiesWork())) {
+      const own = new URL(location.href);
+      own.searchParams.delete("embed");
+      own.searchParams.set("lang", I.lang);
+      $("cookies-open").href = own.href;
+      $("start").hidden = true;
+      $("cookies").hidden = false;
+      return;
+    }
     resume();
   }
+  init();
 })();

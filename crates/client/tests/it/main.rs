@@ -15,3 +15,4 @@ mod core;
 mod hardening;
 mod hostile;
 mod uploads;
+mod widget;

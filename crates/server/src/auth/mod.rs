@@ -245,11 +245,15 @@ pub async fn visitor_cookie(State(state): State<AppState>, mut req: Request, nex
 }
 
 /// Sets (or renews) the `vvcu` cookie on a response: three years, HttpOnly, SameSite=Lax, Secure
-/// behind TLS. Behind TLS with embedding sites configured it is `SameSite=None; Secure`, so the
-/// widget works inside their frames (the `Origin` checks guard what that opens).
+/// behind TLS. Behind TLS with embedding sites configured (`--embed-origin`, or an account's
+/// widget settings) it is `SameSite=None; Secure`, so the widget works inside their frames (the
+/// `Origin` checks guard what that opens), and `Partitioned` (CHIPS) so browsers that block
+/// third-party cookies still keep it, per embedding site.
 pub fn set_visitor_cookie(state: &AppState, resp: &mut Response, visitor: &VisitorId) {
-    let attrs = match (state.config.secure_cookies, state.config.embed_origins.is_empty()) {
-        (true, false) => "SameSite=None; Secure",
+    let embedding =
+        !state.config.embed_origins.is_empty() || state.embedding.load(std::sync::atomic::Ordering::Relaxed);
+    let attrs = match (state.config.secure_cookies, !embedding) {
+        (true, false) => "SameSite=None; Secure; Partitioned",
         (true, true) => "SameSite=Lax; Secure",
         (false, _) => "SameSite=Lax",
     };

@@ -7,6 +7,7 @@ pub mod consumer;
 pub mod contact;
 pub mod retention;
 pub mod upload;
+pub mod widget;
 
 use crate::error::AppError;
 

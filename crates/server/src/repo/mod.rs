@@ -7,6 +7,7 @@ pub mod contact;
 pub mod upload;
 pub mod user;
 pub mod visitor;
+pub mod widget;
 
 /// A stored name read as its enum. An unknown value is corruption (the migrations' `CHECK`s keep
 /// it out): it fails the read instead of passing for a default.

@@ -87,6 +87,8 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(staff::patch_user))
         .routes(routes!(site::admin_login))
         .routes(routes!(site::get_site_properties, site::set_site_properties))
+        .routes(routes!(widget::get_widget_settings, widget::patch_widget_settings))
+        .routes(routes!(widget::widget_config))
         .routes(routes!(contacts::list_contacts))
         .routes(routes!(contacts::accept_contact))
         .routes(routes!(contacts::close_contact))
@@ -115,7 +117,11 @@ pub fn router(state: AppState) -> Router {
         ("/api/openapi.json", "This document", "The OpenAPI document"),
         ("/healthz", "Liveness", "ok"),
         ("/widget/", "The customer widget (HTML page; `?account=` names the account)", "The page"),
-        ("/widget/{file}", "The widget's script and style", "The file"),
+        (
+            "/widget/{file}",
+            "The widget's files: widget.js, widget.css, i18n.js, tus.min.js, and embed.js (the one-tag embed)",
+            "The file",
+        ),
     ] {
         doc.paths.paths.entry(path.into()).or_insert_with(|| {
             utoipa::openapi::path::PathItem::new(
