@@ -7,7 +7,10 @@ cd "$ROOT"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export ARTIFACTS="${ARTIFACTS:-$ROOT/artifacts/widget}"
 mkdir -p "$ARTIFACTS"
-[[ -d tests/widget/node_modules/playwright-core ]] || (cd tests/widget && npm ci --no-audit --no-fund --loglevel=error)
+# Installed, and as the lock file says (npm keeps its own copy of the lock in node_modules).
+if [[ ! -f tests/widget/node_modules/.package-lock.json || tests/widget/package-lock.json -nt tests/widget/node_modules/.package-lock.json ]]; then
+  (cd tests/widget && npm ci --no-audit --no-fund --loglevel=error)
+fi
 cargo build -p attache-cli || { echo "widget: 0 passed, 1 failed"; exit 1; }
 export ATTACHE_BIN="$TARGET_DIR/debug/attache"
 TAP="$ARTIFACTS/results.tap"

@@ -29,9 +29,31 @@ after(async () => {
   await service?.stop();
 });
 
+/** Waits for the accepted state; when it does not come, says what the page shows instead. */
+async function chattingWithAlice(page) {
+  try {
+    await page.waitForSelector("text=You are chatting with Alice Agent", { timeout: 20000 });
+  } catch (e) {
+    const shot = `${ARTIFACTS}/not-accepted-${Date.now()}.png`;
+    await page.screenshot({ path: shot }).catch(() => {});
+    const status = await page.textContent("#status").catch(() => "?");
+    const log = (page.seen || []).join("\n");
+    throw new Error(`the page never showed the accepted contact; its status: "${status}" (${shot})\n${log}\n${e.message}`);
+  }
+}
+
 async function openWidget(viewport = { width: 1024, height: 760 }) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  // What the page saw, for a failure's message: its sockets, their frames, its console.
+  const seen = [];
+  page.on("websocket", (ws) => {
+    seen.push(`socket ${ws.url()}`);
+    ws.on("framereceived", (f) => seen.push(`  frame ${String(f.payload).slice(0, 100)}`));
+    ws.on("close", () => seen.push("  socket closed"));
+  });
+  page.on("console", (m) => seen.push(`console ${m.type()}: ${m.text()}`));
+  page.seen = seen;
   await page.goto(`${service.url}/widget/?account=acme`);
   return { context, page };
 }
@@ -60,7 +82,7 @@ test("a customer chats with an agent, both ways, live", async () => {
   const [queued] = await alice.queue();
   assert.equal(queued.customer_name, "Carla");
   await alice.accept(queued.id);
-  await page.waitForSelector("text=You are chatting with Alice Agent");
+  await chattingWithAlice(page);
   await page.waitForSelector("text=Alice Agent joined the chat");
 
   await alice.say(queued.id, "Let me check that for you");
@@ -116,7 +138,7 @@ test("the paperclip sends a file with a description; images show a preview; refu
   await page.waitForSelector("text=Waiting for an agent…");
   const [contact] = await alice.queue();
   await alice.accept(contact.id);
-  await page.waitForSelector("text=You are chatting with Alice Agent");
+  await chattingWithAlice(page);
 
   // Paperclip -> the browser's file chooser -> the chosen name shows; the field takes a description.
   const image = png(640, 480);
@@ -203,7 +225,7 @@ test("what happens before the live feed connects still reaches the customer", as
   const [contact] = await alice.queue();
   await alice.accept(contact.id);
   await alice.say(contact.id, "Yes, Alice here");
-  await page.waitForSelector("text=You are chatting with Alice Agent");
+  await chattingWithAlice(page);
   await page.waitForSelector("text=Alice Agent joined the chat");
   await page.waitForSelector(".msg.agent >> text=Yes, Alice here");
   assert.equal(await page.locator("text=Alice Agent joined the chat").count(), 1, "said once");
@@ -240,7 +262,7 @@ test("the customer attaches a photo while waiting; the agent sees the count, the
   const queued = await eventually(async () => (await alice.queue()).find((c) => c.customer_name === "Dora" && c.files === 1), "the count");
   await assert.rejects(alice.messages(queued.id), /403/, "no names or bytes before accepting");
   await alice.accept(queued.id);
-  await page.waitForSelector("text=You are chatting with Alice Agent");
+  await chattingWithAlice(page);
   const seen = (await alice.messages(queued.id)).find((m) => m.attachment);
   assert.equal(seen.attachment.description, "The damaged parcel");
   assert.equal(seen.attachment.media_type, "image/png");
