@@ -270,3 +270,31 @@ test("the customer attaches a photo while waiting; the agent sees the count, the
   await alice.close(queued.id);
   await context.close();
 });
+
+test("a read that left before a live event does not take the page back", async () => {
+  // The page's read of its contact (made when the live feed is ready) is held back 1.5 s; the
+  // agent accepts meanwhile, so the live event arrives first and the read, answered before the
+  // accept, comes back saying "queued". The page must stay with the newer state.
+  const alice = await staff(service.url, "alice");
+  const { context, page } = await openWidget();
+  let ready;
+  const readyFrame = new Promise((r) => (ready = r));
+  page.on("websocket", (ws) => ws.on("framereceived", (f) => String(f.payload).includes('"ready"') && ready()));
+  await page.route(/\/api\/visitor\/contacts\/[0-9a-f]{32}$/, async (route) => {
+    const response = await route.fetch(); // answered now, delivered late
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.fulfill({ response });
+  });
+  await page.fill("#first", "Hello?");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  await readyFrame;
+  await new Promise((r) => setTimeout(r, 200)); // the held read has been answered by now
+  const [contact] = await alice.queue();
+  await alice.accept(contact.id);
+  await chattingWithAlice(page);
+  await new Promise((r) => setTimeout(r, 2000)); // the stale read arrives
+  assert.match(await page.textContent("#status"), /You are chatting with Alice Agent/);
+  await alice.close(contact.id);
+  await context.close();
+});

@@ -178,11 +178,16 @@
     };
   }
 
+  const STAGE = { queued: 0, active: 1, closed: 2 };
+
   async function sync() {
     if (!contact) return;
     try {
       const c = await api("GET", `/api/visitor/contacts/${contact.id}`);
       const before = contact.state; // read after the fetch: a live event may have moved it meanwhile
+      // A contact only moves forward (queued, active, closed): a read that left before a live
+      // event arrived must not take the page back.
+      if (STAGE[c.state] < STAGE[before]) return;
       showContact(c);
       await loadTranscript();
       if (before === "queued" && c.state === "active") note(t("note.joined", { agent: c.agent_name || t("An-agent") }));

@@ -148,8 +148,10 @@ pub(crate) async fn upload_file(
     let upload_path = match upload_path {
         Some(p) => p,
         None => {
-            // A file that fits in one chunk goes with the creation request.
-            let first = if size > 0 && size <= chunk as u64 {
+            // A file that fits in one chunk goes with the creation request, unless the upload
+            // can be cancelled: a creation request cannot be called back once its body is on the
+            // wire (no Location yet to terminate), so those create first and cancel between chunks.
+            let first = if size > 0 && size <= chunk as u64 && opts.cancel.is_none() {
                 let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
                 f.read_to_end(&mut data).await.map_err(|e| local("read", &file, e))?;
                 if data.len() as u64 != size {
