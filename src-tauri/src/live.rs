@@ -70,7 +70,17 @@ fn deliver(app: &AppHandle, event: Event) {
         Event::UploadProgress { upload_id, contact_id, sender: Sender::Customer, name, offset, length } => {
             ConsoleEvent::IncomingUpload { upload_id: upload_id.0, contact_id: contact_id.0, name, offset, length }
         }
-        Event::UploadRefused { upload_id, contact_id, name, error } => ConsoleEvent::IncomingUploadRefused {
+        // Every byte is in: the card shows the file being checked.
+        Event::UploadChecking { upload_id, contact_id, sender: Sender::Customer, name, length } => {
+            ConsoleEvent::IncomingUpload {
+                upload_id: upload_id.0,
+                contact_id: contact_id.0,
+                name,
+                offset: length,
+                length,
+            }
+        }
+        Event::UploadRefused { upload_id, contact_id, name, error, .. } => ConsoleEvent::IncomingUploadRefused {
             upload_id: upload_id.0,
             contact_id: contact_id.0,
             name,

@@ -441,6 +441,13 @@ pub struct Attachment {
     pub sender: Sender,
     /// When it became available.
     pub created_at: DateTime<Utc>,
+    /// The admin who released it after the scanner gave no verdict (their display name);
+    /// absent for a file that passed every check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_by: Option<String>,
+    /// When it was released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
 }
 
 /// Where a tus upload stands, as `GET /api/uploads/{id}` tells its uploader.
@@ -450,10 +457,15 @@ pub struct Attachment {
 pub enum UploadState {
     /// Bytes are still arriving.
     Receiving,
-    /// Checked, stored and published as an attachment message.
+    /// Every byte is in; the checks (type, image, malware scanner) are running.
+    Checking,
+    /// Checked (clean), stored and published as an attachment message.
     Ready,
-    /// Refused by a check; nothing of it was kept.
+    /// Refused by a check (a virus found, a disguised type…); nothing of it was kept.
     Refused,
+    /// Blocked because the scanner gave no verdict: never delivered, kept until it expires so
+    /// that an admin may release it.
+    Blocked,
 }
 
 /// The state of one upload, for its uploader.
@@ -502,6 +514,29 @@ pub struct ContactDetails {
     pub contact: Contact,
     /// Its messages, oldest first.
     pub messages: Vec<Message>,
+    /// Files that were blocked by the checks and never delivered, oldest first.
+    #[serde(default)]
+    pub blocked: Vec<BlockedFile>,
+}
+
+/// A file the checks blocked, as the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BlockedFile {
+    /// Its upload.
+    pub upload_id: UploadId,
+    /// The file name.
+    pub name: String,
+    /// Who sent it.
+    pub sender: Sender,
+    /// Size in bytes.
+    pub size: u64,
+    /// Why it was blocked (`malware-found`, `scanner-unavailable`, …) in words.
+    pub error: ApiError,
+    /// An admin may release it (the scanner gave no verdict; its bytes are still kept).
+    pub releasable: bool,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
 }
 
 /// Filters of the contact report list; all optional.
@@ -571,7 +606,21 @@ pub enum Event {
         /// Bytes announced.
         length: u64,
     },
-    /// An upload was refused by a check (type, image, scanner…); nothing of it was kept.
+    /// Every byte of an upload is in and its checks started: the file is `checking` until
+    /// [`Event::AttachmentReady`] (clean) or [`Event::UploadRefused`] (blocked).
+    UploadChecking {
+        /// The upload.
+        upload_id: UploadId,
+        /// Its contact.
+        contact_id: ContactId,
+        /// Who is sending.
+        sender: Sender,
+        /// The file name.
+        name: String,
+        /// Its size in bytes.
+        length: u64,
+    },
+    /// An upload was blocked by a check (type, image, scanner…) and never delivered.
     UploadRefused {
         /// The upload.
         upload_id: UploadId,
@@ -581,6 +630,9 @@ pub enum Event {
         name: String,
         /// Why.
         error: ApiError,
+        /// The scanner gave no verdict: the file is kept and an admin may release it.
+        #[serde(default)]
+        releasable: bool,
     },
 }
 
@@ -629,6 +681,7 @@ mod tests {
             contact_id: "c1".into(),
             name: "a.png".into(),
             error: ApiError { error: "type-mismatch".into(), message: "no".into() },
+            releasable: false,
         };
         assert_eq!(serde_json::to_value(&e).unwrap()["type"], "upload_refused");
     }

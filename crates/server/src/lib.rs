@@ -15,6 +15,7 @@ pub mod keys;
 pub mod preview;
 pub mod repo;
 pub mod routes;
+pub mod scan;
 pub mod storage;
 pub mod upload;
 

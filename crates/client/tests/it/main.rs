@@ -14,4 +14,5 @@ mod consumer;
 mod core;
 mod hardening;
 mod hostile;
+mod scanning;
 mod uploads;

@@ -187,12 +187,13 @@ pub fn files_on_disk(ts: &TestServer) -> (usize, usize) {
     .unwrap()
 }
 
-/// The attachment from the first AttachmentReady event, skipping progress events.
+/// The attachment from the first AttachmentReady event, skipping progress and the start of
+/// the checks.
 pub async fn ready(events: &mut EventStream) -> Message {
     loop {
         match crate::common::next(events).await {
             Event::AttachmentReady { message } => return message,
-            Event::UploadProgress { .. } => continue,
+            Event::UploadProgress { .. } | Event::UploadChecking { .. } => continue,
             other => panic!("expected attachment_ready, got {other:?}"),
         }
     }

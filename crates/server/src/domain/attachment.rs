@@ -29,15 +29,17 @@ pub struct Checked {
 }
 
 /// Runs the checks on a complete file in the store. A refusal is a client error with its
-/// reason; an internal error (store, scanner down) leaves the file for a retry.
+/// reason; an internal error (store) leaves the file for a retry.
 /// `sha256` is the file's digest when it was computed as the bytes arrived; the file is then
-/// read only as far as sniffing needs.
+/// read only as far as sniffing needs. `run_scanner` is false for a file an admin released after the
+/// scanner failed on it.
 pub async fn check_file(
     state: &AppState,
     row: &UploadRow,
     account: &Account,
     key: &StoreKey,
     sha256: Option<String>,
+    run_scanner: bool,
 ) -> AppResult<Checked> {
     let files = &state.files;
     // Checks read a local file: the store's own, or a temporary copy of the object.
@@ -83,8 +85,8 @@ pub async fn check_file(
         }
         None => None,
     };
-    if let Some(cmd) = &files.config.scanner {
-        run_scanner(cmd, &path).await?;
+    if let Some(scanner) = files.config.scanner.as_ref().filter(|_| run_scanner) {
+        judge(crate::scan::scan(scanner, &path, files.config.scan_timeout).await, row)?;
     }
     Ok(Checked { size: scan.size, sha256: scan.sha256, media_type: effective, image })
 }
@@ -124,19 +126,29 @@ fn scan_file(path: &std::path::Path, known: Option<String>) -> std::io::Result<S
     Ok(Scan { head, size, sha256: hex::encode(hasher.finalize()) })
 }
 
-async fn run_scanner(cmd: &[String], path: &std::path::Path) -> AppResult<()> {
-    let Some((prog, args)) = cmd.split_first() else {
-        return Ok(());
-    };
-    let run = tokio::process::Command::new(prog).args(args).arg(path).kill_on_drop(true).output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
-        .await
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("scanner timed out")))?
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("scanner did not start: {e}")))?;
-    match out.status.code() {
-        Some(0) => Ok(()),
-        Some(1) => Err(AppError::Invalid("malware-found", "the malware scanner refused the file".into())),
-        other => Err(AppError::Internal(anyhow::anyhow!("scanner failed with {other:?}"))),
+/// Code of a file blocked because the scanner gave no verdict (an admin may release it).
+pub const SCANNER_UNAVAILABLE: &str = "scanner-unavailable";
+/// Code of a file in which the scanner found malware (never released).
+pub const MALWARE_FOUND: &str = "malware-found";
+
+/// What a scanner's verdict means for the file: a found virus and a scanner that gave no
+/// verdict both block it, with the reason in words.
+fn judge(verdict: crate::scan::Verdict, row: &UploadRow) -> AppResult<()> {
+    use crate::scan::Verdict;
+    match verdict {
+        Verdict::Clean => Ok(()),
+        Verdict::Infected(name) => {
+            tracing::warn!(upload = %row.id, signature = %name, "malware found");
+            let what = if name.is_empty() { String::new() } else { format!(" ({name})") };
+            Err(AppError::Invalid(MALWARE_FOUND, format!("a virus was found{what}; the file was blocked")))
+        }
+        Verdict::Unavailable(why) => {
+            tracing::warn!(upload = %row.id, why, "scanner unavailable");
+            Err(AppError::Invalid(
+                SCANNER_UNAVAILABLE,
+                "the scanner did not answer; the file was blocked until an admin releases it".into(),
+            ))
+        }
     }
 }
 
@@ -169,6 +181,8 @@ pub fn to_wire(keys: &Keys, a: &AttachmentRow) -> Attachment {
         height: a.height,
         sender: a.sender,
         created_at: a.created_at,
+        released_by: a.released_by.clone(),
+        released_at: a.released_at,
     }
 }
 

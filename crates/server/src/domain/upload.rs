@@ -194,6 +194,8 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
         expires_at: chrono::Utc::now() + expiry,
         staged,
         hold: new.hold,
+        released_by: None,
+        released_at: None,
     };
     if let Err(e) = repo::upload::create(db, &row).await {
         let _ = state.files.staging.discard(&row.id, &row.staged).await;
@@ -228,6 +230,15 @@ pub async fn get(state: &AppState, id: &str) -> AppResult<UploadRow> {
 }
 
 /// What the uploader sees of an upload.
+/// The state both sides see: a receiving upload with every byte in (and not held for
+/// publishing) is being checked.
+pub fn shown_state(row: &UploadRow) -> UploadState {
+    match row.state {
+        UploadState::Receiving if row.offset == row.length && !row.hold => UploadState::Checking,
+        other => other,
+    }
+}
+
 pub async fn status(state: &AppState, row: &UploadRow) -> AppResult<UploadStatus> {
     let message = match &row.message_id {
         Some(m) => attachment::message_by_id(state, &row.contact_id, m.as_str()).await?,
@@ -243,7 +254,7 @@ pub async fn status(state: &AppState, row: &UploadRow) -> AppResult<UploadStatus
         name: row.file_name.clone(),
         offset: row.offset,
         length: row.length,
-        state: row.state,
+        state: shown_state(row),
         message,
         error,
         expires_at: row.expires_at,
@@ -388,7 +399,7 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
         expires_at: row.expires_at,
     };
     match row.state {
-        UploadState::Refused => {
+        UploadState::Refused | UploadState::Blocked => {
             return Err(AppError::Gone(
                 "upload-refused",
                 row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),
@@ -404,7 +415,7 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
                 "the upload is complete; no more bytes go into it".into(),
             ))
         }
-        UploadState::Receiving => {}
+        UploadState::Receiving | UploadState::Checking => {}
     }
     if chunk.offset != row.offset {
         return Err(AppError::Conflict(
@@ -568,6 +579,8 @@ async fn send_owed_in(state: &AppState, id: &str, known: Option<&Contact>) -> Ap
 /// told once. Returns the refusal (or an internal error that kept it from being recorded).
 async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact, refusal: AppError) -> AppError {
     let body = refusal.body();
+    // The scanner gave no verdict: the file is kept, blocked, for an admin to release.
+    let blocked = body.error == attachment::SCANNER_UNAVAILABLE;
     let event = Owed {
         contact: contact.id.clone(),
         event: Event::UploadRefused {
@@ -575,14 +588,17 @@ async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact, refusal: A
             contact_id: row.contact_id.clone(),
             name: row.file_name.clone(),
             error: body.clone(),
+            releasable: blocked,
         },
     };
     let payload = serde_json::to_string(&event).unwrap_or_default();
     state.files.digests.forget(&row.id);
-    match repo::upload::mark_refused(&state.db, &row.id, &body.error, &body.message, &payload).await {
+    match repo::upload::mark_refused(&state.db, &row.id, (&body.error, &body.message), &payload, blocked).await {
         Ok(true) => {
             let _ = state.files.staging.discard(&row.id, &row.staged).await;
-            let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
+            if !blocked {
+                let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
+            }
             let _ = state.files.store.delete(&StoreKey::preview_for_upload(&row.id)).await;
             if let Err(e) = send_owed_in(state, &format!("refused-{}", row.id.as_str()), Some(contact)).await {
                 tracing::error!(error = ?e, "could not send an upload refusal");
@@ -612,13 +628,28 @@ async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Cont
         }
         Err(e) => return Err(internal(e)),
     }
-    if contact.state == ContactState::Closed {
+    // A file an admin released arrived while the contact was open; it goes into the transcript
+    // whenever the release comes.
+    if contact.state == ContactState::Closed && row.released_by.is_none() {
         let refusal = AppError::Gone("contact-closed", "the contact ended before the file arrived".into());
         return Err(refuse(state, row, contact, refusal).await);
     }
+    // Both sides see the file `checking` until it is ready or refused (a live hint: after a
+    // crash the status says so all the same).
+    state.hub.to_both_sides(
+        contact,
+        Event::UploadChecking {
+            upload_id: row.id.clone(),
+            contact_id: row.contact_id.clone(),
+            sender: row.sender,
+            name: row.file_name.clone(),
+            length: row.length,
+        },
+    );
     let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
     let digest = files.digests.finished(&row.id, row.length);
-    let checked = match attachment::check_file(state, row, &account, &target, digest).await {
+    let scan = row.released_by.is_none();
+    let checked = match attachment::check_file(state, row, &account, &target, digest, scan).await {
         Ok(c) => c,
         Err(e @ AppError::Internal(_)) => return Err(e),
         Err(refusal) => return Err(refuse(state, row, contact, refusal).await),
@@ -672,6 +703,7 @@ async fn publish(
         file_key: target.as_str(),
         preview_key: preview_key.map(StoreKey::as_str),
         dimensions: checked.image.as_ref().map(|i| (i.width, i.height)),
+        released: row.released_by.as_ref().zip(row.released_at).map(|((_, name), at)| (name.as_str(), at)),
         lookups: attachment::lookups(&files.keys, &row.contact_id, &id),
     };
     // The message as both sides will see it, built before the transaction that owes its event.
@@ -691,6 +723,8 @@ async fn publish(
         height: checked.image.as_ref().map(|i| i.height),
         sender: row.sender,
         created_at: crate::db::ts(now),
+        released_by: row.released_by.as_ref().map(|(_, name)| name.clone()),
+        released_at: row.released_at.map(crate::db::ts),
     };
     let message = Message {
         id: message_id.clone(),
@@ -749,7 +783,7 @@ pub async fn ensure_finished(state: &AppState, row: UploadRow) -> AppResult<Uplo
 pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option<String>) -> AppResult<Message> {
     let published = |row: &UploadRow| row.state == UploadState::Ready;
     if !published(row) {
-        if row.state == UploadState::Refused {
+        if matches!(row.state, UploadState::Refused | UploadState::Blocked) {
             return Err(AppError::Gone(
                 "upload-refused",
                 row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),
@@ -778,6 +812,58 @@ pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option
     // Published already: the same message again (a retried request).
     let again = repo::upload::get(&state.db, &row.id).await?.ok_or(AppError::NotFound("upload"))?;
     status(state, &again).await?.message.ok_or(AppError::NotFound("message"))
+}
+
+/// An admin releases a file that was blocked because the scanner gave no verdict: it is
+/// checked again without the scanner and delivered, recorded with who and when. A file in
+/// which a virus was found (or refused by any other check) cannot be released. Releasing a
+/// released file again answers with the same message.
+pub async fn release(state: &AppState, staff: &Staff, id: &str) -> AppResult<Message> {
+    staff.require_admin()?;
+    if !is_id(id) {
+        return Err(AppError::NotFound("upload"));
+    }
+    let id = UploadId(id.to_owned());
+    let row = repo::upload::get(&state.db, &id).await?.ok_or(AppError::NotFound("upload"))?;
+    if row.account_id != staff.account.id {
+        return Err(AppError::NotFound("upload"));
+    }
+    match row.state {
+        UploadState::Blocked => {
+            let by = (staff.user.id.as_str(), staff.user.display_name.as_str());
+            repo::upload::mark_released(&state.db, &id, by, now_us()).await?;
+            tracing::info!(upload = %id, admin = %staff.user.id, "blocked file released");
+        }
+        UploadState::Refused if row.error_code.as_deref() == Some(attachment::MALWARE_FOUND) => {
+            return Err(AppError::Conflict(
+                "not-releasable",
+                "a virus was found in this file; it cannot be released".into(),
+            ))
+        }
+        UploadState::Refused => {
+            return Err(AppError::Conflict(
+                "not-releasable",
+                "only a file blocked because the scanner did not answer can be released".into(),
+            ))
+        }
+        UploadState::Ready | UploadState::Receiving | UploadState::Checking => {}
+    }
+    let row = repo::upload::get(&state.db, &id).await?.ok_or(AppError::NotFound("upload"))?;
+    if row.released_by.is_none() && row.state != UploadState::Ready {
+        return Err(AppError::Conflict("not-releasable", "the file is not blocked".into()));
+    }
+    let after = ensure_finished(state, row).await?;
+    match after.state {
+        UploadState::Ready => status(state, &after).await?.message.ok_or(AppError::NotFound("message")),
+        UploadState::Refused | UploadState::Blocked => Err(AppError::Conflict(
+            "not-releasable",
+            after.error_message.unwrap_or_else(|| "the file was refused when checked again".into()),
+        )),
+        // Someone else is finishing it right now.
+        UploadState::Receiving | UploadState::Checking => {
+            Err(AppError::Locked("upload-locked", "the file is being delivered; ask again shortly".into()))
+        }
+    }
 }
 
 /// The recovery pass (on start, then now and then): finishes every complete upload nobody is
