@@ -64,7 +64,7 @@ fn deliver(app: &AppHandle, event: Event) {
         Event::ContactClosed { contact } => ConsoleEvent::ContactClosed { contact: contact.into() },
         // An attachment is a message with its file (MessageView::attachment).
         Event::MessageCreated { message } | Event::AttachmentReady { message } => {
-            ConsoleEvent::MessageCreated { message: message.into() }
+            ConsoleEvent::MessageCreated { message: Box::new(message.into()) }
         }
         // The customer's uploads; this agent's own progress comes from the SDK (files.rs).
         Event::UploadProgress { upload_id, contact_id, sender: Sender::Customer, name, offset, length } => {

@@ -215,6 +215,11 @@ pub struct AttachmentView {
     pub sender: SenderView,
     /// When it became available (RFC 3339).
     pub created_at: String,
+    /// The admin who released it after the scanner gave no verdict; absent when every check
+    /// passed.
+    pub released_by: Option<String>,
+    /// When it was released (RFC 3339).
+    pub released_at: Option<String>,
 }
 
 impl From<Attachment> for AttachmentView {
@@ -232,6 +237,42 @@ impl From<Attachment> for AttachmentView {
             height: a.height,
             sender: a.sender.into(),
             created_at: a.created_at.to_rfc3339(),
+            released_by: a.released_by,
+            released_at: a.released_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+/// A file the checks blocked (never delivered), as the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct BlockedFileView {
+    /// Its upload.
+    pub upload_id: String,
+    /// File name as the sender gave it.
+    pub name: String,
+    /// Who sent it.
+    pub sender: SenderView,
+    /// Size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Why, in the service's words.
+    pub reason: String,
+    /// An admin may release it (the scanner gave no verdict).
+    pub releasable: bool,
+    /// When it was sent (RFC 3339).
+    pub created_at: String,
+}
+
+impl From<attache_client::BlockedFile> for BlockedFileView {
+    fn from(b: attache_client::BlockedFile) -> Self {
+        Self {
+            upload_id: b.upload_id.0,
+            name: b.name,
+            sender: b.sender.into(),
+            size: b.size,
+            reason: b.error.message,
+            releasable: b.releasable,
+            created_at: b.created_at.to_rfc3339(),
         }
     }
 }
@@ -297,11 +338,17 @@ pub struct ContactDetailsView {
     pub contact: ContactView,
     /// Its transcript, oldest first, attachments included.
     pub messages: Vec<MessageView>,
+    /// Files the checks blocked, never delivered.
+    pub blocked: Vec<BlockedFileView>,
 }
 
 impl From<ContactDetails> for ContactDetailsView {
     fn from(d: ContactDetails) -> Self {
-        Self { contact: d.contact.into(), messages: d.messages.into_iter().map(MessageView::from).collect() }
+        Self {
+            contact: d.contact.into(),
+            messages: d.messages.into_iter().map(MessageView::from).collect(),
+            blocked: d.blocked.into_iter().map(BlockedFileView::from).collect(),
+        }
     }
 }
 
@@ -362,8 +409,8 @@ pub enum ConsoleEvent {
     },
     /// A transcript grew.
     MessageCreated {
-        /// The message.
-        message: MessageView,
+        /// The message (boxed: it is by far the largest event).
+        message: Box<MessageView>,
     },
     /// How far the customer's upload to one of this agent's contacts got.
     IncomingUpload {
@@ -424,6 +471,7 @@ pub fn typescript_bindings() -> String {
         UploadResult::decl(&cfg),
         UploadProgress::decl(&cfg),
         ReportQuery::decl(&cfg),
+        BlockedFileView::decl(&cfg),
         ContactDetailsView::decl(&cfg),
         ConnectionState::decl(&cfg),
         ConsoleEvent::decl(&cfg),

@@ -503,7 +503,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       // A file the service refuses after its checks (declared a PNG, is text): alice is told why.
       await assert.rejects(carla.upload(contact.id, "fake.png", "image/png", Buffer.from("not a picture at all")));
       await s.waitFor("the refusal line", async () =>
-        /Carla Files's file fake\.png was not accepted: \S/.test(await s.content("#incoming-uploads")));
+        /Carla Files's file fake\.png was blocked: \S/.test(await s.content("#incoming-uploads")));
 
       // The lightbox shows the whole picture; Esc, the round x and a click outside close it.
       const openBox = async () => {

@@ -114,8 +114,8 @@ async function openDetails(contactId: string) {
     transcript.replaceChildren(...details.messages.map(messageItem));
     if (details.messages.length === 0) transcript.append(el("li", "transcript-empty", "No messages."));
     const files = details.messages.filter((m) => m.attachment);
-    $("details-count").textContent = String(files.length);
-    $("details-no-attachments").hidden = files.length > 0;
+    $("details-count").textContent = String(files.length + details.blocked.length);
+    $("details-no-attachments").hidden = files.length + details.blocked.length > 0;
     $("details-attachments").replaceChildren(
       ...files.map((m) => {
         const a = m.attachment!;
@@ -124,6 +124,20 @@ async function openDetails(contactId: string) {
         li.append(attachmentBlock(a));
         const who = a.sender === "agent" ? m.sender_name || "Agent" : m.sender_name || "Customer";
         li.append(el("div", "att-meta", `Sent by ${who} (${a.sender}) · ${date(a.created_at)}`));
+        const check = a.released_by
+          ? `Check: released by ${a.released_by} · ${date(a.released_at)} (the scanner had not answered)`
+          : "Check: clean";
+        li.append(el("div", "att-check", check));
+        return li;
+      }),
+      // Files the checks blocked: never delivered, listed with the reason.
+      ...details.blocked.map((b) => {
+        const li = el("li", "attachment-item blocked");
+        li.dataset.uploadId = b.upload_id;
+        li.append(el("div", "att-name", b.name));
+        li.append(el("div", "att-meta", `Sent by the ${b.sender} · ${date(b.created_at)}`));
+        const note = b.releasable ? " (an admin can release it)" : "";
+        li.append(el("div", "att-check", `Check: blocked: ${b.reason}${note}`));
         return li;
       }),
     );

@@ -214,7 +214,16 @@ sender: SenderView,
 /**
  * When it became available (RFC 3339).
  */
-created_at: string, };
+created_at: string, 
+/**
+ * The admin who released it after the scanner gave no verdict; absent when every check
+ * passed.
+ */
+released_by: string | null, 
+/**
+ * When it was released (RFC 3339).
+ */
+released_at: string | null, };
 
 export type PickedFile = { 
 /**
@@ -268,6 +277,36 @@ from: string | null,
  */
 to: string | null, };
 
+export type BlockedFileView = { 
+/**
+ * Its upload.
+ */
+upload_id: string, 
+/**
+ * File name as the sender gave it.
+ */
+name: string, 
+/**
+ * Who sent it.
+ */
+sender: SenderView, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * Why, in the service's words.
+ */
+reason: string, 
+/**
+ * An admin may release it (the scanner gave no verdict).
+ */
+releasable: boolean, 
+/**
+ * When it was sent (RFC 3339).
+ */
+created_at: string, };
+
 export type ContactDetailsView = { 
 /**
  * The contact.
@@ -276,7 +315,11 @@ contact: ContactView,
 /**
  * Its transcript, oldest first, attachments included.
  */
-messages: Array<MessageView>, };
+messages: Array<MessageView>, 
+/**
+ * Files the checks blocked, never delivered.
+ */
+blocked: Array<BlockedFileView>, };
 
 export type ConnectionState = "connecting" | "online" | "offline";
 
@@ -302,7 +345,7 @@ contact: ContactView, } | { "type": "contact_closed",
  */
 contact: ContactView, } | { "type": "message_created", 
 /**
- * The message.
+ * The message (boxed: it is by far the largest event).
  */
 message: MessageView, } | { "type": "incoming_upload", 
 /**
