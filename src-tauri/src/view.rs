@@ -220,6 +220,8 @@ pub struct AttachmentView {
     pub released_by: Option<String>,
     /// When it was released (RFC 3339).
     pub released_at: Option<String>,
+    /// Location and camera data were removed from the photo.
+    pub metadata_removed: bool,
 }
 
 impl From<Attachment> for AttachmentView {
@@ -239,6 +241,7 @@ impl From<Attachment> for AttachmentView {
             created_at: a.created_at.to_rfc3339(),
             released_by: a.released_by,
             released_at: a.released_at.map(|t| t.to_rfc3339()),
+            metadata_removed: a.metadata_removed,
         }
     }
 }

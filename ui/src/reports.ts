@@ -127,7 +127,8 @@ async function openDetails(contactId: string) {
         const check = a.released_by
           ? `Check: released by ${a.released_by} · ${date(a.released_at)} (the scanner had not answered)`
           : "Check: clean";
-        li.append(el("div", "att-check", check));
+        const removed = a.metadata_removed ? " · location and camera data removed" : "";
+        li.append(el("div", "att-check", check + removed));
         return li;
       }),
       // Files the checks blocked: never delivered, listed with the reason.

@@ -138,6 +138,10 @@ pub struct Plan {
     pub report_retention_days: u32,
     /// Media types allowed for uploads (`image/*` style wildcards); empty means any type.
     pub allowed_types: Vec<String>,
+    /// Keep the metadata of photos (EXIF, XMP, IPTC: location, camera, time) instead of
+    /// removing it before they are stored.
+    #[serde(default)]
+    pub keep_metadata: bool,
 }
 
 /// Default upload limit of a plan: 5 MiB.
@@ -178,6 +182,9 @@ pub struct AccountPatch {
     /// New list of allowed media types; empty allows any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_types: Option<Vec<String>>,
+    /// Keep photos' metadata (true) or remove it (false, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_metadata: Option<bool>,
 }
 
 /// A staff user as others see it.
@@ -448,6 +455,10 @@ pub struct Attachment {
     /// When it was released.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub released_at: Option<DateTime<Utc>>,
+    /// Location and camera data (EXIF, XMP, IPTC) were removed from the photo before it was
+    /// stored; `sha256` and `size` are those of the bytes delivered.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub metadata_removed: bool,
 }
 
 /// Where a tus upload stands, as `GET /api/uploads/{id}` tells its uploader.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod keys;
+pub mod metadata;
 pub mod preview;
 pub mod repo;
 pub mod routes;

@@ -7,6 +7,55 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::BufReader;
 use std::path::Path;
 
+/// Longest a PDF's first page may take to render (wall clock; CPU is limited to the same).
+pub const PDF_SECONDS: u64 = 10;
+/// Most address space the PDF renderer may map.
+pub const PDF_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A preview of a PDF's first page, rendered by poppler's `pdftoppm` in a subprocess under a
+/// time and memory limit (`prlimit`), since PDFs come from strangers. Anything going wrong (no
+/// renderer, a bomb that takes too long or too much, a broken file) means no preview: the file
+/// is still delivered. `tmp` is a folder for the rendered page.
+pub async fn pdf_preview(path: &Path, tmp: &Path) -> Option<Vec<u8>> {
+    let dir = tempfile::tempdir_in(tmp).ok()?;
+    let prefix = dir.path().join("page");
+    let mut cmd = tokio::process::Command::new("prlimit");
+    cmd.arg(format!("--as={PDF_MEMORY_BYTES}"))
+        .arg(format!("--cpu={PDF_SECONDS}"))
+        .args(["pdftoppm", "-q", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-scale-to", "720", "--"])
+        .arg(path)
+        .arg(&prefix)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let run = tokio::time::timeout(std::time::Duration::from_secs(PDF_SECONDS), cmd.status()).await;
+    match run {
+        Ok(Ok(status)) if status.success() => {}
+        Ok(Ok(status)) => {
+            tracing::info!(?status, "no PDF preview: the renderer failed");
+            return None;
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "no PDF preview: pdftoppm (poppler-utils) could not start");
+            return None;
+        }
+        Err(_) => {
+            tracing::info!("no PDF preview: rendering took too long");
+            return None;
+        }
+    }
+    let page = prefix.with_extension("jpg");
+    tokio::task::spawn_blocking(move || {
+        let mut r = ImageReader::with_format(BufReader::new(std::fs::File::open(&page).ok()?), ImageFormat::Jpeg);
+        r.limits(limits());
+        make_preview(&r.decode().ok()?).ok()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 /// Largest width or height decoded.
 pub const MAX_SIDE: u32 = 12_000;
 /// Most pixels decoded (width × height).
@@ -27,6 +76,8 @@ pub struct ImageInfo {
     pub height: u32,
     /// The JPEG preview.
     pub preview: Vec<u8>,
+    /// The EXIF orientation the picture is shown with (1 to 8; 1 when it has none).
+    pub orientation: u8,
 }
 
 fn limits() -> Limits {
@@ -84,7 +135,7 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
     })?;
     img.apply_orientation(orientation);
     let preview = make_preview(&img)?;
-    Ok(ImageInfo { width: img.width(), height: img.height(), preview })
+    Ok(ImageInfo { width: img.width(), height: img.height(), preview, orientation: orientation.to_exif() })
 }
 
 /// A JPEG of at most [`PREVIEW_SIDE`] on its longest side and under [`PREVIEW_MAX_BYTES`].

@@ -223,7 +223,11 @@ released_by: string | null,
 /**
  * When it was released (RFC 3339).
  */
-released_at: string | null, };
+released_at: string | null, 
+/**
+ * Location and camera data were removed from the photo.
+ */
+metadata_removed: boolean, };
 
 export type PickedFile = { 
 /**

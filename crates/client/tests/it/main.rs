@@ -14,5 +14,6 @@ mod consumer;
 mod core;
 mod hardening;
 mod hostile;
+mod metadata;
 mod scanning;
 mod uploads;

@@ -4,7 +4,7 @@
 //! (`checking`, then clean or blocked with the reason), both doors (the customer's and the
 //! agent's), a clamd that is down, and an admin's release.
 //!
-//! Skipped with a note when `clamd` is not installed, unless `ATTACHE_REQUIRE_CLAMD` is set
+//! Skipped with a note when `clamd` is not installed, unless `ATTACHE_REQUIRE_TOOLS` is set
 //! (scripts/test.sh sets it; scripts/setup.sh installs `clamav-daemon`).
 
 use crate::{common, support};
@@ -32,7 +32,7 @@ impl Clamd {
     pub fn start() -> Option<Clamd> {
         let bin = ["/usr/sbin/clamd", "/usr/bin/clamd"].into_iter().map(Path::new).find(|p| p.exists());
         let Some(bin) = bin else {
-            assert!(std::env::var_os("ATTACHE_REQUIRE_CLAMD").is_none(), "clamd is required but not installed");
+            assert!(std::env::var_os("ATTACHE_REQUIRE_TOOLS").is_none(), "clamd is required but not installed");
             eprintln!("clamd is not installed (apt-get install clamav-daemon): skipping");
             return None;
         };

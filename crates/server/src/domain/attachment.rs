@@ -26,6 +26,12 @@ pub struct Checked {
     pub media_type: String,
     /// An image's size and preview.
     pub image: Option<ImageInfo>,
+    /// Where the delivered bytes are when they differ from the upload's (metadata removed).
+    pub file_key: Option<StoreKey>,
+    /// Location and camera data were removed.
+    pub metadata_removed: bool,
+    /// A preview of a document that is not an image (a PDF's first page).
+    pub document_preview: Option<Vec<u8>>,
 }
 
 /// Runs the checks on a complete file in the store. A refusal is a client error with its
@@ -85,10 +91,65 @@ pub async fn check_file(
         }
         None => None,
     };
+    // Photos lose their location and camera data before anyone sees them (unless the account
+    // keeps it); the delivered bytes are what is scanned, hashed and stored.
+    let format = sniffed.image.and_then(crate::metadata::Format::of);
+    let cleaned = match (&image, format) {
+        (Some(info), Some(format)) if !account.plan.keep_metadata => {
+            let temp = tempfile::NamedTempFile::new_in(state.config.data_dir.join("tmp"))
+                .map_err(|e| AppError::Internal(e.into()))?;
+            let (src, dst, orientation) = (path.clone(), temp.path().to_owned(), info.orientation);
+            let stripped = tokio::task::spawn_blocking(move || crate::metadata::strip(format, &src, &dst, orientation))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?;
+            match stripped {
+                Ok(crate::metadata::Stripped::Removed) => Some(temp),
+                Ok(crate::metadata::Stripped::Nothing) => None,
+                // It decoded, so its container is sound enough; a quirk the rewriter does not
+                // follow is refused rather than delivered with what it may hold.
+                Err(e) => {
+                    return Err(AppError::Invalid(
+                        "bad-image",
+                        format!("the image's metadata could not be removed: {e}"),
+                    ))
+                }
+            }
+        }
+        _ => None,
+    };
+    let (scan, delivered, file_key) = match &cleaned {
+        Some(temp) => {
+            let p = temp.path().to_owned();
+            let again = tokio::task::spawn_blocking(move || scan_file(&p, None))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))??;
+            let key = StoreKey::clean_for_upload(&row.id);
+            let file = tokio::fs::File::open(temp.path()).await?;
+            let stream = tokio_util::io::ReaderStream::new(file);
+            files.store.put(&key, Box::pin(stream)).await.map_err(|e| AppError::Internal(e.into()))?;
+            (again, temp.path().to_owned(), Some(key))
+        }
+        None => (scan, path.clone(), None),
+    };
     if let Some(scanner) = files.config.scanner.as_ref().filter(|_| run_scanner) {
-        judge(crate::scan::scan(scanner, &path, files.config.scan_timeout).await, row)?;
+        judge(crate::scan::scan(scanner, &delivered, files.config.scan_timeout).await, row)?;
     }
-    Ok(Checked { size: scan.size, sha256: scan.sha256, media_type: effective, image })
+    let metadata_removed = file_key.is_some();
+    let document_preview = if effective == "application/pdf" {
+        let _permit = files.decode.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+        crate::preview::pdf_preview(&delivered, &state.config.data_dir.join("tmp")).await
+    } else {
+        None
+    };
+    Ok(Checked {
+        size: scan.size,
+        sha256: scan.sha256,
+        media_type: effective,
+        image,
+        file_key,
+        metadata_removed,
+        document_preview,
+    })
 }
 
 /// What one pass over the staged bytes found.
@@ -183,6 +244,7 @@ pub fn to_wire(keys: &Keys, a: &AttachmentRow) -> Attachment {
         created_at: a.created_at,
         released_by: a.released_by.clone(),
         released_at: a.released_at,
+        metadata_removed: a.metadata_removed,
     }
 }
 

@@ -600,6 +600,7 @@ async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact, refusal: A
                 let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
             }
             let _ = state.files.store.delete(&StoreKey::preview_for_upload(&row.id)).await;
+            let _ = state.files.store.delete(&StoreKey::clean_for_upload(&row.id)).await;
             if let Err(e) = send_owed_in(state, &format!("refused-{}", row.id.as_str()), Some(contact)).await {
                 tracing::error!(error = ?e, "could not send an upload refusal");
             }
@@ -654,10 +655,11 @@ async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Cont
         Err(e @ AppError::Internal(_)) => return Err(e),
         Err(refusal) => return Err(refuse(state, row, contact, refusal).await),
     };
-    let preview_key = match &checked.image {
-        Some(info) => {
+    let preview = checked.image.as_ref().map(|i| &i.preview).or(checked.document_preview.as_ref());
+    let preview_key = match preview {
+        Some(preview) => {
             let key = StoreKey::preview_for_upload(&row.id);
-            let bytes = bytes::Bytes::from(info.preview.clone());
+            let bytes = bytes::Bytes::from(preview.clone());
             let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes)]);
             files.store.put(&key, Box::pin(stream)).await.map_err(|e| AppError::Internal(e.into()))?;
             Some(key)
@@ -670,7 +672,13 @@ async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Cont
             "the upload is being finished elsewhere; ask again shortly".into(),
         ));
     }
-    publish(state, lease, row, contact, &checked, &target, preview_key.as_ref()).await
+    let file_key = checked.file_key.clone().unwrap_or_else(|| target.clone());
+    let message = publish(state, lease, row, contact, &checked, &file_key, preview_key.as_ref()).await?;
+    if file_key != target {
+        // The original, with its metadata, is not kept once the cleaned copy is published.
+        let _ = files.store.delete(&target).await;
+    }
+    Ok(message)
 }
 
 async fn publish(
@@ -704,6 +712,7 @@ async fn publish(
         preview_key: preview_key.map(StoreKey::as_str),
         dimensions: checked.image.as_ref().map(|i| (i.width, i.height)),
         released: row.released_by.as_ref().zip(row.released_at).map(|((_, name), at)| (name.as_str(), at)),
+        metadata_removed: checked.metadata_removed,
         lookups: attachment::lookups(&files.keys, &row.contact_id, &id),
     };
     // The message as both sides will see it, built before the transaction that owes its event.
@@ -725,6 +734,7 @@ async fn publish(
         created_at: crate::db::ts(now),
         released_by: row.released_by.as_ref().map(|(_, name)| name.clone()),
         released_at: row.released_at.map(crate::db::ts),
+        metadata_removed: checked.metadata_removed,
     };
     let message = Message {
         id: message_id.clone(),
