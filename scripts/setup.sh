@@ -15,6 +15,8 @@ APT_PACKAGES=(
   # the malware scanner's tests start a clamd of their own (with a test signature, no download);
   # metadata removal is checked with exiftool; PDF previews are made by pdftoppm
   clamav-daemon libimage-exiftool-perl poppler-utils
+  # HEIC (iPhone) previews, and the tool its test makes a HEIC with
+  libheif-examples
   # customer widget tests
   chromium
   nodejs npm

@@ -7,45 +7,71 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::BufReader;
 use std::path::Path;
 
-/// Longest a PDF's first page may take to render (wall clock; CPU is limited to the same).
-pub const PDF_SECONDS: u64 = 10;
-/// Most address space the PDF renderer may map.
-pub const PDF_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
+/// Longest an outside renderer may take (wall clock; CPU is limited to the same).
+pub const RENDER_SECONDS: u64 = 10;
+/// Most address space an outside renderer may map.
+pub const RENDER_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
 
-/// A preview of a PDF's first page, rendered by poppler's `pdftoppm` in a subprocess under a
-/// time and memory limit (`prlimit`), since PDFs come from strangers. Anything going wrong (no
-/// renderer, a bomb that takes too long or too much, a broken file) means no preview: the file
-/// is still delivered. `tmp` is a folder for the rendered page.
-pub async fn pdf_preview(path: &Path, tmp: &Path) -> Option<Vec<u8>> {
+/// Formats an outside renderer previews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendered {
+    /// A PDF's first page, by poppler's `pdftoppm`.
+    Pdf,
+    /// A HEIC/HEIF photo (iPhones), by libheif's `heif-convert`, turned as it is shown.
+    Heif,
+}
+
+impl Rendered {
+    /// The renderer for a sniffed media type, if there is one.
+    pub fn of(media_type: &str) -> Option<Rendered> {
+        match media_type {
+            "application/pdf" => Some(Rendered::Pdf),
+            "image/heif" => Some(Rendered::Heif),
+            _ => None,
+        }
+    }
+}
+
+/// A preview made by an outside renderer in a subprocess under a time and memory limit
+/// (`prlimit`), since these files come from strangers. Anything going wrong (no renderer, a bomb
+/// that takes too long or too much, absurd dimensions, a broken file) means no preview: the file
+/// is still delivered. `tmp` is a folder for the rendered picture.
+pub async fn render_preview(kind: Rendered, path: &Path, tmp: &Path) -> Option<Vec<u8>> {
     let dir = tempfile::tempdir_in(tmp).ok()?;
     let prefix = dir.path().join("page");
+    let page = prefix.with_extension("jpg");
     let mut cmd = tokio::process::Command::new("prlimit");
-    cmd.arg(format!("--as={PDF_MEMORY_BYTES}"))
-        .arg(format!("--cpu={PDF_SECONDS}"))
-        .args(["pdftoppm", "-q", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-scale-to", "720", "--"])
-        .arg(path)
-        .arg(&prefix)
-        .stdin(std::process::Stdio::null())
+    cmd.arg(format!("--as={RENDER_MEMORY_BYTES}")).arg(format!("--cpu={RENDER_SECONDS}"));
+    match kind {
+        Rendered::Pdf => {
+            cmd.args(["pdftoppm", "-q", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-scale-to", "720", "--"])
+                .arg(path)
+                .arg(&prefix);
+        }
+        Rendered::Heif => {
+            cmd.args(["heif-convert", "-q", "85"]).arg(path).arg(&page);
+        }
+    }
+    cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
-    let run = tokio::time::timeout(std::time::Duration::from_secs(PDF_SECONDS), cmd.status()).await;
+    let run = tokio::time::timeout(std::time::Duration::from_secs(RENDER_SECONDS), cmd.status()).await;
     match run {
         Ok(Ok(status)) if status.success() => {}
         Ok(Ok(status)) => {
-            tracing::info!(?status, "no PDF preview: the renderer failed");
+            tracing::info!(?kind, ?status, "no preview: the renderer failed");
             return None;
         }
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "no PDF preview: pdftoppm (poppler-utils) could not start");
+            tracing::warn!(?kind, error = %e, "no preview: the renderer could not start");
             return None;
         }
         Err(_) => {
-            tracing::info!("no PDF preview: rendering took too long");
+            tracing::info!(?kind, "no preview: rendering took too long");
             return None;
         }
     }
-    let page = prefix.with_extension("jpg");
     tokio::task::spawn_blocking(move || {
         let mut r = ImageReader::with_format(BufReader::new(std::fs::File::open(&page).ok()?), ImageFormat::Jpeg);
         r.limits(limits());
@@ -198,7 +224,15 @@ pub fn check_thumbnail(bytes: &[u8]) -> Result<(), AppError> {
 
 /// Whether a format is one this module decodes.
 pub fn decodable(format: ImageFormat) -> bool {
-    matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP | ImageFormat::Bmp)
+    matches!(
+        format,
+        ImageFormat::Png
+            | ImageFormat::Jpeg
+            | ImageFormat::Gif
+            | ImageFormat::WebP
+            | ImageFormat::Bmp
+            | ImageFormat::Tiff
+    )
 }
 
 #[cfg(test)]
@@ -222,6 +256,22 @@ mod tests {
         assert!(info.preview.len() < PREVIEW_MAX_BYTES);
         let prev = image::load_from_memory_with_format(&info.preview, ImageFormat::Jpeg).unwrap();
         assert_eq!(prev.width(), PREVIEW_SIDE);
+    }
+
+    #[test]
+    fn tiffs_are_previewed_and_a_cut_one_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("scan.tif");
+        let img = image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 40]));
+        img.save_with_format(&p, ImageFormat::Tiff).unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(crate::check::sniff(&bytes).image, Some(ImageFormat::Tiff));
+        let info = inspect(&p, ImageFormat::Tiff).unwrap();
+        assert_eq!((info.width, info.height), (800, 600));
+        assert!(info.preview.len() < PREVIEW_MAX_BYTES);
+        std::fs::write(&p, &bytes[..bytes.len() / 3]).unwrap();
+        let e = inspect(&p, ImageFormat::Tiff).unwrap_err();
+        assert!(matches!(e.code(), "bad-image" | "image-too-large"), "{e:?}");
     }
 
     #[test]

@@ -126,3 +126,30 @@ async fn a_pdf_gets_a_preview_of_its_first_page_and_a_broken_one_is_delivered_wi
     let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &path, &opts).await.unwrap() else { panic!() };
     assert!(msg.attachment.unwrap().preview_url.is_none());
 }
+
+#[tokio::test]
+async fn an_iphone_photo_is_accepted_as_an_image_and_previewed() {
+    if !tool_installed("heif-enc", "--help", "libheif-examples") {
+        return;
+    }
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let dir = tempfile::tempdir().unwrap();
+    let png_path = write(dir.path(), "src.png", &png(640, 480));
+    let heic = dir.path().join("IMG_0001.HEIC");
+    let made = Command::new("heif-enc").args(["-q", "50", "-o"]).arg(&heic).arg(&png_path).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+
+    let opts = UploadOptions { media_type: Some("image/heic".into()), ..Default::default() };
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &heic, &opts).await.unwrap() else { panic!() };
+    let a = msg.attachment.unwrap();
+    assert_eq!(a.media_type, "image/heif", "sniffed as what it is");
+    let preview = a.preview_url.clone().expect("a preview both sides see");
+    let r = http().get(format!("{}{preview}", ts.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let jpeg = r.bytes().await.unwrap().to_vec();
+    assert!(jpeg.len() < 30 * 1024);
+    let p = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((p.width(), p.height()), (360, 270));
+}

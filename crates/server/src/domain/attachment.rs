@@ -30,7 +30,7 @@ pub struct Checked {
     pub file_key: Option<StoreKey>,
     /// Location and camera data were removed.
     pub metadata_removed: bool,
-    /// A preview of a document that is not an image (a PDF's first page).
+    /// A preview made by an outside renderer (a PDF's first page, a HEIC photo).
     pub document_preview: Option<Vec<u8>>,
 }
 
@@ -135,11 +135,12 @@ pub async fn check_file(
         judge(crate::scan::scan(scanner, &delivered, files.config.scan_timeout).await, row)?;
     }
     let metadata_removed = file_key.is_some();
-    let document_preview = if effective == "application/pdf" {
-        let _permit = files.decode.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
-        crate::preview::pdf_preview(&delivered, &state.config.data_dir.join("tmp")).await
-    } else {
-        None
+    let document_preview = match crate::preview::Rendered::of(&effective) {
+        Some(kind) => {
+            let _permit = files.decode.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+            crate::preview::render_preview(kind, &delivered, &state.config.data_dir.join("tmp")).await
+        }
+        None => None,
     };
     Ok(Checked {
         size: scan.size,
