@@ -202,13 +202,13 @@ fn judge(verdict: crate::scan::Verdict, row: &UploadRow) -> AppResult<()> {
         Verdict::Infected(name) => {
             tracing::warn!(upload = %row.id, signature = %name, "malware found");
             let what = if name.is_empty() { String::new() } else { format!(" ({name})") };
-            Err(AppError::Invalid(MALWARE_FOUND, format!("a virus was found{what}; the file was blocked")))
+            Err(AppError::Invalid(MALWARE_FOUND, format!("a virus was found{what}")))
         }
         Verdict::Unavailable(why) => {
             tracing::warn!(upload = %row.id, why, "scanner unavailable");
             Err(AppError::Invalid(
                 SCANNER_UNAVAILABLE,
-                "the scanner did not answer; the file was blocked until an admin releases it".into(),
+                "the scanner did not answer; an admin can release the file".into(),
             ))
         }
     }
