@@ -5,47 +5,21 @@
 // ATTACHE_REQUIRE_TOOLS is set (scripts/test.sh sets it).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createHash } from "node:crypto";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { startService, staff } from "./service.mjs";
+import { EICAR, startClamd } from "../clamd.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
 mkdirSync(ARTIFACTS, { recursive: true });
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-const CLAMD = ["/usr/sbin/clamd", "/usr/bin/clamd"].find((p) => existsSync(p));
-if (!CLAMD && process.env.ATTACHE_REQUIRE_TOOLS) throw new Error("clamd is required but not installed");
+const clamd = await startClamd();
 
 let service;
 let browser;
-let clamd;
-let dir;
-
-async function answers(socket) {
-  return new Promise((resolve) => {
-    const c = connect(socket, () => { c.end(); resolve(true); });
-    c.on("error", () => resolve(false));
-  });
-}
 
 before(async () => {
-  if (!CLAMD) return;
-  dir = mkdtempSync(join(tmpdir(), "attache-clamd-"));
-  mkdirSync(join(dir, "db"));
-  const md5 = createHash("md5").update(EICAR).digest("hex");
-  writeFileSync(join(dir, "db", "attache-test.hdb"), `${md5}:${EICAR.length}:Eicar-Test-Signature\n`);
-  const socket = join(dir, "clamd.sock");
-  writeFileSync(join(dir, "clamd.conf"), [
-    `LocalSocket ${socket}`, `DatabaseDirectory ${join(dir, "db")}`, "Foreground yes",
-    `LogFile ${join(dir, "clamd.log")}`, `TemporaryDirectory ${dir}`, "",
-  ].join("\n"));
-  clamd = spawn(CLAMD, ["-c", join(dir, "clamd.conf")], { stdio: "ignore" });
-  for (let i = 0; i < 600 && !(await answers(socket)); i++) await new Promise((r) => setTimeout(r, 100));
-  service = await startService(["--clamd", `unix:${socket}`]);
+  if (!clamd) return;
+  service = await startService(["--clamd", `unix:${clamd.socket}`]);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
@@ -56,11 +30,10 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await service?.stop();
-  clamd?.kill("SIGTERM");
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await clamd?.stop();
 });
 
-test("a virus is blocked in the widget with the reason, a clean file passes", { skip: !CLAMD && "clamd is not installed" }, async () => {
+test("a virus is blocked in the widget with the reason, a clean file passes", { skip: !clamd && "clamd is not installed" }, async () => {
   const alice = await staff(service.url, "alice");
   const context = await browser.newContext();
   const page = await context.newPage();
