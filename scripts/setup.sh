@@ -12,6 +12,11 @@ APT_PACKAGES=(
   # agent console (Tauri 2 on WebKitGTK) and its end-to-end tests under Xvfb
   libwebkit2gtk-4.1-dev file libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth dbus-x11 dbus-bin xdg-utils webkit2gtk-driver gnome-keyring imagemagick
+  # the malware scanner's tests start a clamd of their own (with a test signature, no download);
+  # metadata removal is checked with exiftool; PDF previews are made by pdftoppm
+  clamav-daemon libimage-exiftool-perl poppler-utils
+  # HEIC (iPhone) previews, and the tool its test makes a HEIC with
+  libheif-examples
   # customer widget tests
   chromium
   nodejs npm

@@ -64,13 +64,23 @@ fn deliver(app: &AppHandle, event: Event) {
         Event::ContactClosed { contact } => ConsoleEvent::ContactClosed { contact },
         // An attachment is a message with its file (Message::attachment).
         Event::MessageCreated { message } | Event::AttachmentReady { message } => {
-            ConsoleEvent::MessageCreated { message }
+            ConsoleEvent::MessageCreated { message: Box::new(message) }
         }
         // The customer's uploads; this agent's own progress comes from the SDK (files.rs).
         Event::UploadProgress { upload_id, contact_id, sender: Sender::Customer, name, offset, length } => {
             ConsoleEvent::IncomingUpload { upload_id: upload_id.0, contact_id: contact_id.0, name, offset, length }
         }
-        Event::UploadRefused { upload_id, contact_id, name, error } => ConsoleEvent::IncomingUploadRefused {
+        // Every byte is in: the card shows the file being checked.
+        Event::UploadChecking { upload_id, contact_id, sender: Sender::Customer, name, length } => {
+            ConsoleEvent::IncomingUpload {
+                upload_id: upload_id.0,
+                contact_id: contact_id.0,
+                name,
+                offset: length,
+                length,
+            }
+        }
+        Event::UploadRefused { upload_id, contact_id, name, error, .. } => ConsoleEvent::IncomingUploadRefused {
             upload_id: upload_id.0,
             contact_id: contact_id.0,
             name,

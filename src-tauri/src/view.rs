@@ -173,7 +173,8 @@ pub enum ConsoleEvent {
     /// A transcript grew.
     MessageCreated {
         /// The message.
-        message: Message,
+        #[ts(as = "Message")]
+        message: Box<Message>,
     },
     /// How far the customer's upload to one of this agent's contacts got.
     IncomingUpload {
@@ -229,12 +230,15 @@ pub fn typescript_bindings() -> String {
         p::ContactId::decl(&cfg),
         p::MessageId::decl(&cfg),
         p::AttachmentId::decl(&cfg),
+        p::UploadId::decl(&cfg),
         p::Role::decl(&cfg),
         p::ContactState::decl(&cfg),
         p::Sender::decl(&cfg),
         p::Contact::decl(&cfg),
         p::Message::decl(&cfg),
         p::Attachment::decl(&cfg),
+        p::ApiError::decl(&cfg),
+        p::BlockedFile::decl(&cfg),
         p::ContactDetails::decl(&cfg),
         // The console's own.
         crate::error::ConsoleError::decl(&cfg),

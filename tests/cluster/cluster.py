@@ -208,7 +208,8 @@ def cluster(args):
             check(r.status_code == 200 and hashlib.sha256(r.content).digest() == hashlib.sha256(data).digest(), f"its URL serves the bytes on instance {inst.name}")
 
         # 2. Previews and URLs on every instance.
-        png = subprocess.run(["convert", "-size", "320x200", "gradient:blue-red", "png:-"], capture_output=True, check=True).stdout
+        # Without text chunks (-strip): the service would remove them, and this compares bytes.
+        png = subprocess.run(["convert", "-size", "320x200", "gradient:blue-red", "-strip", "png:-"], capture_output=True, check=True).stdout
         loc = tus_create(visitor, lb_url, cid, "photo.png", len(png))
         resumable_upload(visitor, lb_url, loc, png, 1 << 20)
         att = [x for x in attachments_of(lb_url, login(lb_url, "sam"), cid) if x["name"] == "photo.png"][0]

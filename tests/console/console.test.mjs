@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { Customer } from "./customer.mjs";
 import { png as makePng } from "../widget/png.mjs";
+import { EICAR, startClamd } from "../clamd.mjs";
 
 const ATTACHE_BIN = must("ATTACHE_BIN");
 const CONSOLE_BIN = must("CONSOLE_BIN");
@@ -33,9 +34,11 @@ let server; // base URL of the service
 let dataDir;
 let servicePort;
 let service; // the service's process
+let clamd; // the malware scanner the service asks (null when not installed)
 
 async function startService() {
   const args = ["serve", "--demo", "--listen", `127.0.0.1:${servicePort}`, "--data-dir", dataDir];
+  if (clamd) args.push("--clamd", `unix:${clamd.socket}`);
   service = start(ATTACHE_BIN, args, "service.log", process.env, { append: true });
   await waitHttp(`${server}/api/me`, "the service");
 }
@@ -125,6 +128,7 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "attache-console-e2e-"));
   servicePort = await freePort();
   server = `http://127.0.0.1:${servicePort}`;
+  clamd = await startClamd();
   await startService();
   if (!process.env.WEBDRIVER_URL) {
     const port = await freePort();
@@ -138,6 +142,7 @@ after(async () => {
   if (session) await closeConsole().catch(() => {});
   for (const c of children) c.kill("SIGTERM");
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await clamd?.stop();
 });
 
 test("the sign-in screen comes up and refuses a wrong password in words", async () => {
@@ -533,7 +538,14 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       // A file the service refuses after its checks (declared a PNG, is text): alice is told why.
       await assert.rejects(carla.upload(contact.id, "fake.png", "image/png", Buffer.from("not a picture at all")));
       await s.waitFor("the refusal line", async () =>
-        /Carla Files's file fake\.png was not accepted: \S/.test(await s.content("#incoming-uploads")));
+        /Carla Files's file fake\.png was blocked: \S/.test(await s.content("#incoming-uploads")));
+      // A virus (the scanner's test file): blocked, and alice reads why.
+      if (clamd) {
+        await assert.rejects(carla.upload(contact.id, "invoice.txt", "text/plain", Buffer.from(EICAR)));
+        await s.waitFor("the virus line", async () =>
+          /Carla Files's file invoice\.txt was blocked: a virus was found/.test(await s.content("#incoming-uploads")));
+        await shot("11b-virus-blocked");
+      }
 
       // The lightbox shows the whole picture; Esc, the round x and a click outside close it.
       const openBox = async () => {

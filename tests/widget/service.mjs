@@ -19,12 +19,13 @@ async function freePort() {
   });
 }
 
-export async function startService() {
+/** `args`: more options of `attache serve` (e.g. `--clamd unix:/path`). */
+export async function startService(args = []) {
   const bin = process.env.ATTACHE_BIN;
   if (!bin) throw new Error("ATTACHE_BIN must name the attache binary");
   const dir = mkdtempSync(join(tmpdir(), "attache-widget-"));
   const port = await freePort();
-  const child = spawn(bin, ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--data-dir", dir], {
+  const child = spawn(bin, ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, ...args], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, ATTACHE_LOG: "warn" },
   });

@@ -169,8 +169,19 @@ test("the paperclip sends a file with a description; images show a preview; refu
 
   // The agent's file reaches the customer as a blue link with its name, which opens the file.
   const pdf = Buffer.from("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n");
+  // Every state the check line takes, in order (a MutationObserver misses none, however fast).
+  await page.evaluate(() => {
+    window.checkStates = [];
+    const line = document.getElementById("check-status");
+    new MutationObserver(() => window.checkStates.push(line.textContent)).observe(line, { attributes: true, attributeFilter: ["data-state"], childList: true });
+  });
   await alice.upload(contact.id, "invoice.pdf", "application/pdf", pdf);
   const agentLink = await page.waitForSelector(".msg.agent a.file-link >> text=invoice.pdf");
+  // The check's outcome is shown live: checking, then clean.
+  await page.waitForSelector('#check-status[data-state="clean"]:has-text("invoice.pdf: clean")');
+  const states = await page.evaluate(() => window.checkStates);
+  assert.ok(states.includes("invoice.pdf: checking…"), `checking first: ${JSON.stringify(states)}`);
+  assert.ok(states.indexOf("invoice.pdf: checking…") < states.indexOf("invoice.pdf: clean, delivered"), JSON.stringify(states));
   assert.equal(await agentLink.evaluate((el) => getComputedStyle(el).color), "rgb(26, 102, 210)");
   assert.equal(await agentLink.getAttribute("target"), "_blank", "opens beside the chat");
   const pdfRes = await page.request.get(new URL(await agentLink.getAttribute("href"), service.url).href);
@@ -190,6 +201,7 @@ test("the paperclip sends a file with a description; images show a preview; refu
   await chooser3.setFiles({ name: "cat.png", mimeType: "image/png", buffer: Buffer.from("<html><script>alert(1)</script></html>") });
   await page.press("#text", "Enter");
   await page.waitForFunction(() => /cat\.png|not|refused|HTML|html/i.test(document.getElementById("chat-error").textContent));
+  await page.waitForSelector('#check-status[data-state="blocked"]:has-text("cat.png: blocked")');
   assert.equal(await page.locator(".msg.customer a.file-link").count(), 1, "only the receipt is in the transcript");
   await page.screenshot({ path: `${ARTIFACTS}/file-refused.png` });
   await alice.close(contact.id);

@@ -132,7 +132,7 @@ export function renderIncoming() {
       const li = el("li", u.refused ? "incoming-item refused" : "incoming-item");
       li.dataset.uploadId = id;
       if (u.refused) {
-        li.textContent = `${who}'s file ${u.name} was not accepted: ${u.refused}`;
+        li.textContent = `${who}'s file ${u.name} was blocked: ${u.refused}`;
         return li;
       }
       const pct = u.length > 0 ? Math.floor((u.offset / u.length) * 100) : 0;

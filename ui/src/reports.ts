@@ -115,8 +115,8 @@ async function openDetails(contactId: string) {
     transcript.replaceChildren(...details.messages.map(messageItem));
     if (details.messages.length === 0) transcript.append(el("li", "transcript-empty", t("reports.no-messages")));
     const files = details.messages.filter((m) => m.attachment);
-    $("details-count").textContent = String(files.length);
-    $("details-no-attachments").hidden = files.length > 0;
+    $("details-count").textContent = String(files.length + details.blocked.length);
+    $("details-no-attachments").hidden = files.length + details.blocked.length > 0;
     $("details-attachments").replaceChildren(
       ...files.map((m) => {
         const a = m.attachment!;
@@ -125,6 +125,21 @@ async function openDetails(contactId: string) {
         li.append(attachmentBlock(a));
         const who = a.sender === "agent" ? m.sender_name || t("agent") : m.sender_name || t("customer");
         li.append(el("div", "att-meta", t("reports.sent-by", { who, sender: a.sender, date: date(a.created_at) })));
+        const check = a.released_by
+          ? `Check: released by ${a.released_by} · ${date(a.released_at ?? null)} (the scanner had not answered)`
+          : "Check: clean";
+        const removed = a.metadata_removed ? " · location and camera data removed" : "";
+        li.append(el("div", "att-check", check + removed));
+        return li;
+      }),
+      // Files the checks blocked: never delivered, listed with the reason.
+      ...details.blocked.map((b) => {
+        const li = el("li", "attachment-item blocked");
+        li.dataset.uploadId = b.upload_id;
+        li.append(el("div", "att-name", b.name));
+        li.append(el("div", "att-meta", `Sent by the ${b.sender} · ${date(b.created_at)}`));
+        const note = b.releasable ? " (an admin can release it)" : "";
+        li.append(el("div", "att-check", `Check: blocked: ${b.error.message}${note}`));
         return li;
       }),
     );

@@ -169,8 +169,15 @@ pub(crate) struct ServeArgs {
     pub(crate) log_json: bool,
     /// Malware scanner run on every finished upload, e.g. `clamdscan --no-summary`; the file's
     /// path is appended; exit 0 = clean, 1 = infected. Off by default.
-    #[arg(long, env = "ATTACHE_SCANNER")]
+    #[arg(long, env = "ATTACHE_SCANNER", conflicts_with = "clamd")]
     pub(crate) scanner: Option<String>,
+    /// clamd's socket, scanned over with its INSTREAM command: `unix:/run/clamav/clamd.ctl` or
+    /// `tcp:127.0.0.1:3310`. Instead of `--scanner`.
+    #[arg(long, env = "ATTACHE_CLAMD")]
+    pub(crate) clamd: Option<attache_server::scan::ClamdAddr>,
+    /// Seconds one scan may take; past it the file is blocked as "scanner unavailable".
+    #[arg(long, env = "ATTACHE_SCAN_TIMEOUT_SECS", default_value_t = 60)]
+    pub(crate) scan_timeout_secs: u64,
     /// Hours after which an unfinished upload and its bytes are deleted.
     #[arg(long, env = "ATTACHE_UPLOAD_EXPIRY_HOURS", default_value_t = 24)]
     pub(crate) upload_expiry_hours: u64,

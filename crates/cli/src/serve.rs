@@ -27,10 +27,15 @@ pub(crate) async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()
         demo: args.demo || demo_flag,
         files: attache_server::FilesConfig {
             upload_expiry: Duration::from_secs(args.upload_expiry_hours.max(1) * 3600),
-            scanner: args
-                .scanner
-                .map(|s| s.split_whitespace().map(str::to_owned).collect())
-                .filter(|v: &Vec<String>| !v.is_empty()),
+            scanner: match args.clamd {
+                Some(addr) => Some(attache_server::scan::Scanner::Clamd(addr)),
+                None => args
+                    .scanner
+                    .map(|s| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                    .filter(|v| !v.is_empty())
+                    .map(attache_server::scan::Scanner::Command),
+            },
+            scan_timeout: Duration::from_secs(args.scan_timeout_secs.max(1)),
             store_url: args.store_url,
             secrets: attache_server::keys::SecretConfig {
                 current_hex: std::env::var("ATTACHE_SECRET").ok().filter(|v| !v.trim().is_empty()),

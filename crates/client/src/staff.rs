@@ -146,6 +146,13 @@ impl StaffClient {
         self.session.get(&format!("api/reports/contacts/{contact}")).await
     }
 
+    /// Releases a file the checks blocked because the scanner gave no verdict (admins only):
+    /// it is delivered into the transcript. A file in which a virus was found cannot be
+    /// released (`409 not-releasable`).
+    pub async fn release_upload(&self, upload: &attache_protocol::UploadId) -> Result<attache_protocol::Message> {
+        self.session.post(&format!("api/reports/uploads/{upload}/release"), &serde_json::json!({})).await
+    }
+
     /// Opens the staff event stream: queue changes and the messages of one's contacts.
     pub async fn events(&self) -> Result<EventStream> {
         self.session.events("api/events").await

@@ -51,6 +51,10 @@ pub struct Plan {
     pub report_retention_days: u32,
     /// Media types allowed for uploads (`image/*` style wildcards); empty means any type.
     pub allowed_types: Vec<String>,
+    /// Keep the metadata of photos (EXIF, XMP, IPTC: location, camera, time) instead of
+    /// removing it before they are stored.
+    #[serde(default)]
+    pub keep_metadata: bool,
 }
 
 /// Default upload limit of a plan: 5 MiB.
@@ -94,6 +98,9 @@ pub struct AccountPatch {
     /// New list of allowed media types; empty allows any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_types: Option<Vec<String>>,
+    /// Keep photos' metadata (true) or remove it (false, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_metadata: Option<bool>,
 }
 
 /// A staff user as others see it.

@@ -42,6 +42,17 @@ pub struct Attachment {
     pub sender: Sender,
     /// When it became available.
     pub created_at: DateTime<Utc>,
+    /// The admin who released it after the scanner gave no verdict (their display name);
+    /// absent for a file that passed every check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_by: Option<String>,
+    /// When it was released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
+    /// Location and camera data (EXIF, XMP, IPTC) were removed from the photo before it was
+    /// stored; `sha256` and `size` are those of the bytes delivered.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub metadata_removed: bool,
 }
 
 /// Where a tus upload stands, as `GET /api/uploads/{id}` tells its uploader.
@@ -52,10 +63,15 @@ pub struct Attachment {
 pub enum UploadState {
     /// Bytes are still arriving.
     Receiving,
-    /// Checked, stored and published as an attachment message.
+    /// Every byte is in; the checks (type, image, malware scanner) are running.
+    Checking,
+    /// Checked (clean), stored and published as an attachment message.
     Ready,
-    /// Refused by a check; nothing of it was kept.
+    /// Refused by a check (a virus found, a disguised type…); nothing of it was kept.
     Refused,
+    /// Blocked because the scanner gave no verdict: never delivered, kept until it expires so
+    /// that an admin may release it.
+    Blocked,
 }
 
 /// The state of one upload, for its uploader.

@@ -1,6 +1,6 @@
 //! Contacts (a customer's chat with an agent), their transcripts and the report filters.
 
-use crate::{AccountId, Attachment, ContactId, MessageId, UserId, VisitorRef};
+use crate::{AccountId, ApiError, Attachment, ContactId, MessageId, UploadId, UserId, VisitorRef};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -162,6 +162,31 @@ pub struct ContactDetails {
     pub contact: Contact,
     /// Its messages, oldest first.
     pub messages: Vec<Message>,
+    /// Files that were blocked by the checks and never delivered, oldest first.
+    #[serde(default)]
+    pub blocked: Vec<BlockedFile>,
+}
+
+/// A file the checks blocked, as the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BlockedFile {
+    /// Its upload.
+    pub upload_id: UploadId,
+    /// The file name.
+    pub name: String,
+    /// Who sent it.
+    pub sender: Sender,
+    /// Size in bytes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub size: u64,
+    /// Why it was blocked (`malware-found`, `scanner-unavailable`, …) in words.
+    pub error: ApiError,
+    /// An admin may release it (the scanner gave no verdict; its bytes are still kept).
+    pub releasable: bool,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
 }
 
 /// Filters of the contact report list; all optional.

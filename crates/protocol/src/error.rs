@@ -222,6 +222,10 @@ service: {
     ImageTooLarge = "image-too-large",
     /// The malware scanner refused the file.
     MalwareFound = "malware-found",
+    /// The malware scanner gave no verdict: the file is blocked until an admin releases it.
+    ScannerUnavailable = "scanner-unavailable",
+    /// Only a file blocked for want of a scanner's verdict can be released.
+    NotReleasable = "not-releasable",
 
     // ---- the consumer API ----------------------------------------------------------------------
     /// A request type the API does not have.

@@ -55,7 +55,22 @@ pub enum Event {
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         length: u64,
     },
-    /// An upload was refused by a check (type, image, scanner…); nothing of it was kept.
+    /// Every byte of an upload is in and its checks started: the file is `checking` until
+    /// [`Event::AttachmentReady`] (clean) or [`Event::UploadRefused`] (blocked).
+    UploadChecking {
+        /// The upload.
+        upload_id: UploadId,
+        /// Its contact.
+        contact_id: ContactId,
+        /// Who is sending.
+        sender: Sender,
+        /// The file name.
+        name: String,
+        /// Its size in bytes.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        length: u64,
+    },
+    /// An upload was blocked by a check (type, image, scanner…) and never delivered.
     UploadRefused {
         /// The upload.
         upload_id: UploadId,
@@ -65,5 +80,8 @@ pub enum Event {
         name: String,
         /// Why.
         error: ApiError,
+        /// The scanner gave no verdict: the file is kept and an admin may release it.
+        #[serde(default)]
+        releasable: bool,
     },
 }

@@ -73,6 +73,7 @@ mod tests {
             contact_id: "c1".into(),
             name: "a.png".into(),
             error: ApiError::new(ErrorCode::TypeMismatch, "no"),
+            releasable: false,
         };
         assert_eq!(serde_json::to_value(&e).unwrap()["type"], "upload_refused");
     }

@@ -30,6 +30,7 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
                 file_sharing_enabled: true,
                 report_retention_days: DEFAULT_REPORT_RETENTION_DAYS,
                 allowed_types: Vec::new(),
+                keep_metadata: false,
             };
             repo::account::create(db, ACCOUNT, &plan).await?
         }

@@ -70,7 +70,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::OffsetMismatch
         | C::NoOpenConversation
         | C::AlreadyUploaded
-        | C::FileNotUploaded => StatusCode::CONFLICT,
+        | C::FileNotUploaded
+        | C::NotReleasable => StatusCode::CONFLICT,
         C::ReportExpired | C::UploadExpired | C::UploadRefused | C::UploadLost => StatusCode::GONE,
         C::TusVersion => StatusCode::PRECONDITION_FAILED,
         C::BodyTooLarge | C::FileTooLarge | C::UploadTooLong | C::PreviewTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,6 +89,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::BadImage
         | C::ImageTooLarge
         | C::MalwareFound
+        | C::ScannerUnavailable
         | C::BadPreview
         | C::UnknownProperty
         | C::InvalidOrigin

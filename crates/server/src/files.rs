@@ -14,10 +14,11 @@ use tokio::sync::Semaphore;
 pub struct FilesConfig {
     /// An unfinished upload (and its staging file) is deleted this long after its creation.
     pub upload_expiry: Duration,
-    /// Optional malware scanner: a program and its arguments; the file's path is appended.
-    /// Exit 0 means clean, 1 means infected (clamscan's convention), anything else is a
-    /// failure of the scanner. Off by default.
-    pub scanner: Option<Vec<String>>,
+    /// Optional malware scanner run on every complete file: clamd over its socket, or a
+    /// command line (exit 0 clean, 1 infected: clamscan's convention). Off by default.
+    pub scanner: Option<crate::scan::Scanner>,
+    /// How long one scan may take; past it the file is blocked as "scanner unavailable".
+    pub scan_timeout: Duration,
     /// The store's folder; by default `<data_dir>/files`.
     pub store_dir: Option<PathBuf>,
     /// An S3-compatible store instead of the folder: `s3://bucket[/prefix]` (`STORE_URL`).
@@ -39,6 +40,7 @@ impl Default for FilesConfig {
         FilesConfig {
             upload_expiry: Duration::from_secs(24 * 3600),
             scanner: None,
+            scan_timeout: Duration::from_secs(60),
             store_dir: None,
             store_url: None,
             decode_concurrency: 2,

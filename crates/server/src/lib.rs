@@ -12,9 +12,11 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod keys;
+pub mod metadata;
 pub mod preview;
 pub mod repo;
 pub mod routes;
+pub mod scan;
 pub mod storage;
 pub mod upload;
 

@@ -8,6 +8,81 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::BufReader;
 use std::path::Path;
 
+/// Longest an outside renderer may take (wall clock; CPU is limited to the same).
+pub const RENDER_SECONDS: u64 = 10;
+/// Most address space an outside renderer may map.
+pub const RENDER_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Formats an outside renderer previews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendered {
+    /// A PDF's first page, by poppler's `pdftoppm`.
+    Pdf,
+    /// A HEIC/HEIF photo (iPhones), by libheif's `heif-convert`, turned as it is shown.
+    Heif,
+}
+
+impl Rendered {
+    /// The renderer for a sniffed media type, if there is one.
+    pub fn of(media_type: &str) -> Option<Rendered> {
+        match media_type {
+            "application/pdf" => Some(Rendered::Pdf),
+            "image/heif" => Some(Rendered::Heif),
+            _ => None,
+        }
+    }
+}
+
+/// A preview made by an outside renderer in a subprocess under a time and memory limit
+/// (`prlimit`), since these files come from strangers. Anything going wrong (no renderer, a bomb
+/// that takes too long or too much, absurd dimensions, a broken file) means no preview: the file
+/// is still delivered. `tmp` is a folder for the rendered picture.
+pub async fn render_preview(kind: Rendered, path: &Path, tmp: &Path) -> Option<Vec<u8>> {
+    let dir = tempfile::tempdir_in(tmp).ok()?;
+    let prefix = dir.path().join("page");
+    let page = prefix.with_extension("jpg");
+    let mut cmd = tokio::process::Command::new("prlimit");
+    cmd.arg(format!("--as={RENDER_MEMORY_BYTES}")).arg(format!("--cpu={RENDER_SECONDS}"));
+    match kind {
+        Rendered::Pdf => {
+            cmd.args(["pdftoppm", "-q", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-scale-to", "720", "--"])
+                .arg(path)
+                .arg(&prefix);
+        }
+        Rendered::Heif => {
+            cmd.args(["heif-convert", "-q", "85"]).arg(path).arg(&page);
+        }
+    }
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let run = tokio::time::timeout(std::time::Duration::from_secs(RENDER_SECONDS), cmd.status()).await;
+    match run {
+        Ok(Ok(status)) if status.success() => {}
+        Ok(Ok(status)) => {
+            tracing::info!(?kind, ?status, "no preview: the renderer failed");
+            return None;
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(?kind, error = %e, "no preview: the renderer could not start");
+            return None;
+        }
+        Err(_) => {
+            tracing::info!(?kind, "no preview: rendering took too long");
+            return None;
+        }
+    }
+    tokio::task::spawn_blocking(move || {
+        let mut r = ImageReader::with_format(BufReader::new(std::fs::File::open(&page).ok()?), ImageFormat::Jpeg);
+        r.limits(limits());
+        make_preview(&r.decode().ok()?).ok()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 /// Largest width or height decoded.
 pub const MAX_SIDE: u32 = 12_000;
 /// Most pixels decoded (width × height).
@@ -28,6 +103,8 @@ pub struct ImageInfo {
     pub height: u32,
     /// The JPEG preview.
     pub preview: Vec<u8>,
+    /// The EXIF orientation the picture is shown with (1 to 8; 1 when it has none).
+    pub orientation: u8,
 }
 
 fn limits() -> Limits {
@@ -85,7 +162,7 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
     })?;
     img.apply_orientation(orientation);
     let preview = make_preview(&img)?;
-    Ok(ImageInfo { width: img.width(), height: img.height(), preview })
+    Ok(ImageInfo { width: img.width(), height: img.height(), preview, orientation: orientation.to_exif() })
 }
 
 /// A JPEG of at most [`PREVIEW_SIDE`] on its longest side and under [`PREVIEW_MAX_BYTES`].
@@ -148,7 +225,15 @@ pub fn check_thumbnail(bytes: &[u8]) -> Result<(), AppError> {
 
 /// Whether a format is one this module decodes.
 pub fn decodable(format: ImageFormat) -> bool {
-    matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP | ImageFormat::Bmp)
+    matches!(
+        format,
+        ImageFormat::Png
+            | ImageFormat::Jpeg
+            | ImageFormat::Gif
+            | ImageFormat::WebP
+            | ImageFormat::Bmp
+            | ImageFormat::Tiff
+    )
 }
 
 #[cfg(test)]
@@ -172,6 +257,22 @@ mod tests {
         assert!(info.preview.len() < PREVIEW_MAX_BYTES);
         let prev = image::load_from_memory_with_format(&info.preview, ImageFormat::Jpeg).unwrap();
         assert_eq!(prev.width(), PREVIEW_SIDE);
+    }
+
+    #[test]
+    fn tiffs_are_previewed_and_a_cut_one_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("scan.tif");
+        let img = image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 40]));
+        img.save_with_format(&p, ImageFormat::Tiff).unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(crate::check::sniff(&bytes).image, Some(ImageFormat::Tiff));
+        let info = inspect(&p, ImageFormat::Tiff).unwrap();
+        assert_eq!((info.width, info.height), (800, 600));
+        assert!(info.preview.len() < PREVIEW_MAX_BYTES);
+        std::fs::write(&p, &bytes[..bytes.len() / 3]).unwrap();
+        let e = inspect(&p, ImageFormat::Tiff).unwrap_err();
+        assert!(matches!(e.code(), ErrorCode::BadImage | ErrorCode::ImageTooLarge), "{e:?}");
     }
 
     #[test]

@@ -168,6 +168,7 @@
         const why = ev.error ? reason(ev.error.error, ev.error.message) : t("upload.refused.default");
         $("chat-error").textContent = t("upload.refused", { name: ev.name, reason: why });
       }
+      checkStatus(ev);
     };
     socket.onclose = () => {
       socket = null;
@@ -176,6 +177,24 @@
       const wait = Math.min(10000, 500 * 2 ** retry++);
       setTimeout(connect, wait); // the new socket's "ready" syncs what was missed
     };
+  }
+
+  // The state of the last file's checks: checking, then clean (delivered) or blocked.
+  function checkStatus(ev) {
+    const line = $("check-status");
+    let text = null;
+    let state = null;
+    if (ev.type === "upload_checking" && ev.contact_id === contact.id) {
+      [text, state] = [`${ev.name}: checking…`, "checking"];
+    } else if (ev.type === "attachment_ready" && ev.message.contact_id === contact.id && ev.message.attachment) {
+      [text, state] = [`${ev.message.attachment.name}: clean, delivered`, "clean"];
+    } else if (ev.type === "upload_refused" && ev.contact_id === contact.id) {
+      [text, state] = [`${ev.name}: blocked: ${(ev.error && ev.error.message) || "refused"}`, "blocked"];
+    }
+    if (text === null) return;
+    line.textContent = text;
+    line.dataset.state = state;
+    line.hidden = false;
   }
 
   const STAGE = { queued: 0, active: 1, closed: 2 };

@@ -2,7 +2,7 @@
 // (the console's own); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p attache-console --test console_bindings
 
-export type ErrorCode = "malformed-json" | "invalid-body" | "bad-body" | "bad-query" | "expected-json" | "body-too-large" | "invalid-request" | "websocket-required" | "not-found" | "internal" | "busy" | "unauthorized" | "bad-credentials" | "session-expired" | "too-many-attempts" | "user-disabled" | "admin-only" | "agents-only" | "origin-not-allowed" | "no-visitor" | "no-report-access" | "no-file-access" | "invalid-plan" | "weak-password" | "username-taken" | "last-admin" | "unknown-property" | "invalid-origin" | "invalid-color" | "too-many-origins" | "contact-not-queued" | "contact-not-active" | "contact-closed" | "not-your-contact" | "report-expired" | "file-sharing-disabled" | "file-too-large" | "empty-file" | "bad-file-name" | "bad-media-type" | "type-not-allowed" | "too-many-uploads" | "tus-version" | "length-required" | "bad-length" | "bad-offset" | "bad-metadata" | "metadata-too-large" | "missing-contact" | "missing-file-name" | "bad-content-type" | "bad-checksum" | "unsupported-checksum" | "checksum-mismatch" | "offset-mismatch" | "upload-too-long" | "upload-interrupted" | "upload-locked" | "upload-expired" | "upload-refused" | "upload-lost" | "range-not-satisfiable" | "type-mismatch" | "unsafe-svg" | "bad-image" | "image-too-large" | "malware-found" | "unknown-request" | "no-open-conversation" | "bad-preview" | "preview-too-large" | "temp-url-invalid" | "already-uploaded" | "size-mismatch" | "file-not-uploaded" | "unreachable" | "transport" | "network" | "invalid-url" | "invalid-server-url" | "protocol" | "not-signed-in" | "missing-fields" | "keyring-error" | "invalid-filter" | "local-file" | "bad-paste" | "bad-preview-url" | "not-an-image" | "no-opener" | "cancelled" | "unknown";
+export type ErrorCode = "malformed-json" | "invalid-body" | "bad-body" | "bad-query" | "expected-json" | "body-too-large" | "invalid-request" | "websocket-required" | "not-found" | "internal" | "busy" | "unauthorized" | "bad-credentials" | "session-expired" | "too-many-attempts" | "user-disabled" | "admin-only" | "agents-only" | "origin-not-allowed" | "no-visitor" | "no-report-access" | "no-file-access" | "invalid-plan" | "weak-password" | "username-taken" | "last-admin" | "unknown-property" | "invalid-origin" | "invalid-color" | "too-many-origins" | "contact-not-queued" | "contact-not-active" | "contact-closed" | "not-your-contact" | "report-expired" | "file-sharing-disabled" | "file-too-large" | "empty-file" | "bad-file-name" | "bad-media-type" | "type-not-allowed" | "too-many-uploads" | "tus-version" | "length-required" | "bad-length" | "bad-offset" | "bad-metadata" | "metadata-too-large" | "missing-contact" | "missing-file-name" | "bad-content-type" | "bad-checksum" | "unsupported-checksum" | "checksum-mismatch" | "offset-mismatch" | "upload-too-long" | "upload-interrupted" | "upload-locked" | "upload-expired" | "upload-refused" | "upload-lost" | "range-not-satisfiable" | "type-mismatch" | "unsafe-svg" | "bad-image" | "image-too-large" | "malware-found" | "scanner-unavailable" | "not-releasable" | "unknown-request" | "no-open-conversation" | "bad-preview" | "preview-too-large" | "temp-url-invalid" | "already-uploaded" | "size-mismatch" | "file-not-uploaded" | "unreachable" | "transport" | "network" | "invalid-url" | "invalid-server-url" | "protocol" | "not-signed-in" | "missing-fields" | "keyring-error" | "invalid-filter" | "local-file" | "bad-paste" | "bad-preview-url" | "not-an-image" | "no-opener" | "cancelled" | "unknown";
 
 export type AccountId = string;
 
@@ -15,6 +15,8 @@ export type ContactId = string;
 export type MessageId = string;
 
 export type AttachmentId = string;
+
+export type UploadId = string;
 
 export type Role = "agent" | "supervisor" | "admin";
 
@@ -162,6 +164,60 @@ sender: Sender,
 /**
  * When it became available.
  */
+created_at: string, 
+/**
+ * The admin who released it after the scanner gave no verdict (their display name);
+ * absent for a file that passed every check.
+ */
+released_by?: string | null, 
+/**
+ * When it was released.
+ */
+released_at?: string | null, 
+/**
+ * Location and camera data (EXIF, XMP, IPTC) were removed from the photo before it was
+ * stored; `sha256` and `size` are those of the bytes delivered.
+ */
+metadata_removed?: boolean, };
+
+export type ApiError = { 
+/**
+ * Stable machine-readable code, e.g. `not-found`, `bad-credentials`.
+ */
+error: ErrorCode, 
+/**
+ * Human-readable explanation.
+ */
+message: string, };
+
+export type BlockedFile = { 
+/**
+ * Its upload.
+ */
+upload_id: UploadId, 
+/**
+ * The file name.
+ */
+name: string, 
+/**
+ * Who sent it.
+ */
+sender: Sender, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * Why it was blocked (`malware-found`, `scanner-unavailable`, …) in words.
+ */
+error: ApiError, 
+/**
+ * An admin may release it (the scanner gave no verdict; its bytes are still kept).
+ */
+releasable: boolean, 
+/**
+ * When it was sent.
+ */
 created_at: string, };
 
 export type ContactDetails = { 
@@ -172,7 +228,11 @@ contact: Contact,
 /**
  * Its messages, oldest first.
  */
-messages: Array<Message>, };
+messages: Array<Message>, 
+/**
+ * Files that were blocked by the checks and never delivered, oldest first.
+ */
+blocked: Array<BlockedFile>, };
 
 export type ConsoleError = { 
 /**
@@ -454,6 +514,8 @@ export const ErrorCode = {
   BadImage: "bad-image",
   ImageTooLarge: "image-too-large",
   MalwareFound: "malware-found",
+  ScannerUnavailable: "scanner-unavailable",
+  NotReleasable: "not-releasable",
   UnknownRequest: "unknown-request",
   NoOpenConversation: "no-open-conversation",
   BadPreview: "bad-preview",

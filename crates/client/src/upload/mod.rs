@@ -238,7 +238,7 @@ pub(crate) async fn upload_file(
                         UploadState::Ready => {
                             message_id = st.message.map(|m| m.id.to_string());
                         }
-                        UploadState::Refused => {
+                        UploadState::Refused | UploadState::Blocked => {
                             let e = st.error.unwrap_or(attache_protocol::ApiError::new(
                                 ErrorCode::UploadRefused,
                                 "the file was refused",
@@ -247,7 +247,7 @@ pub(crate) async fn upload_file(
                         }
                         // Still finishing, or finishing failed on the service's side: the
                         // loop sends an empty PATCH at the end, which waits for or retries it.
-                        UploadState::Receiving => {}
+                        UploadState::Receiving | UploadState::Checking => {}
                     }
                 }
             }

@@ -115,6 +115,7 @@ pub async fn other_account(ts: &TestServer) -> StaffClient {
         file_sharing_enabled: true,
         report_retention_days: 30,
         allowed_types: vec![],
+        keep_metadata: false,
     };
     let account = repo::account::create(db, "globex", &plan).await.unwrap();
     let hash = attache_server::auth::hash_password(PASSWORD.to_owned()).await.unwrap();

@@ -14,5 +14,7 @@ mod consumer;
 mod core;
 mod hardening;
 mod hostile;
+mod metadata;
+mod scanning;
 mod uploads;
 mod widget;

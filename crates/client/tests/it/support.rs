@@ -187,13 +187,26 @@ pub fn files_on_disk(ts: &TestServer) -> (usize, usize) {
     .unwrap()
 }
 
-/// The attachment from the first AttachmentReady event, skipping progress events.
+/// The attachment from the first AttachmentReady event, skipping progress and the start of
+/// the checks.
 pub async fn ready(events: &mut EventStream) -> Message {
     loop {
         match crate::common::next(events).await {
             Event::AttachmentReady { message } => return message,
-            Event::UploadProgress { .. } => continue,
+            Event::UploadProgress { .. } | Event::UploadChecking { .. } => continue,
             other => panic!("expected attachment_ready, got {other:?}"),
         }
     }
+}
+
+/// Whether a system tool the test needs is installed (`program arg` runs). When it is not, the
+/// test is skipped with a note, unless `ATTACHE_REQUIRE_TOOLS` is set (scripts/test.sh sets it;
+/// scripts/setup.sh installs the Debian `package`), which makes a missing tool a failure.
+pub fn tool_installed(program: &str, arg: &str, package: &str) -> bool {
+    if std::process::Command::new(program).arg(arg).output().is_ok() {
+        return true;
+    }
+    assert!(std::env::var_os("ATTACHE_REQUIRE_TOOLS").is_none(), "{program} is required but not installed");
+    eprintln!("{program} is not installed (apt-get install {package}): skipping");
+    false
 }

@@ -587,7 +587,7 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
                     assert_eq!((error.error.as_str(), n.as_str()), (want, name));
                     break;
                 }
-                Event::UploadProgress { .. } => continue,
+                Event::UploadProgress { .. } | Event::UploadChecking { .. } => continue,
                 other => panic!("{other:?}"),
             }
         }
@@ -643,8 +643,11 @@ async fn the_optional_scanner_refuses_infected_files() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = common::config(&dir);
     // A stand-in for clamscan: exit 1 ("infected") when the file holds the EICAR marker.
-    config.files.scanner =
-        Some(vec!["sh".into(), "-c".into(), "if grep -q EICAR-STANDARD \"$0\"; then exit 1; fi".into()]);
+    config.files.scanner = Some(attache_server::scan::Scanner::Command(vec![
+        "sh".into(),
+        "-c".into(),
+        "if grep -q EICAR-STANDARD \"$0\"; then exit 1; fi".into(),
+    ]));
     let ts = TestServer::start_with(dir, config).await;
     let alice = ts.login("alice").await;
     let (_v, contact) = active_contact(&ts, &alice).await;

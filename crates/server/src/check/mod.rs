@@ -72,6 +72,8 @@ fn normalise(t: &str) -> &str {
         "image/jpg" | "image/pjpeg" => "image/jpeg",
         "image/x-png" => "image/png",
         "image/x-ms-bmp" | "image/x-bmp" => "image/bmp",
+        // iPhone photos: declared as HEIC, sniffed as their HEIF container.
+        "image/heic" | "image/heic-sequence" | "image/heif-sequence" => "image/heif",
         "application/x-msdownload" | "application/x-msdos-program" | "application/x-dosexec" | "application/exe" => {
             "application/vnd.microsoft.portable-executable"
         }
@@ -91,6 +93,8 @@ pub fn type_of_extension(name: &str) -> Option<&'static str> {
         "gif" => "image/gif",
         "webp" => "image/webp",
         "bmp" => "image/bmp",
+        "tif" | "tiff" => "image/tiff",
+        "heic" | "heif" => "image/heif",
         "svg" | "svgz" => "image/svg+xml",
         "pdf" => "application/pdf",
         "html" | "htm" | "xhtml" => "text/html",
@@ -156,6 +160,7 @@ pub fn sniff(whole_head: &[u8]) -> Sniffed {
             "image/gif" => Some(image::ImageFormat::Gif),
             "image/webp" => Some(image::ImageFormat::WebP),
             "image/bmp" => Some(image::ImageFormat::Bmp),
+            "image/tiff" => Some(image::ImageFormat::Tiff),
             _ => None,
         };
         let active = is_executable(&media) || media == "text/html";
@@ -260,7 +265,14 @@ fn is_zip_family(t: &str) -> bool {
 fn type_of_extension_known(t: &str) -> bool {
     matches!(
         t,
-        "application/pdf" | "application/zip" | "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp"
+        "application/pdf"
+            | "application/zip"
+            | "image/png"
+            | "image/jpeg"
+            | "image/gif"
+            | "image/webp"
+            | "image/bmp"
+            | "image/tiff"
     ) || is_executable(t)
 }
 
@@ -337,6 +349,12 @@ mod tests {
         // Text under a PDF name is odd but harmless: the sniffer cannot tell a broken PDF from text.
         assert!(compare("application/pdf", "doc.pdf", &text).is_ok());
         assert_eq!(compare("image/jpeg", "a.jpg", &text).unwrap_err().code(), ErrorCode::TypeMismatch);
+
+        // An iPhone photo: declared image/heic, named .HEIC, a HEIF container inside.
+        let heic = sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic\0\0\0\0");
+        assert_eq!(heic.media_type, "image/heif");
+        assert!(compare(&media_type("image/heic").unwrap(), "IMG_1234.HEIC", &heic).is_ok());
+        assert_eq!(compare("image/heic", "IMG_1234.HEIC", &png).unwrap_err().code(), ErrorCode::TypeMismatch);
 
         let pdf = sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
         // SVG is judged whole, with entities decoded.

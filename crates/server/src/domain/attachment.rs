@@ -26,18 +26,26 @@ pub struct Checked {
     pub media_type: String,
     /// An image's size and preview.
     pub image: Option<ImageInfo>,
+    /// Where the delivered bytes are when they differ from the upload's (metadata removed).
+    pub file_key: Option<StoreKey>,
+    /// Location and camera data were removed.
+    pub metadata_removed: bool,
+    /// A preview made by an outside renderer (a PDF's first page, a HEIC photo).
+    pub document_preview: Option<Vec<u8>>,
 }
 
 /// Runs the checks on a complete file in the store. A refusal is a client error with its
-/// reason; an internal error (store, scanner down) leaves the file for a retry.
+/// reason; an internal error (store) leaves the file for a retry.
 /// `sha256` is the file's digest when it was computed as the bytes arrived; the file is then
-/// read only as far as sniffing needs.
+/// read only as far as sniffing needs. `run_scanner` is false for a file an admin released after the
+/// scanner failed on it.
 pub async fn check_file(
     state: &AppState,
     row: &UploadRow,
     account: &Account,
     key: &StoreKey,
     sha256: Option<String>,
+    run_scanner: bool,
 ) -> AppResult<Checked> {
     let files = &state.files;
     // Checks read a local file: the store's own, or a temporary copy of the object.
@@ -83,10 +91,66 @@ pub async fn check_file(
         }
         None => None,
     };
-    if let Some(cmd) = &files.config.scanner {
-        run_scanner(cmd, &path).await?;
+    // Photos lose their location and camera data before anyone sees them (unless the account
+    // keeps it); the delivered bytes are what is scanned, hashed and stored.
+    let format = sniffed.image.and_then(crate::metadata::Format::of);
+    let cleaned = match (&image, format) {
+        (Some(info), Some(format)) if !account.plan.keep_metadata => {
+            let temp = tempfile::NamedTempFile::new_in(state.config.data_dir.join("tmp"))
+                .map_err(|e| AppError::Internal(e.into()))?;
+            let (src, dst, orientation) = (path.clone(), temp.path().to_owned(), info.orientation);
+            let stripped = tokio::task::spawn_blocking(move || crate::metadata::strip(format, &src, &dst, orientation))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?;
+            match stripped {
+                Ok(crate::metadata::Stripped::Removed) => Some(temp),
+                Ok(crate::metadata::Stripped::Nothing) => None,
+                // It decoded, so its container is sound enough; a quirk the rewriter does not
+                // follow is refused rather than delivered with what it may hold.
+                Err(e) => {
+                    return Err(AppError::Refused(
+                        ErrorCode::BadImage,
+                        format!("the image's metadata could not be removed: {e}"),
+                    ))
+                }
+            }
+        }
+        _ => None,
+    };
+    let (scan, delivered, file_key) = match &cleaned {
+        Some(temp) => {
+            let p = temp.path().to_owned();
+            let again = tokio::task::spawn_blocking(move || scan_file(&p, None))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))??;
+            let key = StoreKey::clean_for_upload(&row.id);
+            let file = tokio::fs::File::open(temp.path()).await?;
+            let stream = tokio_util::io::ReaderStream::new(file);
+            files.store.put(&key, Box::pin(stream)).await.map_err(|e| AppError::Internal(e.into()))?;
+            (again, temp.path().to_owned(), Some(key))
+        }
+        None => (scan, path.clone(), None),
+    };
+    if let Some(scanner) = files.config.scanner.as_ref().filter(|_| run_scanner) {
+        judge(crate::scan::scan(scanner, &delivered, files.config.scan_timeout).await, row)?;
     }
-    Ok(Checked { size: scan.size, sha256: scan.sha256, media_type: effective, image })
+    let metadata_removed = file_key.is_some();
+    let document_preview = match crate::preview::Rendered::of(&effective) {
+        Some(kind) => {
+            let _permit = files.decode.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+            crate::preview::render_preview(kind, &delivered, &state.config.data_dir.join("tmp")).await
+        }
+        None => None,
+    };
+    Ok(Checked {
+        size: scan.size,
+        sha256: scan.sha256,
+        media_type: effective,
+        image,
+        file_key,
+        metadata_removed,
+        document_preview,
+    })
 }
 
 /// What one pass over the staged bytes found.
@@ -124,19 +188,29 @@ fn scan_file(path: &std::path::Path, known: Option<String>) -> std::io::Result<S
     Ok(Scan { head, size, sha256: hex::encode(hasher.finalize()) })
 }
 
-async fn run_scanner(cmd: &[String], path: &std::path::Path) -> AppResult<()> {
-    let Some((prog, args)) = cmd.split_first() else {
-        return Ok(());
-    };
-    let run = tokio::process::Command::new(prog).args(args).arg(path).kill_on_drop(true).output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
-        .await
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("scanner timed out")))?
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("scanner did not start: {e}")))?;
-    match out.status.code() {
-        Some(0) => Ok(()),
-        Some(1) => Err(AppError::Refused(ErrorCode::MalwareFound, "the malware scanner refused the file".into())),
-        other => Err(AppError::Internal(anyhow::anyhow!("scanner failed with {other:?}"))),
+/// Code of a file blocked because the scanner gave no verdict (an admin may release it).
+pub const SCANNER_UNAVAILABLE: ErrorCode = ErrorCode::ScannerUnavailable;
+/// Code of a file in which the scanner found malware (never released).
+pub const MALWARE_FOUND: ErrorCode = ErrorCode::MalwareFound;
+
+/// What a scanner's verdict means for the file: a found virus and a scanner that gave no
+/// verdict both block it, with the reason in words.
+fn judge(verdict: crate::scan::Verdict, row: &UploadRow) -> AppResult<()> {
+    use crate::scan::Verdict;
+    match verdict {
+        Verdict::Clean => Ok(()),
+        Verdict::Infected(name) => {
+            tracing::warn!(upload = %row.id, signature = %name, "malware found");
+            let what = if name.is_empty() { String::new() } else { format!(" ({name})") };
+            Err(AppError::Refused(MALWARE_FOUND, format!("a virus was found{what}")))
+        }
+        Verdict::Unavailable(why) => {
+            tracing::warn!(upload = %row.id, why, "scanner unavailable");
+            Err(AppError::Refused(
+                SCANNER_UNAVAILABLE,
+                "the scanner did not answer; an admin can release the file".into(),
+            ))
+        }
     }
 }
 
@@ -169,6 +243,9 @@ pub fn to_wire(keys: &Keys, a: &AttachmentRow) -> Attachment {
         height: a.height,
         sender: a.sender,
         created_at: a.created_at,
+        released_by: a.released_by.clone(),
+        released_at: a.released_at,
+        metadata_removed: a.metadata_removed,
     }
 }
 

@@ -272,5 +272,27 @@ pub async fn report_list(db: &Db, staff: &Staff, filter: ReportFilter) -> AppRes
 pub async fn report_details(state: &AppState, staff: &Staff, id: &str) -> AppResult<ContactDetails> {
     let contact = readable(&state.db, staff, id).await?;
     let messages = staff_transcript(state, &contact).await?;
-    Ok(ContactDetails { contact, messages })
+    // Like the transcript: no names of a waiting contact's files.
+    let blocked = if contact.state == ContactState::Queued {
+        Vec::new()
+    } else {
+        repo::upload::blocked_of_contact(&state.db, &contact.id)
+            .await?
+            .into_iter()
+            .filter(|(u, _)| u.error_code != Some(ErrorCode::ContactClosed))
+            .map(|(u, created)| attache_protocol::BlockedFile {
+                releasable: u.state == attache_protocol::UploadState::Blocked,
+                error: attache_protocol::ApiError {
+                    error: u.error_code.unwrap_or(ErrorCode::UploadRefused),
+                    message: u.error_message.clone().unwrap_or_default(),
+                },
+                upload_id: u.id,
+                name: u.file_name,
+                sender: u.sender,
+                size: u.length,
+                created_at: crate::db::ts(created),
+            })
+            .collect()
+    };
+    Ok(ContactDetails { contact, messages, blocked })
 }

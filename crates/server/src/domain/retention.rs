@@ -40,6 +40,8 @@ pub async fn delete_files_of(state: &AppState, contact: &ContactId) -> anyhow::R
     }
     for u in repo::upload::of_contact(&state.db, contact).await? {
         state.files.staging.discard(&u.id, &u.staged).await?;
+        // An original a crash left behind after its cleaned copy was published.
+        state.files.store.delete(&StoreKey::for_upload(&u.id)).await?;
     }
     Ok(n)
 }
@@ -57,6 +59,7 @@ pub async fn sweep_expired_uploads(state: &AppState) -> anyhow::Result<usize> {
             state.files.staging.discard(&u.id, &u.staged).await?;
             if u.state != attache_protocol::UploadState::Ready {
                 state.files.store.delete(&StoreKey::for_upload(&u.id)).await?;
+                state.files.store.delete(&StoreKey::clean_for_upload(&u.id)).await?;
             }
             repo::upload::delete(&state.db, &u.id).await?;
             tracing::info!(upload = %u.id, "upload expired");

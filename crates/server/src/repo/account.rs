@@ -4,7 +4,8 @@ use attache_protocol::{Account, AccountId, AccountPatch, Plan};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const COLUMNS: &str = "id, name, max_upload_bytes, file_sharing_enabled, report_retention_days, allowed_types";
+const COLUMNS: &str =
+    "id, name, max_upload_bytes, file_sharing_enabled, report_retention_days, allowed_types, keep_metadata";
 
 fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account { id: AccountId(row.try_get("id")?), name: row.try_get("name")?, plan: plan_from_row(row)? })
@@ -18,6 +19,7 @@ pub(super) fn plan_from_row(row: &AnyRow) -> Result<Plan, sqlx::Error> {
         file_sharing_enabled: row.try_get::<i64, _>("file_sharing_enabled")? != 0,
         report_retention_days: row.try_get::<i64, _>("report_retention_days")?.clamp(0, u32::MAX as i64) as u32,
         allowed_types: allowed.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        keep_metadata: row.try_get::<i64, _>("keep_metadata")? != 0,
     })
 }
 
@@ -72,15 +74,19 @@ pub async fn update(db: &Db, id: &AccountId, patch: &AccountPatch) -> Result<Opt
     if let Some(v) = &patch.allowed_types {
         plan.allowed_types = v.clone();
     }
+    if let Some(v) = patch.keep_metadata {
+        plan.keep_metadata = v;
+    }
     sqlx::query(
         "UPDATE accounts SET max_upload_bytes = $1, file_sharing_enabled = $2, report_retention_days = $3,
-         allowed_types = $4 WHERE id = $5",
+         allowed_types = $4, keep_metadata = $6 WHERE id = $5",
     )
     .bind(plan.max_upload_bytes as i64)
     .bind(flag(plan.file_sharing_enabled))
     .bind(i64::from(plan.report_retention_days))
     .bind(plan.allowed_types.join(","))
     .bind(id.as_str())
+    .bind(flag(plan.keep_metadata))
     .execute(db)
     .await?;
     Ok(Some(account))

@@ -38,10 +38,17 @@ pub struct AttachmentRow {
     pub sender: Sender,
     /// When it was published.
     pub created_at: Timestamp,
+    /// The admin who released it after the scanner gave no verdict (shown name).
+    pub released_by: Option<String>,
+    /// When.
+    pub released_at: Option<Timestamp>,
+    /// Location and camera data were removed before it was stored.
+    pub metadata_removed: bool,
 }
 
 const COLUMNS: &str = "id, contact_id, message_id, file_name, description, size, media_type, declared_type, sha256,
-    file_key, preview_key, width, height, sender, created_at";
+    file_key, preview_key, width, height, sender, created_at, released_by, released_at,
+    metadata_removed";
 
 fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
     let sender: String = row.try_get("sender")?;
@@ -62,6 +69,9 @@ fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
         height: dim(row.try_get("height")?),
         sender: super::known("attachments.sender", &sender, Sender::parse(&sender))?,
         created_at: ts(row.try_get("created_at")?),
+        released_by: row.try_get("released_by")?,
+        released_at: row.try_get::<Option<i64>, _>("released_at")?.map(ts),
+        metadata_removed: row.try_get::<i64, _>("metadata_removed")? != 0,
     })
 }
 
@@ -102,6 +112,10 @@ pub struct NewAttachment<'a> {
     pub preview_key: Option<&'a str>,
     /// Image size.
     pub dimensions: Option<(u32, u32)>,
+    /// Released by an admin after the scanner gave no verdict: (shown name, microseconds).
+    pub released: Option<(&'a str, i64)>,
+    /// Location and camera data were removed.
+    pub metadata_removed: bool,
     /// Token lookup keys: (lookup, secret id), the first one the signing secret's.
     pub lookups: Vec<(String, String)>,
 }
@@ -146,8 +160,9 @@ pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Pub
     .await?;
     let inserted = sqlx::query(
         "INSERT INTO attachments (id, contact_id, message_id, lookup, file_name, description, size, media_type,
-         declared_type, sha256, file_key, preview_key, width, height, sender, created_at, upload_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         declared_type, sha256, file_key, preview_key, width, height, sender, created_at, upload_id, released_by,
+         released_at, metadata_removed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(new.id.as_str())
     .bind(new.contact_id.as_str())
@@ -166,6 +181,9 @@ pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Pub
     .bind(new.sender.as_str())
     .bind(new.created_at)
     .bind(new.upload_id.as_str())
+    .bind(new.released.map(|r| r.0.to_owned()))
+    .bind(new.released.map(|r| r.1))
+    .bind(super::flag(new.metadata_removed))
     .execute(&mut *tx)
     .await;
     match inserted {
@@ -204,6 +222,9 @@ pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Pub
         height: new.dimensions.map(|d| d.1),
         sender: new.sender,
         created_at: ts(new.created_at),
+        released_by: new.released.map(|r| r.0.to_owned()),
+        released_at: new.released.map(|r| ts(r.1)),
+        metadata_removed: new.metadata_removed,
     })))
 }
 

@@ -46,11 +46,16 @@ pub struct UploadRow {
     pub staged: String,
     /// Waits for its sender to publish it (not finished when complete).
     pub hold: bool,
+    /// The admin who released it after the scanner gave no verdict: (user id, shown name).
+    pub released_by: Option<(String, String)>,
+    /// When (microseconds).
+    pub released_at: Option<i64>,
 }
 
 const COLUMNS: &str =
     "id, account_id, contact_id, sender, sender_name, uploader, file_name, declared_type, description,
-    metadata, length, upload_offset, state, message_id, error_code, error_message, expires_at, staged, hold";
+    metadata, length, upload_offset, state, message_id, error_code, error_message, expires_at, staged, hold,
+    released_by, released_by_name, released_at";
 
 fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
     let state: String = row.try_get("state")?;
@@ -72,6 +77,7 @@ fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
             "ready" => UploadState::Ready,
             "refused" => UploadState::Refused,
             "receiving" => UploadState::Receiving,
+            "blocked" => UploadState::Blocked,
             other => return Err(sqlx::Error::Decode(format!("upload state '{other}' is unknown").into())),
         },
         message_id: row.try_get::<Option<String>, _>("message_id")?.map(MessageId),
@@ -80,6 +86,14 @@ fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
         expires_at: ts(row.try_get("expires_at")?),
         staged: row.try_get("staged")?,
         hold: row.try_get::<i64, _>("hold")? != 0,
+        released_by: match (
+            row.try_get::<Option<String>, _>("released_by")?,
+            row.try_get::<Option<String>, _>("released_by_name")?,
+        ) {
+            (Some(id), name) => Some((id, name.unwrap_or_default())),
+            (None, _) => None,
+        },
+        released_at: row.try_get("released_at")?,
     })
 }
 
@@ -192,12 +206,20 @@ pub async fn advance(
 
 /// Marks a receiving upload refused with the reason and the event owed to both sides, in one
 /// transaction; false when it was not receiving any more (someone else decided first).
-pub async fn mark_refused(db: &Db, id: &UploadId, code: &str, message: &str, event: &str) -> Result<bool, sqlx::Error> {
+/// `blocked` keeps the upload (and its bytes) for an admin's release instead of refusing it.
+pub async fn mark_refused(
+    db: &Db,
+    id: &UploadId,
+    (code, message): (&str, &str),
+    event: &str,
+    blocked: bool,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let r = sqlx::query("UPDATE uploads SET state = 'refused', error_code = $1, error_message = $2 WHERE id = $3 AND state = 'receiving'")
+    let r = sqlx::query("UPDATE uploads SET state = $4, error_code = $1, error_message = $2, lease_owner = NULL, lease_until = 0 WHERE id = $3 AND state = 'receiving'")
         .bind(code)
         .bind(message)
         .bind(id.as_str())
+        .bind(if blocked { "blocked" } else { "refused" })
         .execute(&mut *tx)
         .await?;
     if r.rows_affected() != 1 {
@@ -211,6 +233,35 @@ pub async fn mark_refused(db: &Db, id: &UploadId, code: &str, message: &str, eve
         .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// An admin releases a blocked upload: it goes back to `receiving` (complete), recorded with
+/// who and when, so that finishing it (now, or the recovery pass after a crash) publishes it
+/// without scanning. False when it was not blocked.
+pub async fn mark_released(db: &Db, id: &UploadId, by: (&str, &str), at: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE uploads SET state = 'receiving', released_by = $1, released_by_name = $2, released_at = $3,
+         error_code = NULL, error_message = NULL WHERE id = $4 AND state = 'blocked'",
+    )
+    .bind(by.0)
+    .bind(by.1)
+    .bind(at)
+    .bind(id.as_str())
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The uploads of a contact that the checks refused or blocked, oldest first.
+pub async fn blocked_of_contact(db: &Db, contact: &ContactId) -> Result<Vec<(UploadRow, i64)>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS}, created_at FROM uploads WHERE contact_id = $1 AND state IN ('refused', 'blocked')
+         AND error_code IS NOT NULL ORDER BY created_at, id"
+    ))
+    .bind(contact.as_str())
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(|r| Ok((from_row(r)?, r.try_get("created_at")?))).collect()
 }
 
 /// Lets a held upload be finished, with the description its sender gave when publishing it.

@@ -104,3 +104,17 @@ pub async fn report_contact(
 ) -> AppResult<AppJson<ContactDetails>> {
     Ok(AppJson(contact::report_details(&state, &staff, &id).await?))
 }
+
+/// Releases a file that was blocked because the scanner gave no verdict (admins only): it is
+/// delivered into the transcript, recorded with who and when. A file in which a virus was found
+/// cannot be released (`409 not-releasable`).
+#[utoipa::path(post, path = "/api/reports/uploads/{id}/release", tag = "reports", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Message), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, description = "not-releasable", body = ApiError)))]
+pub async fn release_upload(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> AppResult<AppJson<Message>> {
+    Ok(AppJson(crate::domain::upload::release(&state, &staff, &id).await?))
+}

@@ -95,6 +95,7 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::send_message, contacts::list_messages))
         .routes(routes!(contacts::report_contacts))
         .routes(routes!(contacts::report_contact))
+        .routes(routes!(contacts::release_upload))
         .routes(routes!(events::staff_events))
         .routes(routes!(files::get_file))
         .routes(routes!(consumer::put_temp_file, consumer::get_temp_file))

@@ -270,7 +270,7 @@ pub async fn head_upload(
         Ok(r) => r,
         Err(e) => return e.status().into_response(),
     };
-    if row.state == UploadState::Refused {
+    if matches!(row.state, UploadState::Refused | UploadState::Blocked) {
         return StatusCode::GONE.into_response();
     }
     let mut r = StatusCode::OK.into_response();

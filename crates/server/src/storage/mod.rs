@@ -66,6 +66,14 @@ impl StoreKey {
         StoreKey(format!("{}/{id}.preview", &id[..2.min(id.len())]))
     }
 
+    /// The key of an upload's file once its metadata was removed (the file as delivered; the
+    /// original stays under [`StoreKey::for_upload`] until the attachment is published, so a
+    /// second attempt after a crash starts from the same bytes).
+    pub fn clean_for_upload(upload: &attache_protocol::UploadId) -> StoreKey {
+        let id = upload.as_str();
+        StoreKey(format!("{}/{id}.clean", &id[..2.min(id.len())]))
+    }
+
     /// A stored key, if it has the shape the service makes (nothing else is ever touched).
     pub fn parse(s: &str) -> Option<StoreKey> {
         let (dir, rest) = s.split_once('/')?;

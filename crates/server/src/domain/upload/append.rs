@@ -48,7 +48,7 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
         expires_at: row.expires_at,
     };
     match row.state {
-        UploadState::Refused => {
+        UploadState::Refused | UploadState::Blocked => {
             return Err(AppError::Refused(
                 ErrorCode::UploadRefused,
                 row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),
@@ -64,7 +64,7 @@ pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk) -> AppResult<
                 "the upload is complete; no more bytes go into it".into(),
             ))
         }
-        UploadState::Receiving => {}
+        UploadState::Receiving | UploadState::Checking => {}
     }
     if chunk.offset != row.offset {
         return Err(AppError::Refused(

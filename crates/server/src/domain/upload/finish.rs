@@ -51,6 +51,8 @@ async fn send_owed_in(state: &AppState, id: &str, known: Option<&Contact>) -> Ap
 /// told once. Returns the refusal (or an internal error that kept it from being recorded).
 pub(super) async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact, refusal: AppError) -> AppError {
     let body = refusal.body();
+    // The scanner gave no verdict: the file is kept, blocked, for an admin to release.
+    let blocked = body.error == attachment::SCANNER_UNAVAILABLE;
     let event = Owed {
         contact: contact.id.clone(),
         event: Event::UploadRefused {
@@ -58,15 +60,20 @@ pub(super) async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact,
             contact_id: row.contact_id.clone(),
             name: row.file_name.clone(),
             error: body.clone(),
+            releasable: blocked,
         },
     };
     let payload = serde_json::to_string(&event).unwrap_or_default();
     state.files.digests.forget(&row.id);
-    match repo::upload::mark_refused(&state.db, &row.id, body.error.as_str(), &body.message, &payload).await {
+    match repo::upload::mark_refused(&state.db, &row.id, (body.error.as_str(), &body.message), &payload, blocked).await
+    {
         Ok(true) => {
             let _ = state.files.staging.discard(&row.id, &row.staged).await;
-            let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
+            if !blocked {
+                let _ = state.files.store.delete(&StoreKey::for_upload(&row.id)).await;
+            }
             let _ = state.files.store.delete(&StoreKey::preview_for_upload(&row.id)).await;
+            let _ = state.files.store.delete(&StoreKey::clean_for_upload(&row.id)).await;
             if let Err(e) = send_owed_in(state, &format!("refused-{}", row.id.as_str()), Some(contact)).await {
                 tracing::error!(error = ?e, "could not send an upload refusal");
             }
@@ -98,21 +105,37 @@ pub(super) async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, con
         }
         Err(e) => return Err(internal(e)),
     }
-    if contact.state == ContactState::Closed {
+    // A file an admin released arrived while the contact was open; it goes into the transcript
+    // whenever the release comes.
+    if contact.state == ContactState::Closed && row.released_by.is_none() {
         let refusal = AppError::gone(ErrorCode::ContactClosed, "the contact ended before the file arrived");
         return Err(refuse(state, row, contact, refusal).await);
     }
+    // Both sides see the file `checking` until it is ready or refused (a live hint: after a
+    // crash the status says so all the same).
+    state.hub.to_both_sides(
+        contact,
+        Event::UploadChecking {
+            upload_id: row.id.clone(),
+            contact_id: row.contact_id.clone(),
+            sender: row.sender,
+            name: row.file_name.clone(),
+            length: row.length,
+        },
+    );
     let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
     let digest = files.digests.finished(&row.id, row.length);
-    let checked = match attachment::check_file(state, row, &account, &target, digest).await {
+    let scan = row.released_by.is_none();
+    let checked = match attachment::check_file(state, row, &account, &target, digest, scan).await {
         Ok(c) => c,
         Err(e @ AppError::Internal(_)) => return Err(e),
         Err(refusal) => return Err(refuse(state, row, contact, refusal).await),
     };
-    let preview_key = match &checked.image {
-        Some(info) => {
+    let preview = checked.image.as_ref().map(|i| &i.preview).or(checked.document_preview.as_ref());
+    let preview_key = match preview {
+        Some(preview) => {
             let key = StoreKey::preview_for_upload(&row.id);
-            let bytes = bytes::Bytes::from(info.preview.clone());
+            let bytes = bytes::Bytes::from(preview.clone());
             let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes)]);
             files.store.put(&key, Box::pin(stream)).await.map_err(|e| AppError::Internal(e.into()))?;
             Some(key)
@@ -125,7 +148,13 @@ pub(super) async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, con
             "the upload is being finished elsewhere; ask again shortly".into(),
         ));
     }
-    publish(state, lease, row, contact, &checked, &target, preview_key.as_ref()).await
+    let file_key = checked.file_key.clone().unwrap_or_else(|| target.clone());
+    let message = publish(state, lease, row, contact, &checked, &file_key, preview_key.as_ref()).await?;
+    if file_key != target {
+        // The original, with its metadata, is not kept once the cleaned copy is published.
+        let _ = files.store.delete(&target).await;
+    }
+    Ok(message)
 }
 
 async fn publish(
@@ -158,6 +187,8 @@ async fn publish(
         file_key: target.as_str(),
         preview_key: preview_key.map(StoreKey::as_str),
         dimensions: checked.image.as_ref().map(|i| (i.width, i.height)),
+        released: row.released_by.as_ref().zip(row.released_at).map(|((_, name), at)| (name.as_str(), at)),
+        metadata_removed: checked.metadata_removed,
         lookups: attachment::lookups(&files.keys, &row.contact_id, &id),
     };
     // The message as both sides will see it, built before the transaction that owes its event.
@@ -177,6 +208,9 @@ async fn publish(
         height: checked.image.as_ref().map(|i| i.height),
         sender: row.sender,
         created_at: crate::db::ts(now),
+        released_by: row.released_by.as_ref().map(|(_, name)| name.clone()),
+        released_at: row.released_at.map(crate::db::ts),
+        metadata_removed: checked.metadata_removed,
     };
     let message = Message {
         id: message_id.clone(),
@@ -235,7 +269,7 @@ pub async fn ensure_finished(state: &AppState, row: UploadRow) -> AppResult<Uplo
 pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option<String>) -> AppResult<Message> {
     let published = |row: &UploadRow| row.state == UploadState::Ready;
     if !published(row) {
-        if row.state == UploadState::Refused {
+        if matches!(row.state, UploadState::Refused | UploadState::Blocked) {
             return Err(AppError::Refused(
                 ErrorCode::UploadRefused,
                 row.error_message.clone().unwrap_or_else(|| "the file was refused".into()),

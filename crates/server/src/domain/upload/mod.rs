@@ -13,10 +13,12 @@
 mod append;
 mod finish;
 mod lease;
+mod release;
 
 pub use append::{append, terminate, Appended, Chunk};
 pub use finish::{ensure_finished, publish_held, recover, send_owed};
 pub use lease::Lease;
+pub use release::release;
 
 use super::attachment;
 use super::text_field;
@@ -202,6 +204,8 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
         expires_at: chrono::Utc::now() + expiry,
         staged,
         hold: new.hold,
+        released_by: None,
+        released_at: None,
     };
     if let Err(e) = repo::upload::create(db, &row).await {
         let _ = state.files.staging.discard(&row.id, &row.staged).await;
@@ -235,6 +239,15 @@ pub async fn get(state: &AppState, id: &str) -> AppResult<UploadRow> {
     Ok(row)
 }
 
+/// The state both sides see: a receiving upload with every byte in (and not held for
+/// publishing) is being checked.
+pub fn shown_state(row: &UploadRow) -> UploadState {
+    match row.state {
+        UploadState::Receiving if row.offset == row.length && !row.hold => UploadState::Checking,
+        other => other,
+    }
+}
+
 /// What the uploader sees of an upload.
 pub async fn status(state: &AppState, row: &UploadRow) -> AppResult<UploadStatus> {
     let message = match &row.message_id {
@@ -251,7 +264,7 @@ pub async fn status(state: &AppState, row: &UploadRow) -> AppResult<UploadStatus
         name: row.file_name.clone(),
         offset: row.offset,
         length: row.length,
-        state: row.state,
+        state: shown_state(row),
         message,
         error,
         expires_at: row.expires_at,

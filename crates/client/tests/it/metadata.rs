@@ -1,0 +1,155 @@
+//! Photos lose their location and camera data before they are stored, checked with the tool
+//! people use to look (`exiftool`, from Debian's libimage-exiftool-perl): a JPEG with GPS, an
+//! author and a rotated orientation comes back without the first two and with the third; the
+//! attachment's SHA-256 and size are the delivered bytes'. An account may keep the metadata.
+//!
+//! Also PDF previews (poppler's pdftoppm). Skipped with a note when a tool is missing, unless
+//! `ATTACHE_REQUIRE_TOOLS` is set (scripts/test.sh sets it; scripts/setup.sh installs them).
+
+use crate::{common, support};
+
+use attache_client::*;
+use common::TestServer;
+use std::path::Path;
+use std::process::Command;
+use support::*;
+
+/// `exiftool -j -n` of a file: its tags by name.
+fn exif_tags(path: &Path) -> serde_json::Map<String, serde_json::Value> {
+    let out = Command::new("exiftool").args(["-j", "-n", "-a", "-G0"]).arg(path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tags = v[0].as_object().unwrap().clone();
+    // Without the group prefix ("EXIF:GPSLatitude" -> "GPSLatitude"), the group kept apart.
+    tags.into_iter().map(|(k, v)| (k.rsplit(':').next().unwrap_or(&k).to_owned(), v)).collect()
+}
+
+#[tokio::test]
+async fn a_photo_comes_back_without_its_location_and_keeps_its_orientation() {
+    if !tool_installed("exiftool", "-ver", "libimage-exiftool-perl") {
+        return;
+    }
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let ada = ts.login("ada").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // A phone photo: GPS, author, camera serial, XMP creator, turned sideways.
+    let img = image::RgbImage::from_fn(64, 32, |x, y| image::Rgb([(x * 4) as u8, (y * 8) as u8, 120]));
+    let mut jpeg = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+    let photo = write(dir.path(), "holiday.jpg", &jpeg);
+    let tagged = Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-GPSLatitude=48.8584",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=2.2945",
+            "-GPSLongitudeRef=E",
+            "-Artist=Jane Doe",
+            "-SerialNumber=CAM-12345",
+            "-XMP-dc:Creator=Jane Doe",
+            "-IPTC:By-line=Jane Doe",
+            "-Orientation#=6",
+        ])
+        .arg(&photo)
+        .status()
+        .unwrap();
+    assert!(tagged.success());
+    let before = exif_tags(&photo);
+    assert!(before.contains_key("GPSLatitude"), "the test photo has a position: {before:?}");
+
+    let opts = UploadOptions::default();
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &photo, &opts).await.unwrap() else { panic!() };
+    let a = msg.attachment.unwrap();
+    assert!(a.metadata_removed, "the attachment says so");
+    assert_eq!((a.width, a.height), (Some(32), Some(64)), "shown upright: 64×32 turned a quarter");
+    let got = alice.download_attachment(&a, &dir.path().join("got.jpg")).await.unwrap();
+    let bytes = std::fs::read(&got.path).unwrap();
+    assert_eq!(a.sha256, sha256_hex(&bytes), "the SHA-256 is the delivered bytes'");
+    assert_eq!(a.size, bytes.len() as u64);
+    let after = exif_tags(&got.path);
+    for gone in ["GPSLatitude", "GPSLongitude", "GPSPosition", "Artist", "SerialNumber", "Creator", "By-line"] {
+        assert!(!after.contains_key(gone), "{gone} is still there: {after:?}");
+    }
+    assert_eq!(after.get("Orientation").and_then(|v| v.as_i64()), Some(6), "orientation kept: {after:?}");
+    let original = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+    assert_eq!(image::load_from_memory(&bytes).unwrap().to_rgb8(), original, "not re-encoded");
+
+    // An account that keeps metadata gets the file as it was sent.
+    ada.update_account(&AccountPatch { keep_metadata: Some(true), ..Default::default() }).await.unwrap();
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &photo, &opts).await.unwrap() else { panic!() };
+    let a = msg.attachment.unwrap();
+    assert!(!a.metadata_removed);
+    assert_eq!(a.sha256, sha256_hex(&std::fs::read(&photo).unwrap()));
+    let got = alice.download_attachment(&a, &dir.path().join("kept.jpg")).await.unwrap();
+    assert!(exif_tags(&got.path).contains_key("GPSLatitude"));
+}
+
+/// A one-page PDF (a red box) that poppler reads, its cross-reference table rebuilt.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n\
+2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n\
+3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]/Contents 4 0 R>> endobj\n\
+4 0 obj <</Length 27>> stream\n1 0 0 rg 10 10 100 50 re f\nendstream endobj\n\
+trailer <</Root 1 0 R>>\n%%EOF\n";
+
+#[tokio::test]
+async fn a_pdf_gets_a_preview_of_its_first_page_and_a_broken_one_is_delivered_without() {
+    if !tool_installed("pdftoppm", "-v", "poppler-utils") {
+        return;
+    }
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = UploadOptions::default();
+
+    let path = write(dir.path(), "invoice.pdf", PDF);
+    let UploadOutcome::Sent(msg) = alice.upload_file(&contact.id, &path, &opts).await.unwrap() else { panic!() };
+    let a = msg.attachment.unwrap();
+    assert_eq!(a.media_type, "application/pdf");
+    let preview = a.preview_url.clone().expect("a preview of the first page");
+    let r = http().get(format!("{}{preview}", ts.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let jpeg = r.bytes().await.unwrap().to_vec();
+    assert!(jpeg.len() < 30 * 1024, "{} bytes", jpeg.len());
+    let page = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).unwrap().to_rgb8();
+    assert_eq!((page.width(), page.height()), (360, 180), "the page's shape, 360 on its longest side");
+    let red = page.get_pixel(60, 140);
+    assert!(red[0] > 200 && red[1] < 60 && red[2] < 60, "the red box is drawn: {red:?}");
+
+    // A PDF that does not render is still delivered, without a preview.
+    let path = write(dir.path(), "broken.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Kids [");
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &path, &opts).await.unwrap() else { panic!() };
+    assert!(msg.attachment.unwrap().preview_url.is_none());
+}
+
+#[tokio::test]
+async fn an_iphone_photo_is_accepted_as_an_image_and_previewed() {
+    if !tool_installed("heif-enc", "--help", "libheif-examples") {
+        return;
+    }
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let dir = tempfile::tempdir().unwrap();
+    let png_path = write(dir.path(), "src.png", &png(640, 480));
+    let heic = dir.path().join("IMG_0001.HEIC");
+    let made = Command::new("heif-enc").args(["-q", "50", "-o"]).arg(&heic).arg(&png_path).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+
+    let opts = UploadOptions { media_type: Some("image/heic".into()), ..Default::default() };
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &heic, &opts).await.unwrap() else { panic!() };
+    let a = msg.attachment.unwrap();
+    assert_eq!(a.media_type, "image/heif", "sniffed as what it is");
+    let preview = a.preview_url.clone().expect("a preview both sides see");
+    let r = http().get(format!("{}{preview}", ts.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let jpeg = r.bytes().await.unwrap().to_vec();
+    assert!(jpeg.len() < 30 * 1024);
+    let p = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((p.width(), p.height()), (360, 270));
+}
