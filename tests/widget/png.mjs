@@ -43,8 +43,10 @@ export function png(width, height) {
 export function pngOfSize(bytes) {
   const base = png(16, 12);
   const iend = base.subarray(base.length - 12);
-  const pad = bytes - base.length - 12; // the text chunk's data (12: its length, type and CRC)
+  const pad = bytes - base.length - 12; // the padding chunk's data (12: its length, type and CRC)
   if (pad < 0) throw new Error(`a PNG takes at least ${base.length + 12} bytes`);
-  const text = chunk("tEXt", Buffer.concat([Buffer.from("Comment\0"), Buffer.alloc(pad - 8, 0x61)]));
-  return Buffer.concat([base.subarray(0, base.length - 12), text, iend]);
+  // A private ancillary chunk: decoders skip it, and it is not metadata, so the service keeps it
+  // (a text chunk would be removed with the photo's metadata, and the bytes would change).
+  const padding = chunk("prVt", Buffer.alloc(pad, 0x61));
+  return Buffer.concat([base.subarray(0, base.length - 12), padding, iend]);
 }

@@ -214,10 +214,14 @@ pub async fn create_upload(
             // The upload exists; the client resumes with HEAD.
             Err(AppError::Refused(ErrorCode::ChecksumMismatch, _)) => {}
             Err(e @ AppError::Internal(_)) => return Err(e),
-            // A refusal is final: nothing of this upload stays (it would count against the contact).
+            // A refusal is final. A check's verdict stays on the record (the report lists refused
+            // and blocked files, as after a PATCH); a refusal before the checks (too long, a
+            // closed contact…) leaves nothing of the upload, which would count against the contact.
             Err(e) => {
                 if let Ok(row) = up::get(&state, row.id.as_str()).await {
-                    let _ = up::terminate(&state, &row).await;
+                    if row.state == UploadState::Receiving {
+                        let _ = up::terminate(&state, &row).await;
+                    }
                 }
                 return Err(e);
             }
