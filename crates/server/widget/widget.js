@@ -185,11 +185,12 @@
     let text = null;
     let state = null;
     if (ev.type === "upload_checking" && ev.contact_id === contact.id) {
-      [text, state] = [`${ev.name}: checking…`, "checking"];
+      [text, state] = [t("check.checking", { name: ev.name }), "checking"];
     } else if (ev.type === "attachment_ready" && ev.message.contact_id === contact.id && ev.message.attachment) {
-      [text, state] = [`${ev.message.attachment.name}: clean, delivered`, "clean"];
+      [text, state] = [t("check.clean", { name: ev.message.attachment.name }), "clean"];
     } else if (ev.type === "upload_refused" && ev.contact_id === contact.id) {
-      [text, state] = [`${ev.name}: blocked: ${(ev.error && ev.error.message) || "refused"}`, "blocked"];
+      const why = ev.error ? reason(ev.error.error, ev.error.message) : t("upload.refused.default");
+      [text, state] = [t("check.blocked", { name: ev.name, reason: why }), "blocked"];
     }
     if (text === null) return;
     line.textContent = text;

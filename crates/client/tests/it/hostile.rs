@@ -10,7 +10,10 @@ use attache_client::*;
 use common::{other_account, TestServer};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use support::{active_contact, b64, files_on_disk, http, noise, png, tus_create, tus_patch, tus_send, Who};
+use support::{
+    active_contact, b64, files_on_disk, http, noise, png, script_page, tus_create, tus_patch, tus_send, windows_exe,
+    Who,
+};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as Ws;
 
@@ -351,15 +354,7 @@ async fn hostile_inputs_are_all_refused() {
     assert_eq!(send(&ts, "DELETE", &loc, &vwho, None, &[("Tus-Resumable", "1.0.0")]).await, 204, "the owner cleans up");
 
     // ---- disguised files and SVG ------------------------------------------------------------
-    let html = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>".to_vec();
-    let exe = {
-        let mut e = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
-        e.resize(0x80, 0);
-        e[0x3c] = 0x40;
-        e.splice(0x40..0x44, b"PE\0\0".iter().copied());
-        e.extend_from_slice(&[0u8; 512]);
-        e
-    };
+    let (html, exe) = (script_page(), windows_exe());
     let svg = |body: &str| {
         format!(r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{body}</svg>"#)
             .into_bytes()

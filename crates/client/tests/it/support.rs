@@ -50,6 +50,21 @@ pub fn bomb_png() -> Vec<u8> {
     out
 }
 
+/// A web page with a script: what a file dressed as a picture or a PDF really holds.
+pub fn script_page() -> Vec<u8> {
+    b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>".to_vec()
+}
+
+/// The smallest file that sniffs as a Windows executable: an MZ header pointing at a PE header.
+pub fn windows_exe() -> Vec<u8> {
+    let mut e = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
+    e.resize(0x80, 0);
+    e[0x3c] = 0x40;
+    e.splice(0x40..0x44, b"PE\0\0".iter().copied());
+    e.extend_from_slice(&[0u8; 512]);
+    e
+}
+
 /// Pseudo-random bytes (not compressible, not any known type).
 pub fn noise(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;

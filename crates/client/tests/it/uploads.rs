@@ -553,15 +553,7 @@ async fn limits_come_first_and_hostile_inputs_get_clear_4xx_leaving_nothing() {
     assert_eq!(error_of(r).await.1, "bad-metadata");
 
     // Content that lies: refused at the end, with the reason to the sender and an event.
-    let html = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>".to_vec();
-    let exe = {
-        let mut e = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
-        e.resize(0x80, 0);
-        e[0x3c] = 0x40;
-        e.splice(0x40..0x44, b"PE\0\0".iter().copied());
-        e.extend_from_slice(&[0u8; 512]);
-        e
-    };
+    let (html, exe) = (script_page(), windows_exe());
     let svg =
         br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>"#
             .to_vec();
