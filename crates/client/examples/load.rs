@@ -6,48 +6,15 @@
 
 use attache_client::*;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncBufReadExt;
+
+mod service;
+
+use service::{cpu_ms, sample_rss, status_kib};
 
 const PASSWORD: &str = "demo-password";
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time the service has used so far (user + system), in milliseconds: a figure that other
-/// work on a shared machine disturbs far less than the wall clock.
-fn cpu_ms(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) * 10.0
-}
-
-/// Samples the service's RSS every 20 ms until stopped; returns the peak in KiB.
-fn sample_rss(pid: u32) -> (Arc<AtomicBool>, tokio::task::JoinHandle<u64>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
-    let h = tokio::spawn(async move {
-        let mut peak = 0;
-        while !s.load(Ordering::Relaxed) {
-            peak = peak.max(rss_kib(pid));
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        peak.max(rss_kib(pid))
-    });
-    (stop, h)
-}
 
 fn noise_file(dir: &Path, name: &str, size: usize) -> PathBuf {
     let mut x: u64 = 0x9E3779B97F4A7C15 ^ size as u64;
@@ -100,7 +67,7 @@ async fn upload_phase(
     chunk: usize,
 ) -> (Phase, Vec<Attachment>) {
     let size = std::fs::metadata(file).unwrap().len();
-    let (stop, sampler) = sample_rss(pid);
+    let (stop, sampler) = sample_rss(pid, Duration::from_millis(20));
     let cpu0 = cpu_ms(pid);
     let start = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(parallel));
@@ -145,7 +112,7 @@ async fn download_phase(
     parallel: usize,
     dir: &Path,
 ) -> Phase {
-    let (stop, sampler) = sample_rss(pid);
+    let (stop, sampler) = sample_rss(pid, Duration::from_millis(20));
     let cpu0 = cpu_ms(pid);
     let start = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(parallel));
@@ -184,24 +151,9 @@ async fn main() {
     let quick = args.iter().any(|a| a == "--quick");
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
-    let mut child = tokio::process::Command::new(&bin)
-        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .env("ATTACHE_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the attache binary");
-    let pid = child.id().unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next_line().await.unwrap().expect("service prints its address");
-        if let Some(u) = line.strip_prefix("Attaché is listening on ") {
-            break u.trim().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    println!("service {url} (pid {pid}); idle RSS {:.1} MiB", rss_kib(pid) as f64 / 1024.0);
+    let service = service::start(&bin, &data).await;
+    let (pid, url) = (service.pid, service.url.clone());
+    println!("service {url} (pid {pid}); idle RSS {:.1} MiB", status_kib(pid, "VmRSS:") as f64 / 1024.0);
 
     let (alice, _) = StaffClient::login(&url, "acme", "alice", PASSWORD).await.unwrap();
     let (ada, _) = StaffClient::login(&url, "acme", "ada", PASSWORD).await.unwrap();
@@ -254,12 +206,5 @@ async fn main() {
     for p in &phases {
         p.print();
     }
-    let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned())
-        .unwrap_or_default();
-    println!("service VmHWM (lifetime peak RSS): {:.1} MiB", hwm.parse::<f64>().unwrap_or(0.0) / 1024.0);
-    let _ = child.kill().await;
+    println!("service VmHWM (lifetime peak RSS): {:.1} MiB", status_kib(pid, "VmHWM:") as f64 / 1024.0);
 }

@@ -4,36 +4,19 @@
 //!
 //! `cargo run --example load_hostile -- <path to attache binary>`
 
+mod service;
+
 use futures_util::SinkExt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use service::{sample_rss, status_kib};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncBufReadExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as Ws;
 
-fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// Runs `work` while sampling the service's RSS every 10 ms; prints the peak and what is left.
 async fn phase<F: std::future::Future<Output = String>>(name: &str, pid: u32, work: F) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
-    let sampler = tokio::spawn(async move {
-        let mut peak = 0;
-        while !s.load(Ordering::Relaxed) {
-            peak = peak.max(status_kib(pid, "VmRSS:"));
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        peak.max(status_kib(pid, "VmRSS:"))
-    });
+    let (stop, sampler) = sample_rss(pid, Duration::from_millis(10));
     let start = Instant::now();
     let outcome = work.await;
     let secs = start.elapsed().as_secs_f64();
@@ -53,23 +36,8 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let bin = args.get(1).cloned().unwrap_or_else(|| "target/debug/attache".into());
     let work = tempfile::tempdir().unwrap();
-    let mut child = tokio::process::Command::new(&bin)
-        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(work.path().join("data"))
-        .env("ATTACHE_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the attache binary");
-    let pid = child.id().unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next_line().await.unwrap().expect("service prints its address");
-        if let Some(u) = line.strip_prefix("Attaché is listening on ") {
-            break u.trim().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let service = service::start(&bin, &work.path().join("data")).await;
+    let (pid, url) = (service.pid, service.url.clone());
     println!("service {url} (pid {pid}); idle RSS {:.1} MiB", status_kib(pid, "VmRSS:") as f64 / 1024.0);
     let http = reqwest::Client::new();
 
@@ -111,5 +79,4 @@ async fn main() {
     .await;
 
     println!("service VmHWM (lifetime peak RSS): {:.1} MiB", status_kib(pid, "VmHWM:") as f64 / 1024.0);
-    let _ = child.kill().await;
 }
