@@ -12,6 +12,7 @@ mod access;
 mod cluster;
 mod consumer;
 mod core;
+mod creation;
 mod hardening;
 mod hostile;
 mod metadata;
