@@ -153,3 +153,64 @@ async fn an_iphone_photo_is_accepted_as_an_image_and_previewed() {
     let p = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).unwrap();
     assert_eq!((p.width(), p.height()), (360, 270));
 }
+
+/// A scanned TIFF loses the same tags in place: the file keeps its length, its pixels and its
+/// orientation; the position, the camera and the author are gone.
+#[tokio::test]
+async fn a_tiff_comes_back_without_its_location_and_camera() {
+    if !tool_installed("exiftool", "-ver", "libimage-exiftool-perl") {
+        return;
+    }
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let dir = tempfile::tempdir().unwrap();
+    let img = image::RgbImage::from_fn(80, 40, |x, y| image::Rgb([(x * 3) as u8, (y * 6) as u8, 77]));
+    let scan = dir.path().join("scan.tif");
+    img.save_with_format(&scan, image::ImageFormat::Tiff).unwrap();
+    let tagged = Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-GPSLatitude=41.9",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=12.5",
+            "-GPSLongitudeRef=E",
+            "-Make=Acme Cameras",
+            "-Model=Snap 3000",
+            "-SerialNumber=CAM-777",
+            "-Artist=Jane Doe",
+            "-XMP-dc:Creator=Jane Doe",
+            "-IPTC:By-line=Jane Doe",
+            "-Orientation#=6",
+        ])
+        .arg(&scan)
+        .status()
+        .unwrap();
+    assert!(tagged.success());
+    let sent = std::fs::read(&scan).unwrap();
+    let before = exif_tags(&scan);
+    assert!(before.contains_key("GPSLatitude") && before.contains_key("SerialNumber"), "{before:?}");
+    assert!(String::from_utf8_lossy(&sent).contains("Jane Doe"));
+
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &scan, &UploadOptions::default()).await.unwrap()
+    else {
+        panic!()
+    };
+    let a = msg.attachment.unwrap();
+    assert!(a.metadata_removed);
+    assert_eq!((a.width, a.height), (Some(40), Some(80)), "shown upright");
+    assert!(a.preview_url.is_some(), "a TIFF has a preview");
+    let got = alice.download_attachment(&a, &dir.path().join("got.tif")).await.unwrap();
+    let bytes = std::fs::read(&got.path).unwrap();
+    assert_eq!(bytes.len(), sent.len(), "rewritten in place");
+    assert_eq!(a.sha256, sha256_hex(&bytes));
+    let after = exif_tags(&got.path);
+    for gone in ["GPSLatitude", "GPSLongitude", "Make", "Model", "SerialNumber", "Artist", "Creator", "By-line"] {
+        assert!(!after.contains_key(gone), "{gone} is still there: {after:?}");
+    }
+    assert_eq!(after.get("Orientation").and_then(|v| v.as_i64()), Some(6), "orientation kept: {after:?}");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("Jane Doe") && !text.contains("CAM-777"), "no trace left in the bytes");
+    assert_eq!(image::load_from_memory(&bytes).unwrap().to_rgb8(), img, "same pixels");
+}
