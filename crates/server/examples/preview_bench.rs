@@ -3,6 +3,7 @@
 //! Prints figures; asserts nothing. Run it with `scripts/bench-preview.sh`.
 //!
 //! `preview_bench [RUNS]` (default 9). Needs `vipsthumbnail` (apt: libvips-tools) on the PATH.
+//! `preview_bench make PATH` writes the 12-megapixel test photo, to try other tools on it.
 
 use attache_server::preview::{inspect, PREVIEW_SIDE};
 use image::{ImageFormat, RgbImage};
@@ -29,6 +30,15 @@ fn photo(path: &Path, w: u32, h: u32) {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).unwrap();
 }
 
+/// CPU time (user + system) of this thread, or of the waited-for children, so far.
+fn cpu(who: i32) -> Duration {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(who, &mut u) };
+    let t = |v: libc::timeval| Duration::from_secs(v.tv_sec as u64) + Duration::from_micros(v.tv_usec as u64);
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
 fn median(mut v: Vec<Duration>) -> f64 {
     v.sort();
     v[v.len() / 2].as_secs_f64() * 1000.0
@@ -46,6 +56,10 @@ fn main() {
     // Child modes: one preview in a fresh process; four at once, reporting the peak RSS.
     if args.get(1).map(String::as_str) == Some("one") {
         inspect(Path::new(&args[2]), ImageFormat::Jpeg).expect("preview");
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("make") {
+        photo(Path::new(&args[2]), 4000, 3000);
         return;
     }
     if args.get(1).map(String::as_str) == Some("four") {
@@ -71,16 +85,19 @@ fn main() {
     let out = dir.path().join("vips.jpg");
     let vips_out = format!("{}[Q=80]", out.display());
     let (mut ours, mut ours_proc, mut vips) = (vec![], vec![], vec![]);
+    let (mut ours_cpu, mut ours_proc_cpu, mut vips_cpu) = (vec![], vec![], vec![]);
     for _ in 0..runs {
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu(libc::RUSAGE_THREAD));
         let info = inspect(&p12, ImageFormat::Jpeg).expect("our preview");
         ours.push(t.elapsed());
+        ours_cpu.push(cpu(libc::RUSAGE_THREAD) - c);
         assert!(info.preview.len() < 30 * 1024);
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu(libc::RUSAGE_CHILDREN));
         let ok = Command::new(&me).arg("one").arg(&p12).status().map(|s| s.success()).unwrap_or(false);
         ours_proc.push(t.elapsed());
+        ours_proc_cpu.push(cpu(libc::RUSAGE_CHILDREN) - c);
         assert!(ok, "the preview in a child process failed");
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu(libc::RUSAGE_CHILDREN));
         let ok = Command::new("vipsthumbnail")
             .args(["-s", &PREVIEW_SIDE.to_string(), "-o", &vips_out])
             .arg(&p12)
@@ -88,13 +105,22 @@ fn main() {
             .map(|s| s.success())
             .unwrap_or(false);
         vips.push(t.elapsed());
+        vips_cpu.push(cpu(libc::RUSAGE_CHILDREN) - c);
         assert!(ok, "vipsthumbnail failed (apt install libvips-tools)");
     }
     let (o, op, v) = (median(ours), median(ours_proc), median(vips));
-    println!("  attache, in the service's process   {o:8.1} ms");
-    println!("  attache, as a process (like vips)   {op:8.1} ms");
-    println!("  vipsthumbnail -s {PREVIEW_SIDE}             {v:8.1} ms");
-    println!("  ratio attache/vipsthumbnail: {:.2} in process, {:.2} as processes (goal <= 0.5)", o / v, op / v);
+    let (oc, opc, vc) = (median(ours_cpu), median(ours_proc_cpu), median(vips_cpu));
+    println!("  (medians)                            wall ms   CPU ms");
+    println!("  attache, in the service's process   {o:8.1} {oc:8.1}");
+    println!("  attache, as a process (like vips)   {op:8.1} {opc:8.1}");
+    println!("  vipsthumbnail -s {PREVIEW_SIDE}             {v:8.1} {vc:8.1}");
+    println!(
+        "  ratio attache/vipsthumbnail: wall {:.2} in process, {:.2} as processes; CPU {:.2}, {:.2} (goal <= 0.5)",
+        o / v,
+        op / v,
+        oc / vc,
+        opc / vc
+    );
     let big: Vec<PathBuf> = (0..4).map(|i| dir.path().join(format!("photo-40mp-{i}.jpg"))).collect();
     for p in &big {
         photo(p, 7300, 5479);
