@@ -1,5 +1,5 @@
 //! Removes what a photo says about its taker — EXIF (GPS position, camera serials, author), XMP,
-//! IPTC, comments and text chunks — from JPEG, PNG, WebP and TIFF files, without re-encoding: the
+//! IPTC, comments and text chunks — from JPEG, PNG, WebP, TIFF and HEIC files, without re-encoding: the
 //! container is rewritten with the picture's own bytes untouched. The orientation the picture
 //! showed is kept, as a minimal EXIF block holding that one tag; colour profiles stay.
 //!
@@ -9,6 +9,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+mod heif;
 mod tiff;
 
 /// What stripping did.
@@ -31,6 +32,8 @@ pub enum Format {
     WebP,
     /// TIFF (classic): private tags removed in place, see [`tiff`].
     Tiff,
+    /// HEIC/HEIF: EXIF and XMP items blanked in place, see [`heif`].
+    Heif,
 }
 
 impl Format {
@@ -81,8 +84,9 @@ pub fn strip(format: Format, src: &Path, dst: &Path, orientation: u8) -> io::Res
         Format::Jpeg => jpeg_plan(&mut f, size, orientation)?,
         Format::Png => png_plan(&mut f, size, orientation)?,
         Format::WebP => webp_plan(&mut f, size, orientation)?,
-        // Rewritten in place; its orientation tag stays where it is.
+        // Rewritten in place; their orientation stays where it is.
         Format::Tiff => return tiff::strip(src, dst),
+        Format::Heif => return heif::strip(src, dst),
     };
     if !plan.changes {
         return Ok(Stripped::Nothing);

@@ -292,3 +292,49 @@ async fn renderer_bombs_are_delivered_without_a_preview() {
     assert_eq!(a.media_type, "image/heif");
     assert!(a.preview_url.is_none(), "no preview of an absurd size");
 }
+
+/// An iPhone photo (HEIC) loses its EXIF and XMP in place: exiftool finds no position, author or
+/// creator in what the agent downloads, the file keeps its length and still previews.
+#[tokio::test]
+async fn an_iphone_photo_comes_back_without_its_location() {
+    if !tool_installed("heif-enc", "--help", "libheif-examples")
+        || !tool_installed("exiftool", "-ver", "libimage-exiftool-perl")
+    {
+        return;
+    }
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let dir = tempfile::tempdir().unwrap();
+    let png_path = write(dir.path(), "src.png", &png(320, 240));
+    let heic = dir.path().join("IMG_0007.HEIC");
+    let made = Command::new("heif-enc").args(["-q", "50", "-o"]).arg(&heic).arg(&png_path).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let tagged = Command::new("exiftool")
+        .args(["-q", "-overwrite_original", "-GPSLatitude=41.9", "-GPSLatitudeRef=N", "-GPSLongitude=12.5"])
+        .args(["-GPSLongitudeRef=E", "-Artist=Jane Doe", "-XMP-dc:Creator=Jane Doe"])
+        .arg(&heic)
+        .status()
+        .unwrap();
+    assert!(tagged.success());
+    let sent = std::fs::read(&heic).unwrap();
+    assert!(exif_tags(&heic).contains_key("GPSLatitude"));
+    assert!(String::from_utf8_lossy(&sent).contains("Jane Doe"));
+
+    let opts = UploadOptions { media_type: Some("image/heic".into()), ..Default::default() };
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &heic, &opts).await.unwrap() else { panic!() };
+    let a = msg.attachment.unwrap();
+    assert!(a.metadata_removed, "the report says so");
+    assert!(a.preview_url.is_some(), "still previewed");
+    let got = alice.download_attachment(&a, &dir.path().join("got.heic")).await.unwrap();
+    let bytes = std::fs::read(&got.path).unwrap();
+    assert_eq!(bytes.len(), sent.len(), "blanked in place");
+    assert_eq!(a.sha256, sha256_hex(&bytes));
+    let after = exif_tags(&got.path);
+    for gone in ["GPSLatitude", "GPSLongitude", "Artist", "Creator"] {
+        assert!(!after.contains_key(gone), "{gone} is still there: {after:?}");
+    }
+    assert!(!String::from_utf8_lossy(&bytes).contains("Jane Doe"), "no trace left in the bytes");
+    let decoded = Command::new("heif-convert").arg(&got.path).arg(dir.path().join("check.png")).output().unwrap();
+    assert!(decoded.status.success(), "the photo still decodes: {}", String::from_utf8_lossy(&decoded.stderr));
+}

@@ -93,12 +93,18 @@ pub async fn check_file(
     };
     // Photos lose their location and camera data before anyone sees them (unless the account
     // keeps it); the delivered bytes are what is scanned, hashed and stored.
-    let format = sniffed.image.and_then(crate::metadata::Format::of);
-    let cleaned = match (&image, format) {
-        (Some(info), Some(format)) if !account.plan.keep_metadata => {
+    let format = match sniffed.image {
+        Some(f) if image.is_some() => crate::metadata::Format::of(f),
+        // HEIC is not decoded here (its preview is rendered outside), but its items are known.
+        _ if effective == "image/heif" => Some(crate::metadata::Format::Heif),
+        _ => None,
+    };
+    let orientation = image.as_ref().map_or(1, |i| i.orientation);
+    let cleaned = match format {
+        Some(format) if !account.plan.keep_metadata => {
             let temp = tempfile::NamedTempFile::new_in(state.config.data_dir.join("tmp"))
                 .map_err(|e| AppError::Internal(e.into()))?;
-            let (src, dst, orientation) = (path.clone(), temp.path().to_owned(), info.orientation);
+            let (src, dst) = (path.clone(), temp.path().to_owned());
             let stripped = tokio::task::spawn_blocking(move || crate::metadata::strip(format, &src, &dst, orientation))
                 .await
                 .map_err(|e| AppError::Internal(e.into()))?;
