@@ -76,6 +76,22 @@ fn copy_range<R: Read + Seek, W: Write>(src: &mut R, at: u64, len: u64, out: &mu
     Ok(())
 }
 
+/// Copies `src` to `dst` with `patches` (offset, bytes) written over it, durably; nothing when
+/// there are none. For formats cleaned in place (same length, nothing moves).
+fn patched_copy(src: &Path, dst: &Path, patches: &[(u64, Vec<u8>)]) -> io::Result<Stripped> {
+    if patches.is_empty() {
+        return Ok(Stripped::Nothing);
+    }
+    std::fs::copy(src, dst)?;
+    let mut out = std::fs::OpenOptions::new().write(true).open(dst)?;
+    for (at, bytes) in patches {
+        out.seek(SeekFrom::Start(*at))?;
+        out.write_all(bytes)?;
+    }
+    out.sync_all()?;
+    Ok(Stripped::Removed)
+}
+
 /// Writes `src` without its metadata to `dst` (a new file), keeping `orientation` (1 = none).
 pub fn strip(format: Format, src: &Path, dst: &Path, orientation: u8) -> io::Result<Stripped> {
     let mut f = io::BufReader::new(std::fs::File::open(src)?);

@@ -4,7 +4,7 @@
 //! but in its `irot`/`imir` properties, which stay.
 
 use super::{bad, Stripped};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read};
 use std::path::Path;
 
 /// An item's bytes: where they are in the file.
@@ -199,17 +199,7 @@ pub(super) fn strip(src: &Path, dst: &Path) -> io::Result<Stripped> {
             used += len as usize;
         }
     }
-    if patches.is_empty() {
-        return Ok(Stripped::Nothing);
-    }
-    std::fs::copy(src, dst)?;
-    let mut out = std::fs::OpenOptions::new().write(true).open(dst)?;
-    for (at, bytes) in &patches {
-        out.seek(SeekFrom::Start(*at))?;
-        out.write_all(bytes)?;
-    }
-    out.sync_all()?;
-    Ok(Stripped::Removed)
+    super::patched_copy(src, dst, &patches)
 }
 
 #[cfg(test)]

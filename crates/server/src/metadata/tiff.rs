@@ -6,7 +6,7 @@
 
 use super::{bad, Stripped};
 use std::collections::HashSet;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// Tags removed from an image directory.
@@ -190,19 +190,9 @@ pub(super) fn strip(src: &Path, dst: &Path) -> io::Result<Stripped> {
     while at != 0 {
         at = t.clean(at)?;
     }
-    if t.patches.is_empty() {
-        return Ok(Stripped::Nothing);
-    }
-    std::fs::copy(src, dst)?;
-    let mut out = std::fs::OpenOptions::new().write(true).open(dst)?;
     // Zeroed values first, then the rewritten tables (a table never overlaps a value it kept).
     t.patches.sort_by_key(|(_, bytes)| bytes.iter().any(|b| *b != 0));
-    for (at, bytes) in &t.patches {
-        out.seek(SeekFrom::Start(*at))?;
-        out.write_all(bytes)?;
-    }
-    out.sync_all()?;
-    Ok(Stripped::Removed)
+    super::patched_copy(src, dst, &t.patches)
 }
 
 #[cfg(test)]
