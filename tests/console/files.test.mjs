@@ -112,6 +112,21 @@ test("several files at once: thumbnails, descriptions, sent in order, each refus
       await s.chord(["\uE00C"]);
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"));
       assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 3);
+
+      // "Send a smaller copy" of a photo over the size the agent picks: a JPEG goes instead.
+      const big = noisePng(1536 * 1024, 800);
+      await paste(s, [{ name: "pallet.png", type: "image/png", bytes: big.bytes }]);
+      await s.waitVisible(rowOf("pallet.png"));
+      await s.waitVisible("#upload-smaller-row");
+      await s.click("#upload-smaller");
+      await s.exec("const o = document.getElementById('upload-smaller-over'); o.value = '1048576'; o.dispatchEvent(new Event('change'));");
+      await s.click("#upload-ok");
+      await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"), 30000);
+      const copy = await s.waitFor("the smaller copy at the customer's", async () =>
+        (await carla.messages(contact.id)).map((m) => m.attachment).find((a) => a?.name === "pallet-smaller.jpg"));
+      assert.equal(copy.media_type, "image/jpeg");
+      assert.ok(copy.size < big.bytes.length, `${copy.size} bytes`);
+      assert.deepEqual([copy.width, copy.height], [big.width, big.height]);
     } finally {
       await closeConsole();
     }

@@ -74,6 +74,7 @@ function show(index: number) {
   $("gallery-save-status").hidden = true;
   zoomTo(1);
   const img = image();
+  img.hidden = false;
   img.alt = a.description || a.name;
   const preview = a.preview_url ? state.previews.get(a.preview_url) : undefined;
   if (preview) img.src = preview;
@@ -99,6 +100,7 @@ async function loadFull(item: Shown) {
     };
     img.onerror = () => {
       if (view.loading !== a.id) return;
+      img.hidden = true; // no broken-image icon: the words say it
       $("lightbox").dataset.loaded = "broken";
       $("lightbox-status").textContent = t("gallery.broken");
     };
