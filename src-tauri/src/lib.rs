@@ -6,10 +6,14 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod dialog;
 pub mod error;
 pub mod files;
+pub mod gallery;
 pub mod live;
+pub mod pick;
 pub mod session_store;
+pub mod thumbs;
 pub mod view;
 
 pub use error::ConsoleError;
@@ -60,8 +64,11 @@ pub fn run() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ATTACHE_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
     tauri::Builder::default()
-        .plugin(tauri_plugin_dialog::init())
         .manage(ConsoleState::default())
+        // Whole pictures for the gallery, from the local cache (see gallery.rs).
+        .register_asynchronous_uri_scheme_protocol(gallery::SCHEME, |ctx, request, responder| {
+            gallery::handle(ctx.app_handle(), request, responder)
+        })
         .setup(|app| {
             app.manage(files::Files::new(app.handle()));
             Ok(())
@@ -94,12 +101,15 @@ pub fn run() {
             commands::list_messages,
             commands::report_contacts,
             commands::report_contact,
-            files::choose_file,
-            files::stage_pasted_file,
+            pick::choose_files,
+            pick::inspect_files,
+            pick::stage_pasted_file,
+            thumbs::thumbnail,
+            thumbs::smaller_copy,
             files::upload_file,
             files::cancel_upload,
             files::attachment_preview,
-            files::attachment_image,
+            gallery::cache_image,
             files::open_attachment,
             files::save_attachment,
         ])

@@ -80,12 +80,35 @@ impl SessionView {
 pub struct PickedFile {
     /// Full path on this machine.
     pub path: String,
-    /// Its file name, shown beside "Choose file".
+    /// Its file name, shown in the popup's list.
     pub name: String,
     /// Its size in bytes.
     #[ts(type = "number")]
     pub size: u64,
+    /// Whether its name says it is a picture the console can make a thumbnail of.
+    pub image: bool,
 }
+
+/// A file that cannot go into the popup's list (a folder, one that vanished, one too many).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RefusedFile {
+    /// Its name, as far as it is known.
+    pub name: String,
+    /// Why, in words for the agent.
+    pub message: String,
+}
+
+/// What the native dialog or a drop brought: the files to list and the ones refused.
+#[derive(Debug, Clone, Default, Serialize, TS)]
+pub struct Picked {
+    /// Files to list, in the order they came.
+    pub files: Vec<PickedFile>,
+    /// The others, each with its reason.
+    pub refused: Vec<RefusedFile>,
+}
+
+/// Most files the popup lists (and sends in one go); more are refused in words.
+pub const MAX_FILES_AT_ONCE: usize = 20;
 
 /// How an upload ended (a refusal is a [`crate::ConsoleError`] instead).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -246,6 +269,8 @@ pub fn typescript_bindings() -> String {
         Startup::decl(&cfg),
         SessionView::decl(&cfg),
         PickedFile::decl(&cfg),
+        RefusedFile::decl(&cfg),
+        Picked::decl(&cfg),
         UploadResult::decl(&cfg),
         UploadProgress::decl(&cfg),
         ReportQuery::decl(&cfg),
@@ -263,6 +288,8 @@ pub fn typescript_bindings() -> String {
         out.push_str("\n\n");
     }
     out.push_str(&format!("export const CONSOLE_EVENT = \"{CONSOLE_EVENT}\";\n"));
+    out.push_str(&format!("export const MAX_FILES_AT_ONCE = {MAX_FILES_AT_ONCE};\n"));
+    out.push_str(&format!("export const CACHE_SCHEME = \"{}\";\n", crate::gallery::SCHEME));
     // The codes as values too, so that the page names them (`ErrorCode.SessionExpired`) instead of
     // spelling strings.
     out.push_str("\nexport const ErrorCode = {\n");

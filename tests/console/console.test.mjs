@@ -1,149 +1,23 @@
 // End-to-end tests of the agent console: the real console binary under Xvfb, driven over WebDriver
 // (tauri-driver + WebKitWebDriver), against the real `attache serve --demo`, with a customer
 // played through the visitor HTTP API. Run by tests/console/run.sh, which provides Xvfb, a D-Bus
-// session and an unlocked gnome-keyring; see that script for the environment variables.
-import { test, before, after } from "node:test";
+// session and an unlocked gnome-keyring; see that script for the environment variables. The world
+// they run in (service, driver, sessions, screenshots with axe) is ./harness.mjs.
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, appendFileSync } from "node:fs";
-import { createHash } from "node:crypto";
-import { createServer } from "node:net";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Session } from "./webdriver.mjs";
 import { Customer } from "./customer.mjs";
 import { png as makePng } from "../widget/png.mjs";
-import { EICAR, startClamd } from "../clamd.mjs";
+import { EICAR } from "../clamd.mjs";
+import {
+  ARTIFACTS, COLD_START_RUNS, PASSWORD, clamd, clickAt, closeConsole, driverWithDialogs, freePort, imageLoaded,
+  newConsole, server, service, sha256, shot, signIn, signOut, staff, start, startService, stopService, useWorld, waitHttp,
+} from "./harness.mjs";
 
-const ATTACHE_BIN = must("ATTACHE_BIN");
-const CONSOLE_BIN = must("CONSOLE_BIN");
-const ARTIFACTS = process.env.ARTIFACTS ?? "artifacts/console";
-// Set in before(): a tauri-driver of this run on free ports (several runs may share a machine).
-let DRIVER = process.env.WEBDRIVER_URL ?? "";
-const PASSWORD = process.env.DEMO_PASSWORD ?? "demo-password";
-const COLD_START_RUNS = Number(process.env.COLD_START_RUNS ?? 3);
-
-function must(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set (run tests/console/run.sh)`);
-  return v;
-}
-
-const children = [];
-let server; // base URL of the service
-let dataDir;
-let servicePort;
-let service; // the service's process
-let clamd; // the malware scanner the service asks (null when not installed)
-
-async function startService() {
-  const args = ["serve", "--demo", "--listen", `127.0.0.1:${servicePort}`, "--data-dir", dataDir];
-  if (clamd) args.push("--clamd", `unix:${clamd.socket}`);
-  service = start(ATTACHE_BIN, args, "service.log", process.env, { append: true });
-  await waitHttp(`${server}/api/me`, "the service");
-}
-
-async function stopService() {
-  const exited = new Promise((resolve) => service.once("exit", resolve));
-  service.kill("SIGTERM");
-  await exited;
-}
-let session; // the WebDriver session of the test running now
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHttp(url, what, timeout = 30000) {
-  const start = Date.now();
-  for (;;) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      if (Date.now() - start > timeout) throw new Error(`${what} did not come up at ${url}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-}
-
-function start(cmd, args, logName, env = process.env, { append = false } = {}) {
-  const log = join(ARTIFACTS, logName);
-  if (!append) writeFileSync(log, "");
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
-  child.stdout.on("data", (d) => appendFileSync(log, d));
-  child.stderr.on("data", (d) => appendFileSync(log, d));
-  children.push(child);
-  return child;
-}
-
-async function newConsole(driver = DRIVER) {
-  session = await Session.create(driver, CONSOLE_BIN);
-  return session;
-}
-
-async function closeConsole({ keepSession = false } = {}) {
-  if (!session) return;
-  const s = session;
-  session = null;
-  // Leave no session in the keyring for the next test, even when this one failed half-way.
-  try {
-    if (!keepSession && (await s.exec("return document.body.dataset.screen")) === "console") await signOut(s);
-  } catch {
-    // The app may be gone already.
-  }
-  await s.delete();
-  // Give WebKitWebDriver a moment to end the app before the next session starts it again.
-  await new Promise((r) => setTimeout(r, 300));
-}
-
-async function shot(name) {
-  writeFileSync(join(ARTIFACTS, `${name}.png`), await session.screenshot());
-}
-
-async function signIn(s, username, password) {
-  await s.waitScreen("signin", 20000);
-  await s.type("#signin-server", server);
-  await s.type("#signin-account", "acme");
-  await s.type("#signin-username", username);
-  await s.type("#signin-password", password);
-  await s.click("#signin-submit");
-}
-
-async function signOut(s) {
-  await s.click("#signout");
-  await s.waitScreen("signin");
-}
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), "attache-console-e2e-"));
-  servicePort = await freePort();
-  server = `http://127.0.0.1:${servicePort}`;
-  clamd = await startClamd();
-  await startService();
-  if (!process.env.WEBDRIVER_URL) {
-    const port = await freePort();
-    DRIVER = `http://127.0.0.1:${port}`;
-    start("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], "tauri-driver.log");
-    await waitHttp(`${DRIVER}/status`, "tauri-driver");
-  }
-});
-
-after(async () => {
-  if (session) await closeConsole().catch(() => {});
-  for (const c of children) c.kill("SIGTERM");
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  await clamd?.stop();
-});
+useWorld();
 
 test("the sign-in screen comes up and refuses a wrong password in words", async () => {
   const s = await newConsole();
@@ -327,25 +201,6 @@ test("the console in Italian (the same catalog mechanism as the widget)", async 
   }
 });
 
-/** A staff session over plain HTTP, for arranging the world around the console. */
-async function staff(username) {
-  const res = await fetch(`${server}/api/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ account: "acme", username, password: PASSWORD }),
-  });
-  assert.equal(res.status, 200, `login as ${username}`);
-  const { token } = await res.json();
-  return async (method, path, body) => {
-    const r = await fetch(server + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(r.ok, `${method} ${path}: HTTP ${r.status}`);
-    return r.json();
-  };
-}
 
 test("a session the service ended sends the console back to sign-in, in words", async () => {
   const s = await newConsole();
@@ -429,41 +284,6 @@ test("a desktop notification announces a new contact only while the window is in
 
 // ---------- file transfer and reports ----------
 
-/**
- * A tauri-driver whose consoles use the test seam in place of the OS file dialogs:
- * ATTACHE_CONSOLE_TEST_PICK_FILE ("Choose file") and ATTACHE_CONSOLE_TEST_SAVE_TO ("Save as…").
- * Only the dialog is replaced; the upload and download run as for a real agent.
- */
-async function driverWithDialogs(name, { pick, saveTo }) {
-  const port = await freePort();
-  const env = { ...process.env, ATTACHE_CONSOLE_TEST_PICK_FILE: pick ?? "", ATTACHE_CONSOLE_TEST_SAVE_TO: saveTo ?? "" };
-  const child = start("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], `tauri-driver-${name}.log`, env);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/status`, `tauri-driver (${name})`);
-  return { url, stop: () => child.kill("SIGTERM") };
-}
-
-const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
-
-/** Waits until the first image matching `css` shows a loaded data: URL; returns its natural width. */
-function imageLoaded(s, css, timeout) {
-  return s.waitFor(`${css} to load`, () =>
-    s.exec(`const i = document.querySelector(arguments[0]);
-            return !!i && i.src.startsWith("data:image/") && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;`, css),
-  timeout);
-}
-
-/** Clicks at a point of the window (e.g. outside the lightbox's picture). */
-async function clickAt(s, x, y) {
-  await s.cmd("POST", "/actions", {
-    actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [
-      { type: "pointerMove", x, y, origin: "viewport" },
-      { type: "pointerDown", button: 0 },
-      { type: "pointerUp", button: 0 },
-    ] }],
-  });
-  await s.cmd("DELETE", "/actions");
-}
 
 test("files: alice sends a picture, the customer's file arrives live with a preview, lightbox, Save as, refusal over the plan limit", async () => {
   const dir = mkdtempSync(join(tmpdir(), "attache-console-files-"));
@@ -493,9 +313,11 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       await s.waitVisible("#upload-dialog");
       assert.equal(await s.exec("return document.getElementById('upload-ok').disabled"), true);
       await s.click("#upload-choose");
-      await s.waitFor("the chosen name beside the button", async () => (await s.exec("return document.getElementById('upload-file-name').dataset.name")) === "receipt.png");
-      assert.match(await s.content("#upload-file-name"), /^receipt\.png · \d+(\.\d)? KB$/);
-      await s.type("#upload-description", "Your receipt for order 4471");
+      const receiptRow = '#upload-files .upload-item[data-name="receipt.png"]';
+      await s.waitVisible(receiptRow);
+      assert.match(await s.content("#upload-summary"), /^receipt\.png · \d+(\.\d)? KB$/);
+      await s.waitFor("the receipt's thumbnail", () => s.exec("const i = document.querySelector(arguments[0]); return !!i && i.complete && i.naturalWidth > 0;", `${receiptRow} .item-thumb img`));
+      await s.type(`${receiptRow} .item-desc`, "Your receipt for order 4471");
       await shot("09-upload-popup");
       await s.click("#upload-ok");
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"), 30000);
@@ -552,7 +374,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
         await s.click(`${theirs} img.preview`);
         await s.waitVisible("#lightbox");
         await s.waitFor("the full picture", () => s.exec("return document.getElementById('lightbox').dataset.loaded === 'true'"), 20000);
-        assert.equal(await imageLoaded(s, "#lightbox-image"), 480);
+        assert.equal(await imageLoaded(s, "#lightbox-image", undefined, "attache-cache:"), 480);
       };
       const closed = () => s.waitFor("the lightbox to close", () => s.exec("return document.getElementById('lightbox').hidden"));
       await openBox();
@@ -563,7 +385,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       await s.click("#lightbox-close");
       await closed();
       await openBox();
-      await clickAt(s, 12, 400);
+      await clickAt(s, 30, 150);
       await closed();
 
       // A pasted picture (e.g. a screenshot) opens the popup with it; OK sends it.
@@ -575,7 +397,7 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
         document.getElementById("composer").dispatchEvent(
           new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));`, pasted.toString("base64"));
       await s.waitVisible("#upload-dialog");
-      await s.waitFor("the pasted file in the popup", async () => (await s.exec("return document.getElementById('upload-file-name').dataset.name")) === "pasted-screenshot.png");
+      await s.waitVisible('#upload-files .upload-item[data-name="pasted-screenshot.png"]');
       await s.click("#upload-ok");
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"), 30000);
       await s.waitFor("the pasted file in the transcript", async () =>
@@ -585,12 +407,12 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       // Cancel while sending: the service is paused so that the upload is surely still running.
       await s.click("#upload-button");
       await s.click("#upload-choose");
-      await s.waitFor("the chosen name", async () => (await s.exec("return document.getElementById('upload-file-name').dataset.name")) === "receipt.png");
+      await s.waitVisible(receiptRow);
       service.kill("SIGSTOP");
       try {
         await s.click("#upload-ok");
         await s.waitFor("the popup busy", () => s.exec("return document.getElementById('upload-dialog').dataset.busy === 'true'"));
-        assert.equal(await s.exec("return document.getElementById('upload-progress-row').hidden"), false);
+        await s.waitVisible(`${receiptRow} .item-progress`);
         await shot("09b-upload-sending");
         // Esc does not close a popup that is sending; its Cancel button stops the upload.
         await s.chord(["\uE00C"]);
@@ -599,8 +421,8 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       } finally {
         service.kill("SIGCONT");
       }
-      await s.waitFor("the cancellation", () => s.exec("return document.getElementById('upload-error').dataset.code === 'cancelled'"), 20000);
-      assert.match(await s.content("#upload-error"), /Upload cancelled\. Nothing was sent\./);
+      await s.waitFor("the cancellation", () => s.exec("return document.querySelector(arguments[0]).dataset.status === 'cancelled'", receiptRow), 20000);
+      assert.match(await s.content(`${receiptRow} .item-status`), /Cancelled\. Nothing of it was sent\./);
       await s.click("#upload-cancel");
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"));
       assert.equal((await carla.messages(contact.id)).filter((m) => m.attachment).length, 4);
@@ -638,12 +460,13 @@ test("files: alice sends a picture, the customer's file arrives live with a prev
       await s.waitFor("the upload icon enabled", () => s.exec("return !document.getElementById('upload-button').disabled"));
       await s.click("#upload-button");
       await s.click("#upload-choose");
-      await s.waitFor("the chosen name", async () => (await s.exec("return document.getElementById('upload-file-name').dataset.name")) === "unboxing-video.mp4");
+      const row = '#upload-files .upload-item[data-name="unboxing-video.mp4"]';
+      await s.waitVisible(row);
       await s.click("#upload-ok");
-      await s.waitVisible("#upload-error", 20000);
-      const words = await s.content("#upload-error");
-      assert.match(words, /limit of this account is 5/i);
-      assert.equal(await s.exec("return document.getElementById('upload-error').dataset.code"), "file-too-large");
+      await s.waitFor("the refusal", () => s.exec("return document.querySelector(arguments[0]).dataset.status === 'refused'", row), 20000);
+      assert.match(await s.content(`${row} .item-status`), /limit of this account is 5/i);
+      assert.equal(await s.exec("return document.querySelector(arguments[0]).dataset.code", `${row} .item-status`), "file-too-large");
+      assert.match(await s.content("#upload-error"), /0 of 1 sent/);
       await shot("12-upload-refused");
       await s.click("#upload-cancel");
       await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"));

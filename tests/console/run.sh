@@ -18,6 +18,10 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "ui: npm ci"
 (cd ui && npm ci --no-audit --no-fund)
+# axe-core, injected into the console's page by the tests (as the lock file says).
+if [[ ! -f tests/console/node_modules/.package-lock.json || tests/console/package-lock.json -nt tests/console/node_modules/.package-lock.json ]]; then
+  (cd tests/console && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 step "ui: typecheck and build"
 (cd ui && npm run build)
@@ -40,6 +44,24 @@ export TAURI_APP_PATH="$ROOT" TAURI_FRONTEND_PATH="$ROOT/ui"
 # tauri/custom-protocol so the binary serves the embedded assets, not a dev server.
 # `-p`: the root package is not a default member, so name it (the CLI passes the rest to cargo).
 ui/node_modules/.bin/tauri build --debug --no-bundle --ci -- -p attache-console
+
+step "console: the .deb (tauri build --debug --bundles deb), installed with dpkg -i"
+# The same build as above, bundled; then installed into this machine's system, as an agent's
+# machine would (installed.test.mjs starts /usr/bin/attache-console and signs in).
+rm -rf "$TARGET_DIR/debug/bundle/deb"
+if ui/node_modules/.bin/tauri build --debug --bundles deb --ci -- -p attache-console >"$ARTIFACTS/deb.log" 2>&1; then
+  deb=$(find "$TARGET_DIR/debug/bundle/deb" -name '*.deb' | head -n 1)
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  if $SUDO dpkg -i "$deb" >>"$ARTIFACTS/deb.log" 2>&1; then
+    echo "installed $(basename "$deb")"
+  else
+    echo "dpkg -i $deb failed (artifacts/console/deb.log)"
+  fi
+else
+  echo "the .deb did not build (artifacts/console/deb.log)"
+fi
+export INSTALLED_CONSOLE_BIN=/usr/bin/attache-console
 
 step "service: cargo build -p attache-cli"
 cargo build -p attache-cli
@@ -77,7 +99,7 @@ xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
   node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$TAP" \
-    tests/console/console.test.mjs
+    tests/console/*.test.mjs
 ' </dev/null
 status=$?
 set -e

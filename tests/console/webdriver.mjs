@@ -30,6 +30,11 @@ export class Session {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
+  /** Runs an async script: it calls `arguments[arguments.length - 1]` with its answer. */
+  execAsync(script, ...args) {
+    return this.cmd("POST", "/execute/async", { script, args });
+  }
+
   async find(css) {
     const value = await this.cmd("POST", "/element", { using: "css selector", value: css });
     return value[ELEMENT_KEY] ?? value.ELEMENT;

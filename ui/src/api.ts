@@ -10,6 +10,7 @@ import {
   type ContactDetails,
   type Contact,
   type PickedFile,
+  type Picked,
   type ReportQuery,
   type UploadProgress,
   type UploadResult,
@@ -47,7 +48,14 @@ export const api = {
   listMessages: (contactId: string) => call<Array<Message>>("list_messages", { contactId }),
   reportContacts: (query: ReportQuery) => call<Array<Contact>>("report_contacts", { query }),
   reportContact: (contactId: string) => call<ContactDetails>("report_contact", { contactId }),
-  chooseFile: () => call<PickedFile | null>("choose_file"),
+  /** The native dialog (several files); empty when cancelled. */
+  chooseFiles: () => call<Picked>("choose_files"),
+  /** Files dropped on the window, looked at (folders and vanished files refused in words). */
+  inspectFiles: (paths: string[]) => call<Picked>("inspect_files", { paths }),
+  /** A chosen picture's thumbnail, made on the Rust side, as a data: URL. */
+  thumbnail: (path: string) => call<string>("thumbnail", { path }),
+  /** A smaller JPEG copy of a photo (longest side `maxSide`), to send instead. */
+  smallerCopy: (path: string, maxSide: number) => call<PickedFile>("smaller_copy", { path, maxSide }),
   /** A pasted file: its bytes go as the raw body, not as JSON. */
   stagePastedFile: (name: string, bytes: Uint8Array) => {
     const headers = { "x-file-name": encodeURIComponent(name) };
@@ -64,8 +72,9 @@ export const api = {
   cancelUpload: (uploadKey: string) => call<null>("cancel_upload", { uploadKey }),
   attachmentPreview: (previewUrl: string, sha256: string) =>
     call<string>("attachment_preview", { previewUrl, sha256 }),
-  attachmentImage: (url: string, sha256: string, mediaType: string) =>
-    call<string>("attachment_image", { url, sha256, mediaType }),
+  /** Brings a picture into the local cache; answers the SHA-256 the attache-cache: scheme serves it by. */
+  cacheImage: (url: string, sha256: string, mediaType: string) =>
+    call<string>("cache_image", { url, sha256, mediaType }),
   openAttachment: (url: string, sha256: string, name: string) => call<string>("open_attachment", { url, sha256, name }),
   saveAttachment: (url: string, sha256: string, name: string) =>
     call<string | null>("save_attachment", { url, sha256, name }),

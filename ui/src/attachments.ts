@@ -1,10 +1,21 @@
 // Messages with their attachments, as the card's transcript and the reports' details show them:
-// previews (fetched once each), Save as… and Open, and the fullscreen lightbox.
+// previews (fetched once each), Save as… and Open; a preview opens the gallery (./gallery).
 import { api, asConsoleError } from "./api";
 import type { Attachment, Message } from "./bindings/ipc";
-import { $, el, formatSize, time } from "./dom";
+import { el, formatSize, time } from "./dom";
+import { openGallery } from "./gallery";
 import { state } from "./state";
 import { t } from "./i18n";
+
+/** An attachment as drawn, with who sent it (the gallery shows it). */
+export type Shown = { attachment: Attachment; who: string };
+
+/** Every attachment drawn, by id: the gallery finds its neighbours' data here. */
+export const shown = new Map<string, Shown>();
+
+/** Whether the gallery shows this file (pictures with a preview; never SVG). */
+export const isPicture = (a: Attachment) =>
+  !!a.preview_url && a.media_type.startsWith("image/") && !a.media_type.includes("svg");
 
 const FILE_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z M14 3v5h5" /></svg>';
@@ -13,16 +24,17 @@ const FILE_ICON =
 export function messageItem(m: Message): HTMLLIElement {
   const li = el("li", `msg ${m.sender}`);
   li.dataset.messageId = m.id;
-  if (m.attachment) li.append(attachmentBlock(m.attachment));
+  if (m.attachment) li.append(attachmentBlock(m.attachment, m.sender_name));
   else li.append(el("div", "bubble", m.body));
   li.append(el("div", "meta", `${m.sender_name} · ${time(m.created_at)}`));
   return li;
 }
 
 /** An attachment: preview (images), description or name, size, and Save as… / Open. */
-export function attachmentBlock(a: Attachment): HTMLElement {
+export function attachmentBlock(a: Attachment, senderName = ""): HTMLElement {
   const box = el("div", "attachment");
   box.dataset.attachmentId = a.id;
+  shown.set(a.id, { attachment: a, who: senderName || t(a.sender === "agent" ? "agent" : "customer") });
   if (a.preview_url) {
     const img = el("img", "preview");
     img.alt = a.description || a.name;
@@ -31,11 +43,11 @@ export function attachmentBlock(a: Attachment): HTMLElement {
     if (a.width && a.height) img.style.aspectRatio = `${a.width} / ${a.height}`;
     img.tabIndex = 0;
     img.setAttribute("role", "button");
-    img.addEventListener("click", () => void openLightbox(a));
+    img.addEventListener("click", () => openGallery(img));
     img.addEventListener("keydown", (e) => {
       if (e.key === "Enter" || e.key === " ") {
         e.preventDefault();
-        void openLightbox(a);
+        openGallery(img);
       }
     });
     box.append(img);
@@ -52,9 +64,11 @@ export function attachmentBlock(a: Attachment): HTMLElement {
   const actions = el("div", "att-actions");
   const save = el("button", "download", t("file.save"));
   save.type = "button";
+  save.setAttribute("aria-label", `${t("file.save")} ${a.name}`);
   save.addEventListener("click", () => void saveAttachment(a, box));
   const open = el("button", "open", t("file.open"));
   open.type = "button";
+  open.setAttribute("aria-label", `${t("file.open")} ${a.name}`);
   open.addEventListener("click", () => void openAttachment(a, box));
   actions.append(save, open);
   box.append(actions);
@@ -89,13 +103,14 @@ async function loadPreview(img: HTMLImageElement, url: string, sha256: string) {
 }
 
 function attachmentStatus(box: HTMLElement, text: string, error = false) {
-  const status = box.querySelector<HTMLElement>(".att-status")!;
+  const status = box.querySelector<HTMLElement>(".att-status, .gallery-status-line")!;
   status.textContent = text;
   status.classList.toggle("error-text", error);
   status.hidden = !text;
 }
 
-async function saveAttachment(a: Attachment, box: HTMLElement) {
+/** Save as… for an attachment; `box` shows how it went. */
+export async function saveAttachment(a: Attachment, box: HTMLElement) {
   attachmentStatus(box, t("file.downloading"));
   try {
     const path = await api.saveAttachment(a.url, a.sha256, a.name);
@@ -113,45 +128,4 @@ async function openAttachment(a: Attachment, box: HTMLElement) {
   } catch (e) {
     attachmentStatus(box, asConsoleError(e).message, true);
   }
-}
-
-// ---------- lightbox ----------
-
-let lightboxFor: string | null = null;
-
-async function openLightbox(a: Attachment) {
-  lightboxFor = a.id;
-  const img = $<HTMLImageElement>("lightbox-image");
-  const status = $("lightbox-status");
-  img.alt = a.description || a.name;
-  img.src = (a.preview_url && state.previews.get(a.preview_url)) || "";
-  img.hidden = !img.src;
-  status.textContent = t("file.loading-picture");
-  $("lightbox").hidden = false;
-  $("lightbox").dataset.attachmentId = a.id;
-  $("lightbox").dataset.loaded = "false";
-  try {
-    const data = await api.attachmentImage(a.url, a.sha256, a.media_type);
-    if (lightboxFor !== a.id) return;
-    img.src = data;
-    img.hidden = false;
-    status.textContent = a.description || a.name;
-    $("lightbox").dataset.loaded = "true";
-  } catch (e) {
-    if (lightboxFor === a.id) status.textContent = asConsoleError(e).message;
-  }
-}
-
-export function closeLightbox() {
-  lightboxFor = null;
-  $("lightbox").hidden = true;
-  $<HTMLImageElement>("lightbox-image").src = "";
-}
-
-export function wireLightbox() {
-  $("lightbox").addEventListener("click", (e) => {
-    // Outside the picture (the dark area) closes; the picture itself does not.
-    if (e.target !== $("lightbox-image")) closeLightbox();
-  });
-  $("lightbox-close").addEventListener("click", () => closeLightbox());
 }

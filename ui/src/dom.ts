@@ -73,3 +73,21 @@ export function handleError(e: unknown, where: "card" | "console" = "card") {
     notice.hidden = false;
   }
 }
+
+/** Keeps Tab and Shift+Tab inside `box` (a modal). */
+export function trapFocus(e: KeyboardEvent, box: HTMLElement) {
+  if (e.key !== "Tab") return;
+  const focusable = [...box.querySelectorAll<HTMLElement>("button, input, select, textarea, [tabindex='0']")].filter(
+    (n) => !(n as HTMLButtonElement).disabled && !n.closest("[hidden]") && n.getClientRects().length > 0,
+  );
+  if (focusable.length === 0) return;
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  if (e.shiftKey && document.activeElement === first) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}

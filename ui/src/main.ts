@@ -3,14 +3,15 @@
 // Every call goes through ./api (Tauri commands); the page itself never speaks HTTP.
 import { api, asConsoleError } from "./api";
 import type { ConsoleEvent } from "./bindings/ipc";
-import { closeLightbox, wireLightbox } from "./attachments";
+import { galleryKey, wireGallery } from "./gallery";
+import { onFilesDragging, onFilesDropped, wireIntake } from "./intake";
 import { addMessage, onIncoming, renderCard, renderIncoming, renderTranscript, wireCard } from "./card";
 import { $, onSessionEnd } from "./dom";
 import { refreshContacts, renderConnection, renderLists, wireQueue } from "./queue";
 import { wireReports } from "./reports";
 import { loading, sessionExpired, start, wireSignIn } from "./signin";
 import { drawWith, state, upsertContact } from "./state";
-import { closeUploadDialog, onFilesDragging, onFilesDropped, wireUpload } from "./upload";
+import { closeUploadDialog, wireUpload } from "./upload";
 import { applyCatalog, t } from "./i18n";
 
 function onEvent(event: ConsoleEvent) {
@@ -42,7 +43,7 @@ function onEvent(event: ConsoleEvent) {
       onFilesDragging(event.active);
       break;
     case "files_dropped":
-      onFilesDropped(event.paths);
+      void onFilesDropped(event.paths);
       break;
     case "session_expired":
       void sessionExpired();
@@ -58,16 +59,19 @@ drawWith("connection", renderConnection);
 onSessionEnd(() => void sessionExpired());
 
 wireUpload();
-wireLightbox();
+wireIntake();
+wireGallery();
 wireReports();
 wireSignIn();
 wireCard();
 wireQueue();
-// Esc closes what is in front: the lightbox, else the upload popup.
+// The gallery takes its keys first when open; else Esc closes the upload popup.
 document.addEventListener("keydown", (e) => {
-  if (e.key !== "Escape") return;
-  if (!$("lightbox").hidden) closeLightbox();
-  else if (!$("upload-dialog").hidden) closeUploadDialog();
+  if (galleryKey(e)) {
+    e.preventDefault();
+    return;
+  }
+  if (e.key === "Escape" && !$("upload-dialog").hidden) closeUploadDialog();
 });
 
 async function boot() {

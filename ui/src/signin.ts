@@ -2,7 +2,7 @@
 // signing out, and going back to sign-in when the service no longer accepts the session.
 import { api, asConsoleError } from "./api";
 import { ErrorCode, type ConsoleError, type SessionView, type Startup } from "./bindings/ipc";
-import { closeLightbox } from "./attachments";
+import { closeGallery } from "./gallery";
 import { $ } from "./dom";
 import { refreshContacts } from "./queue";
 import { showView } from "./reports";
@@ -134,7 +134,7 @@ async function signOut() {
 
 function leaveConsole(error?: ConsoleError) {
   closeUploadDialog(true);
-  closeLightbox();
+  closeGallery();
   state.session = null;
   state.connection = "connecting";
   state.selected = null;

@@ -1,7 +1,7 @@
 // The page's one state and the questions asked of it. Features change `state`, then ask for the
 // parts of the page that show it to be drawn again with `redraw`; main.ts registers who draws
 // which part, so features do not import each other to refresh the page.
-import type { ConnectionState, Contact, Message, PickedFile, SessionView, Startup } from "./bindings/ipc";
+import type { ConnectionState, Contact, ErrorCode, Message, PickedFile, SessionView, Startup } from "./bindings/ipc";
 import { t } from "./i18n";
 
 /** A customer's upload in progress (or just refused), as the card shows it. */
@@ -15,6 +15,25 @@ export type IncomingUpload = {
 
 export type View = "contacts" | "reports";
 
+/** One file in the upload popup: as chosen, what is sent (a smaller copy, maybe), and how it went. */
+export type OutgoingFile = {
+  id: string;
+  chosen: PickedFile;
+  description: string;
+  thumb: string | null;
+  thumbError: string | null;
+  status: "ready" | "sending" | "sent" | "refused" | "cancelled";
+  sent: number;
+  total: number;
+  /** The service's (or the console's) words when it was not sent. */
+  message: string | null;
+  code: ErrorCode | null;
+  /** The smaller copy that went instead of the original. */
+  smaller: PickedFile | null;
+  /** While sending: the key `cancel_upload` stops it by. */
+  key: string | null;
+};
+
 export const state = {
   startup: null as Startup | null,
   session: null as SessionView | null,
@@ -25,8 +44,14 @@ export const state = {
   connection: "connecting" as ConnectionState,
   sending: false,
   view: "contacts" as View,
-  /** The upload popup: its contact, the chosen file and, while sending, the upload's key. */
-  upload: { contactId: null as string | null, file: null as PickedFile | null, key: null as string | null },
+  /** The upload popup: its contact, its files in order, whether they are being sent, and the
+   * files that could not be listed (a folder, one too many), in words. */
+  upload: {
+    contactId: null as string | null,
+    items: [] as OutgoingFile[],
+    sending: false,
+    refused: [] as string[],
+  },
   /** Preview images as data: URLs, by preview URL. */
   previews: new Map<string, string>(),
   /** Agents seen in reports, for the filter. */

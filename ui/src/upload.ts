@@ -1,177 +1,275 @@
-// Sending a file to the open contact: the upload popup ("Choose file", description, OK, progress,
-// cancel), and the two other ways in, files dropped on the window and a pasted file.
+// The upload popup: its list of files (each with a thumbnail, name, size and its own description),
+// sending them in order with per-file progress and cancel, and each refusal in the service's words
+// beside its file without stopping the others. Files enter it through ./intake.
 import { Channel } from "@tauri-apps/api/core";
 import { api, asConsoleError } from "./api";
-import { ErrorCode, type ConsoleError, type PickedFile, type UploadProgress } from "./bindings/ipc";
+import { ErrorCode, MAX_FILES_AT_ONCE, type UploadProgress } from "./bindings/ipc";
 import { addMessage } from "./card";
-import { $, formatSize, handleError, isSessionEnd } from "./dom";
-import { canSendTo, customerName, selectedContact, state } from "./state";
+import { $, el, formatSize, handleError, isSessionEnd, trapFocus } from "./dom";
+import { canSendTo, customerName, selectedContact, state, type OutgoingFile } from "./state";
 import { t } from "./i18n";
 
-function openUploadDialog(file: PickedFile | null = null) {
+const FILE_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z M14 3v5h5" /></svg>';
+
+/** Longest side of a smaller copy. */
+const SMALLER_SIDE = 2048;
+
+/** Opens the popup for the open contact (if the agent may send to it). */
+export function openUploadDialog(): boolean {
   const contact = selectedContact();
-  if (!canSendTo(contact) || state.upload.key) return;
-  state.upload.contactId = contact.id;
-  state.upload.file = file;
-  $<HTMLInputElement>("upload-description").value = "";
+  if (!canSendTo(contact)) return false;
+  if (!$("upload-dialog").hidden) return true;
+  state.upload = { contactId: contact.id, items: [], sending: false, refused: [] };
   $("upload-error").hidden = true;
-  $("upload-progress-row").hidden = true;
   $("upload-title").textContent = t("upload.title.to", { name: customerName(contact) });
+  $("upload-hint").textContent = t("upload.hint", { max: MAX_FILES_AT_ONCE });
+  try {
+    $<HTMLSelectElement>("upload-smaller-over").value = localStorage.getItem("attache.smaller-over") ?? "2097152";
+  } catch {
+    // no storage: the default
+  }
   renderUploadDialog();
   $("upload-dialog").hidden = false;
-  (file ? $("upload-description") : $("upload-choose")).focus();
+  $("upload-choose").focus();
+  return true;
 }
 
-function renderUploadDialog() {
-  const { file, key } = state.upload;
-  const name = $("upload-file-name");
-  name.textContent = file ? (file.size > 0 ? `${file.name} · ${formatSize(file.size)}` : file.name) : t("upload.none");
-  name.dataset.name = file ? file.name : "";
-  name.classList.toggle("muted", !file);
-  name.title = file ? file.path : "";
-  $<HTMLButtonElement>("upload-ok").disabled = !file || !!key;
-  $<HTMLButtonElement>("upload-ok").textContent = key ? t("upload.sending") : t("upload.ok");
-  $<HTMLButtonElement>("upload-choose").disabled = !!key;
-  $<HTMLButtonElement>("upload-cancel").textContent = key ? t("upload.cancel-upload") : t("upload.cancel");
-  $<HTMLInputElement>("upload-description").disabled = !!key;
-  $("upload-dialog").dataset.busy = key ? "true" : "false";
-}
-
-/** Closes the popup; while a file is on its way only `force` (sign-out) does. */
+/** Closes the popup; while files are on their way only `force` (sign-out) does. */
 export function closeUploadDialog(force = false) {
-  if (state.upload.key && !force) return;
-  state.upload = { contactId: null, file: null, key: null };
+  if (state.upload.sending && !force) return;
+  if (force) for (const item of state.upload.items) if (item.key) void api.cancelUpload(item.key).catch(() => {});
+  state.upload = { contactId: null, items: [], sending: false, refused: [] };
   $("upload-dialog").hidden = true;
+  $("upload-files").replaceChildren();
 }
 
-/** The popup with this file chosen: opened for it, or the file swapped in. */
-function offerFile(file: PickedFile) {
-  if ($("upload-dialog").hidden) openUploadDialog(file);
-  else {
-    state.upload.file = file;
-    renderUploadDialog();
+const pending = () => state.upload.items.filter((i) => i.status === "ready");
+
+/** Whether this file would go as a smaller copy, with the popup's settings. */
+function wantsSmaller(item: OutgoingFile): boolean {
+  const over = Number($<HTMLSelectElement>("upload-smaller-over").value);
+  return $<HTMLInputElement>("upload-smaller").checked && item.chosen.image && item.chosen.size > over && !item.thumbError;
+}
+
+export function renderUploadDialog() {
+  const { items, sending, refused } = state.upload;
+  const list = $("upload-files");
+  // Rows are kept across redraws so that a description being typed keeps its focus.
+  const rows = new Map([...list.children].map((li) => [(li as HTMLElement).dataset.id, li as HTMLLIElement]));
+  list.replaceChildren(...items.map((item) => renderItem(item, rows.get(item.id))));
+  const total = items.reduce((n, i) => n + i.chosen.size, 0);
+  const summary = $("upload-summary");
+  summary.textContent = items.length === 0 ? t("upload.none")
+    : items.length === 1 ? `${items[0].chosen.name} · ${formatSize(total)}`
+    : t("upload.count", { count: items.length, size: formatSize(total) });
+  summary.classList.toggle("muted", items.length === 0);
+  $("upload-refused").replaceChildren(...refused.map((words) => el("li", "", words)));
+  $("upload-refused").hidden = refused.length === 0;
+  $("upload-smaller-row").hidden = !items.some((i) => i.chosen.image && i.status === "ready");
+  const ready = pending().length;
+  const ok = $<HTMLButtonElement>("upload-ok");
+  ok.disabled = sending || ready === 0;
+  ok.textContent = sending ? t("upload.sending") : ready > 1 ? t("upload.ok.count", { count: ready }) : t("upload.ok");
+  $<HTMLButtonElement>("upload-choose").disabled = sending || items.length >= MAX_FILES_AT_ONCE;
+  $<HTMLInputElement>("upload-smaller").disabled = sending;
+  $<HTMLSelectElement>("upload-smaller-over").disabled = sending;
+  $("upload-cancel").textContent = sending ? t("upload.cancel-all") : t("upload.cancel");
+  $("upload-dialog").dataset.busy = sending ? "true" : "false";
+}
+
+function renderItem(item: OutgoingFile, li = el("li", "upload-item")): HTMLLIElement {
+  const name = item.chosen.name;
+  if (!li.dataset.id) {
+    li.dataset.id = item.id;
+    li.dataset.name = name;
+    const thumb = el("span", "item-thumb");
+    const main = el("div", "item-main");
+    const title = el("div", "item-title");
+    const label = el("bdi", "item-name", name);
+    label.title = item.chosen.path;
+    title.append(label, el("span", "item-size", formatSize(item.chosen.size)));
+    const desc = el("input", "item-desc");
+    desc.maxLength = 500;
+    desc.placeholder = t("upload.description.placeholder");
+    desc.setAttribute("aria-label", t("upload.description.of", { name }));
+    desc.addEventListener("input", () => (item.description = desc.value));
+    const progress = el("progress", "item-progress");
+    progress.setAttribute("aria-label", name);
+    const status = el("div", "item-status");
+    main.append(title, desc, progress, status);
+    const remove = el("button", "item-remove icon-button small", "×");
+    remove.type = "button";
+    remove.setAttribute("aria-label", t("upload.remove", { name }));
+    remove.title = t("upload.remove", { name });
+    remove.addEventListener("click", () => removeItem(item));
+    const cancel = el("button", "item-cancel", t("upload.cancel-one"));
+    cancel.type = "button";
+    cancel.setAttribute("aria-label", t("upload.cancel-one.label", { name }));
+    cancel.addEventListener("click", () => item.key && void api.cancelUpload(item.key).catch(() => {}));
+    li.append(thumb, main, remove, cancel);
+  }
+  li.dataset.status = item.status;
+  const thumb = li.querySelector<HTMLElement>(".item-thumb")!;
+  if (item.thumb && !thumb.querySelector("img")) {
+    const img = el("img");
+    img.alt = "";
+    img.src = item.thumb;
+    thumb.replaceChildren(img);
+  } else if (!item.thumb && !thumb.firstChild) {
+    thumb.innerHTML = FILE_ICON;
+  }
+  thumb.title = item.thumbError ? t("upload.thumb.none", { message: item.thumbError }) : "";
+  const desc = li.querySelector<HTMLInputElement>(".item-desc")!;
+  if (desc.value !== item.description) desc.value = item.description;
+  desc.disabled = item.status !== "ready" || state.upload.sending;
+  const progress = li.querySelector<HTMLProgressElement>(".item-progress")!;
+  progress.hidden = item.status !== "sending" && item.status !== "sent";
+  progress.max = Math.max(item.total, 1);
+  progress.value = item.status === "sent" ? progress.max : item.sent;
+  const status = li.querySelector<HTMLElement>(".item-status")!;
+  status.textContent = statusWords(item);
+  status.classList.toggle("error-text", item.status === "refused" || item.status === "cancelled");
+  if (item.code) status.dataset.code = item.code;
+  li.querySelector<HTMLButtonElement>(".item-remove")!.hidden = item.status !== "ready" || state.upload.sending;
+  li.querySelector<HTMLButtonElement>(".item-cancel")!.hidden = item.status !== "sending";
+  return li;
+}
+
+function statusWords(item: OutgoingFile): string {
+  const smaller = item.smaller ? `${t("upload.smaller.note", { size: formatSize(item.smaller.size) })} · ` : "";
+  switch (item.status) {
+    case "ready":
+      if (state.upload.sending) return t("upload.waiting");
+      return item.thumbError ? t("upload.thumb.none", { message: item.thumbError }) : "";
+    case "sending": {
+      const pct = item.total > 0 ? Math.floor((item.sent / item.total) * 100) : 0;
+      return smaller + t("upload.progress", { pct, sent: formatSize(item.sent), total: formatSize(item.total) });
+    }
+    case "sent":
+      return smaller + t("upload.sent");
+    case "cancelled":
+      return t("upload.cancelled");
+    case "refused":
+      return t("upload.failed", { message: item.message ?? "" });
   }
 }
 
-async function chooseFile() {
-  $("upload-error").hidden = true;
-  try {
-    const file = await api.chooseFile();
-    if (file) state.upload.file = file;
-    renderUploadDialog();
-    if (file) $("upload-description").focus();
-  } catch (e) {
-    showUploadError(asConsoleError(e));
-  }
-}
-
-function showUploadError(error: ConsoleError) {
-  const box = $("upload-error");
-  box.textContent = error.message;
-  box.dataset.code = error.code;
-  box.hidden = false;
-}
-
-function renderUploadProgress(sent: number, total: number) {
-  $("upload-progress-row").hidden = false;
-  const bar = $<HTMLProgressElement>("upload-progress");
-  bar.max = Math.max(total, 1);
-  bar.value = sent;
-  const pct = total > 0 ? Math.floor((sent / total) * 100) : 0;
-  $("upload-progress-text").textContent = `${pct}% · ${formatSize(sent)} of ${formatSize(total)}`;
-}
-
-async function startUpload(ev: Event) {
-  ev.preventDefault();
-  const { contactId, file } = state.upload;
-  if (!contactId || !file || state.upload.key) return;
-  const key = `up-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  state.upload.key = key;
-  $("upload-error").hidden = true;
-  renderUploadProgress(0, file.size);
+function removeItem(item: OutgoingFile) {
+  if (state.upload.sending) return;
+  const index = state.upload.items.indexOf(item);
+  state.upload.items = state.upload.items.filter((i) => i !== item);
   renderUploadDialog();
-  const description = $<HTMLInputElement>("upload-description").value.trim();
-  // This upload's progress comes over its own channel, and only while it runs.
-  const progress = new Channel<UploadProgress>();
-  progress.onmessage = (p) => {
-    if (state.upload.key === key) renderUploadProgress(p.sent, p.total);
-  };
+  const rows = $("upload-files").querySelectorAll<HTMLButtonElement>(".item-remove");
+  (rows[Math.min(index, rows.length - 1)] ?? $("upload-choose")).focus();
+}
+
+/** Sends one file; its row shows how far it got and how it ended. */
+async function sendOne(contactId: string, item: OutgoingFile): Promise<"go-on" | "stop"> {
+  const key = `up-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  item.key = key;
+  item.status = "sending";
+  item.sent = 0;
+  item.total = item.chosen.size;
+  renderUploadDialog();
   try {
-    const result = await api.uploadFile(key, contactId, file.path, description || null, progress);
-    state.upload.key = null;
-    if (result.type === "sent") {
-      addMessage(result.message);
-      closeUploadDialog();
-    } else {
+    let file = item.chosen;
+    if (wantsSmaller(item)) {
+      item.smaller = await api.smallerCopy(item.chosen.path, SMALLER_SIDE);
+      file = item.smaller;
+      item.total = file.size;
       renderUploadDialog();
-      $("upload-progress-row").hidden = true;
-      showUploadError({ code: ErrorCode.Cancelled, message: t("upload.cancelled") });
     }
+    const progress = new Channel<UploadProgress>();
+    progress.onmessage = (p) => {
+      if (item.key !== key) return;
+      item.sent = p.sent;
+      item.total = p.total;
+      renderUploadDialog();
+    };
+    const result = await api.uploadFile(key, contactId, file.path, item.description.trim() || null, progress);
+    if (result.type === "sent") {
+      item.status = "sent";
+      addMessage(result.message);
+    } else {
+      item.status = "cancelled";
+      item.code = ErrorCode.Cancelled;
+    }
+    return "go-on";
   } catch (e) {
-    state.upload.key = null;
-    $("upload-progress-row").hidden = true;
-    renderUploadDialog();
     const error = asConsoleError(e);
-    if (isSessionEnd(error)) {
-      closeUploadDialog(true);
-      handleError(error);
-      return;
+    item.status = "refused";
+    item.message = error.message;
+    item.code = error.code;
+    return isSessionEnd(error) ? "stop" : "go-on";
+  } finally {
+    item.key = null;
+    renderUploadDialog();
+  }
+}
+
+async function sendAll(ev: Event) {
+  ev.preventDefault();
+  const { contactId } = state.upload;
+  if (!contactId || state.upload.sending || pending().length === 0) return;
+  state.upload.sending = true;
+  $("upload-error").hidden = true;
+  renderUploadDialog();
+  let stop = false;
+  for (const item of pending()) {
+    if (!state.upload.sending) break; // "Stop sending"
+    if ((await sendOne(contactId, item)) === "stop") {
+      stop = true;
+      break;
     }
-    showUploadError({ code: error.code, message: t("upload.failed", { message: error.message }) });
   }
+  state.upload.sending = false;
+  const items = state.upload.items;
+  if (stop) {
+    closeUploadDialog(true);
+    handleError({ code: ErrorCode.SessionExpired, message: "" });
+    return;
+  }
+  for (const item of items) if (item.status === "ready") item.status = "cancelled";
+  renderUploadDialog();
+  const sent = items.filter((i) => i.status === "sent").length;
+  if (sent === items.length) {
+    closeUploadDialog();
+    $<HTMLTextAreaElement>("composer").focus();
+    return;
+  }
+  const box = $("upload-error");
+  box.textContent = t("upload.done", { sent, total: items.length });
+  box.hidden = false;
+  $("upload-cancel").focus();
 }
 
+/** "Stop sending" stops the file on its way and the ones after it; else the popup closes. */
 async function cancelUploadDialog() {
-  if (state.upload.key) {
-    await api.cancelUpload(state.upload.key).catch(() => {});
-    return; // upload_file answers "cancelled"; the dialog says so.
+  if (!state.upload.sending) {
+    closeUploadDialog();
+    return;
   }
-  closeUploadDialog();
-}
-
-/** Files dragged over the window: say where they would go. */
-export function onFilesDragging(active: boolean) {
-  const contact = selectedContact();
-  const open = canSendTo(contact) && state.view === "contacts";
-  $("drop-hint-text").textContent = open
-    ? t("upload.drop", { name: customerName(contact) })
-    : t("upload.drop.none");
-  $("drop-hint").dataset.ok = String(open);
-  $("drop-hint").hidden = !active;
-}
-
-/** Files dropped on the window: the first one goes into the popup. */
-export function onFilesDropped(paths: string[]) {
-  $("drop-hint").hidden = true;
-  if (state.view !== "contacts") return;
-  const path = paths[0];
-  if (!path || state.upload.key) return;
-  const name = path.split(/[\\/]/).pop() || path;
-  offerFile({ path, name, size: 0 });
-}
-
-/** A file pasted into the card (e.g. a screenshot) opens the popup with it, like a chosen one. */
-async function onPaste(e: ClipboardEvent) {
-  const file = e.clipboardData?.files?.[0];
-  if (!file) return; // Text pastes as usual.
-  e.preventDefault();
-  if (!canSendTo(selectedContact()) || state.upload.key) return;
-  try {
-    const ext = file.type.startsWith("image/") ? `.${file.type.slice(6).replace("jpeg", "jpg")}` : "";
-    const name = file.name || `pasted${ext}`;
-    offerFile(await api.stagePastedFile(name, new Uint8Array(await file.arrayBuffer())));
-  } catch (err) {
-    handleError(err);
+  state.upload.sending = false;
+  for (const item of state.upload.items) {
+    if (item.key) await api.cancelUpload(item.key).catch(() => {});
   }
 }
 
 export function wireUpload() {
-  $("upload-button").addEventListener("click", () => openUploadDialog());
-  $("card").addEventListener("paste", (e) => void onPaste(e));
-  $("upload-choose").addEventListener("click", () => void chooseFile());
-  $("upload-form").addEventListener("submit", (e) => void startUpload(e));
+  $("upload-form").addEventListener("submit", (e) => void sendAll(e));
   $("upload-cancel").addEventListener("click", () => void cancelUploadDialog());
+  $("upload-smaller").addEventListener("change", () => renderUploadDialog());
+  $("upload-smaller-over").addEventListener("change", () => {
+    try {
+      localStorage.setItem("attache.smaller-over", $<HTMLSelectElement>("upload-smaller-over").value);
+    } catch {
+      // no storage: this run only
+    }
+  });
   $("upload-dialog").addEventListener("click", (e) => {
     if (e.target === $("upload-dialog")) closeUploadDialog();
   });
+  // Keyboard: Tab stays inside the popup while it is open.
+  $("upload-dialog").addEventListener("keydown", (e) => trapFocus(e, $("upload-form")));
 }

@@ -268,6 +268,11 @@
   // their optional description; Enter sends them, each with its own progress and Cancel ----
   function showPending() {
     $("pending").hidden = pending.length === 0;
+    window.AttachePending.render($("pending-list"), pending, (file) => {
+      pending = pending.filter((f) => f !== file);
+      showPending();
+      $("text").focus();
+    });
     const names = pending.map((f) => f.name);
     $("pending-name").textContent = pending.length === 1
       ? `${pending[0].name} (${I.size(pending[0].size)})`
@@ -276,13 +281,18 @@
   }
 
   function choose(files) {
-    // Only files with bytes (a dropped folder has none); the same file twice is chosen once.
+    // Only files with bytes (a dropped folder has none); the same file twice is chosen once; at
+    // most MAX_FILES, the rest refused in words.
+    const max = window.AttachePending.MAX_FILES;
+    const left = [];
     for (const f of files) {
       if (!(f instanceof File) || (f.size === 0 && f.type === "")) continue;
-      if (!pending.some((p) => p.name === f.name && p.size === f.size && p.lastModified === f.lastModified)) pending.push(f);
+      if (pending.some((p) => p.name === f.name && p.size === f.size && p.lastModified === f.lastModified)) continue;
+      if (pending.length < max) pending.push(f);
+      else left.push(f.name);
     }
     showPending();
-    $("chat-error").textContent = "";
+    $("chat-error").textContent = left.length ? t("pending.over-cap", { max, count: left.length, names: left.join(", ") }) : "";
     $("text").focus();
   }
   function clearPending() {

@@ -326,13 +326,37 @@ export type PickedFile = {
  */
 path: string, 
 /**
- * Its file name, shown beside "Choose file".
+ * Its file name, shown in the popup's list.
  */
 name: string, 
 /**
  * Its size in bytes.
  */
-size: number, };
+size: number, 
+/**
+ * Whether its name says it is a picture the console can make a thumbnail of.
+ */
+image: boolean, };
+
+export type RefusedFile = { 
+/**
+ * Its name, as far as it is known.
+ */
+name: string, 
+/**
+ * Why, in words for the agent.
+ */
+message: string, };
+
+export type Picked = { 
+/**
+ * Files to list, in the order they came.
+ */
+files: Array<PickedFile>, 
+/**
+ * The others, each with its reason.
+ */
+refused: Array<RefusedFile>, };
 
 export type UploadResult = { "type": "sent", 
 /**
@@ -445,6 +469,8 @@ active: boolean, } | { "type": "files_dropped",
 paths: Array<string>, } | { "type": "session_expired" };
 
 export const CONSOLE_EVENT = "console-event";
+export const MAX_FILES_AT_ONCE = 20;
+export const CACHE_SCHEME = "attache-cache";
 
 export const ErrorCode = {
   MalformedJson: "malformed-json",

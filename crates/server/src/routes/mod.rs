@@ -120,7 +120,7 @@ pub fn router(state: AppState) -> Router {
         ("/widget/", "The customer widget (HTML page; `?account=` names the account)", "The page"),
         (
             "/widget/{file}",
-            "The widget's files: widget.js, widget.css, i18n.js, tus.min.js, and embed.js (the one-tag embed)",
+            "The widget's files: widget.js, widget.css, i18n.js, pending.js, tus.min.js, and embed.js (the one-tag embed)",
             "The file",
         ),
     ] {

@@ -28,6 +28,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("widget.js", JS, include_str!("../../widget/widget.js")),
     ("widget.css", "text/css; charset=utf-8", include_str!("../../widget/widget.css")),
     ("i18n.js", JS, include_str!("../../widget/i18n.js")),
+    ("pending.js", JS, include_str!("../../widget/pending.js")),
     ("tus.min.js", JS, include_str!("../../widget/tus.min.js")),
     ("embed.js", JS, include_str!("../../widget/embed.js")),
 ];
