@@ -13,7 +13,7 @@ import { delimiter, join } from "node:path";
 import { Customer } from "./customer.mjs";
 import { png as makePng } from "../widget/png.mjs";
 import {
-  ARTIFACTS, CONSOLE_BIN, PASSWORD, clickAt, closeConsole, driverWithDialogs, imageLoaded, newConsole, server, sha256,
+  ARTIFACTS, CONSOLE_BIN, PASSWORD, aliceWith, clickAt, closeConsole, driverWithDialogs, imageLoaded, newConsole, server, sha256,
   shot, signIn, staff, startService, stopService, useWorld,
 } from "./harness.mjs";
 
@@ -21,19 +21,6 @@ useWorld();
 
 const rowOf = (name) => `#upload-files .upload-item[data-name="${name.replace(/["\\]/g, "\\$&")}"]`;
 const statusOf = (s, name) => s.exec("const r = document.querySelector(arguments[0]); return r ? r.dataset.status : null;", rowOf(name));
-
-/** Signs alice in and gives her a fresh contact of `customer`, open in the card. */
-async function aliceWith(s, customer, name, text) {
-  await signIn(s, "alice", PASSWORD);
-  await s.waitScreen("console");
-  await s.waitFor("online", async () => (await s.exec("return document.getElementById('conn-status').dataset.state")) === "online");
-  const contact = await customer.open("acme", name, text);
-  await s.waitVisible(`[data-accept="${contact.id}"]`);
-  await s.click(`[data-accept="${contact.id}"]`);
-  await s.waitVisible(`#card[data-contact-id="${contact.id}"]`);
-  await s.waitFor("the upload icon enabled", () => s.exec("return !document.getElementById('upload-button').disabled"));
-  return contact;
-}
 
 /** Pastes files (name, type, bytes) into the composer, as a screenshot tool's paste would. */
 function paste(s, files) {

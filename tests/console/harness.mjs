@@ -231,3 +231,16 @@ export async function clickAt(s, x, y) {
   });
   await s.cmd("DELETE", "/actions");
 }
+
+/** Signs alice in and gives her a fresh contact of `customer`, open in the card. */
+export async function aliceWith(s, customer, name, text) {
+  await signIn(s, "alice", PASSWORD);
+  await s.waitScreen("console");
+  await s.waitFor("online", async () => (await s.exec("return document.getElementById('conn-status').dataset.state")) === "online");
+  const contact = await customer.open("acme", name, text);
+  await s.waitVisible(`[data-accept="${contact.id}"]`);
+  await s.click(`[data-accept="${contact.id}"]`);
+  await s.waitVisible(`#card[data-contact-id="${contact.id}"]`);
+  await s.waitFor("the upload icon enabled", () => s.exec("return !document.getElementById('upload-button').disabled"));
+  return contact;
+}

@@ -13,9 +13,14 @@ export type Shown = { attachment: Attachment; who: string };
 /** Every attachment drawn, by id: the gallery finds its neighbours' data here. */
 export const shown = new Map<string, Shown>();
 
-/** Whether the gallery shows this file (pictures with a preview; never SVG). */
-export const isPicture = (a: Attachment) =>
-  !!a.preview_url && a.media_type.startsWith("image/") && !a.media_type.includes("svg");
+/** Whether the gallery shows this file: whatever has a preview (pictures, a PDF's first page);
+ * never SVG. */
+export const isPicture = (a: Attachment) => !!a.preview_url && !a.media_type.includes("svg");
+
+/** Types the console's web view draws itself, whole; for the others (HEIC, TIFF, PDF) the gallery
+ * shows the service's preview. */
+export const drawnWhole = (a: Attachment) =>
+  ["image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"].includes(a.media_type);
 
 const FILE_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z M14 3v5h5" /></svg>';

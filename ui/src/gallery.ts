@@ -6,7 +6,7 @@
 import { convertFileSrc } from "@tauri-apps/api/core";
 import { api, asConsoleError } from "./api";
 import { CACHE_SCHEME } from "./bindings/ipc";
-import { isPicture, saveAttachment, shown, type Shown } from "./attachments";
+import { drawnWhole, isPicture, saveAttachment, shown, type Shown } from "./attachments";
 import { $, date, formatSize, trapFocus } from "./dom";
 import { state } from "./state";
 import { t } from "./i18n";
@@ -79,8 +79,14 @@ function show(index: number) {
   const preview = a.preview_url ? state.previews.get(a.preview_url) : undefined;
   if (preview) img.src = preview;
   else img.removeAttribute("src");
-  $("lightbox-status").textContent = t("file.loading-picture");
-  void loadFull(item);
+  if (drawnWhole(a)) {
+    $("lightbox-status").textContent = t("file.loading-picture");
+    void loadFull(item);
+  } else {
+    // An iPhone photo, a scan, a PDF: the service's preview is what can be shown here.
+    box.dataset.loaded = "preview";
+    $("lightbox-status").textContent = t("gallery.preview-only");
+  }
 }
 
 async function loadFull(item: Shown) {

@@ -128,6 +128,7 @@ const en = {
   "gallery.position": "{n} of {count}",
   "gallery.sent-by": "Sent by {who} · {date}",
   "gallery.broken": "This picture cannot be shown: it may be damaged. Save as… or Open may still help.",
+  "gallery.preview-only": "A preview made by the service: Save as… or Open gives you the whole file.",
   "gallery.hint": "← → previous and next · + − zoom · double-click zooms · drag to move · Esc closes",
 };
 
@@ -257,6 +258,7 @@ const it: Record<Key, string> = {
   "gallery.position": "{n} di {count}",
   "gallery.sent-by": "Inviato da {who} · {date}",
   "gallery.broken": "Questa immagine non si può mostrare: potrebbe essere danneggiata. Salva come… o Apri possono comunque aiutare.",
+  "gallery.preview-only": "Un'anteprima fatta dal servizio: Salva come… o Apri danno il file intero.",
   "gallery.hint": "← → precedente e successiva · + − zoom · doppio clic ingrandisce · trascina per spostare · Esc chiude",
 };
 
