@@ -107,3 +107,22 @@ test("PDF and HEIC previews show in the widget, both ways", { skip: !tools && "p
   await alice.close(contact.id);
   await context.close();
 });
+
+test("a refusal of the agent's file shows on the check line, not as the customer's error", { skip: !tools && "pdftoppm or heif-enc is missing" }, async () => {
+  const alice = await staff(service.url, "alice");
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${service.url}/widget/?account=acme`);
+  await page.fill("#name", "Rita");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  const contact = (await alice.queue()).find((c) => c.customer_name === "Rita");
+  await alice.accept(contact.id);
+  await page.waitForSelector("text=You are chatting with Alice Agent");
+  const html = Buffer.from("<html><script>alert(1)</script></html>");
+  await assert.rejects(alice.upload(contact.id, "label.png", "image/png", html), /tus patch: 4\d\d/);
+  await page.waitForSelector('#check-status[data-state="blocked"]:has-text("label.png: blocked")');
+  assert.equal(await page.textContent("#chat-error"), "", "not the customer's error");
+  await alice.close(contact.id);
+  await context.close();
+});

@@ -164,10 +164,8 @@
           }
         }
       }
-      if (ev.type === "upload_refused" && ev.contact_id === contact.id) {
-        const why = ev.error ? reason(ev.error.error, ev.error.message) : t("upload.refused.default");
-        $("chat-error").textContent = t("upload.refused", { name: ev.name, reason: why });
-      }
+      // A check's verdict shows on the check line; the error line is for the customer's own
+      // files (a refusal of the agent's file is not the customer's error).
       checkStatus(ev);
     };
     socket.onclose = () => {
@@ -181,7 +179,6 @@
 
   // The state of the last file's checks: checking, then clean (delivered) or blocked.
   function checkStatus(ev) {
-    const line = $("check-status");
     let text = null;
     let state = null;
     if (ev.type === "upload_checking" && ev.contact_id === contact.id) {
@@ -192,7 +189,11 @@
       const why = ev.error ? reason(ev.error.error, ev.error.message) : t("upload.refused.default");
       [text, state] = [t("check.blocked", { name: ev.name, reason: why }), "blocked"];
     }
-    if (text === null) return;
+    if (text !== null) showCheck(text, state);
+  }
+
+  function showCheck(text, state) {
+    const line = $("check-status");
     line.textContent = text;
     line.dataset.state = state;
     line.hidden = false;
