@@ -2,6 +2,7 @@
 
 mod args;
 mod files;
+mod ops;
 mod serve;
 
 use anyhow::Context;
@@ -81,6 +82,9 @@ async fn main() -> anyhow::Result<()> {
             let cache = cache_dir.map(|d| FileCache::new(d, cache_mib.saturating_mul(1024 * 1024)));
             files::fetch(who, url, out, sha256, cache).await
         }
+        Command::Migrate { from, to, without_sessions, check } => ops::migrate(from, to, without_sessions, check).await,
+        Command::Backup { from, out } => ops::backup(from, out).await,
+        Command::Restore { backup, to } => ops::restore(backup, to).await,
         Command::Visit { server, account, name, message } => {
             let visitor = VisitorClient::new(&server.server)?;
             print(&visitor.open_contact(&OpenContact { account, name, message }).await?)

@@ -13,6 +13,7 @@ pub mod events;
 pub mod files;
 pub mod keys;
 pub mod metadata;
+pub mod ops;
 pub mod preview;
 pub mod repo;
 pub mod routes;

@@ -6,6 +6,7 @@
 //! and `--include-ignored` is given (scripts/test.sh does both).
 
 mod common;
+mod deployment;
 mod support;
 
 mod access;
@@ -15,6 +16,7 @@ mod core;
 mod hardening;
 mod hostile;
 mod metadata;
+mod migrate;
 mod scanning;
 mod uploads;
 mod widget;
