@@ -10,6 +10,7 @@ mod deployment;
 mod support;
 
 mod access;
+mod backup;
 mod cluster;
 mod consumer;
 mod core;
