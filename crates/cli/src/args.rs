@@ -239,6 +239,10 @@ pub(crate) struct ServeArgs {
     /// that address rather than the proxy's.
     #[arg(long, env = "ATTACHE_FORWARDED_FOR")]
     pub(crate) forwarded_for: bool,
+    /// A bearer token that `/metrics` asks for (without one, `/metrics` is open to whoever
+    /// reaches the port).
+    #[arg(long, env = "ATTACHE_METRICS_TOKEN", hide_env_values = true)]
+    pub(crate) metrics_token: Option<String>,
 }
 
 /// The deployment to read: a data folder, or a database URL and a store URL.

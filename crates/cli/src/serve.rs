@@ -51,6 +51,7 @@ pub(crate) async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()
             ..Default::default()
         },
         forwarded_for: args.forwarded_for,
+        metrics_token: args.metrics_token.filter(|t| !t.trim().is_empty()),
         embed_origins: args
             .embed_origins
             .iter()

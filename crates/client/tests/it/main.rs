@@ -18,6 +18,7 @@ mod hardening;
 mod hostile;
 mod metadata;
 mod migrate;
+mod observe;
 mod scanning;
 mod uploads;
 mod widget;

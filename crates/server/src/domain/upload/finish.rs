@@ -90,6 +90,13 @@ pub(super) async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact,
 /// instance) find what the first did. A refused file leaves nothing but the reason; an internal
 /// failure keeps the bytes so that a later attempt finishes it.
 pub(super) async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Contact) -> AppResult<Message> {
+    let started = std::time::Instant::now();
+    let r = finish_counted(state, lease, row, contact).await;
+    state.metrics.finished(started.elapsed(), &r);
+    r
+}
+
+async fn finish_counted(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Contact) -> AppResult<Message> {
     let files = &state.files;
     let target = StoreKey::for_upload(&row.id);
     let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };
