@@ -18,6 +18,10 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Run the service with the demo account `acme` (same as `serve --demo`).
     Demo(ServeArgs),
+    /// Check a configuration before `serve`: database reachable and migrated, store writable and
+    /// readable, the secret the database's URLs were made with, the scanner answering, the port
+    /// free. Takes the same flags as `serve`; each check prints a line, OK or the fix in words.
+    Doctor(ServeArgs),
     /// Print a new random server secret (hex) for `--secret-file` / `ATTACHE_SECRET`.
     Secret,
     /// Sign in and print the session token (use it as ATTACHE_TOKEN).

@@ -82,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
             let cache = cache_dir.map(|d| FileCache::new(d, cache_mib.saturating_mul(1024 * 1024)));
             files::fetch(who, url, out, sha256, cache).await
         }
+        Command::Doctor(a) => serve::doctor(a).await,
         Command::Migrate { from, to, without_sessions, check } => ops::migrate(from, to, without_sessions, check).await,
         Command::Backup { from, out } => ops::backup(from, out).await,
         Command::Restore { backup, to } => ops::restore(backup, to).await,

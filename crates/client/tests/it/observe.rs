@@ -126,3 +126,51 @@ async fn login_throttles_are_counted() {
     }
     assert!(value(&scrape(&ts).await, "attache_login_throttled_total") >= 1.0);
 }
+
+#[tokio::test]
+async fn doctor_says_ok_or_the_fix_for_each_check() {
+    use attache_server::ops::doctor::{doctor, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config(&dir);
+    let ts = TestServer::start_with(dir, config.clone()).await;
+    // A file, so that the database knows which secret its URLs were made with.
+    let alice = ts.login("alice").await;
+    let (_visitor, contact) = active_contact(&ts, &alice).await;
+    let path = write(ts.dir.path(), "a.txt", b"hello");
+    alice.upload_file(&contact.id, &path, &UploadOptions::default()).await.unwrap();
+    let status_of = |checks: &[attache_server::ops::doctor::Check], what: &str| {
+        checks.iter().find(|c| c.what == what).unwrap_or_else(|| panic!("no {what} line")).status
+    };
+
+    // The running service's own configuration: all fine, but its port is taken (by itself).
+    let mut same = config.clone();
+    same.listen = ts.server().addr();
+    let checks = doctor(&same).await;
+    for c in &checks {
+        println!("{c}");
+    }
+    for what in ["database", "store", "secret", "scanner"] {
+        assert_eq!(status_of(&checks, what), Status::Ok, "{what}: {checks:?}");
+    }
+    let listen = checks.iter().find(|c| c.what == "listen").unwrap();
+    assert_eq!(listen.status, Status::Fix);
+    assert!(listen.words.contains("--listen"), "{}", listen.words);
+    assert_eq!(status_of(&doctor(&config).await, "listen"), Status::Ok, "a free port (0 picks one)");
+
+    // Another secret, a scanner that does not answer, a database that is not there.
+    let mut wrong = config.clone();
+    wrong.files.secrets.current_hex = Some("5a".repeat(64));
+    wrong.files.scanner = Some(attache_server::scan::Scanner::Clamd("tcp:127.0.0.1:1".parse().unwrap()));
+    let checks = doctor(&wrong).await;
+    let secret = checks.iter().find(|c| c.what == "secret").unwrap();
+    assert_eq!(secret.status, Status::Fix);
+    assert!(secret.words.contains("every existing URL would break"), "{}", secret.words);
+    let scanner = checks.iter().find(|c| c.what == "scanner").unwrap();
+    assert_eq!(scanner.status, Status::Fix);
+    assert!(scanner.words.contains("clamd"), "{}", scanner.words);
+    let mut gone = config.clone();
+    gone.database_url = Some("postgres://nobody:nothing@127.0.0.1:1/none".into());
+    let db = doctor(&gone).await.into_iter().find(|c| c.what == "database").unwrap();
+    assert_eq!(db.status, Status::Fix);
+    assert!(db.words.contains("is it running"), "{}", db.words);
+}

@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub mod blobs;
+pub mod doctor;
 pub mod migrate;
 pub mod rows;
 pub mod secret;
