@@ -6,7 +6,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "attache", version, about = "Attaché: file transfer for customer-service chat")]
+#[command(
+    name = "attache",
+    version,
+    about = "Attaché: file transfer for customer-service chat",
+    args_override_self = true
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -22,6 +27,15 @@ pub(crate) enum Command {
     /// readable, the secret the database's URLs were made with, the scanner answering, the port
     /// free. Takes the same flags as `serve`; each check prints a line, OK or the fix in words.
     Doctor(ServeArgs),
+    /// Show the settings `serve` would run with (`--print`), from the command line, the
+    /// environment, `--config attache.toml` and the defaults, with secrets masked.
+    Config {
+        /// Print the effective settings as TOML (usable as a config file).
+        #[arg(long)]
+        print: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Print a new random server secret (hex) for `--secret-file` / `ATTACHE_SECRET`.
     Secret,
     /// Sign in and print the session token (use it as ATTACHE_TOKEN).
@@ -182,6 +196,10 @@ pub(crate) enum Command {
 
 #[derive(Args)]
 pub(crate) struct ServeArgs {
+    /// A TOML file with any of these flags as keys (`listen = "0.0.0.0:8080"`,
+    /// `data-dir = "/srv/attache"`); the command line and the environment override it.
+    #[arg(long, env = "ATTACHE_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "ATTACHE_LISTEN", default_value = "127.0.0.1:8080")]
     pub(crate) listen: SocketAddr,
