@@ -122,6 +122,7 @@ async fn source_secret(from: &Opened) -> anyhow::Result<String> {
 /// Carries `from` to `to`. See the module's documentation.
 pub async fn run(from: &Endpoint, to: &Endpoint, options: &Options) -> anyhow::Result<Report> {
     let started = Instant::now();
+    anyhow::ensure!(from.database_url()? != to.database_url()?, "the source and the target are the same database");
     let src = from.open().await.context("opening the source")?;
     let text = source_secret(&src).await?;
     let dst = to.open().await.context("opening the target")?;
