@@ -47,13 +47,17 @@ async fn a_deployment_moves_to_another_database_and_store_and_keeps_every_url() 
     // Interrupted once the contacts are in: the run is aborted mid-way, as a killed process.
     let dst_dir = tempfile::tempdir().unwrap();
     let to = target(dst_dir.path());
+    // The run tells when the contacts are in and waits there until the test has aborted it: the
+    // abort takes effect at its next await, with the messages not yet copied.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let (go, gate) = std::sync::mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(gate);
     let options = migrate::Options {
         without_sessions: false,
         progress: Some(Arc::new(move |p: &Progress| {
             let _ = tx.send(p.stage.clone());
             if p.stage == "contacts" {
-                std::thread::sleep(std::time::Duration::from_millis(300));
+                let _ = gate.lock().unwrap().recv_timeout(std::time::Duration::from_secs(10));
             }
         })),
     };
@@ -64,6 +68,7 @@ async fn a_deployment_moves_to_another_database_and_store_and_keeps_every_url() 
     while let Some(stage) = rx.recv().await {
         if stage == "contacts" {
             run.abort();
+            go.send(()).unwrap();
             break;
         }
     }
