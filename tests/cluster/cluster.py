@@ -14,7 +14,7 @@ resuming from HEAD. Checks: every upload finished exactly once, bytes identical,
 
 Prints one line per check and `N passed, N failed` last. Started by scripts/cluster-test.sh.
 """
-import argparse, base64, hashlib, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time
+import argparse, base64, hashlib, json, os, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import requests
 
 PASSED, FAILED = 0, 0
@@ -167,7 +167,7 @@ def haproxy_config(port, servers):
 
 
 def cluster(args):
-    work = tempfile.mkdtemp(prefix="attache-cluster-")
+    work = workdir("attache-cluster-")
     db = f"attache_cluster_{os.getpid()}_{random.randrange(1 << 30)}"
     subprocess.run(["psql", f"{args.postgres}/postgres", "-qc", f"CREATE DATABASE {db}"], check=True)
     secret = os.path.join(work, "secret.key")
@@ -309,7 +309,7 @@ def cluster(args):
 
 
 def crash(args):
-    work = tempfile.mkdtemp(prefix="attache-crash-")
+    work = workdir("attache-crash-")
     inst = Instance(args.attache, "solo", os.path.join(work, "data"), dict(os.environ), [])
     inst.start()
     base = inst.url
@@ -377,7 +377,7 @@ def crash(args):
 def throughput(args):
     """Upload throughput (40 x 25 MiB, 8 clients, 5 MiB PATCHes) through HAProxy to one instance,
     then to two, on PostgreSQL + the bucket. Prints figures; asserts nothing."""
-    work = tempfile.mkdtemp(prefix="attache-throughput-")
+    work = workdir("attache-throughput-")
     secret = os.path.join(work, "secret.key")
     with open(secret, "w") as f:
         f.write(subprocess.run([args.attache, "secret"], capture_output=True, text=True, check=True).stdout)
@@ -432,6 +432,16 @@ def throughput(args):
             subprocess.run(["psql", f"{args.postgres}/postgres", "-qc", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], capture_output=True)
 
 
+WORKDIRS = []
+
+
+def workdir(prefix):
+    """A temporary folder for a run's data; removed at the end unless a check failed."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    WORKDIRS.append(work)
+    return work
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--attache", required=True)
@@ -454,6 +464,11 @@ def main():
         import traceback
         traceback.print_exc()
         check(False, f"the harness ran to the end ({e})")
+    for work in WORKDIRS:
+        if FAILED:
+            print(f"kept for a look: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print(f"cluster: {PASSED} passed, {FAILED} failed")
     sys.exit(1 if FAILED else 0)
 

@@ -246,7 +246,7 @@ test("in Italian: from data-lang, or from the browser; a language not in the cat
   await frame.click("text=Inizia la chat");
   await frame.waitForSelector("text=In attesa di un operatore…");
   const [chooser] = await Promise.all([page.waitForEvent("filechooser"), frame.click("#clip")]);
-  await chooser.setFiles({ name: "video.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(6 * 1024 * 1024, 1) });
+  await chooser.setFiles({ name: "video.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(6_000_000, 1) });
   assert.match(await frame.textContent("#pending-name"), /video\.bin \(6 MB\)/, "sizes as the locale writes them");
   await frame.press("#text", "Enter");
   await frame.waitForSelector("#chat-error >> text=video.bin non è stato inviato: il file supera il limite di 5 MiB");

@@ -1,5 +1,5 @@
 //! Removes what a photo says about its taker — EXIF (GPS position, camera serials, author), XMP,
-//! IPTC, comments and text chunks — from JPEG, PNG and WebP files, without re-encoding: the
+//! IPTC, comments and text chunks — from JPEG, PNG, WebP and TIFF files, without re-encoding: the
 //! container is rewritten with the picture's own bytes untouched. The orientation the picture
 //! showed is kept, as a minimal EXIF block holding that one tag; colour profiles stay.
 //!
@@ -8,6 +8,8 @@
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+
+mod tiff;
 
 /// What stripping did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub enum Format {
     Png,
     /// WebP (RIFF).
     WebP,
+    /// TIFF (classic): private tags removed in place, see [`tiff`].
+    Tiff,
 }
 
 impl Format {
@@ -36,6 +40,7 @@ impl Format {
             image::ImageFormat::Jpeg => Some(Format::Jpeg),
             image::ImageFormat::Png => Some(Format::Png),
             image::ImageFormat::WebP => Some(Format::WebP),
+            image::ImageFormat::Tiff => Some(Format::Tiff),
             _ => None,
         }
     }
@@ -76,6 +81,8 @@ pub fn strip(format: Format, src: &Path, dst: &Path, orientation: u8) -> io::Res
         Format::Jpeg => jpeg_plan(&mut f, size, orientation)?,
         Format::Png => png_plan(&mut f, size, orientation)?,
         Format::WebP => webp_plan(&mut f, size, orientation)?,
+        // Rewritten in place; its orientation tag stays where it is.
+        Format::Tiff => return tiff::strip(src, dst),
     };
     if !plan.changes {
         return Ok(Stripped::Nothing);

@@ -159,14 +159,15 @@
     return s ? s.replace(/\{(\w+)\}/g, (m, k) => (vars && vars[k] != null ? String(vars[k]) : m)) : message;
   }
 
+  // Decimal units, as their names say (a kB is 1000 bytes), and "bytes" in words below that.
   function size(n) {
-    const units = [["gigabyte", 1 << 30], ["megabyte", 1 << 20], ["kilobyte", 1 << 10]];
+    const units = [["gigabyte", 1e9], ["megabyte", 1e6], ["kilobyte", 1e3]];
     for (const [unit, div] of units) {
       if (n >= div) {
         return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(n / div);
       }
     }
-    return new Intl.NumberFormat(lang, { style: "unit", unit: "byte", unitDisplay: "short" }).format(n);
+    return new Intl.NumberFormat(lang, { style: "unit", unit: "byte", unitDisplay: "long" }).format(n);
   }
 
   function time(iso) {

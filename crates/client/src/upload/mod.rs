@@ -145,6 +145,11 @@ pub(crate) async fn upload_file(
     let chunk = opts.chunk_size.unwrap_or(DEFAULT_CHUNK).max(1);
     let mut f = tokio::fs::File::open(&file).await.map_err(|e| local("open", &file, e))?;
     let mut message_id: Option<String> = None;
+    let report = |sent| {
+        if let Some(p) = &opts.progress {
+            p(Progress { sent, total: size });
+        }
+    };
     let upload_path = match upload_path {
         Some(p) => p,
         None => {
@@ -162,6 +167,11 @@ pub(crate) async fn upload_file(
                 None
             };
             let created = create(s, contact, &name, size, opts, first).await?;
+            if let Some(m) = created.message {
+                // Sent, checked and published in one round trip.
+                report(size);
+                return Ok(UploadOutcome::Sent(Box::new(m)));
+            }
             let p = created.path;
             offset = created.offset;
             message_id = created.message_id;
@@ -176,11 +186,6 @@ pub(crate) async fn upload_file(
                 save_state(sp, &st).await?;
             }
             p
-        }
-    };
-    let report = |sent| {
-        if let Some(p) = &opts.progress {
-            p(Progress { sent, total: size });
         }
     };
     report(offset);

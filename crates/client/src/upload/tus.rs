@@ -3,7 +3,7 @@
 
 use super::{CancelToken, UploadOptions};
 use crate::error::check;
-use crate::{ClientError, ContactId, ErrorCode, Result, Session, UploadStatus};
+use crate::{ClientError, ContactId, ErrorCode, Message, Result, Session, UploadStatus};
 use attache_protocol::tus::{
     ATTACHE_MESSAGE_ID, TUS_RESUMABLE, UPLOAD_CHECKSUM, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
 };
@@ -53,6 +53,8 @@ pub(super) struct Created {
     pub path: String,
     pub offset: u64,
     pub message_id: Option<String>,
+    /// The transcript message, when the creation carried the whole file and finished it.
+    pub message: Option<Message>,
 }
 
 /// Creates the upload (tus creation) with its metadata; with `first`, its first bytes go in the
@@ -106,7 +108,12 @@ pub(super) async fn create(
     };
     let offset = header(&resp, UPLOAD_OFFSET).and_then(|v| v.parse().ok()).unwrap_or(0);
     let message_id = header(&resp, ATTACHE_MESSAGE_ID).map(str::to_owned);
-    Ok(Created { path, offset, message_id })
+    // Finished with the creation: the body is the message (else the status is asked as usual).
+    let message = match &message_id {
+        Some(id) => resp.json::<Message>().await.ok().filter(|m| m.id.as_str() == id),
+        None => None,
+    };
+    Ok(Created { path, offset, message_id, message })
 }
 
 /// What became of one PATCH.

@@ -14,6 +14,7 @@ mod backup;
 mod cluster;
 mod consumer;
 mod core;
+mod creation;
 mod hardening;
 mod hostile;
 mod metadata;

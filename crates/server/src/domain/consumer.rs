@@ -195,7 +195,7 @@ pub async fn upload_url(
         hold: true,
         ..Default::default()
     };
-    let row = upload::create(state, &Uploader::Visitor(visitor.clone()), new).await?;
+    let row = upload::create(state, &Uploader::Visitor(visitor.clone()), new).await?.row;
     Ok(sign(state, "PUT", FilePath::render(&account.name, row.id.as_str(), &ext)))
 }
 
@@ -216,7 +216,7 @@ pub async fn put_file(state: &AppState, file: &FilePath, declared_len: Option<u6
     }
     let lease = Lease::take(state, &row.id).await?;
     let chunk = Chunk { offset: 0, declared_len, checksum: None, body };
-    let appended = upload::append(state, &lease, chunk).await;
+    let appended = upload::append(state, &lease, chunk, None).await;
     lease.release().await;
     let short = |n: u64| {
         AppError::Refused(

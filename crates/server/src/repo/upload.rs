@@ -101,12 +101,20 @@ fn big(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Records a new upload at offset 0.
-pub async fn create(db: &Db, u: &UploadRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Records a new upload at offset 0, unless its contact already has `most_open` uploads receiving
+/// (then `false`). Racing creations cannot pass the bound together: SQLite counts and inserts in
+/// one write statement (writers take turns); PostgreSQL first locks the contact's row, so the
+/// count, a statement of its own after the lock, sees every creation committed before it. With
+/// `lease` (owner, until), the upload starts leased to the request that goes on to write its
+/// first bytes.
+pub async fn create(db: &Db, u: &UploadRow, most_open: i64, lease: Option<(&str, i64)>) -> Result<bool, sqlx::Error> {
+    let (owner, until) = lease.map_or((None, 0), |(o, t)| (Some(o), t));
+    let insert = sqlx::query(
         "INSERT INTO uploads (id, account_id, contact_id, sender, sender_name, uploader, file_name, declared_type,
-         description, metadata, length, upload_offset, state, created_at, expires_at, staged, hold)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 'receiving', $12, $13, $14, $15)",
+         description, metadata, length, upload_offset, state, created_at, expires_at, staged, hold,
+         lease_owner, lease_until)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 'receiving', $12, $13, $14, $15, $16, $17
+         WHERE (SELECT COUNT(*) FROM uploads WHERE contact_id = $3 AND state = 'receiving') < $18",
     )
     .bind(u.id.as_str())
     .bind(u.account_id.as_str())
@@ -123,9 +131,20 @@ pub async fn create(db: &Db, u: &UploadRow) -> Result<(), sqlx::Error> {
     .bind(u.expires_at.timestamp_micros())
     .bind(&u.staged)
     .bind(i64::from(u.hold))
-    .execute(db)
-    .await?;
-    Ok(())
+    .bind(owner)
+    .bind(until)
+    .bind(most_open);
+    if !db.connect_options().database_url.scheme().starts_with("postgres") {
+        return Ok(insert.execute(db).await?.rows_affected() == 1);
+    }
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE")
+        .bind(u.contact_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let done = insert.execute(&mut *tx).await?.rows_affected() == 1;
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// The upload with this id.
@@ -328,13 +347,4 @@ pub async fn of_contact(db: &Db, contact: &ContactId) -> Result<Vec<UploadRow>, 
         .fetch_all(db)
         .await?;
     rows.iter().map(from_row).collect()
-}
-
-/// How many uploads of a contact are still receiving.
-pub async fn receiving_count(db: &Db, contact: &ContactId) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM uploads WHERE contact_id = $1 AND state = 'receiving'")
-        .bind(contact.as_str())
-        .fetch_one(db)
-        .await?;
-    row.try_get("n")
 }

@@ -6,7 +6,7 @@
 use super::extract::AppJson;
 use crate::auth::{cookie, Staff, VISITOR_COOKIE};
 use crate::db::is_id;
-use crate::domain::upload::{self as up, Appended, Chunk, Lease, NewUpload, UploadRow, Uploader};
+use crate::domain::upload::{self as up, Appended, Chunk, Known, Lease, NewUpload, UploadRow, Uploader};
 use crate::error::{AppError, AppResult};
 use crate::storage::ByteStream;
 use crate::upload::tus;
@@ -153,7 +153,9 @@ pub async fn options_upload() -> Response {
         ("Upload-Length" = u64, Header, description = "Size of the file in bytes"),
         ("Upload-Metadata" = String, Header, description = "contact, filename, filetype, description (base64 values)"),
     ),
-    responses((status = 201, description = "Created; Location names the upload"),
+    responses((status = 201, description = "Created; Location names the upload. When the body carried the whole \
+        file (creation-with-upload), the file is checked and published before the answer, whose body is its \
+        transcript message", body = Option<attache_protocol::Message>),
         (status = 400, description = "bad-metadata, metadata-too-large (over 4 KiB), length-required…", body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError), (status = 413, description = "over the plan's limit", body = ApiError),
@@ -190,6 +192,9 @@ pub async fn create_upload(
     }
     let pairs = tus::parse_metadata(&metadata).map_err(|m| AppError::Refused(ErrorCode::BadMetadata, m))?;
     let pick = |keys: &[&str]| keys.iter().find_map(|k| pairs.get(*k)).filter(|v| !v.trim().is_empty()).cloned();
+    let has_body = header(&headers, &CONTENT_TYPE) == Some(tus::OFFSET_OCTET_STREAM)
+        && header(&headers, &CONTENT_LENGTH).is_none_or(|l| l != "0");
+    let checksum = if has_body { checksum(&headers)? } else { None };
     let new = NewUpload {
         contact: pick(&["contact", "contact_id", "contactId"]).ok_or_else(|| {
             AppError::Refused(ErrorCode::MissingContact, "Upload-Metadata must name the contact ('contact')".into())
@@ -202,14 +207,15 @@ pub async fn create_upload(
         length,
         metadata,
         hold: false,
+        leased: has_body,
     };
-    let row = up::create(&state, &uploader, new).await?;
+    let created = up::create(&state, &uploader, new).await?;
+    let row = created.row.clone();
     let location = format!("/api/uploads/{}", row.id);
     let mut appended = Appended { offset: 0, message: None, interrupted: false, expires_at: row.expires_at };
-    let has_body = header(&headers, &CONTENT_TYPE) == Some(tus::OFFSET_OCTET_STREAM)
-        && header(&headers, &CONTENT_LENGTH).is_none_or(|l| l != "0");
-    if has_body {
-        match append_detached(&state, &row, 0, &headers, body).await {
+    if let Some(lease) = created.lease {
+        let chunk = Chunk { offset: 0, declared_len: content_length(&headers), checksum, body: body_stream(body) };
+        match detached(&state, lease, chunk, Some(created.known)).await {
             Ok(a) => appended = a,
             // The upload exists; the client resumes with HEAD.
             Err(AppError::Refused(ErrorCode::ChecksumMismatch, _)) => {}
@@ -227,7 +233,12 @@ pub async fn create_upload(
             }
         }
     }
-    let mut r = StatusCode::CREATED.into_response();
+    // A file sent whole with its creation comes back as its transcript message: one round trip
+    // for a small file (tus clients ignore the body).
+    let mut r = match &appended.message {
+        Some(m) => (StatusCode::CREATED, axum::Json(m)).into_response(),
+        None => StatusCode::CREATED.into_response(),
+    };
     r.headers_mut().insert(LOCATION, hv(&location));
     offset_headers(r.headers_mut(), &appended);
     Ok(r)
@@ -246,9 +257,14 @@ async fn append_detached(
     let chunk =
         Chunk { offset, declared_len: content_length(headers), checksum: checksum(headers)?, body: body_stream(body) };
     let lease = Lease::take(state, &row.id).await?;
+    detached(state, lease, chunk, None).await
+}
+
+/// [`up::append`] under `lease` in a task of its own (see [`append_detached`]).
+async fn detached(state: &AppState, lease: Lease, chunk: Chunk, known: Option<Known>) -> AppResult<Appended> {
     let state = state.clone();
     tokio::spawn(async move {
-        let r = up::append(&state, &lease, chunk).await;
+        let r = up::append(&state, &lease, chunk, known.as_ref()).await;
         lease.release().await;
         r
     })

@@ -3,7 +3,7 @@
 //! byte is in.
 
 use super::finish::{finish, refuse};
-use super::{internal, status, Lease, UploadRow};
+use super::{internal, status, Known, Lease, UploadRow};
 use crate::error::{AppError, AppResult};
 use crate::repo;
 use crate::storage::{ByteStream, StoreKey};
@@ -38,7 +38,8 @@ pub struct Appended {
 
 /// Appends a body to an upload under its lease, and finishes the upload when it is complete.
 /// One worker for every door: the tus PATCH, creation-with-upload and the temporary PUT URL.
-pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk) -> AppResult<Appended> {
+/// `known`: the contact and account as the creating request read them (else read now).
+pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Option<&Known>) -> AppResult<Appended> {
     let _in_flight = crate::metrics::GaugeGuard::new(state.metrics.uploads_in_flight.clone());
     chunk.body = state.metrics.received(chunk.body);
     // As read under the lease: the offset is only trusted now.
@@ -77,10 +78,17 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk) -> AppRes
             ),
         ));
     }
-    let contact = repo::contact::get(&state.db, &row.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
+    let read;
+    let (contact, account) = match known {
+        Some(k) => (&k.contact, Some(&k.account)),
+        None => {
+            read = repo::contact::get(&state.db, &row.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
+            (&read, None)
+        }
+    };
     if contact.state == ContactState::Closed {
         let refusal = AppError::gone(ErrorCode::ContactClosed, "the contact has ended; it takes no more files");
-        return Err(refuse(state, &row, &contact, refusal).await);
+        return Err(refuse(state, &row, contact, refusal).await);
     }
     let remaining = row.length - row.offset;
     if chunk.declared_len.is_some_and(|n| n > remaining) {
@@ -94,7 +102,7 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk) -> AppRes
     }
     if remaining == 0 && !row.hold {
         // Complete but not finished (a crash, an instance that died): finish it now.
-        let message = finish(state, lease, &row, &contact).await?;
+        let message = finish(state, lease, &row, contact, account).await?;
         return Ok(Appended {
             offset: row.length,
             message: Some(message),
@@ -113,7 +121,7 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk) -> AppRes
                 ErrorCode::UploadLost,
                 "the bytes received so far were lost on our side; send the file again".into(),
             );
-            return Err(refuse(state, &row, &contact, refusal).await);
+            return Err(refuse(state, &row, contact, refusal).await);
         }
         Err(e) => return Err(internal(e)),
     };
@@ -157,13 +165,13 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk) -> AppRes
         state.files.staging.recorded(&row.id, &row.staged, &written.staged).await;
         row.offset = to;
         row.staged = written.staged;
-        progressed(state, &contact, &row);
+        progressed(state, contact, &row);
     }
     if interrupted {
         return Ok(Appended { offset: row.offset, message: None, interrupted: true, expires_at: row.expires_at });
     }
     if row.offset == row.length && !row.hold {
-        let message = finish(state, lease, &row, &contact).await?;
+        let message = finish(state, lease, &row, contact, account).await?;
         return Ok(done(&row, Some(message)));
     }
     Ok(done(&row, None))

@@ -12,7 +12,7 @@ use crate::storage::StoreKey;
 use crate::upload::{Spot, StagingError};
 use crate::AppState;
 use attache_protocol::{
-    AttachmentId, Contact, ContactId, ContactState, ErrorCode, Event, Message, MessageId, UploadState,
+    Account, AttachmentId, Contact, ContactId, ContactState, ErrorCode, Event, Message, MessageId, UploadState,
 };
 use serde::{Deserialize, Serialize};
 
@@ -89,14 +89,26 @@ pub(super) async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact,
 /// the attachment's unique upload id make a second attempt (after a crash, or by another
 /// instance) find what the first did. A refused file leaves nothing but the reason; an internal
 /// failure keeps the bytes so that a later attempt finishes it.
-pub(super) async fn finish(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Contact) -> AppResult<Message> {
+pub(super) async fn finish(
+    state: &AppState,
+    lease: &Lease,
+    row: &UploadRow,
+    contact: &Contact,
+    account: Option<&Account>,
+) -> AppResult<Message> {
     let started = std::time::Instant::now();
-    let r = finish_counted(state, lease, row, contact).await;
+    let r = finish_counted(state, lease, row, contact, account).await;
     state.metrics.finished(started.elapsed(), &r);
     r
 }
 
-async fn finish_counted(state: &AppState, lease: &Lease, row: &UploadRow, contact: &Contact) -> AppResult<Message> {
+async fn finish_counted(
+    state: &AppState,
+    lease: &Lease,
+    row: &UploadRow,
+    contact: &Contact,
+    account: Option<&Account>,
+) -> AppResult<Message> {
     let files = &state.files;
     let target = StoreKey::for_upload(&row.id);
     let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };
@@ -130,10 +142,17 @@ async fn finish_counted(state: &AppState, lease: &Lease, row: &UploadRow, contac
             length: row.length,
         },
     );
-    let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
+    let read;
+    let account = match account {
+        Some(a) => a,
+        None => {
+            read = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("account"))?;
+            &read
+        }
+    };
     let digest = files.digests.finished(&row.id, row.length);
     let scan = row.released_by.is_none();
-    let checked = match attachment::check_file(state, row, &account, &target, digest, scan).await {
+    let checked = match attachment::check_file(state, row, account, &target, digest, scan).await {
         Ok(c) => c,
         Err(e @ AppError::Internal(_)) => return Err(e),
         Err(refusal) => return Err(refuse(state, row, contact, refusal).await),
@@ -261,7 +280,7 @@ pub async fn ensure_finished(state: &AppState, row: UploadRow) -> AppResult<Uplo
     if fresh.state == UploadState::Receiving && fresh.offset == fresh.length && !fresh.hold {
         if let Some(contact) = repo::contact::get(&state.db, &fresh.contact_id).await? {
             // A refusal is recorded on the upload; the caller reads it from there.
-            if let Err(e @ AppError::Internal(_)) = finish(state, &lease, &fresh, &contact).await {
+            if let Err(e @ AppError::Internal(_)) = finish(state, &lease, &fresh, &contact, None).await {
                 lease.release().await;
                 return Err(e);
             }
@@ -296,7 +315,7 @@ pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option
             fresh.hold = false;
             let contact =
                 repo::contact::get(&state.db, &fresh.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
-            let finished = finish(state, &lease, &fresh, &contact).await;
+            let finished = finish(state, &lease, &fresh, &contact, None).await;
             lease.release().await;
             return finished;
         }

@@ -30,9 +30,7 @@ impl Lease {
     /// Takes the upload's lease, or says who is busy: `423 upload-locked`.
     pub async fn take(state: &AppState, id: &UploadId) -> AppResult<Lease> {
         let owner = new_id();
-        let span = state.files.config.lease;
-        let until = move |now: i64| now + i64::try_from(span.as_micros()).unwrap_or(i64::MAX / 2);
-        let Some(row) = repo::upload::take_lease(&state.db, id, &owner, until(now_us())).await? else {
+        let Some(row) = repo::upload::take_lease(&state.db, id, &owner, Self::until(state, now_us())).await? else {
             return match repo::upload::get(&state.db, id).await? {
                 Some(_) => Err(AppError::Refused(
                     ErrorCode::UploadLocked,
@@ -41,12 +39,28 @@ impl Lease {
                 None => Err(AppError::NotFound("upload")),
             };
         };
+        Ok(Self::held(state, row, owner))
+    }
+
+    /// A new owner and expiry for an upload created already leased ([`repo::upload::create`]).
+    pub(super) fn new_owner(state: &AppState) -> (String, i64) {
+        (new_id(), Self::until(state, now_us()))
+    }
+
+    fn until(state: &AppState, now: i64) -> i64 {
+        now + i64::try_from(state.files.config.lease.as_micros()).unwrap_or(i64::MAX / 2)
+    }
+
+    /// The lease `owner` holds on `row`, renewed in the background from now on.
+    pub(super) fn held(state: &AppState, row: UploadRow, owner: String) -> Lease {
+        let span = state.files.config.lease;
         let lost = Arc::new(AtomicBool::new(false));
-        let (db, rid, rowner, rlost) = (state.db.clone(), id.clone(), owner.clone(), lost.clone());
+        let id = row.id.clone();
+        let (st, rid, rowner, rlost) = (state.clone(), id.clone(), owner.clone(), lost.clone());
         let renew = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(span / 3).await;
-                match repo::upload::lease(&db, &rid, &rowner, until(now_us())).await {
+                match repo::upload::lease(&st.db, &rid, &rowner, Self::until(&st, now_us())).await {
                     Ok(true) => {}
                     Ok(false) => {
                         rlost.store(true, Ordering::SeqCst);
@@ -58,7 +72,7 @@ impl Lease {
                 }
             }
         });
-        Ok(Lease { state: state.clone(), id: id.clone(), owner, row, lost, renew, released: AtomicBool::new(false) })
+        Lease { state: state.clone(), id, owner, row, lost, renew, released: AtomicBool::new(false) }
     }
 
     /// The upload as it stood when the lease was taken.

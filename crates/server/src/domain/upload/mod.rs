@@ -32,8 +32,8 @@ use crate::storage::StoreKey;
 use crate::upload::StagingError;
 use crate::AppState;
 use attache_protocol::{
-    ApiError, ContactId, ContactState, ErrorCode, Sender, UploadId, UploadState, UploadStatus, VisitorId,
-    MAX_PLAN_UPLOAD_BYTES,
+    Account, ApiError, Contact, ContactId, ContactState, ErrorCode, Sender, UploadId, UploadState, UploadStatus,
+    VisitorId, MAX_PLAN_UPLOAD_BYTES,
 };
 
 /// Most unfinished uploads one contact may have at once.
@@ -78,6 +78,29 @@ pub struct NewUpload {
     pub metadata: String,
     /// Wait for [`publish_held`] instead of finishing when the last byte is in.
     pub hold: bool,
+    /// The creating request goes on to write the first bytes: the upload starts leased to it.
+    pub leased: bool,
+}
+
+/// A new upload, with what its creation read for a first write in the same request.
+#[derive(Debug)]
+pub struct Created {
+    /// The upload as recorded.
+    pub row: UploadRow,
+    /// Its contact and account as read now.
+    pub known: Known,
+    /// Its lease, when [`NewUpload::leased`].
+    pub lease: Option<Lease>,
+}
+
+/// An upload's contact and account as this request read them: a first write reuses them rather
+/// than reading them again a few microseconds later.
+#[derive(Debug, Clone)]
+pub struct Known {
+    /// The upload's contact.
+    pub contact: Contact,
+    /// Its account (the plan's limits and checks).
+    pub account: Account,
 }
 
 /// Human size of a limit: `5 MiB (5242880 bytes)`.
@@ -92,7 +115,7 @@ pub fn limit_words(bytes: u64) -> String {
 /// Starts an upload: the uploader must be the contact's agent (the contact active) or its
 /// visitor (the contact queued or active), file sharing on, and the length within the plan.
 /// Nothing is written before all that holds.
-pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> AppResult<UploadRow> {
+pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> AppResult<Created> {
     let db = &state.db;
     if !is_id(&new.contact) {
         return Err(AppError::NotFound("contact"));
@@ -175,12 +198,6 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
         }
         None => None,
     };
-    if repo::upload::receiving_count(db, &contact.id).await? >= MAX_OPEN_UPLOADS_PER_CONTACT {
-        return Err(AppError::Refused(
-            ErrorCode::TooManyUploads,
-            format!("this contact already has {MAX_OPEN_UPLOADS_PER_CONTACT} unfinished uploads; finish or cancel one"),
-        ));
-    }
     let expiry = chrono::Duration::from_std(state.files.config.upload_expiry).unwrap_or(chrono::Duration::days(1));
     let id = UploadId(new_id());
     let staged = state.files.staging.create(&id, &StoreKey::for_upload(&id)).await.map_err(internal)?;
@@ -207,11 +224,23 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
         released_by: None,
         released_at: None,
     };
-    if let Err(e) = repo::upload::create(db, &row).await {
+    let lease = new.leased.then(|| Lease::new_owner(state));
+    let recorded =
+        repo::upload::create(db, &row, MAX_OPEN_UPLOADS_PER_CONTACT, lease.as_ref().map(|(o, t)| (o.as_str(), *t)));
+    let refusal = match recorded.await {
+        Ok(true) => None,
+        Ok(false) => Some(AppError::Refused(
+            ErrorCode::TooManyUploads,
+            format!("this contact already has {MAX_OPEN_UPLOADS_PER_CONTACT} unfinished uploads; finish or cancel one"),
+        )),
+        Err(e) => Some(e.into()),
+    };
+    if let Some(e) = refusal {
         let _ = state.files.staging.discard(&row.id, &row.staged).await;
-        return Err(e.into());
+        return Err(e);
     }
-    Ok(row)
+    let lease = lease.map(|(owner, _)| Lease::held(state, row.clone(), owner));
+    Ok(Created { row, known: Known { contact, account }, lease })
 }
 
 fn internal(e: StagingError) -> AppError {

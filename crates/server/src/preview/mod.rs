@@ -8,80 +8,10 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::BufReader;
 use std::path::Path;
 
-/// Longest an outside renderer may take (wall clock; CPU is limited to the same).
-pub const RENDER_SECONDS: u64 = 10;
-/// Most address space an outside renderer may map.
-pub const RENDER_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
+mod jpeg;
+mod render;
 
-/// Formats an outside renderer previews.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rendered {
-    /// A PDF's first page, by poppler's `pdftoppm`.
-    Pdf,
-    /// A HEIC/HEIF photo (iPhones), by libheif's `heif-convert`, turned as it is shown.
-    Heif,
-}
-
-impl Rendered {
-    /// The renderer for a sniffed media type, if there is one.
-    pub fn of(media_type: &str) -> Option<Rendered> {
-        match media_type {
-            "application/pdf" => Some(Rendered::Pdf),
-            "image/heif" => Some(Rendered::Heif),
-            _ => None,
-        }
-    }
-}
-
-/// A preview made by an outside renderer in a subprocess under a time and memory limit
-/// (`prlimit`), since these files come from strangers. Anything going wrong (no renderer, a bomb
-/// that takes too long or too much, absurd dimensions, a broken file) means no preview: the file
-/// is still delivered. `tmp` is a folder for the rendered picture.
-pub async fn render_preview(kind: Rendered, path: &Path, tmp: &Path) -> Option<Vec<u8>> {
-    let dir = tempfile::tempdir_in(tmp).ok()?;
-    let prefix = dir.path().join("page");
-    let page = prefix.with_extension("jpg");
-    let mut cmd = tokio::process::Command::new("prlimit");
-    cmd.arg(format!("--as={RENDER_MEMORY_BYTES}")).arg(format!("--cpu={RENDER_SECONDS}"));
-    match kind {
-        Rendered::Pdf => {
-            cmd.args(["pdftoppm", "-q", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-scale-to", "720", "--"])
-                .arg(path)
-                .arg(&prefix);
-        }
-        Rendered::Heif => {
-            cmd.args(["heif-convert", "-q", "85"]).arg(path).arg(&page);
-        }
-    }
-    cmd.stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let run = tokio::time::timeout(std::time::Duration::from_secs(RENDER_SECONDS), cmd.status()).await;
-    match run {
-        Ok(Ok(status)) if status.success() => {}
-        Ok(Ok(status)) => {
-            tracing::info!(?kind, ?status, "no preview: the renderer failed");
-            return None;
-        }
-        Ok(Err(e)) => {
-            tracing::warn!(?kind, error = %e, "no preview: the renderer could not start");
-            return None;
-        }
-        Err(_) => {
-            tracing::info!(?kind, "no preview: rendering took too long");
-            return None;
-        }
-    }
-    tokio::task::spawn_blocking(move || {
-        let mut r = ImageReader::with_format(BufReader::new(std::fs::File::open(&page).ok()?), ImageFormat::Jpeg);
-        r.limits(limits());
-        make_preview(&r.decode().ok()?).ok()
-    })
-    .await
-    .ok()
-    .flatten()
-}
+pub use render::{render_preview, Rendered, RENDER_MEMORY_BYTES, RENDER_SECONDS};
 
 /// Largest width or height decoded.
 pub const MAX_SIDE: u32 = 12_000;
@@ -154,15 +84,40 @@ pub fn inspect(path: &Path, format: ImageFormat) -> Result<ImageInfo, AppError> 
     }
     // Phones store photos sideways with an EXIF orientation; the preview shows them upright.
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+    let (width, height) = shown(width, height, orientation);
+    // A JPEG is decoded at the scale the preview needs (libjpeg's shrink-on-load); the rest
+    // (and JPEGs in CMYK or 16 bits) in full.
+    let mut img = if format == ImageFormat::Jpeg {
+        drop(decoder);
+        match jpeg::reduced(path, MAX_DECODE_BYTES)? {
+            Some(small) => small,
+            None => decode_full(open()?.into_decoder().map_err(|e| refused(ErrorCode::BadImage, format!("{e}")))?)?,
+        }
+    } else {
+        decode_full(decoder)?
+    };
+    img.apply_orientation(orientation);
+    let preview = make_preview(&img)?;
+    Ok(ImageInfo { width, height, preview, orientation: orientation.to_exif() })
+}
+
+/// Every pixel of the picture, under the limits.
+fn decode_full(decoder: impl ImageDecoder) -> Result<DynamicImage, AppError> {
+    DynamicImage::from_decoder(decoder).map_err(|e| match e {
         image::ImageError::Limits(_) => {
             refused(ErrorCode::ImageTooLarge, format!("the image exceeds the decoding limits: {e}"))
         }
         other => refused(ErrorCode::BadImage, format!("the image is damaged: {other}")),
-    })?;
-    img.apply_orientation(orientation);
-    let preview = make_preview(&img)?;
-    Ok(ImageInfo { width: img.width(), height: img.height(), preview, orientation: orientation.to_exif() })
+    })
+}
+
+/// The size a picture is shown at: sideways orientations swap its sides.
+fn shown(width: u32, height: u32, orientation: image::metadata::Orientation) -> (u32, u32) {
+    use image::metadata::Orientation as O;
+    match orientation {
+        O::Rotate90 | O::Rotate270 | O::Rotate90FlipH | O::Rotate270FlipH => (height, width),
+        _ => (width, height),
+    }
 }
 
 /// A JPEG of at most [`PREVIEW_SIDE`] on its longest side and under [`PREVIEW_MAX_BYTES`].
