@@ -78,7 +78,10 @@ stage "cargo test on S3 (moto)"
 if s3_env=$(bash scripts/s3.sh); then
   eval "$s3_env"
   { cargo test --locked -p attache-server s3 -- --include-ignored &&
-    cargo test --locked -p attache-client --test it -- uploads:: consumer::; } 2>&1 | tee artifacts/cargo-test-s3.log
+    cargo test --locked -p attache-client --test it -- uploads:: consumer:: &&
+    # The migration to PostgreSQL + S3 and back, a backup restored, metrics and doctor (issue 16).
+    env ${pg_url:+ATTACHE_TEST_POSTGRES="$pg_url"} cargo test --locked -p attache-client --test it -- migrate:: backup:: observe::; } 2>&1 |
+    tee artifacts/cargo-test-s3.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   tally artifacts/cargo-test-s3.log
   # 3b. Share-nothing and crash safety with real processes: two instances (own data folders,

@@ -6,7 +6,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "attache", version, about = "Attaché: file transfer for customer-service chat")]
+#[command(
+    name = "attache",
+    version,
+    about = "Attaché: file transfer for customer-service chat",
+    args_override_self = true
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -18,6 +23,19 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Run the service with the demo account `acme` (same as `serve --demo`).
     Demo(ServeArgs),
+    /// Check a configuration before `serve`: database reachable and migrated, store writable and
+    /// readable, the secret the database's URLs were made with, the scanner answering, the port
+    /// free. Takes the same flags as `serve`; each check prints a line, OK or the fix in words.
+    Doctor(ServeArgs),
+    /// Show the settings `serve` would run with (`--print`), from the command line, the
+    /// environment, `--config attache.toml` and the defaults, with secrets masked.
+    Config {
+        /// Print the effective settings as TOML (usable as a config file).
+        #[arg(long)]
+        print: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Print a new random server secret (hex) for `--secret-file` / `ATTACHE_SECRET`.
     Secret,
     /// Sign in and print the session token (use it as ATTACHE_TOKEN).
@@ -132,6 +150,38 @@ pub(crate) enum Command {
         #[arg(long)]
         greeting: Option<String>,
     },
+    /// Copy a whole deployment to another database and store (SQLite + folder to PostgreSQL +
+    /// S3, the reverse, or to a new folder), secret included, so every file URL keeps working.
+    /// Run it again after an interruption: what is there already (rows, files by SHA-256) is
+    /// skipped. Stop the source's service first.
+    Migrate {
+        #[command(flatten)]
+        from: FromArgs,
+        #[command(flatten)]
+        to: ToArgs,
+        /// Leave sessions behind: staff sign in again on the target.
+        #[arg(long)]
+        without_sessions: bool,
+        /// Compare source and target, write nothing; print the differences.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Back up the embedded default (SQLite) while the service runs: a consistent copy of the
+    /// database, the files it names and the secret, into a new folder.
+    Backup {
+        #[command(flatten)]
+        from: FromArgs,
+        /// The new folder for the backup.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a folder made by `attache backup` into a new data folder (or PostgreSQL + S3).
+    Restore {
+        /// The backup folder.
+        backup: PathBuf,
+        #[command(flatten)]
+        to: ToArgs,
+    },
     /// Play a customer: open a contact with a first message and print it.
     Visit {
         #[command(flatten)]
@@ -146,6 +196,10 @@ pub(crate) enum Command {
 
 #[derive(Args)]
 pub(crate) struct ServeArgs {
+    /// A TOML file with any of these flags as keys (`listen = "0.0.0.0:8080"`,
+    /// `data-dir = "/srv/attache"`); the command line and the environment override it.
+    #[arg(long, env = "ATTACHE_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "ATTACHE_LISTEN", default_value = "127.0.0.1:8080")]
     pub(crate) listen: SocketAddr,
@@ -207,6 +261,46 @@ pub(crate) struct ServeArgs {
     /// that address rather than the proxy's.
     #[arg(long, env = "ATTACHE_FORWARDED_FOR")]
     pub(crate) forwarded_for: bool,
+    /// A bearer token that `/metrics` asks for (without one, `/metrics` is open to whoever
+    /// reaches the port).
+    #[arg(long, env = "ATTACHE_METRICS_TOKEN", hide_env_values = true)]
+    pub(crate) metrics_token: Option<String>,
+}
+
+/// The deployment to read: a data folder, or a database URL and a store URL.
+#[derive(Args)]
+pub(crate) struct FromArgs {
+    /// Its data folder (SQLite file, files, secret.key).
+    #[arg(long)]
+    pub(crate) from_data_dir: Option<PathBuf>,
+    /// Its database, `sqlite:…` or `postgres://…` (default: SQLite in --from-data-dir).
+    #[arg(long)]
+    pub(crate) from_database: Option<String>,
+    /// Its store, `s3://bucket/prefix` (default: the files of --from-data-dir).
+    #[arg(long)]
+    pub(crate) from_store: Option<String>,
+    /// Its secret file (default: secret.key in --from-data-dir).
+    #[arg(long)]
+    pub(crate) from_secret_file: Option<PathBuf>,
+}
+
+/// The deployment to write: a data folder, or a database URL and a store URL.
+#[derive(Args)]
+pub(crate) struct ToArgs {
+    /// Its data folder (made if missing).
+    #[arg(long)]
+    pub(crate) to_data_dir: Option<PathBuf>,
+    /// Its database, `sqlite:…` or `postgres://…` (default: SQLite in --to-data-dir).
+    #[arg(long)]
+    pub(crate) to_database: Option<String>,
+    /// Its store, `s3://bucket/prefix` (AWS_* variables as for `serve`; default: files in
+    /// --to-data-dir).
+    #[arg(long)]
+    pub(crate) to_store: Option<String>,
+    /// Where to write the secret, for the target's --secret-file (needed with PostgreSQL or S3;
+    /// default: secret.key in --to-data-dir).
+    #[arg(long)]
+    pub(crate) to_secret_file: Option<PathBuf>,
 }
 
 #[derive(Args)]

@@ -1,8 +1,11 @@
 //! `attache`: run the service, or talk to one through the SDK.
 
 mod args;
+mod config_file;
 mod files;
+mod ops;
 mod serve;
+mod settings;
 
 use anyhow::Context;
 use args::{Cli, Command};
@@ -10,7 +13,7 @@ use attache_client::{
     ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, StaffClient, UploadOptions, VisitorClient,
     WidgetSettingsPatch,
 };
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 pub(crate) fn print<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
@@ -19,7 +22,9 @@ pub(crate) fn print<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let expanded = config_file::expand(std::env::args_os().collect())?;
+    let matches = Cli::command().get_matches_from(expanded.args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match cli.command {
         Command::Serve(a) => serve::serve(a, false).await,
         Command::Demo(a) => serve::serve(a, true).await,
@@ -81,6 +86,15 @@ async fn main() -> anyhow::Result<()> {
             let cache = cache_dir.map(|d| FileCache::new(d, cache_mib.saturating_mul(1024 * 1024)));
             files::fetch(who, url, out, sha256, cache).await
         }
+        Command::Doctor(a) => serve::doctor(a).await,
+        Command::Config { print: _, serve: _ } => {
+            let sub = matches.subcommand_matches("config").context("the config subcommand")?;
+            settings::print(sub, &expanded.from_file, expanded.path.as_deref());
+            Ok(())
+        }
+        Command::Migrate { from, to, without_sessions, check } => ops::migrate(from, to, without_sessions, check).await,
+        Command::Backup { from, out } => ops::backup(from, out).await,
+        Command::Restore { backup, to } => ops::restore(backup, to).await,
         Command::Visit { server, account, name, message } => {
             let visitor = VisitorClient::new(&server.server)?;
             print(&visitor.open_contact(&OpenContact { account, name, message }).await?)

@@ -18,7 +18,30 @@ fn init_logs(json: bool) {
 
 pub(crate) async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()> {
     init_logs(args.log_json);
-    let config = Config {
+    let config = config_of(args, demo_flag);
+    let demo = config.demo;
+    let server = Server::start(config).await?;
+    println!("Attaché is listening on {}", server.url());
+    if demo {
+        println!(
+            "Demo account '{}': users sam (supervisor), alice (agent, supervised by sam), bob (agent),",
+            demo::ACCOUNT
+        );
+        println!("  ada (admin), rita (reports viewer); every password is '{}'.", demo::PASSWORD);
+        println!("  Sign in: attache login --server {} --user alice --password {}", server.url(), demo::PASSWORD);
+        println!("  Customer page: {}/widget/?account={}", server.url(), demo::ACCOUNT);
+    }
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => { r.context("waiting for Ctrl-C")?; }
+        _ = terminate() => {}
+    }
+    tracing::info!("stopping");
+    server.stop().await
+}
+
+/// The service's configuration from its flags (and `--demo` / `attache demo`).
+pub(crate) fn config_of(args: ServeArgs, demo_flag: bool) -> Config {
+    Config {
         listen: args.listen,
         data_dir: args.data_dir,
         database_url: args.database_url,
@@ -51,31 +74,23 @@ pub(crate) async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()
             ..Default::default()
         },
         forwarded_for: args.forwarded_for,
+        metrics_token: args.metrics_token.filter(|t| !t.trim().is_empty()),
         embed_origins: args
             .embed_origins
             .iter()
             .map(|o| o.trim().trim_end_matches('/').to_owned())
             .filter(|o| !o.is_empty())
             .collect(),
-    };
-    let demo = config.demo;
-    let server = Server::start(config).await?;
-    println!("Attaché is listening on {}", server.url());
-    if demo {
-        println!(
-            "Demo account '{}': users sam (supervisor), alice (agent, supervised by sam), bob (agent),",
-            demo::ACCOUNT
-        );
-        println!("  ada (admin), rita (reports viewer); every password is '{}'.", demo::PASSWORD);
-        println!("  Sign in: attache login --server {} --user alice --password {}", server.url(), demo::PASSWORD);
-        println!("  Customer page: {}/widget/?account={}", server.url(), demo::ACCOUNT);
     }
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => { r.context("waiting for Ctrl-C")?; }
-        _ = terminate() => {}
-    }
-    tracing::info!("stopping");
-    server.stop().await
+}
+
+/// `attache doctor`: each check of the configuration a line; fails when one needs a fix.
+pub(crate) async fn doctor(args: ServeArgs) -> anyhow::Result<()> {
+    let checks = attache_server::ops::doctor::doctor(&config_of(args, false)).await;
+    checks.iter().for_each(|c| println!("{c}"));
+    let fixes = checks.iter().filter(|c| c.status == attache_server::ops::doctor::Status::Fix).count();
+    anyhow::ensure!(fixes == 0, "{fixes} to fix before attache serve");
+    Ok(())
 }
 
 #[cfg(unix)]

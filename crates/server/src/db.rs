@@ -34,6 +34,17 @@ impl Backend {
     }
 }
 
+/// Connects without migrating (a check that must not change what it looks at).
+pub async fn connect_only(url: &str) -> anyhow::Result<Db> {
+    sqlx::any::install_default_drivers();
+    AnyPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .with_context(|| format!("connecting to {}", redact(url)))
+}
+
 /// Connects and brings the schema up to date.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
@@ -72,6 +83,29 @@ async fn migrate(pool: &Db, backend: Backend) -> Result<(), sqlx::migrate::Migra
     };
     own.set_ignore_missing(true);
     own.run(pool).await
+}
+
+/// Migrations this build knows that the database has not applied (empty when current).
+pub async fn pending_migrations(pool: &Db, backend: Backend) -> anyhow::Result<Vec<String>> {
+    use sqlx::Row;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = true")
+        .fetch_all(pool)
+        .await
+        .context("reading the applied migrations")?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
+    let own = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    let shared = sqlx::migrate!("./migrations");
+    Ok(shared
+        .iter()
+        .chain(own.iter())
+        .filter(|m| !applied.contains(&m.version))
+        .map(|m| format!("{} {}", m.version, m.description))
+        .collect())
 }
 
 fn redact(url: &str) -> String {

@@ -32,6 +32,9 @@ pub struct Envelope {
     pub to: Vec<Audience>,
     /// The event.
     pub event: Event,
+    /// When it was published here (for the delay to its sockets; not carried between instances).
+    #[serde(skip)]
+    pub published: Option<std::time::Instant>,
     /// The event as JSON, made once for all the sockets it goes to.
     #[serde(skip)]
     json: std::sync::OnceLock<Option<axum::extract::ws::Utf8Bytes>>,
@@ -40,7 +43,7 @@ pub struct Envelope {
 impl Envelope {
     /// An envelope for an event.
     pub fn new(account: AccountId, to: Vec<Audience>, event: Event) -> Envelope {
-        Envelope { account, to, event, json: Default::default() }
+        Envelope { account, to, event, published: Some(std::time::Instant::now()), json: Default::default() }
     }
 
     /// The event's JSON text, serialised by the first socket that sends it and shared by the

@@ -13,6 +13,8 @@ pub mod events;
 pub mod files;
 pub mod keys;
 pub mod metadata;
+pub mod metrics;
+pub mod ops;
 pub mod preview;
 pub mod repo;
 pub mod routes;
@@ -54,6 +56,9 @@ pub struct Config {
     /// Behind a proxy that appends the client's address to `X-Forwarded-For`: sign-in throttling
     /// goes by that address (the last entry) instead of the proxy's.
     pub forwarded_for: bool,
+    /// A bearer token `/metrics` asks for; without one, `/metrics` is open (bind it to a private
+    /// address, or set one).
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -69,10 +74,12 @@ impl Config {
             files: FilesConfig::default(),
             embed_origins: Vec::new(),
             forwarded_for: false,
+            metrics_token: None,
         }
     }
 
-    fn database_url(&self) -> String {
+    /// The database URL in use.
+    pub fn database_url(&self) -> String {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("attache.db").display()))
@@ -94,6 +101,8 @@ pub struct AppState {
     pub files: Arc<files::Files>,
     /// Sign-in attempts, per account+user and per client address.
     pub throttle: Arc<auth::LoginThrottle>,
+    /// What operators watch at `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
     /// Whether some account lists sites that embed its widget (then `vvcu` is `SameSite=None`
     /// behind TLS, as with `embed_origins`).
     pub embedding: Arc<std::sync::atomic::AtomicBool>,
@@ -127,7 +136,10 @@ impl Server {
         let (stop, shutdown) = watch::channel(false);
         let url = config.database_url();
         let shared = db::Backend::of(&url)? == db::Backend::Postgres;
-        let files = Arc::new(files::Files::open(&config.data_dir, config.files.clone(), shared).await?);
+        let metrics = Arc::new(metrics::Metrics::default());
+        let mut files = files::Files::open(&config.data_dir, config.files.clone(), shared).await?;
+        files.store = Arc::new(storage::Counted::new(files.store.clone(), metrics.store_errors.clone()));
+        let files = Arc::new(files);
         tokio::fs::create_dir_all(config.data_dir.join("tmp")).await.context("creating the data folder's tmp")?;
         let hub = match db::Backend::of(&url)? {
             db::Backend::Postgres => {
@@ -137,7 +149,7 @@ impl Server {
         };
         let throttle = Arc::new(auth::LoginThrottle::default());
         let embedding = Arc::new(std::sync::atomic::AtomicBool::new(repo::widget::any_embedding(&db).await?));
-        let state = AppState { db, hub, config: Arc::new(config), shutdown, files, throttle, embedding };
+        let state = AppState { db, hub, config: Arc::new(config), shutdown, files, throttle, metrics, embedding };
         let app = tower::Layer::layer(
             &tower::util::MapRequestLayer::new(routes::fold_swift_slash),
             routes::router(state.clone()),

@@ -66,7 +66,7 @@ pub fn config(dir: &TempDir) -> Config {
 
 /// With `ATTACHE_TEST_POSTGRES=postgres://user:pw@host` the same tests run on PostgreSQL, each in
 /// a database of its own (made with `createdb`).
-fn fresh_postgres_database() -> Option<String> {
+pub fn fresh_postgres_database() -> Option<String> {
     let base = std::env::var("ATTACHE_TEST_POSTGRES").ok()?;
     let name = format!("attache_test_{}", attache_server::db::new_id());
     let status = std::process::Command::new("createdb")

@@ -6,9 +6,11 @@
 //! and `--include-ignored` is given (scripts/test.sh does both).
 
 mod common;
+mod deployment;
 mod support;
 
 mod access;
+mod backup;
 mod cluster;
 mod consumer;
 mod core;
@@ -16,6 +18,8 @@ mod creation;
 mod hardening;
 mod hostile;
 mod metadata;
+mod migrate;
+mod observe;
 mod scanning;
 mod uploads;
 mod widget;

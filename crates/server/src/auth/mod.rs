@@ -39,6 +39,8 @@ pub struct LoginThrottle {
     pub per_address: u32,
     /// The window.
     pub window: std::time::Duration,
+    /// Attempts refused so far (for `/metrics`).
+    pub refused: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +59,7 @@ impl Default for LoginThrottle {
             per_user: 5,
             per_address: 20,
             window: std::time::Duration::from_secs(60),
+            refused: Default::default(),
         }
     }
 }
@@ -98,6 +101,7 @@ impl LoginThrottle {
             }
         }
         if let Some(secs) = wait {
+            self.refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Err(AppError::Throttled(
                 format!("too many sign-in attempts; try again in {}", crate::auth::wait_words(secs)),
                 secs,

@@ -138,7 +138,10 @@ pub async fn check_file(
         None => (scan, path.clone(), None),
     };
     if let Some(scanner) = files.config.scanner.as_ref().filter(|_| run_scanner) {
-        judge(crate::scan::scan(scanner, &delivered, files.config.scan_timeout).await, row)?;
+        let started = std::time::Instant::now();
+        let verdict = crate::scan::scan(scanner, &delivered, files.config.scan_timeout).await;
+        state.metrics.scan_seconds.observe(started.elapsed().as_secs_f64());
+        judge(verdict, row)?;
     }
     let metadata_removed = file_key.is_some();
     let document_preview = match crate::preview::Rendered::of(&effective) {

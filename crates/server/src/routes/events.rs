@@ -69,7 +69,8 @@ pub async fn staff_events(
             Revocation::User(u) => *u == user,
         }
     };
-    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_staff(&account, &user), ended)))
+    Ok(upgrade(ws)?
+        .on_upgrade(move |socket| pump(state, socket, "staff", move |e| e.for_staff(&account, &user), ended)))
 }
 
 /// Visitor events: state changes and messages of the visitor's contacts.
@@ -87,7 +88,7 @@ pub async fn visitor_events(
     // The visitor's public ids in every account it has talked to: the socket never holds the
     // cookie itself.
     let mine = crate::domain::contact::identities_of(&state.db, &visitor).await?;
-    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, move |e| e.for_visitor(&mine), |_| false)))
+    Ok(upgrade(ws)?.on_upgrade(move |socket| pump(state, socket, "visitor", move |e| e.for_visitor(&mine), |_| false)))
 }
 
 async fn send(socket: &mut WebSocket, event: &Event) -> bool {
@@ -102,9 +103,11 @@ async fn send(socket: &mut WebSocket, event: &Event) -> bool {
 async fn pump(
     state: AppState,
     mut socket: WebSocket,
+    kind: &'static str,
     keep: impl Fn(&Envelope) -> bool,
     ended: impl Fn(&Revocation) -> bool,
 ) {
+    let _open = state.metrics.socket(kind);
     let mut rx = state.hub.subscribe();
     let mut shutdown = state.shutdown.clone();
     if !send(&mut socket, &Event::Ready).await {
@@ -118,7 +121,10 @@ async fn pump(
                 Ok(signal) => match signal.as_ref() {
                     Signal::Event(env) => {
                         let sent = match keep(env).then(|| env.text()).flatten() {
-                            Some(text) => socket.send(WsMessage::Text(text)).await.is_ok(),
+                            Some(text) => {
+                                state.metrics.event_sent(kind, env.published.map(|t| t.elapsed()));
+                                socket.send(WsMessage::Text(text)).await.is_ok()
+                            }
                             None => true,
                         };
                         if !sent {

@@ -140,7 +140,8 @@ pub async fn get_file(
         format!("{ATTACHMENT_COOKIE}={value}; Path=/files/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
     });
     let blob = Blob { key, media, etag, disposition: disp, set_cookie };
-    send_blob(&state, &parts.headers, &parts.method, blob).await
+    let grant = crate::routes::ops::grant_label(&who);
+    Ok(state.metrics.served(grant, send_blob(&state, &parts.headers, &parts.method, blob).await?))
 }
 
 /// Stored bytes ready to be sent, with the headers that describe them.

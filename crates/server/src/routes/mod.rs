@@ -5,6 +5,7 @@ mod contacts;
 mod events;
 pub mod extract;
 mod files;
+pub(crate) mod ops;
 mod site;
 mod staff;
 pub mod uploads;
@@ -117,6 +118,12 @@ pub fn router(state: AppState) -> Router {
     for (path, summary, response) in [
         ("/api/openapi.json", "This document", "The OpenAPI document"),
         ("/healthz", "Liveness", "ok"),
+        ("/readyz", "Readiness: database reachable and migrated, store reachable (503 with the reasons)", "ready"),
+        (
+            "/metrics",
+            "Prometheus text format; a bearer token when the service has one (--metrics-token)",
+            "The metrics",
+        ),
         ("/widget/", "The customer widget (HTML page; `?account=` names the account)", "The page"),
         (
             "/widget/{file}",
@@ -137,6 +144,8 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .merge(widget::router().layer(middleware::from_fn_with_state(state.clone(), visitor_cookie)))
         .fallback(|| async { AppError::NotFound("route").into_response() })
         .layer(TraceLayer::new_for_http())

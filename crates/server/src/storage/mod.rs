@@ -5,9 +5,11 @@
 //! Keys are made by the service ([`StoreKey::new`]), never from user input: file names are
 //! display data only.
 
+mod counted;
 mod local;
 mod s3;
 
+pub use counted::Counted;
 pub use local::LocalStore;
 pub use s3::S3Store;
 

@@ -39,7 +39,9 @@ pub struct Appended {
 /// Appends a body to an upload under its lease, and finishes the upload when it is complete.
 /// One worker for every door: the tus PATCH, creation-with-upload and the temporary PUT URL.
 /// `known`: the contact and account as the creating request read them (else read now).
-pub async fn append(state: &AppState, lease: &Lease, chunk: Chunk, known: Option<&Known>) -> AppResult<Appended> {
+pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Option<&Known>) -> AppResult<Appended> {
+    let _in_flight = crate::metrics::GaugeGuard::new(state.metrics.uploads_in_flight.clone());
+    chunk.body = state.metrics.received(chunk.body);
     // As read under the lease: the offset is only trusted now.
     let row = lease.row().clone();
     let done = |row: &UploadRow, message| Appended {

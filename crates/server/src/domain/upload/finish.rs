@@ -96,6 +96,19 @@ pub(super) async fn finish(
     contact: &Contact,
     account: Option<&Account>,
 ) -> AppResult<Message> {
+    let started = std::time::Instant::now();
+    let r = finish_counted(state, lease, row, contact, account).await;
+    state.metrics.finished(started.elapsed(), &r);
+    r
+}
+
+async fn finish_counted(
+    state: &AppState,
+    lease: &Lease,
+    row: &UploadRow,
+    contact: &Contact,
+    account: Option<&Account>,
+) -> AppResult<Message> {
     let files = &state.files;
     let target = StoreKey::for_upload(&row.id);
     let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };

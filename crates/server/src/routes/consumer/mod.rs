@@ -170,5 +170,5 @@ pub async fn get_temp_file(
         set_cookie: None,
     };
     let method = if parts.method == Method::HEAD { Method::HEAD } else { Method::GET };
-    send_blob(&state, &parts.headers, &method, blob).await
+    Ok(state.metrics.served("temp-url", send_blob(&state, &parts.headers, &method, blob).await?))
 }

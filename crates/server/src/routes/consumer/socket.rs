@@ -40,6 +40,7 @@ pub(super) async fn session(
     account: Account,
 ) {
     let me = [me];
+    let _open = state.metrics.socket("consumer");
     let mut rx = state.hub.subscribe();
     let mut shutdown = state.shutdown.clone();
     loop {
@@ -63,6 +64,7 @@ pub(super) async fn session(
                     if let Signal::Event(env) = signal.as_ref() {
                         if env.account == account.id && env.for_visitor(&me) {
                             if let Some(n) = notification(&account, &env.event) {
+                                state.metrics.event_sent("consumer", env.published.map(|t| t.elapsed()));
                                 if !send(&mut socket, n).await {
                                     return;
                                 }
