@@ -68,6 +68,25 @@ pub(crate) enum Command {
         /// A contact id; without it, the list of reports.
         contact: Option<String>,
     },
+    /// A contact's access records: who opened which file, by which grant, when, from where
+    /// (admins, report viewers, the agent's supervisor).
+    Access {
+        #[command(flatten)]
+        staff: StaffArgs,
+        contact: String,
+        /// Only this kind of caller: staff, visitor, browser or link.
+        #[arg(long)]
+        who: Option<String>,
+    },
+    /// Redact one attachment (its id, or its message's): the bytes go, a tombstone stays.
+    Redact {
+        #[command(flatten)]
+        staff: StaffArgs,
+        attachment: String,
+        /// Why, shown to both sides (one line, at most 500 characters).
+        #[arg(long)]
+        reason: String,
+    },
     /// Follow the staff event stream (one JSON event per line).
     Events {
         #[command(flatten)]

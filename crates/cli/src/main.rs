@@ -7,8 +7,8 @@ mod serve;
 use anyhow::Context;
 use args::{Cli, Command};
 use attache_client::{
-    ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, StaffClient, UploadOptions, VisitorClient,
-    WidgetSettingsPatch,
+    AccessFilter, AccessWho, AttachmentId, ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter,
+    StaffClient, UploadOptions, VisitorClient, WidgetSettingsPatch,
 };
 use clap::Parser;
 
@@ -56,6 +56,17 @@ async fn main() -> anyhow::Result<()> {
             Some(c) => print(&staff.client()?.report_contact(&ContactId(c)).await?),
             None => print(&staff.client()?.report_contacts(&ReportFilter::default()).await?),
         },
+        Command::Access { staff, contact, who } => {
+            let who = match who.as_deref() {
+                None => None,
+                Some(w) => Some(AccessWho::parse(w).context("who is staff, visitor, browser or link")?),
+            };
+            let filter = AccessFilter { who, ..Default::default() };
+            print(&staff.client()?.access_records(&ContactId(contact), &filter).await?)
+        }
+        Command::Redact { staff, attachment, reason } => {
+            print(&staff.client()?.redact(&AttachmentId(attachment), &reason).await?)
+        }
         Command::Events { staff } => {
             let mut events = staff.client()?.events().await?;
             while let Some(e) = events.next_event().await {

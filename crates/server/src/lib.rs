@@ -229,6 +229,9 @@ async fn retention_job(state: AppState) {
         if let Err(e) = domain::retention::sweep_expired(&state).await {
             tracing::error!(error = ?e, "retention sweep failed");
         }
+        if let Err(e) = domain::review::sweep_file_retention(&state).await {
+            tracing::error!(error = ?e, "file retention sweep failed");
+        }
         if let Err(e) = domain::retention::sweep_expired_uploads(&state).await {
             tracing::error!(error = ?e, "upload expiry sweep failed");
         }

@@ -15,6 +15,7 @@ mod core;
 mod hardening;
 mod hostile;
 mod metadata;
+mod review;
 mod scanning;
 mod uploads;
 mod widget;

@@ -283,6 +283,7 @@ pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ContactId>, sq
 /// (their blobs are the caller's to delete first).
 pub async fn delete(db: &Db, id: &ContactId) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM access_records WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
     sqlx::query(
         "DELETE FROM attachment_lookups WHERE attachment_id IN (SELECT id FROM attachments WHERE contact_id = $1)",
     )

@@ -1,6 +1,7 @@
 //! Database access, one module per concern. Functions take the pool and return protocol types
 //! or small row structs; no HTTP here.
 
+pub mod access_record;
 pub mod account;
 pub mod attachment;
 pub mod contact;

@@ -5,6 +5,7 @@ mod contacts;
 mod events;
 pub mod extract;
 mod files;
+mod review;
 mod site;
 mod staff;
 pub mod uploads;
@@ -96,6 +97,9 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::report_contacts))
         .routes(routes!(contacts::report_contact))
         .routes(routes!(contacts::release_upload))
+        .routes(routes!(review::list_access))
+        .routes(routes!(review::redact_attachment))
+        .routes(routes!(review::file_status))
         .routes(routes!(events::staff_events))
         .routes(routes!(files::get_file))
         .routes(routes!(consumer::put_temp_file, consumer::get_temp_file))
