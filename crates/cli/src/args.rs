@@ -78,6 +78,38 @@ pub(crate) enum Command {
         #[arg(long)]
         who: Option<String>,
     },
+    /// "Download all": a contact's attachments as a ZIP with manifest.json, manifest.csv and
+    /// the transcript (resumes when run again after an interruption).
+    Export {
+        #[command(flatten)]
+        staff: StaffArgs,
+        contact: String,
+        /// Where to write the ZIP.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Reports > Attachments: find files across the contacts you may review (JSON, one page).
+    Files {
+        #[command(flatten)]
+        staff: StaffArgs,
+        /// Part of the file name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Media type or its start, e.g. `image/`.
+        #[arg(long = "type")]
+        media_type: Option<String>,
+        /// agent or customer.
+        #[arg(long)]
+        sender: Option<String>,
+        /// Page, from 1.
+        #[arg(long)]
+        page: Option<u32>,
+    },
+    /// The account's storage: bytes and files kept, expired and redacted this month (admins).
+    Storage {
+        #[command(flatten)]
+        staff: StaffArgs,
+    },
     /// Redact one attachment (its id, or its message's): the bytes go, a tombstone stays.
     Redact {
         #[command(flatten)]

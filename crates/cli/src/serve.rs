@@ -51,6 +51,7 @@ pub(crate) async fn serve(args: ServeArgs, demo_flag: bool) -> anyhow::Result<()
             ..Default::default()
         },
         forwarded_for: args.forwarded_for,
+        zip64_always: false,
         embed_origins: args
             .embed_origins
             .iter()

@@ -181,6 +181,32 @@ impl StaffClient {
         self.session.post("api/attachments/status", &body).await
     }
 
+    /// "Download all": the contact's ZIP (attachments, `manifest.json`, `manifest.csv`,
+    /// `transcript.txt`) to `dest`, reporting bytes received; an interrupted download resumes
+    /// from `dest.part` when called again (unless the archive changed, e.g. by a redaction).
+    pub async fn export_contact(
+        &self,
+        contact: &ContactId,
+        dest: &std::path::Path,
+        progress: Option<crate::ProgressFn>,
+    ) -> Result<crate::Exported> {
+        crate::export::export(&self.session, contact, dest, progress).await
+    }
+
+    /// Reports > Attachments: files across the contacts this user may review, filtered, one page.
+    pub async fn search_attachments(
+        &self,
+        search: &attache_protocol::AttachmentSearch,
+    ) -> Result<attache_protocol::AttachmentPage> {
+        let req = self.session.request(Method::GET, "api/reports/attachments")?.query(search);
+        self.session.send(req).await
+    }
+
+    /// The account's storage: kept, expired and redacted this month (admins; `admin-only` else).
+    pub async fn storage_usage(&self) -> Result<attache_protocol::StorageUsage> {
+        self.session.get("api/account/storage").await
+    }
+
     /// Opens the staff event stream: queue changes and the messages of one's contacts.
     pub async fn events(&self) -> Result<EventStream> {
         self.session.events("api/events").await

@@ -19,6 +19,7 @@ pub mod routes;
 pub mod scan;
 pub mod storage;
 pub mod upload;
+pub mod zip;
 
 pub use files::FilesConfig;
 
@@ -54,6 +55,9 @@ pub struct Config {
     /// Behind a proxy that appends the client's address to `X-Forwarded-For`: sign-in throttling
     /// goes by that address (the last entry) instead of the proxy's.
     pub forwarded_for: bool,
+    /// Write ZIP64 records in every "Download all" archive, even where plain ones would do
+    /// (tests: the ZIP64 path without 4 GiB of files).
+    pub zip64_always: bool,
 }
 
 impl Config {
@@ -69,6 +73,7 @@ impl Config {
             files: FilesConfig::default(),
             embed_origins: Vec::new(),
             forwarded_for: false,
+            zip64_always: false,
         }
     }
 

@@ -52,7 +52,7 @@ const COLUMNS: &str = "id, contact_id, message_id, file_name, description, size,
     file_key, preview_key, width, height, sender, created_at, released_by, released_at,
     metadata_removed, removed, removed_by_name, removed_at, removed_reason";
 
-fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
+pub(super) fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
     let sender: String = row.try_get("sender")?;
     let dim = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
     Ok(AttachmentRow {
@@ -330,7 +330,7 @@ pub async fn mark_removed(db: &Db, id: &AttachmentId, r: &Removal<'_>) -> Result
 /// Attachments of accounts with file-only retention whose time has come, a batch:
 /// (attachment, account's retention in days) for those sent before `now - days`.
 pub async fn files_due(db: &Db, now: i64, limit: i64) -> Result<Vec<AttachmentRow>, sqlx::Error> {
-    let cols = COLUMNS.split(',').map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let cols = columns_of("a");
     let rows = sqlx::query(&format!(
         "SELECT {cols} FROM attachments a JOIN contacts c ON c.id = a.contact_id JOIN accounts ac ON ac.id = c.account_id
          WHERE a.removed IS NULL AND ac.file_retention_days > 0
@@ -342,4 +342,9 @@ pub async fn files_due(db: &Db, now: i64, limit: i64) -> Result<Vec<AttachmentRo
     .fetch_all(db)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// The columns of [`from_row`], of the table under alias `t`.
+pub(super) fn columns_of(t: &str) -> String {
+    COLUMNS.split(',').map(|c| format!("{t}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }
