@@ -272,6 +272,19 @@ fn safe_name(name: &str) -> String {
     }
 }
 
+/// The save dialog (or its test seam) for a file named `name`; `None` when cancelled.
+pub(crate) async fn save_path(app: &AppHandle, name: &str) -> Option<PathBuf> {
+    if let Some(p) = test_seam(TEST_SAVE_TO) {
+        return Some(p);
+    }
+    let dialog = dialog_for(app).set_title("Save the file").set_file_name(safe_name(name));
+    tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+        .await
+        .ok()
+        .flatten()
+        .and_then(|f| f.into_path().ok())
+}
+
 /// Shows the native save dialog, then copies the file there from the cache (downloading it first
 /// when needed). `None` when the agent cancels the dialog; else the path written.
 #[tauri::command]

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod error;
 pub mod files;
 pub mod live;
+pub mod review;
 pub mod session_store;
 pub mod view;
 
@@ -64,6 +65,7 @@ pub fn run() {
         .manage(ConsoleState::default())
         .setup(|app| {
             app.manage(files::Files::new(app.handle()));
+            app.manage(review::CacheIndex::open(app.handle()));
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -102,6 +104,15 @@ pub fn run() {
             files::attachment_image,
             files::open_attachment,
             files::save_attachment,
+            review::access_records,
+            review::verify_attachment,
+            review::redact_attachment,
+            review::export_contact,
+            review::search_attachments,
+            review::storage_usage,
+            review::account_plan,
+            review::set_file_retention,
+            review::cached_file,
         ])
         .run(tauri::generate_context!())
         .expect("the console window could not start");

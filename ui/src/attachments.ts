@@ -5,6 +5,7 @@ import type { Attachment, Message } from "./bindings/ipc";
 import { $, el, formatSize, time } from "./dom";
 import { state } from "./state";
 import { t } from "./i18n";
+import { tombstoneBlock } from "./review";
 
 const FILE_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z M14 3v5h5" /></svg>';
@@ -13,7 +14,8 @@ const FILE_ICON =
 export function messageItem(m: Message): HTMLLIElement {
   const li = el("li", `msg ${m.sender}`);
   li.dataset.messageId = m.id;
-  if (m.attachment) li.append(attachmentBlock(m.attachment));
+  if (m.attachment?.removed) li.append(tombstoneBlock(m.attachment));
+  else if (m.attachment) li.append(attachmentBlock(m.attachment));
   else li.append(el("div", "bubble", m.body));
   li.append(el("div", "meta", `${m.sender_name} · ${time(m.created_at)}`));
   return li;

@@ -73,3 +73,11 @@ export function handleError(e: unknown, where: "card" | "console" = "card") {
     notice.hidden = false;
   }
 }
+
+/** The start of a `<input type="date">` day (plus some days) as RFC 3339, or null when empty. */
+export function dayStart(value: string, plusDays = 0): string | null {
+  if (!value) return null;
+  const d = new Date(`${value}T00:00:00`);
+  d.setDate(d.getDate() + plusDays);
+  return d.toISOString();
+}

@@ -7,7 +7,7 @@ import { closeLightbox, wireLightbox } from "./attachments";
 import { addMessage, onIncoming, renderCard, renderIncoming, renderTranscript, wireCard } from "./card";
 import { $, onSessionEnd } from "./dom";
 import { refreshContacts, renderConnection, renderLists, wireQueue } from "./queue";
-import { wireReports } from "./reports";
+import { onAttachmentRemoved, wireReports } from "./reports";
 import { loading, sessionExpired, start, wireSignIn } from "./signin";
 import { drawWith, state, upsertContact } from "./state";
 import { closeUploadDialog, onFilesDragging, onFilesDropped, wireUpload } from "./upload";
@@ -46,6 +46,9 @@ function onEvent(event: ConsoleEvent) {
       break;
     case "session_expired":
       void sessionExpired();
+      break;
+    case "attachment_removed":
+      onAttachmentRemoved(event);
       break;
   }
 }
