@@ -62,12 +62,31 @@ pub async fn record(db: &Db, r: &NewAccess, at: i64, merge_us: i64) -> Result<bo
             return Ok(false);
         }
     }
-    sqlx::query(
+    // Ranges of one download racing each other (the check above cannot see a record not yet
+    // committed) share one id per window, so only one of them is written.
+    let id = match r.range {
+        None => new_id(),
+        Some(_) => {
+            use sha2::Digest;
+            let key = format!(
+                "{}|{}|{}|{}|{}|{}|{}",
+                r.contact_id,
+                r.attachment_id.as_ref().map(|a| a.as_str()).unwrap_or(""),
+                r.what.as_str(),
+                r.who.as_str(),
+                r.who_id.as_deref().unwrap_or(""),
+                r.address.as_deref().unwrap_or(""),
+                at / merge_us.max(1)
+            );
+            hex::encode(&sha2::Sha256::digest(key.as_bytes())[..16])
+        }
+    };
+    let done = sqlx::query(
         "INSERT INTO access_records (id, account_id, contact_id, attachment_id, file_name, what, who, who_id,
          who_name, grant_kind, address, range_start, range_end, bytes, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(new_id())
+    .bind(id)
     .bind(r.account_id.as_str())
     .bind(r.contact_id.as_str())
     .bind(r.attachment_id.as_ref().map(|a| a.as_str().to_owned()))
@@ -84,7 +103,7 @@ pub async fn record(db: &Db, r: &NewAccess, at: i64, merge_us: i64) -> Result<bo
     .bind(at)
     .execute(db)
     .await?;
-    Ok(true)
+    Ok(done.rows_affected() == 1)
 }
 
 fn from_row(row: &AnyRow) -> Result<AccessRecord, sqlx::Error> {
