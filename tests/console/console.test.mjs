@@ -787,13 +787,13 @@ test("review: tombstones live in the card, cache purge, Verify, access records, 
   const rosa = new Customer(server);
   const contact = await rosa.open("acme", "Rosa Review", "My documents.");
   await alice("POST", `/api/contacts/${contact.id}/accept`, {});
-  await rosa.upload(contact.id, "card-photo.png", "image/png", makePng(320, 200), "Card photo");
-  await rosa.upload(contact.id, "receipt.png", "image/png", makePng(280, 180), "Receipt");
+  await rosa.upload(contact.id, "card-photo.png", "image/png", makePng(330, 210), "Card photo");
+  await rosa.upload(contact.id, "rosa-receipt.png", "image/png", makePng(280, 180), "Receipt");
   await rosa.upload(contact.id, "notes.txt", "text/plain", Buffer.from("some notes"), null);
   const files = Object.fromEntries((await alice("GET", `/api/contacts/${contact.id}/messages`))
     .filter((m) => m.attachment).map((m) => [m.attachment.name, m.attachment]));
   // The customer opens the receipt once (an access record of the customer's).
-  const got = await fetch(server + files["receipt.png"].url, { headers: { cookie: rosa.cookie } });
+  const got = await fetch(server + files["rosa-receipt.png"].url, { headers: { cookie: rosa.cookie } });
   assert.equal(got.status, 200);
   await got.arrayBuffer();
 
@@ -838,11 +838,11 @@ test("review: tombstones live in the card, cache purge, Verify, access records, 
     await s.waitVisible(`#reports-rows [data-open-contact="${contact.id}"]`);
     await s.click(`#reports-rows [data-open-contact="${contact.id}"]`);
     await s.waitVisible(`#details-view[data-contact-id="${contact.id}"]`);
-    const receipt = `#details-attachments [data-attachment-id="${files["receipt.png"].id}"]`;
+    const receipt = `#details-attachments [data-attachment-id="${files["rosa-receipt.png"].id}"]`;
     await s.waitVisible(`${receipt} .verify`);
-    const item = `#details-attachments li.attachment-item[data-attachment-id="${files["receipt.png"].id}"]`;
-    assert.match(await s.content(item), new RegExp(`SHA-256 ${files["receipt.png"].sha256}`));
-    assert.match(await s.content(item), new RegExp(`\\(${files["receipt.png"].size} bytes\\)`));
+    const item = `#details-attachments li.attachment-item[data-attachment-id="${files["rosa-receipt.png"].id}"]`;
+    assert.match(await s.content(item), new RegExp(`SHA-256 ${files["rosa-receipt.png"].sha256}`));
+    assert.match(await s.content(item), new RegExp(`\\(${files["rosa-receipt.png"].size} bytes\\)`));
     assert.match(await s.content("#details-attachments"), /card-photo\.png was removed by Sam Supervisor/);
     await s.click(`${item} .verify`);
     await s.waitFor("Verify on a fresh download", async () => /^Verified: a fresh download matches SHA-256/.test(await s.content(`${item} .review-status`)));
@@ -864,7 +864,7 @@ test("review: tombstones live in the card, cache purge, Verify, access records, 
     assert.equal(rows.length, 3);
     for (const row of rows) {
       assert.equal(row.sha256, files[row.name].sha256);
-      if (row.name === "receipt.png") assert.equal(zip.sha[row.file], row.sha256, "the receipt's bytes match the manifest");
+      if (row.name === "rosa-receipt.png") assert.equal(zip.sha[row.file], row.sha256, "the receipt's bytes match the manifest");
       else assert.ok(row.file === null && /removed by Sam Supervisor/.test(row.redaction), `${row.name}: a tombstone, no bytes`);
     }
     assert.ok(zip.sha["transcript.txt"] && zip.sha["manifest.csv"]);
@@ -876,14 +876,14 @@ test("review: tombstones live in the card, cache purge, Verify, access records, 
     await s.waitFor("the export's access record", async () => /Download all \(ZIP\)/.test(await s.content("#access-rows")));
     // Reports > Attachments: a server-side search; a row opens its contact.
     await s.click("#tab-files");
-    await s.type("#files-name", "RECEIPT");
+    await s.type("#files-name", "ROSA-RECEIPT");
     await s.click("#files-apply");
     await s.waitFor("one file found", async () => (await s.exec("return document.querySelectorAll('#files-rows tr').length")) === 1 &&
-      /receipt\.png/.test(await s.content("#files-rows")));
+      /rosa-receipt\.png/.test(await s.content("#files-rows")));
     assert.match(await s.content("#files-page"), /· 1 file$/);
     assert.equal(await s.exec("return document.getElementById('storage-panel').hidden"), true, "storage is for admins");
     await shot("22-reports-attachments");
-    await s.click(`#files-rows [data-attachment-id="${files["receipt.png"].id}"] button`);
+    await s.click(`#files-rows [data-attachment-id="${files["rosa-receipt.png"].id}"] button`);
     await s.waitVisible(`#details-view[data-contact-id="${contact.id}"]`);
     await signOut(s);
 
