@@ -25,6 +25,15 @@ const COMMANDS: &[&str] = &[
     "cache_image",
     "open_attachment",
     "save_attachment",
+    "access_records",
+    "verify_attachment",
+    "redact_attachment",
+    "export_contact",
+    "search_attachments",
+    "storage_usage",
+    "account_plan",
+    "set_file_retention",
+    "cached_file",
 ];
 
 fn main() {

@@ -7,7 +7,7 @@ use crate::view::{ReportQuery, SessionView, SignInRequest, Startup};
 use crate::{live, Active, ConsoleError, ConsoleState, DEFAULT_ACCOUNT, DEFAULT_SERVER};
 use attache_client::{Contact, ContactDetails, ContactId, ErrorCode, Message, ReportFilter, StaffClient};
 use std::time::Duration;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 
 type Result<T> = std::result::Result<T, ConsoleError>;
 
@@ -54,6 +54,16 @@ pub async fn startup(state: State<'_, ConsoleState>) -> Result<Startup> {
 
 async fn activate(app: &AppHandle, state: &ConsoleState, client: StaffClient, view: SessionView) {
     let events = live::spawn(app.clone(), client.clone());
+    // The sync at sign-in: copies of files redacted or expired meanwhile leave this machine.
+    let (a, c) = (app.clone(), client.clone());
+    tauri::async_runtime::spawn(async move {
+        if let (Some(index), Some(files)) =
+            (a.try_state::<crate::review::CacheIndex>(), a.try_state::<crate::files::Files>())
+        {
+            let n = index.sync(&files, &c).await;
+            tracing::info!(purged = n, "cache synced with the service");
+        }
+    });
     if let Some(old) = state.active.lock().await.replace(Active { client, view, events }) {
         old.events.abort();
     }
@@ -169,9 +179,16 @@ pub async fn send_message(state: State<'_, ConsoleState>, contact_id: String, bo
 
 /// A contact's transcript, oldest first.
 #[tauri::command]
-#[tracing::instrument(skip(state))]
-pub async fn list_messages(state: State<'_, ConsoleState>, contact_id: String) -> Result<Vec<Message>> {
-    Ok(state.client().await?.messages(&ContactId(contact_id)).await?)
+#[tracing::instrument(skip(state, files, index))]
+pub async fn list_messages(
+    state: State<'_, ConsoleState>,
+    files: State<'_, crate::files::Files>,
+    index: State<'_, crate::review::CacheIndex>,
+    contact_id: String,
+) -> Result<Vec<Message>> {
+    let messages = state.client().await?.messages(&ContactId(contact_id)).await?;
+    index.learn(&files, &messages);
+    Ok(messages)
 }
 
 /// Reports > Contacts: the contacts this user may read, newest first, filtered.
@@ -194,7 +211,14 @@ pub async fn report_contacts(state: State<'_, ConsoleState>, query: ReportQuery)
 
 /// Reports > Contacts > Contact details: the contact with its transcript and attachments.
 #[tauri::command]
-#[tracing::instrument(skip(state))]
-pub async fn report_contact(state: State<'_, ConsoleState>, contact_id: String) -> Result<ContactDetails> {
-    Ok(state.client().await?.report_contact(&ContactId(contact_id)).await?)
+#[tracing::instrument(skip(state, files, index))]
+pub async fn report_contact(
+    state: State<'_, ConsoleState>,
+    files: State<'_, crate::files::Files>,
+    index: State<'_, crate::review::CacheIndex>,
+    contact_id: String,
+) -> Result<ContactDetails> {
+    let details = state.client().await?.report_contact(&ContactId(contact_id)).await?;
+    index.learn(&files, &details.messages);
+    Ok(details)
 }

@@ -12,6 +12,7 @@ pub mod files;
 pub mod gallery;
 pub mod live;
 pub mod pick;
+pub mod review;
 pub mod session_store;
 pub mod thumbs;
 pub mod view;
@@ -71,6 +72,7 @@ pub fn run() {
         })
         .setup(|app| {
             app.manage(files::Files::new(app.handle()));
+            app.manage(review::CacheIndex::open(app.handle()));
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -112,6 +114,15 @@ pub fn run() {
             gallery::cache_image,
             files::open_attachment,
             files::save_attachment,
+            review::access_records,
+            review::verify_attachment,
+            review::redact_attachment,
+            review::export_contact,
+            review::search_attachments,
+            review::storage_usage,
+            review::account_plan,
+            review::set_file_retention,
+            review::cached_file,
         ])
         .run(tauri::generate_context!())
         .expect("the console window could not start");

@@ -86,6 +86,20 @@ fn deliver(app: &AppHandle, event: Event) {
             name,
             message: error.message,
         },
+        Event::AttachmentRemoved { contact_id, message_id, attachment_id, sha256, tombstone } => {
+            // The copy on this machine goes first, whatever the page shows.
+            if let (Some(index), Some(files)) =
+                (app.try_state::<crate::review::CacheIndex>(), app.try_state::<crate::files::Files>())
+            {
+                index.forget(&files, attachment_id.as_str(), &sha256);
+            }
+            ConsoleEvent::AttachmentRemoved {
+                contact_id: contact_id.0,
+                message_id: message_id.0,
+                attachment_id: attachment_id.0,
+                tombstone,
+            }
+        }
         _ => return,
     };
     emit(app, event);

@@ -152,6 +152,34 @@ pub struct ReportQuery {
     pub to: Option<String>,
 }
 
+/// What "Verify" found, in words.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct VerifyResult {
+    /// The copy matches the service's SHA-256 and size.
+    pub ok: bool,
+    /// What was checked and what it found.
+    pub message: String,
+}
+
+/// Reports > Attachments: what the search form sends; empty fields are no filter.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct FileSearchQuery {
+    /// Part of the file name.
+    pub name: Option<String>,
+    /// Media type or its start (`image/`).
+    pub media_type: Option<String>,
+    /// `agent` or `customer`.
+    pub sender: Option<String>,
+    /// The contacts' agent (user id).
+    pub agent_id: Option<String>,
+    /// Sent at or after (RFC 3339).
+    pub from: Option<String>,
+    /// Sent before (RFC 3339).
+    pub to: Option<String>,
+    /// Page, from 1.
+    pub page: Option<u32>,
+}
+
 /// State of the live connection to the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
@@ -237,6 +265,17 @@ pub enum ConsoleEvent {
     },
     /// The service no longer accepts the session: back to sign-in.
     SessionExpired,
+    /// An attachment was redacted or expired: show its tombstone (the console dropped its copy).
+    AttachmentRemoved {
+        /// Its contact.
+        contact_id: String,
+        /// Its transcript message.
+        message_id: String,
+        /// The attachment.
+        attachment_id: String,
+        /// Who, when, why.
+        tombstone: attache_client::Tombstone,
+    },
 }
 
 /// Every IPC type, in the order `ui/src/bindings/ipc.ts` declares them.
@@ -263,6 +302,18 @@ pub fn typescript_bindings() -> String {
         p::ApiError::decl(&cfg),
         p::BlockedFile::decl(&cfg),
         p::ContactDetails::decl(&cfg),
+        p::RemovalKind::decl(&cfg),
+        p::Tombstone::decl(&cfg),
+        p::AccessWhat::decl(&cfg),
+        p::AccessWho::decl(&cfg),
+        p::AccessGrant::decl(&cfg),
+        p::AccessRecord::decl(&cfg),
+        p::AttachmentHit::decl(&cfg),
+        p::AttachmentPage::decl(&cfg),
+        p::FileCount::decl(&cfg),
+        p::StorageUsage::decl(&cfg),
+        p::Plan::decl(&cfg),
+        p::Account::decl(&cfg),
         // The console's own.
         crate::error::ConsoleError::decl(&cfg),
         SignInRequest::decl(&cfg),
@@ -274,6 +325,8 @@ pub fn typescript_bindings() -> String {
         UploadResult::decl(&cfg),
         UploadProgress::decl(&cfg),
         ReportQuery::decl(&cfg),
+        VerifyResult::decl(&cfg),
+        FileSearchQuery::decl(&cfg),
         ConnectionState::decl(&cfg),
         ConsoleEvent::decl(&cfg),
     ];

@@ -5,8 +5,10 @@
 // they run in (service, driver, sessions, screenshots with axe) is ./harness.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, appendFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Customer } from "./customer.mjs";
@@ -582,6 +584,152 @@ test("reports: sam (alice's supervisor) filters the contacts and opens one with 
     assert.equal(await b.exec("return document.getElementById('nav-reports').hidden"), true);
   } finally {
     await closeConsole();
+  }
+});
+
+/** Calls a console command from the page and waits for its answer (JSON), like the page's api.ts. */
+async function invoke(s, command, args) {
+  await s.exec(`window.__invoked = undefined;
+    window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(
+      (v) => { window.__invoked = JSON.stringify({ ok: v ?? null }); },
+      (e) => { window.__invoked = JSON.stringify({ err: e }); });`, command, args);
+  const raw = await s.waitFor(`${command} to answer`, () => s.exec("return window.__invoked || null"));
+  return JSON.parse(raw);
+}
+
+/** Every entry of a ZIP (name -> SHA-256), read by Python's zipfile after it checked every CRC. */
+function zipEntries(path) {
+  const script = "import sys, json, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\n" +
+    "print(json.dumps({'sha': {i.filename: hashlib.sha256(z.read(i)).hexdigest() for i in z.infolist()}, 'manifest': json.loads(z.read('manifest.json'))}))";
+  return JSON.parse(execFileSync("python3", ["-c", script, path]).toString());
+}
+
+test("review: tombstones live in the card, cache purge, Verify, access records, Download all, search, file retention", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "attache-console-review-"));
+  const saved = join(dir, "saved.bin");
+  const alice = await staff("alice");
+  const sam = await staff("sam");
+  const rosa = new Customer(server);
+  const contact = await rosa.open("acme", "Rosa Review", "My documents.");
+  await alice("POST", `/api/contacts/${contact.id}/accept`, {});
+  await rosa.upload(contact.id, "card-photo.png", "image/png", makePng(330, 210), "Card photo");
+  await rosa.upload(contact.id, "rosa-receipt.png", "image/png", makePng(280, 180), "Receipt");
+  await rosa.upload(contact.id, "notes.txt", "text/plain", Buffer.from("some notes"), null);
+  const files = Object.fromEntries((await alice("GET", `/api/contacts/${contact.id}/messages`))
+    .filter((m) => m.attachment).map((m) => [m.attachment.name, m.attachment]));
+  // The customer opens the receipt once (an access record of the customer's).
+  const got = await fetch(server + files["rosa-receipt.png"].url, { headers: { cookie: rosa.cookie } });
+  assert.equal(got.status, 200);
+  await got.arrayBuffer();
+
+  const driver = await driverWithDialogs("review", { saveTo: saved });
+  try {
+    // alice keeps copies of two files, then sam redacts one while her card is open.
+    let s = await newConsole(driver.url);
+    await signIn(s, "alice", PASSWORD);
+    await s.waitScreen("console");
+    await s.waitVisible(`#mine-list [data-contact-id="${contact.id}"]`);
+    await s.click(`#mine-list [data-contact-id="${contact.id}"]`);
+    await s.waitVisible(`#transcript [data-attachment-id="${files["notes.txt"].id}"]`);
+    for (const name of ["card-photo.png", "notes.txt"]) {
+      await s.click(`#transcript .attachment[data-attachment-id="${files[name].id}"] .download`);
+      await s.waitFor(`${name} saved`, async () => /Saved/.test(await s.content(`#transcript .attachment[data-attachment-id="${files[name].id}"] .att-status`)));
+      const cached = await invoke(s, "cached_file", { attachmentId: files[name].id, sha256: files[name].sha256 });
+      assert.equal(cached.ok, contact.id, `${name} is cached and indexed under its contact`);
+    }
+    await sam("POST", `/api/reports/attachments/${files["card-photo.png"].id}/redact`, { reason: "wrong customer" });
+    const stone = `#transcript .tombstone[data-attachment-id="${files["card-photo.png"].id}"]`;
+    await s.waitVisible(stone);
+    assert.match(await s.content(stone), /card-photo\.png was removed by Sam Supervisor, .*: wrong customer/);
+    await s.exec("document.querySelector(arguments[0]).scrollIntoView({ block: 'center' })", stone);
+    await shot("20-card-tombstone");
+    const purged = await invoke(s, "cached_file", { attachmentId: files["card-photo.png"].id, sha256: files["card-photo.png"].sha256 });
+    assert.equal(purged.ok, null, "the redacted file's cached copy is gone at once");
+    await signOut(s);
+    // Redacted while alice was away: purged at her next sign-in (the sync).
+    await sam("POST", `/api/reports/attachments/${files["notes.txt"].id}/redact`, { reason: "not ours" });
+    await signIn(s, "alice", PASSWORD);
+    await s.waitScreen("console");
+    await s.waitFor("notes.txt purged by the sync at sign-in", async () =>
+      (await invoke(s, "cached_file", { attachmentId: files["notes.txt"].id, sha256: files["notes.txt"].sha256 })).ok === null);
+    await alice("POST", `/api/contacts/${contact.id}/close`, {});
+    await signOut(s);
+
+    // sam reviews the contact.
+    await signIn(s, "sam", PASSWORD);
+    await s.waitScreen("console");
+    await s.waitVisible("#nav-reports");
+    await s.click("#nav-reports");
+    await s.waitVisible(`#reports-rows [data-open-contact="${contact.id}"]`);
+    await s.click(`#reports-rows [data-open-contact="${contact.id}"]`);
+    await s.waitVisible(`#details-view[data-contact-id="${contact.id}"]`);
+    const receipt = `#details-attachments [data-attachment-id="${files["rosa-receipt.png"].id}"]`;
+    await s.waitVisible(`${receipt} .verify`);
+    const item = `#details-attachments li.attachment-item[data-attachment-id="${files["rosa-receipt.png"].id}"]`;
+    assert.match(await s.content(item), new RegExp(`SHA-256 ${files["rosa-receipt.png"].sha256}`));
+    assert.match(await s.content(item), new RegExp(`\\(${files["rosa-receipt.png"].size} bytes\\)`));
+    assert.match(await s.content("#details-attachments"), /card-photo\.png was removed by Sam Supervisor/);
+    await s.click(`${item} .verify`);
+    await s.waitFor("Verify on a fresh download", async () => /^Verified: a fresh download matches SHA-256/.test(await s.content(`${item} .review-status`)));
+    await s.click(`${item} .verify`);
+    await s.waitFor("Verify on the cached copy", async () => /^Verified: the cached copy matches/.test(await s.content(`${item} .review-status`)));
+    // Access records: the customer's opening, sam's own download; filterable.
+    await s.waitVisible("#access-section");
+    await s.waitFor("the customer's record", async () => /Rosa Review/.test(await s.content("#access-rows")));
+    assert.match(await s.content("#access-rows"), /the contact's customer/);
+    await s.exec(`const f = document.getElementById("access-filter"); f.value = "visitor"; f.dispatchEvent(new Event("change"));`);
+    assert.equal(await s.exec("return document.querySelectorAll('#access-rows tr').length"), 1);
+    await s.exec(`const f = document.getElementById("access-filter"); f.value = ""; f.dispatchEvent(new Event("change"));`);
+    await shot("21-details-review");
+    // Download all: progress, then the ZIP's bytes against its manifest.
+    await s.click("#details-export");
+    await s.waitFor("the ZIP saved", async () => (await s.exec("return document.getElementById('details-export-status').dataset.done || ''")) === "true");
+    const zip = zipEntries(saved);
+    const rows = zip.manifest.files;
+    assert.equal(rows.length, 3);
+    for (const row of rows) {
+      assert.equal(row.sha256, files[row.name].sha256);
+      if (row.name === "rosa-receipt.png") assert.equal(zip.sha[row.file], row.sha256, "the receipt's bytes match the manifest");
+      else assert.ok(row.file === null && /removed by Sam Supervisor/.test(row.redaction), `${row.name}: a tombstone, no bytes`);
+    }
+    assert.ok(zip.sha["transcript.txt"] && zip.sha["manifest.csv"]);
+    assert.equal(await s.exec("const p = document.getElementById('details-export-progress'); return p.value === p.max && p.max > 1"), true);
+    await new Promise((r) => setTimeout(r, 500));
+    await s.click("#details-back");
+    await s.waitVisible(`#reports-rows [data-open-contact="${contact.id}"]`);
+    await s.click(`#reports-rows [data-open-contact="${contact.id}"]`);
+    await s.waitFor("the export's access record", async () => /Download all \(ZIP\)/.test(await s.content("#access-rows")));
+    // Reports > Attachments: a server-side search; a row opens its contact.
+    await s.click("#tab-files");
+    await s.type("#files-name", "ROSA-RECEIPT");
+    await s.click("#files-apply");
+    await s.waitFor("one file found", async () => (await s.exec("return document.querySelectorAll('#files-rows tr').length")) === 1 &&
+      /rosa-receipt\.png/.test(await s.content("#files-rows")));
+    assert.match(await s.content("#files-page"), /· 1 file$/);
+    assert.equal(await s.exec("return document.getElementById('storage-panel').hidden"), true, "storage is for admins");
+    await shot("22-reports-attachments");
+    await s.click(`#files-rows [data-attachment-id="${files["rosa-receipt.png"].id}"] button`);
+    await s.waitVisible(`#details-view[data-contact-id="${contact.id}"]`);
+    await signOut(s);
+
+    // ada: storage and file-only retention.
+    await signIn(s, "ada", PASSWORD);
+    await s.waitScreen("console");
+    await s.waitVisible("#nav-reports");
+    await s.click("#nav-reports");
+    await s.click("#tab-files");
+    await s.waitVisible("#storage-panel");
+    assert.match(await s.content("#storage-text"), /redacted 2 files/);
+    await s.type("#retention-days", "30");
+    await s.click("#retention-save");
+    await s.waitFor("retention saved", async () => /Files now go after 30 days; transcripts stay\./.test(await s.content("#retention-status")));
+    await shot("23-storage-retention");
+    const ada = await staff("ada");
+    assert.equal((await ada("GET", "/api/account")).plan.file_retention_days, 30);
+    await ada("PATCH", "/api/account", { file_retention_days: 0 });
+  } finally {
+    await closeConsole();
+    driver.stop();
   }
 });
 

@@ -310,3 +310,34 @@ test("a read that left before a live event does not take the page back", async (
   await alice.close(contact.id);
   await context.close();
 });
+
+test("a file redacted by a supervisor turns into its tombstone live on the customer's side", async () => {
+  const alice = await staff(service.url, "alice");
+  const sam = await staff(service.url, "sam");
+  const { context, page } = await openWidget();
+  await page.fill("#first", "A photo of my card, sorry");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  const [contact] = await alice.queue();
+  await alice.accept(contact.id);
+  await chattingWithAlice(page);
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.click("#clip")]);
+  await chooser.setFiles({ name: "card.png", mimeType: "image/png", buffer: png(200, 120) });
+  await page.press("#text", "Enter");
+  const link = await page.waitForSelector(".msg.customer a.file-link >> text=card.png");
+  const href = new URL(await link.getAttribute("href"), service.url).href;
+  const sent = await eventually(async () => (await alice.messages(contact.id)).find((m) => m.attachment), "the attachment");
+
+  await sam.call("POST", `/api/reports/attachments/${sent.attachment.id}/redact`, { reason: "card details" });
+  const stone = await page.waitForSelector(".msg.customer .tombstone[data-removed=redacted]");
+  assert.match(await stone.textContent(), /^card\.png was removed by Sam Supervisor, .+: card details$/);
+  assert.equal(await page.locator(".msg.customer a.file-link").count(), 0, "no link to the file any more");
+  assert.equal(await page.locator(".msg.customer img.preview").count(), 0, "nor its preview");
+  const res = await page.request.get(href);
+  assert.equal(res.status(), 410, "its URL is gone");
+  await page.screenshot({ path: `${ARTIFACTS}/file-redacted.png` });
+  // After a reload the transcript keeps the tombstone.
+  await page.reload();
+  await page.waitForSelector(".msg.customer .tombstone[data-removed=redacted]");
+  await context.close();
+});

@@ -18,6 +18,12 @@ import {
   type SessionView,
   type SignInRequest,
   type Startup,
+  type AccessRecord,
+  type Account,
+  type AttachmentPage,
+  type FileSearchQuery,
+  type StorageUsage,
+  type VerifyResult,
 } from "./bindings/ipc";
 
 /** Whatever a command rejected with, as the one IPC error shape. */
@@ -78,6 +84,20 @@ export const api = {
   openAttachment: (url: string, sha256: string, name: string) => call<string>("open_attachment", { url, sha256, name }),
   saveAttachment: (url: string, sha256: string, name: string) =>
     call<string | null>("save_attachment", { url, sha256, name }),
+  accessRecords: (contactId: string) => call<Array<AccessRecord>>("access_records", { contactId }),
+  verifyAttachment: (url: string, sha256: string, size: number) =>
+    call<VerifyResult>("verify_attachment", { url, sha256, size }),
+  redactAttachment: (attachmentId: string, reason: string) =>
+    call<Message>("redact_attachment", { attachmentId, reason }),
+  /** Progress of the ZIP comes over `onProgress`, a channel of its own. */
+  exportContact: (contactId: string, suggestedName: string, onProgress: Channel<UploadProgress>) =>
+    call<string | null>("export_contact", { contactId, suggestedName, onProgress }),
+  searchAttachments: (query: FileSearchQuery) => call<AttachmentPage>("search_attachments", { query }),
+  storageUsage: () => call<StorageUsage>("storage_usage"),
+  accountPlan: () => call<Account>("account_plan"),
+  setFileRetention: (days: number) => call<Account>("set_file_retention", { days }),
+  cachedFile: (attachmentId: string, sha256: string) =>
+    call<string | null>("cached_file", { attachmentId, sha256 }),
   onEvent: (handler: (event: ConsoleEvent) => void): Promise<UnlistenFn> =>
     listen<ConsoleEvent>(CONSOLE_EVENT, (e) => handler(e.payload)),
 };

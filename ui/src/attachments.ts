@@ -6,6 +6,7 @@ import { el, formatSize, time } from "./dom";
 import { openGallery } from "./gallery";
 import { state } from "./state";
 import { t } from "./i18n";
+import { tombstoneBlock } from "./review";
 
 /** An attachment as drawn, with who sent it (the gallery shows it). */
 export type Shown = { attachment: Attachment; who: string };
@@ -29,7 +30,8 @@ const FILE_ICON =
 export function messageItem(m: Message): HTMLLIElement {
   const li = el("li", `msg ${m.sender}`);
   li.dataset.messageId = m.id;
-  if (m.attachment) li.append(attachmentBlock(m.attachment, m.sender_name));
+  if (m.attachment?.removed) li.append(tombstoneBlock(m.attachment));
+  else if (m.attachment) li.append(attachmentBlock(m.attachment, m.sender_name));
   else li.append(el("div", "bubble", m.body));
   li.append(el("div", "meta", `${m.sender_name} · ${time(m.created_at)}`));
   return li;

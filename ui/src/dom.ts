@@ -91,3 +91,11 @@ export function trapFocus(e: KeyboardEvent, box: HTMLElement) {
     first.focus();
   }
 }
+
+/** The start of a `<input type="date">` day (plus some days) as RFC 3339, or null when empty. */
+export function dayStart(value: string, plusDays = 0): string | null {
+  if (!value) return null;
+  const d = new Date(`${value}T00:00:00`);
+  d.setDate(d.getDate() + plusDays);
+  return d.toISOString();
+}

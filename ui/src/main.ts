@@ -8,7 +8,7 @@ import { onFilesDragging, onFilesDropped, wireIntake } from "./intake";
 import { addMessage, onIncoming, renderCard, renderIncoming, renderTranscript, wireCard } from "./card";
 import { $, onSessionEnd } from "./dom";
 import { refreshContacts, renderConnection, renderLists, wireQueue } from "./queue";
-import { wireReports } from "./reports";
+import { onAttachmentRemoved, wireReports } from "./reports";
 import { loading, sessionExpired, start, wireSignIn } from "./signin";
 import { drawWith, state, upsertContact } from "./state";
 import { closeUploadDialog, wireUpload } from "./upload";
@@ -47,6 +47,9 @@ function onEvent(event: ConsoleEvent) {
       break;
     case "session_expired":
       void sessionExpired();
+      break;
+    case "attachment_removed":
+      onAttachmentRemoved(event);
       break;
   }
 }

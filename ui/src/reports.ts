@@ -1,11 +1,12 @@
 // Reports > Contacts (filtered by agent, dates and state) > Contact details (transcript and every
 // attachment), and switching between the Contacts and Reports views.
 import { api, asConsoleError } from "./api";
-import type { ConsoleError } from "./bindings/ipc";
+import type { ConsoleError, ConsoleEvent } from "./bindings/ipc";
 import { messageItem, attachmentBlock } from "./attachments";
-import { $, date, el, handleError, isSessionEnd } from "./dom";
-import { customerName, state, type View } from "./state";
+import { $, date, dayStart, el, handleError, isSessionEnd } from "./dom";
+import { customerName, redraw, state, type View } from "./state";
 import { t } from "./i18n";
+import { loadAccess, reviewExtras, tombstoneBlock, wireReview } from "./review";
 
 export function showView(view: View) {
   state.view = view;
@@ -18,16 +19,10 @@ export function showView(view: View) {
   document.body.dataset.view = view;
   if (view === "reports") {
     $("details-view").hidden = true;
+    $("files-view").hidden = true;
     $("reports-list-view").hidden = false;
     void loadReports();
   }
-}
-
-function dayStart(value: string, plusDays = 0): string | null {
-  if (!value) return null;
-  const d = new Date(`${value}T00:00:00`);
-  d.setDate(d.getDate() + plusDays);
-  return d.toISOString();
 }
 
 /** Shows a failure in the reports pane (a dead session goes back to sign-in instead). */
@@ -97,7 +92,7 @@ function renderAgentFilter() {
   select.value = current;
 }
 
-async function openDetails(contactId: string) {
+export async function openDetails(contactId: string) {
   state.details = contactId;
   $("reports-error").hidden = true;
   try {
@@ -122,7 +117,7 @@ async function openDetails(contactId: string) {
         const a = m.attachment!;
         const li = el("li", "attachment-item");
         li.dataset.attachmentId = a.id;
-        li.append(attachmentBlock(a));
+        li.append(a.removed ? tombstoneBlock(a) : attachmentBlock(a));
         const who = a.sender === "agent" ? m.sender_name || t("agent") : m.sender_name || t("customer");
         li.append(el("div", "att-meta", t("reports.sent-by", { who, sender: a.sender, date: date(a.created_at) })));
         const check = a.released_by
@@ -130,6 +125,7 @@ async function openDetails(contactId: string) {
           : "Check: clean";
         const removed = a.metadata_removed ? " · location and camera data removed" : "";
         li.append(el("div", "att-check", check + removed));
+        reviewExtras(li, a);
         return li;
       }),
       // Files the checks blocked: never delivered, listed with the reason.
@@ -144,7 +140,12 @@ async function openDetails(contactId: string) {
       }),
     );
     $("reports-list-view").hidden = true;
+    $("files-view").hidden = true;
     $("details-view").hidden = false;
+    $("access-section").hidden = true;
+    $("details-export-status").textContent = "";
+    $("details-export-progress").hidden = true;
+    void loadAccess(contactId);
   } catch (e) {
     const error = asConsoleError(e);
     if (isSessionEnd(error)) return handleError(error);
@@ -153,6 +154,7 @@ async function openDetails(contactId: string) {
 }
 
 export function wireReports() {
+  wireReview(openDetails);
   $("nav-contacts").addEventListener("click", () => showView("contacts"));
   $("nav-reports").addEventListener("click", () => showView("reports"));
   $("reports-filter").addEventListener("submit", (e) => {
@@ -164,4 +166,17 @@ export function wireReports() {
     $("details-view").hidden = true;
     $("reports-list-view").hidden = false;
   });
+}
+
+type Removed = Extract<ConsoleEvent, { type: "attachment_removed" }>;
+
+/** A file was redacted or expired: the card's transcript and the open details show its tombstone. */
+export function onAttachmentRemoved(event: Removed) {
+  const list = state.messages.get(event.contact_id);
+  const m = list?.find((x) => x.id === event.message_id);
+  if (m?.attachment) {
+    m.attachment = { ...m.attachment, removed: event.tombstone, preview_url: undefined };
+    if (state.selected === event.contact_id) redraw("transcript");
+  }
+  if (state.details === event.contact_id) void openDetails(event.contact_id);
 }

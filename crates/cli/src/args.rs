@@ -86,6 +86,57 @@ pub(crate) enum Command {
         /// A contact id; without it, the list of reports.
         contact: Option<String>,
     },
+    /// A contact's access records: who opened which file, by which grant, when, from where
+    /// (admins, report viewers, the agent's supervisor).
+    Access {
+        #[command(flatten)]
+        staff: StaffArgs,
+        contact: String,
+        /// Only this kind of caller: staff, visitor, browser or link.
+        #[arg(long)]
+        who: Option<String>,
+    },
+    /// "Download all": a contact's attachments as a ZIP with manifest.json, manifest.csv and
+    /// the transcript (resumes when run again after an interruption).
+    Export {
+        #[command(flatten)]
+        staff: StaffArgs,
+        contact: String,
+        /// Where to write the ZIP.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Reports > Attachments: find files across the contacts you may review (JSON, one page).
+    Files {
+        #[command(flatten)]
+        staff: StaffArgs,
+        /// Part of the file name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Media type or its start, e.g. `image/`.
+        #[arg(long = "type")]
+        media_type: Option<String>,
+        /// agent or customer.
+        #[arg(long)]
+        sender: Option<String>,
+        /// Page, from 1.
+        #[arg(long)]
+        page: Option<u32>,
+    },
+    /// The account's storage: bytes and files kept, expired and redacted this month (admins).
+    Storage {
+        #[command(flatten)]
+        staff: StaffArgs,
+    },
+    /// Redact one attachment (its id, or its message's): the bytes go, a tombstone stays.
+    Redact {
+        #[command(flatten)]
+        staff: StaffArgs,
+        attachment: String,
+        /// Why, shown to both sides (one line, at most 500 characters).
+        #[arg(long)]
+        reason: String,
+    },
     /// Follow the staff event stream (one JSON event per line).
     Events {
         #[command(flatten)]

@@ -10,8 +10,8 @@ mod settings;
 use anyhow::Context;
 use args::{Cli, Command};
 use attache_client::{
-    ContactId, ContactState, FileCache, OpenContact, Progress, ReportFilter, StaffClient, UploadOptions, VisitorClient,
-    WidgetSettingsPatch,
+    AccessFilter, AccessWho, AttachmentId, AttachmentSearch, ContactId, ContactState, FileCache, OpenContact, Progress,
+    ReportFilter, Sender, StaffClient, UploadOptions, VisitorClient, WidgetSettingsPatch,
 };
 use clap::{CommandFactory, FromArgMatches};
 
@@ -61,6 +61,35 @@ async fn main() -> anyhow::Result<()> {
             Some(c) => print(&staff.client()?.report_contact(&ContactId(c)).await?),
             None => print(&staff.client()?.report_contacts(&ReportFilter::default()).await?),
         },
+        Command::Access { staff, contact, who } => {
+            let who = match who.as_deref() {
+                None => None,
+                Some(w) => Some(AccessWho::parse(w).context("who is staff, visitor, browser or link")?),
+            };
+            let filter = AccessFilter { who, ..Default::default() };
+            print(&staff.client()?.access_records(&ContactId(contact), &filter).await?)
+        }
+        Command::Export { staff, contact, out } => {
+            let progress: attache_client::ProgressFn = std::sync::Arc::new(|p: Progress| {
+                eprint!("\r{} / {} bytes", p.sent, p.total);
+            });
+            let done = staff.client()?.export_contact(&ContactId(contact), &out, Some(progress)).await?;
+            eprintln!();
+            println!("{}  {} bytes", done.path.display(), done.size);
+            Ok(())
+        }
+        Command::Files { staff, name, media_type, sender, page } => {
+            let sender = match sender.as_deref() {
+                None => None,
+                Some(s) => Some(Sender::parse(s).context("sender is agent or customer")?),
+            };
+            let search = AttachmentSearch { name, media_type, sender, page, ..Default::default() };
+            print(&staff.client()?.search_attachments(&search).await?)
+        }
+        Command::Storage { staff } => print(&staff.client()?.storage_usage().await?),
+        Command::Redact { staff, attachment, reason } => {
+            print(&staff.client()?.redact(&AttachmentId(attachment), &reason).await?)
+        }
         Command::Events { staff } => {
             let mut events = staff.client()?.events().await?;
             while let Some(e) = events.next_event().await {

@@ -75,6 +75,7 @@ pub(crate) fn config_of(args: ServeArgs, demo_flag: bool) -> Config {
         },
         forwarded_for: args.forwarded_for,
         metrics_token: args.metrics_token.filter(|t| !t.trim().is_empty()),
+        zip64_always: false,
         embed_origins: args
             .embed_origins
             .iter()

@@ -153,6 +153,60 @@ impl StaffClient {
         self.session.post(&format!("api/reports/uploads/{upload}/release"), &serde_json::json!({})).await
     }
 
+    /// A contact's access records: who opened which file, preview or ZIP, by which grant, when,
+    /// from where, whole or range. `no-report-access` (403) for agents without report rights.
+    pub async fn access_records(
+        &self,
+        contact: &ContactId,
+        filter: &attache_protocol::AccessFilter,
+    ) -> Result<Vec<attache_protocol::AccessRecord>> {
+        let req = self.session.request(Method::GET, &format!("api/reports/contacts/{contact}/access"))?.query(filter);
+        self.session.send(req).await
+    }
+
+    /// Redacts an attachment with a reason: its bytes go, its URLs answer 410, both sides see
+    /// the tombstone. `no-redact-access` (403), `already-removed` (409), `invalid-request` (422)
+    /// for a reason that is empty, over 500 characters or has control characters.
+    pub async fn redact(&self, attachment: &attache_protocol::AttachmentId, reason: &str) -> Result<Message> {
+        let body = attache_protocol::RedactRequest { reason: reason.to_owned() };
+        self.session.post(&format!("api/reports/attachments/{attachment}/redact"), &body).await
+    }
+
+    /// Where these attachments stand (present, redacted, expired, gone), up to 500 at once.
+    pub async fn file_status(
+        &self,
+        ids: &[attache_protocol::AttachmentId],
+    ) -> Result<Vec<attache_protocol::FileStatus>> {
+        let body = attache_protocol::FileStatusRequest { ids: ids.to_vec() };
+        self.session.post("api/attachments/status", &body).await
+    }
+
+    /// "Download all": the contact's ZIP (attachments, `manifest.json`, `manifest.csv`,
+    /// `transcript.txt`) to `dest`, reporting bytes received; an interrupted download resumes
+    /// from `dest.part` when called again (unless the archive changed, e.g. by a redaction).
+    pub async fn export_contact(
+        &self,
+        contact: &ContactId,
+        dest: &std::path::Path,
+        progress: Option<crate::ProgressFn>,
+    ) -> Result<crate::Exported> {
+        crate::export::export(&self.session, contact, dest, progress).await
+    }
+
+    /// Reports > Attachments: files across the contacts this user may review, filtered, one page.
+    pub async fn search_attachments(
+        &self,
+        search: &attache_protocol::AttachmentSearch,
+    ) -> Result<attache_protocol::AttachmentPage> {
+        let req = self.session.request(Method::GET, "api/reports/attachments")?.query(search);
+        self.session.send(req).await
+    }
+
+    /// The account's storage: kept, expired and redacted this month (admins; `admin-only` else).
+    pub async fn storage_usage(&self) -> Result<attache_protocol::StorageUsage> {
+        self.session.get("api/account/storage").await
+    }
+
     /// Opens the staff event stream: queue changes and the messages of one's contacts.
     pub async fn events(&self) -> Result<EventStream> {
         self.session.events("api/events").await

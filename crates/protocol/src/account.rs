@@ -55,6 +55,14 @@ pub struct Plan {
     /// removing it before they are stored.
     #[serde(default)]
     pub keep_metadata: bool,
+    /// Days after which attachments go while the transcript stays (each leaves an "expired"
+    /// tombstone); 0 keeps files as long as the report.
+    #[serde(default)]
+    pub file_retention_days: u32,
+    /// Users with the reports permission may redact files (admins and the agent's supervisor
+    /// always may).
+    #[serde(default)]
+    pub reports_may_redact: bool,
 }
 
 /// Default upload limit of a plan: 5 MiB.
@@ -101,6 +109,12 @@ pub struct AccountPatch {
     /// Keep photos' metadata (true) or remove it (false, the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_metadata: Option<bool>,
+    /// Days after which files go while transcripts stay (0 to 3650; 0: with the report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_retention_days: Option<u32>,
+    /// Let users with the reports permission redact files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reports_may_redact: Option<bool>,
 }
 
 /// A staff user as others see it.

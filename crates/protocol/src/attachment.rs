@@ -53,6 +53,10 @@ pub struct Attachment {
     /// stored; `sha256` and `size` are those of the bytes delivered.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub metadata_removed: bool,
+    /// Set when the file was redacted or removed by file-only retention: its bytes, preview and
+    /// URLs are gone (they answer 410); name, size and SHA-256 stay for the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<crate::Tombstone>,
 }
 
 /// Where a tus upload stands, as `GET /api/uploads/{id}` tells its uploader.

@@ -153,6 +153,15 @@ service: {
     /// The contact's report (transcript and files) has expired.
     ReportExpired = "report-expired",
 
+    // ---- review: redaction and file-only retention ---------------------------------------------
+    /// The file was redacted or removed by file-only retention; only its tombstone stays.
+    FileRemoved = "file-removed",
+    /// The file was already redacted or removed by retention.
+    AlreadyRemoved = "already-removed",
+    /// Only admins and the agent's supervisor (and report viewers, if the account allows it)
+    /// redact files.
+    NoRedactAccess = "no-redact-access",
+
     // ---- uploads: starting one -----------------------------------------------------------------
     /// File sharing is switched off for the account.
     FileSharingDisabled = "file-sharing-disabled",

@@ -1,6 +1,6 @@
 //! The real-time events of the staff and visitor WebSockets.
 
-use crate::{ApiError, Contact, ContactId, Message, Sender, UploadId};
+use crate::{ApiError, AttachmentId, Contact, ContactId, Message, MessageId, Sender, Tombstone, UploadId};
 use serde::{Deserialize, Serialize};
 
 /// A real-time event, pushed over `/api/events` (staff) and `/api/visitor/events` (visitor).
@@ -83,5 +83,19 @@ pub enum Event {
         /// The scanner gave no verdict: the file is kept and an admin may release it.
         #[serde(default)]
         releasable: bool,
+    },
+    /// An attachment was redacted or removed by file-only retention: clients replace it with
+    /// its tombstone and drop any copy they keep (sent to the contact's visitor and the staff).
+    AttachmentRemoved {
+        /// Its contact.
+        contact_id: ContactId,
+        /// Its transcript message.
+        message_id: MessageId,
+        /// The attachment.
+        attachment_id: AttachmentId,
+        /// Its SHA-256 (the key of content-addressed copies).
+        sha256: String,
+        /// Who, when, why.
+        tombstone: Tombstone,
     },
 }

@@ -13,6 +13,7 @@ mod error;
 mod event;
 mod ids;
 mod liveperson;
+mod review;
 pub mod tus;
 
 pub use account::*;
@@ -22,6 +23,7 @@ pub use error::*;
 pub use event::*;
 pub use ids::*;
 pub use liveperson::*;
+pub use review::*;
 
 use chrono::{DateTime, Utc};
 

@@ -31,6 +31,8 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
                 report_retention_days: DEFAULT_REPORT_RETENTION_DAYS,
                 allowed_types: Vec::new(),
                 keep_metadata: false,
+                file_retention_days: 0,
+                reports_may_redact: false,
             };
             repo::account::create(db, ACCOUNT, &plan).await?
         }

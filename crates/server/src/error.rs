@@ -58,6 +58,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::OriginNotAllowed
         | C::NoReportAccess
         | C::NoFileAccess
+        | C::NoRedactAccess
         | C::NotYourContact
         | C::FileSharingDisabled => StatusCode::FORBIDDEN,
         C::NotFound => StatusCode::NOT_FOUND,
@@ -71,8 +72,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::NoOpenConversation
         | C::AlreadyUploaded
         | C::FileNotUploaded
-        | C::NotReleasable => StatusCode::CONFLICT,
-        C::ReportExpired | C::UploadExpired | C::UploadRefused | C::UploadLost => StatusCode::GONE,
+        | C::NotReleasable
+        | C::AlreadyRemoved => StatusCode::CONFLICT,
+        C::ReportExpired | C::FileRemoved | C::UploadExpired | C::UploadRefused | C::UploadLost => StatusCode::GONE,
         C::TusVersion => StatusCode::PRECONDITION_FAILED,
         C::BodyTooLarge | C::FileTooLarge | C::UploadTooLong | C::PreviewTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::ExpectedJson | C::TypeNotAllowed | C::BadContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -21,6 +21,7 @@ pub mod routes;
 pub mod scan;
 pub mod storage;
 pub mod upload;
+pub mod zip;
 
 pub use files::FilesConfig;
 
@@ -59,6 +60,9 @@ pub struct Config {
     /// A bearer token `/metrics` asks for; without one, `/metrics` is open (bind it to a private
     /// address, or set one).
     pub metrics_token: Option<String>,
+    /// Write ZIP64 records in every "Download all" archive, even where plain ones would do
+    /// (tests: the ZIP64 path without 4 GiB of files).
+    pub zip64_always: bool,
 }
 
 impl Config {
@@ -75,6 +79,7 @@ impl Config {
             embed_origins: Vec::new(),
             forwarded_for: false,
             metrics_token: None,
+            zip64_always: false,
         }
     }
 
@@ -240,6 +245,9 @@ async fn retention_job(state: AppState) {
         tick.tick().await;
         if let Err(e) = domain::retention::sweep_expired(&state).await {
             tracing::error!(error = ?e, "retention sweep failed");
+        }
+        if let Err(e) = domain::review::sweep_file_retention(&state).await {
+            tracing::error!(error = ?e, "file retention sweep failed");
         }
         if let Err(e) = domain::retention::sweep_expired_uploads(&state).await {
             tracing::error!(error = ?e, "upload expiry sweep failed");

@@ -62,6 +62,8 @@
       "cookies.body": "Your browser blocks cookies inside this frame, so the chat could not remember you from one message to the next.",
       "cookies.open": "Open the chat in its own tab",
       "file.size": "{name} · {size}",
+      "file.redacted": "{name} was removed by {by}, {time}: {reason}",
+      "file.expired": "{name} is no longer available (files are kept for a limited time)",
       "preview.alt": "Preview of {name}",
     },
     it: {
@@ -120,6 +122,8 @@
       "cookies.body": "Il tuo browser blocca i cookie in questo riquadro, quindi la chat non potrebbe riconoscerti da un messaggio all'altro.",
       "cookies.open": "Apri la chat in una scheda a parte",
       "file.size": "{name} · {size}",
+      "file.redacted": "{name} è stato rimosso da {by}, {time}: {reason}",
+      "file.expired": "{name} non è più disponibile (i file sono conservati per un tempo limitato)",
       "preview.alt": "Anteprima di {name}",
     },
   };

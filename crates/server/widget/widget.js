@@ -83,7 +83,17 @@
     }
     li.appendChild(who);
     const a = m.attachment;
-    if (a) {
+    if (a && a.removed) {
+      // Redacted or expired: the tombstone stands where the file was; nothing links to it.
+      const r = a.removed;
+      const gone = document.createElement("span");
+      gone.className = "tombstone";
+      gone.dataset.removed = r.kind;
+      gone.textContent = r.kind === "redacted"
+        ? t("file.redacted", { name: a.name, by: r.by || t("an-agent"), time: I.time(r.at), reason: r.reason || "" })
+        : t("file.expired", { name: a.name });
+      li.appendChild(gone);
+    } else if (a) {
       const link = document.createElement("a");
       link.className = "file-link";
       link.href = a.url;
@@ -164,6 +174,7 @@
           }
         }
       }
+      if (ev.type === "attachment_removed" && ev.contact_id === contact.id) sync();
       // A check's verdict shows on the check line; the error line is for the customer's own
       // files (a refusal of the agent's file is not the customer's error).
       checkStatus(ev);

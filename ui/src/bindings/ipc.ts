@@ -2,7 +2,7 @@
 // (the console's own); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p attache-console --test console_bindings
 
-export type ErrorCode = "malformed-json" | "invalid-body" | "bad-body" | "bad-query" | "expected-json" | "body-too-large" | "invalid-request" | "websocket-required" | "not-found" | "internal" | "busy" | "unauthorized" | "bad-credentials" | "session-expired" | "too-many-attempts" | "user-disabled" | "admin-only" | "agents-only" | "origin-not-allowed" | "no-visitor" | "no-report-access" | "no-file-access" | "invalid-plan" | "weak-password" | "username-taken" | "last-admin" | "unknown-property" | "invalid-origin" | "invalid-color" | "too-many-origins" | "contact-not-queued" | "contact-not-active" | "contact-closed" | "not-your-contact" | "report-expired" | "file-sharing-disabled" | "file-too-large" | "empty-file" | "bad-file-name" | "bad-media-type" | "type-not-allowed" | "too-many-uploads" | "tus-version" | "length-required" | "bad-length" | "bad-offset" | "bad-metadata" | "metadata-too-large" | "missing-contact" | "missing-file-name" | "bad-content-type" | "bad-checksum" | "unsupported-checksum" | "checksum-mismatch" | "offset-mismatch" | "upload-too-long" | "upload-interrupted" | "upload-locked" | "upload-expired" | "upload-refused" | "upload-lost" | "range-not-satisfiable" | "type-mismatch" | "unsafe-svg" | "bad-image" | "image-too-large" | "malware-found" | "scanner-unavailable" | "not-releasable" | "unknown-request" | "no-open-conversation" | "bad-preview" | "preview-too-large" | "temp-url-invalid" | "already-uploaded" | "size-mismatch" | "file-not-uploaded" | "unreachable" | "transport" | "network" | "invalid-url" | "invalid-server-url" | "protocol" | "not-signed-in" | "missing-fields" | "keyring-error" | "invalid-filter" | "local-file" | "bad-paste" | "bad-preview-url" | "not-an-image" | "no-opener" | "cancelled" | "unknown";
+export type ErrorCode = "malformed-json" | "invalid-body" | "bad-body" | "bad-query" | "expected-json" | "body-too-large" | "invalid-request" | "websocket-required" | "not-found" | "internal" | "busy" | "unauthorized" | "bad-credentials" | "session-expired" | "too-many-attempts" | "user-disabled" | "admin-only" | "agents-only" | "origin-not-allowed" | "no-visitor" | "no-report-access" | "no-file-access" | "invalid-plan" | "weak-password" | "username-taken" | "last-admin" | "unknown-property" | "invalid-origin" | "invalid-color" | "too-many-origins" | "contact-not-queued" | "contact-not-active" | "contact-closed" | "not-your-contact" | "report-expired" | "file-removed" | "already-removed" | "no-redact-access" | "file-sharing-disabled" | "file-too-large" | "empty-file" | "bad-file-name" | "bad-media-type" | "type-not-allowed" | "too-many-uploads" | "tus-version" | "length-required" | "bad-length" | "bad-offset" | "bad-metadata" | "metadata-too-large" | "missing-contact" | "missing-file-name" | "bad-content-type" | "bad-checksum" | "unsupported-checksum" | "checksum-mismatch" | "offset-mismatch" | "upload-too-long" | "upload-interrupted" | "upload-locked" | "upload-expired" | "upload-refused" | "upload-lost" | "range-not-satisfiable" | "type-mismatch" | "unsafe-svg" | "bad-image" | "image-too-large" | "malware-found" | "scanner-unavailable" | "not-releasable" | "unknown-request" | "no-open-conversation" | "bad-preview" | "preview-too-large" | "temp-url-invalid" | "already-uploaded" | "size-mismatch" | "file-not-uploaded" | "unreachable" | "transport" | "network" | "invalid-url" | "invalid-server-url" | "protocol" | "not-signed-in" | "missing-fields" | "keyring-error" | "invalid-filter" | "local-file" | "bad-paste" | "bad-preview-url" | "not-an-image" | "no-opener" | "cancelled" | "unknown";
 
 export type AccountId = string;
 
@@ -178,7 +178,12 @@ released_at?: string | null,
  * Location and camera data (EXIF, XMP, IPTC) were removed from the photo before it was
  * stored; `sha256` and `size` are those of the bytes delivered.
  */
-metadata_removed?: boolean, };
+metadata_removed?: boolean, 
+/**
+ * Set when the file was redacted or removed by file-only retention: its bytes, preview and
+ * URLs are gone (they answer 410); name, size and SHA-256 stay for the record.
+ */
+removed?: Tombstone | null, };
 
 export type ApiError = { 
 /**
@@ -233,6 +238,189 @@ messages: Array<Message>,
  * Files that were blocked by the checks and never delivered, oldest first.
  */
 blocked: Array<BlockedFile>, };
+
+export type RemovalKind = "redacted" | "expired";
+
+export type Tombstone = { 
+/**
+ * Redacted or expired.
+ */
+kind: RemovalKind, 
+/**
+ * The display name of who redacted it (none for an expiry).
+ */
+by?: string | null, 
+/**
+ * When.
+ */
+at: string, 
+/**
+ * The redactor's reason (none for an expiry).
+ */
+reason?: string | null, };
+
+export type AccessWhat = "file" | "preview" | "export";
+
+export type AccessWho = "staff" | "visitor" | "browser" | "link";
+
+export type AccessGrant = "url" | "contact-visitor" | "vvca" | "reports" | "admin" | "supervisor" | "agent";
+
+export type AccessRecord = { 
+/**
+ * The record's id.
+ */
+id: string, 
+/**
+ * The attachment (none for a "Download all").
+ */
+attachment_id?: AttachmentId | null, 
+/**
+ * Its file name (the ZIP's for a "Download all").
+ */
+file_name: string, 
+/**
+ * File, preview or the contact's ZIP.
+ */
+what: AccessWhat, 
+/**
+ * Who, by kind.
+ */
+who: AccessWho, 
+/**
+ * The staff user, or the visitor's public id (never a cookie).
+ */
+who_id?: string | null, 
+/**
+ * A name to show: the user's display name, the customer's name, "a browser", "a link".
+ */
+who_name: string, 
+/**
+ * The row of the access table that let them in.
+ */
+grant: AccessGrant, 
+/**
+ * The client's address.
+ */
+address?: string | null, 
+/**
+ * The byte range sent, `[start, end)`; absent for the whole file.
+ */
+range?: [number, number] | null, 
+/**
+ * Bytes sent.
+ */
+bytes: number, 
+/**
+ * When the last byte went out.
+ */
+at: string, };
+
+export type AttachmentHit = { 
+/**
+ * The attachment.
+ */
+attachment: Attachment, 
+/**
+ * Its contact.
+ */
+contact_id: ContactId, 
+/**
+ * The contact's customer.
+ */
+customer_name: string, 
+/**
+ * The contact's agent.
+ */
+agent_name?: string | null, };
+
+export type AttachmentPage = { 
+/**
+ * This page's files, newest first.
+ */
+items: Array<AttachmentHit>, 
+/**
+ * Files matching in all.
+ */
+total: number, 
+/**
+ * This page, from 1.
+ */
+page: number, 
+/**
+ * Rows per page.
+ */
+per_page: number, };
+
+export type FileCount = { 
+/**
+ * How many files.
+ */
+files: number, 
+/**
+ * Their bytes.
+ */
+bytes: number, };
+
+export type StorageUsage = { 
+/**
+ * Attachments whose bytes are kept.
+ */
+stored: FileCount, 
+/**
+ * Removed by file-only retention this calendar month (UTC).
+ */
+expired_this_month: FileCount, 
+/**
+ * Redacted this calendar month (UTC).
+ */
+redacted_this_month: FileCount, };
+
+export type Plan = { 
+/**
+ * Largest single upload, in bytes (5 MiB by default, at most 30 MiB).
+ */
+max_upload_bytes: number, 
+/**
+ * Whether customers and agents may exchange files at all.
+ */
+file_sharing_enabled: boolean, 
+/**
+ * Days a closed contact's report (and its files) is kept.
+ */
+report_retention_days: number, 
+/**
+ * Media types allowed for uploads (`image/*` style wildcards); empty means any type.
+ */
+allowed_types: Array<string>, 
+/**
+ * Keep the metadata of photos (EXIF, XMP, IPTC: location, camera, time) instead of
+ * removing it before they are stored.
+ */
+keep_metadata: boolean, 
+/**
+ * Days after which attachments go while the transcript stays (each leaves an "expired"
+ * tombstone); 0 keeps files as long as the report.
+ */
+file_retention_days: number, 
+/**
+ * Users with the reports permission may redact files (admins and the agent's supervisor
+ * always may).
+ */
+reports_may_redact: boolean, };
+
+export type Account = { 
+/**
+ * The account's id.
+ */
+id: AccountId, 
+/**
+ * The account's name, used to sign in (e.g. `acme`).
+ */
+name: string, 
+/**
+ * Its plan.
+ */
+plan: Plan, };
 
 export type ConsoleError = { 
 /**
@@ -396,6 +584,46 @@ from: string | null,
  */
 to: string | null, };
 
+export type VerifyResult = { 
+/**
+ * The copy matches the service's SHA-256 and size.
+ */
+ok: boolean, 
+/**
+ * What was checked and what it found.
+ */
+message: string, };
+
+export type FileSearchQuery = { 
+/**
+ * Part of the file name.
+ */
+name: string | null, 
+/**
+ * Media type or its start (`image/`).
+ */
+media_type: string | null, 
+/**
+ * `agent` or `customer`.
+ */
+sender: string | null, 
+/**
+ * The contacts' agent (user id).
+ */
+agent_id: string | null, 
+/**
+ * Sent at or after (RFC 3339).
+ */
+from: string | null, 
+/**
+ * Sent before (RFC 3339).
+ */
+to: string | null, 
+/**
+ * Page, from 1.
+ */
+page: number | null, };
+
 export type ConnectionState = "connecting" | "online" | "offline";
 
 export type ConsoleEvent = { "type": "connection", 
@@ -466,7 +694,23 @@ active: boolean, } | { "type": "files_dropped",
 /**
  * The dropped files.
  */
-paths: Array<string>, } | { "type": "session_expired" };
+paths: Array<string>, } | { "type": "session_expired" } | { "type": "attachment_removed", 
+/**
+ * Its contact.
+ */
+contact_id: string, 
+/**
+ * Its transcript message.
+ */
+message_id: string, 
+/**
+ * The attachment.
+ */
+attachment_id: string, 
+/**
+ * Who, when, why.
+ */
+tombstone: Tombstone, };
 
 export const CONSOLE_EVENT = "console-event";
 export const MAX_FILES_AT_ONCE = 20;
@@ -508,6 +752,9 @@ export const ErrorCode = {
   ContactClosed: "contact-closed",
   NotYourContact: "not-your-contact",
   ReportExpired: "report-expired",
+  FileRemoved: "file-removed",
+  AlreadyRemoved: "already-removed",
+  NoRedactAccess: "no-redact-access",
   FileSharingDisabled: "file-sharing-disabled",
   FileTooLarge: "file-too-large",
   EmptyFile: "empty-file",

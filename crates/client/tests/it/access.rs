@@ -193,3 +193,67 @@ async fn the_access_table_row_by_row() {
 async fn vvca2_for(ts: &TestServer, a: &Attachment) -> String {
     get(ts, &a.url, &Caller::anon()).await.1.expect("vvca")
 }
+
+/// The table's last rows: a redacted file and one removed by file-only retention answer 410
+/// `file-removed` to every caller that the live table would let in (and 404 to other accounts).
+#[tokio::test]
+async fn redacted_and_file_expired_rows() {
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let sam = ts.login("sam").await;
+    let ada = ts.login("ada").await;
+    let rita = ts.login("rita").await;
+    let gina = other_account(&ts).await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for name in ["redacted.png", "expired.png"] {
+        let path = write(dir.path(), name, &png(60, 40));
+        let UploadOutcome::Sent(m) = visitor.upload_file(&contact.id, &path, &UploadOptions::default()).await.unwrap()
+        else {
+            panic!()
+        };
+        files.push(m.attachment.unwrap());
+    }
+    let (redacted, expired) = (&files[0], &files[1]);
+    let (_, vvca) = get(&ts, &redacted.url, &Caller::anon()).await;
+    let browser = Caller { bearer: None, cookies: vec![cookie_value(&vvca.unwrap())] };
+    sam.redact(&redacted.id, "wrong customer").await.unwrap();
+    sqlx::query("UPDATE attachments SET created_at = created_at - 172800000000 WHERE id = $1")
+        .bind(expired.id.as_str())
+        .execute(&ts.server().state().db)
+        .await
+        .unwrap();
+    ada.update_account(&AccountPatch { file_retention_days: Some(1), ..Default::default() }).await.unwrap();
+    let mut swept = false;
+    for _ in 0..60 {
+        if get(&ts, &expired.url, &Caller::visitor(&visitor)).await.0 == 410 {
+            swept = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(swept, "file retention removed the old file");
+    for state in ["active", "closed"] {
+        let rows: Vec<(&str, Caller, u16)> = vec![
+            ("anyone holding the URL", Caller::anon(), 410),
+            ("the contact's visitor", Caller::visitor(&visitor), 410),
+            ("browser with vvca", browser.clone(), 410),
+            ("the contact's agent", Caller::staff(&alice), 410),
+            ("the agent's supervisor", Caller::staff(&sam), 410),
+            ("admin", Caller::staff(&ada), 410),
+            ("reports", Caller::staff(&rita), 410),
+            ("another account's admin", Caller::staff(&gina), 404),
+        ];
+        for (what, a) in [("redacted", redacted), ("file expired", expired)] {
+            for (who, caller, want) in &rows {
+                let preview = a.preview_url.clone().unwrap();
+                assert_eq!(get(&ts, &a.url, caller).await.0, *want, "{what}, {state}: {who}");
+                assert_eq!(get(&ts, &preview, caller).await.0, *want, "{what} preview, {state}: {who}");
+            }
+        }
+        if state == "active" {
+            alice.close(&contact.id).await.unwrap();
+        }
+    }
+}

@@ -116,6 +116,8 @@ pub async fn other_account(ts: &TestServer) -> StaffClient {
         report_retention_days: 30,
         allowed_types: vec![],
         keep_metadata: false,
+        file_retention_days: 0,
+        reports_may_redact: false,
     };
     let account = repo::account::create(db, "globex", &plan).await.unwrap();
     let hash = attache_server::auth::hash_password(PASSWORD.to_owned()).await.unwrap();

@@ -8,7 +8,9 @@ use crate::keys::{Keys, Token};
 use crate::repo;
 use crate::repo::attachment::AttachmentRow;
 use crate::AppState;
-use attache_protocol::{Contact, ContactState, ErrorCode, Role, VisitorId};
+use attache_protocol::{
+    AccessGrant, AccessWho, Contact, ContactState, ErrorCode, RemovalKind, Role, Tombstone, VisitorId,
+};
 
 /// Whether a visitor credential (cookie value or consumer token) is that of the contact's
 /// visitor. The credential is looked up by its hash, within the contact's visitor (and so its
@@ -24,24 +26,43 @@ pub async fn owned_by(db: &Db, contact: &Contact, credential: &VisitorId) -> App
 /// supervisor reads those of the agents they supervise; an agent reads their own contact while
 /// it is active.
 pub async fn may_read(db: &Db, staff: &Staff, contact: &Contact) -> AppResult<bool> {
+    Ok(staff_grant(db, staff, contact).await?.is_some())
+}
+
+/// Whether a staff member may review a contact: its access records, redaction's reach. Admins,
+/// report viewers and the agent's supervisor; not its agent alone, never a customer.
+pub async fn may_review(db: &Db, staff: &Staff, contact: &Contact) -> AppResult<bool> {
+    Ok(matches!(
+        staff_grant(db, staff, contact).await?,
+        Some(AccessGrant::Admin | AccessGrant::Reports | AccessGrant::Supervisor)
+    ))
+}
+
+/// The row of the access table that lets a staff member into a contact, if any.
+pub async fn staff_grant(db: &Db, staff: &Staff, contact: &Contact) -> AppResult<Option<AccessGrant>> {
     if contact.account_id != staff.account.id {
-        return Ok(false);
+        return Ok(None);
     }
-    if staff.user.reports || staff.user.role == Role::Admin {
-        return Ok(true);
+    if staff.user.role == Role::Admin {
+        return Ok(Some(AccessGrant::Admin));
+    }
+    if staff.user.reports {
+        return Ok(Some(AccessGrant::Reports));
     }
     let Some(agent_id) = &contact.agent_id else {
-        return Ok(false);
+        return Ok(None);
     };
-    if agent_id == &staff.user.id && contact.state == ContactState::Active {
-        return Ok(true);
-    }
     if staff.user.role == Role::Supervisor {
         if let Some(agent) = repo::user::get(db, agent_id).await? {
-            return Ok(agent.user.supervisor_id.as_ref() == Some(&staff.user.id));
+            if agent.user.supervisor_id.as_ref() == Some(&staff.user.id) {
+                return Ok(Some(AccessGrant::Supervisor));
+            }
         }
     }
-    Ok(false)
+    if agent_id == &staff.user.id && contact.state == ContactState::Active {
+        return Ok(Some(AccessGrant::Agent));
+    }
+    Ok(None)
 }
 
 /// Who asks for a file: everything a request may present.
@@ -65,6 +86,21 @@ pub struct FileGrant {
     /// A `vvca` grant to set (value, max-age in seconds), when the file was opened while the
     /// contact is active.
     pub set_vvca: Option<(String, i64)>,
+    /// Who opened it and by which row of the table, for the access record.
+    pub opener: Opener,
+}
+
+/// Who opened a file, as its access record names them.
+#[derive(Debug, Clone)]
+pub struct Opener {
+    /// By kind.
+    pub who: AccessWho,
+    /// The user's id or the visitor's public id.
+    pub who_id: Option<String>,
+    /// A name to show.
+    pub who_name: String,
+    /// The row of the access table.
+    pub grant: AccessGrant,
 }
 
 fn no_access() -> AppError {
@@ -115,22 +151,51 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
             ));
         }
     }
+    if let Some(t) = &row.removed {
+        return Err(removed_error(t));
+    }
+    let visitor_owns = match &caller.vvcu {
+        Some(v) => owned_by(&state.db, &contact, v).await?,
+        None => false,
+    };
+    let vvca_ok = caller.vvca.as_deref().is_some_and(|v| keys.vvca_allows(v, &contact.id));
+    let staff_right = match &caller.staff {
+        Some(s) => staff_grant(&state.db, s, &contact).await?,
+        None => None,
+    };
     let allowed = match contact.state {
         ContactState::Active | ContactState::Queued => true,
-        ContactState::Closed => {
-            (match &caller.vvcu {
-                Some(v) => owned_by(&state.db, &contact, v).await?,
-                None => false,
-            }) || caller.vvca.as_deref().is_some_and(|v| keys.vvca_allows(v, &contact.id))
-                || match &caller.staff {
-                    Some(s) => may_read(&state.db, s, &contact).await?,
-                    None => false,
-                }
-        }
+        ContactState::Closed => visitor_owns || vvca_ok || staff_right.is_some(),
     };
     if !allowed {
         return Err(no_access());
     }
+    let opener = match &caller.staff {
+        Some(s) => Opener {
+            who: AccessWho::Staff,
+            who_id: Some(s.user.id.to_string()),
+            who_name: s.user.display_name.clone(),
+            grant: staff_right.unwrap_or(AccessGrant::Url),
+        },
+        None if visitor_owns => Opener {
+            who: AccessWho::Visitor,
+            who_id: Some(contact.visitor.to_string()),
+            who_name: contact.customer_name.clone(),
+            grant: AccessGrant::ContactVisitor,
+        },
+        None if vvca_ok => Opener {
+            who: AccessWho::Browser,
+            who_id: None,
+            who_name: "a browser holding this contact's grant".into(),
+            grant: AccessGrant::Vvca,
+        },
+        None => Opener {
+            who: AccessWho::Link,
+            who_id: None,
+            who_name: "someone holding the link".into(),
+            grant: AccessGrant::Url,
+        },
+    };
     let set_vvca = if contact.state == ContactState::Active && caller.staff.is_none() {
         let account = repo::account::get(&state.db, &contact.account_id).await?.ok_or(AppError::NotFound("file"))?;
         let value = crate::keys::vvca_with(caller.vvca.as_deref(), &keys.vvca_grant(&contact.id));
@@ -144,5 +209,19 @@ pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> Ap
     } else {
         None
     };
-    Ok(FileGrant { attachment: row, contact, set_vvca })
+    Ok(FileGrant { attachment: row, contact, set_vvca, opener })
+}
+
+/// The refusal of a removed file's URLs (410), in words.
+pub fn removed_error(t: &Tombstone) -> AppError {
+    let when = t.at.format("%Y-%m-%d %H:%M UTC");
+    let words = match t.kind {
+        RemovalKind::Redacted => format!(
+            "this file was removed by {} on {when}: {}",
+            t.by.as_deref().unwrap_or("staff"),
+            t.reason.as_deref().unwrap_or("no reason given")
+        ),
+        RemovalKind::Expired => format!("this file expired on {when} under the account's file retention"),
+    };
+    AppError::Refused(ErrorCode::FileRemoved, words)
 }

@@ -154,6 +154,14 @@ pub fn check_patch(patch: &AccountPatch) -> AppResult<()> {
             ));
         }
     }
+    if let Some(days) = patch.file_retention_days {
+        if days > MAX_REPORT_RETENTION_DAYS {
+            return Err(AppError::Refused(
+                ErrorCode::InvalidPlan,
+                format!("file retention is at most {MAX_REPORT_RETENTION_DAYS} days (0 keeps files with the report)"),
+            ));
+        }
+    }
     if let Some(types) = &patch.allowed_types {
         for t in types {
             let ok = t.split_once('/').is_some_and(|(a, b)| {

@@ -247,7 +247,7 @@ pub fn to_wire(keys: &Keys, a: &AttachmentRow) -> Attachment {
         declared_type: a.declared_type.clone(),
         sha256: a.sha256.clone(),
         url: format!("/files/{token}/{}", url_name(&a.file_name)),
-        preview_url: a.preview_key.as_ref().map(|_| format!("/files/{token}/preview")),
+        preview_url: a.preview_key.as_ref().filter(|_| a.removed.is_none()).map(|_| format!("/files/{token}/preview")),
         width: a.width,
         height: a.height,
         sender: a.sender,
@@ -255,6 +255,7 @@ pub fn to_wire(keys: &Keys, a: &AttachmentRow) -> Attachment {
         released_by: a.released_by.clone(),
         released_at: a.released_at,
         metadata_removed: a.metadata_removed,
+        removed: a.removed.clone(),
     }
 }
 

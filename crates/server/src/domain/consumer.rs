@@ -350,6 +350,9 @@ pub async fn download_url(state: &AppState, visitor: &VisitorId, relative_path: 
 pub async fn download(state: &AppState, file: &FilePath) -> AppResult<AttachmentRow> {
     let (row, contact) = attachment_of(state, file).await?;
     sharing_on(state, &contact.account_id).await?;
+    if let Some(t) = &row.removed {
+        return Err(super::access::removed_error(t));
+    }
     Ok(row)
 }
 

@@ -5,7 +5,10 @@ pub mod account;
 pub mod attachment;
 pub mod consumer;
 pub mod contact;
+pub mod export;
 pub mod retention;
+pub mod review;
+pub mod search;
 pub mod upload;
 pub mod widget;
 

@@ -41,7 +41,7 @@ pub async fn page(side: &Side, after: &str) -> anyhow::Result<(Vec<Blob>, Option
     let mut out = Vec::new();
     if !after.starts_with('~') {
         let rows = sqlx::query(&format!(
-            "SELECT id, file_key, preview_key, sha256 FROM attachments WHERE id > $1 ORDER BY id LIMIT {PAGE}"
+            "SELECT id, file_key, preview_key, sha256, removed FROM attachments WHERE id > $1 ORDER BY id LIMIT {PAGE}"
         ))
         .bind(after)
         .fetch_all(&side.db)
@@ -53,6 +53,10 @@ pub async fn page(side: &Side, after: &str) -> anyhow::Result<(Vec<Blob>, Option
             let file: String = r.try_get(1)?;
             let preview: Option<String> = r.try_get(2)?;
             let sha: String = r.try_get(3)?;
+            // A redacted or expired file is a tombstone: its bytes left the store on purpose.
+            if r.try_get::<Option<String>, _>(4)?.is_some() {
+                continue;
+            }
             out.push(blob(&file, Some(sha), format!("attachment {id} file"))?);
             if let Some(p) = preview {
                 out.push(blob(&p, None, format!("attachment {id} preview"))?);
@@ -79,8 +83,8 @@ pub async fn page(side: &Side, after: &str) -> anyhow::Result<(Vec<Blob>, Option
 
 /// How many objects the source names (for progress).
 pub async fn count(side: &Side) -> anyhow::Result<i64> {
-    let q =
-        "SELECT (SELECT COUNT(*) FROM attachments) + (SELECT COUNT(*) FROM attachments WHERE preview_key IS NOT NULL) \
+    let q = "SELECT (SELECT COUNT(*) FROM attachments WHERE removed IS NULL) \
+             + (SELECT COUNT(*) FROM attachments WHERE preview_key IS NOT NULL AND removed IS NULL) \
              + (SELECT COUNT(*) FROM uploads WHERE state = 'blocked')";
     Ok(sqlx::query(q).fetch_one(&side.db).await?.try_get::<i64, _>(0)?)
 }

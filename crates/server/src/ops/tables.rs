@@ -45,6 +45,8 @@ pub const TABLES: &[Table] = &[
     Table::new("messages", "id"),
     Table::new("attachments", "id"),
     Table::new("attachment_lookups", "lookup"),
+    // Who opened which file, by which grant (supervisors' review); kept with the report.
+    Table::new("access_records", "id"),
     // Unfinished uploads stay behind (their bytes are in the source's staging area): listed as
     // dropped in the report; their senders send them again.
     Table::new("uploads", "id").only("state <> 'receiving'"),

@@ -5,7 +5,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 const COLUMNS: &str =
-    "id, name, max_upload_bytes, file_sharing_enabled, report_retention_days, allowed_types, keep_metadata";
+    "id, name, max_upload_bytes, file_sharing_enabled, report_retention_days, allowed_types, keep_metadata,
+    file_retention_days, reports_may_redact";
 
 fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account { id: AccountId(row.try_get("id")?), name: row.try_get("name")?, plan: plan_from_row(row)? })
@@ -20,6 +21,8 @@ pub(super) fn plan_from_row(row: &AnyRow) -> Result<Plan, sqlx::Error> {
         report_retention_days: row.try_get::<i64, _>("report_retention_days")?.clamp(0, u32::MAX as i64) as u32,
         allowed_types: allowed.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         keep_metadata: row.try_get::<i64, _>("keep_metadata")? != 0,
+        file_retention_days: row.try_get::<i64, _>("file_retention_days")?.clamp(0, u32::MAX as i64) as u32,
+        reports_may_redact: row.try_get::<i64, _>("reports_may_redact")? != 0,
     })
 }
 
@@ -77,9 +80,15 @@ pub async fn update(db: &Db, id: &AccountId, patch: &AccountPatch) -> Result<Opt
     if let Some(v) = patch.keep_metadata {
         plan.keep_metadata = v;
     }
+    if let Some(v) = patch.file_retention_days {
+        plan.file_retention_days = v;
+    }
+    if let Some(v) = patch.reports_may_redact {
+        plan.reports_may_redact = v;
+    }
     sqlx::query(
         "UPDATE accounts SET max_upload_bytes = $1, file_sharing_enabled = $2, report_retention_days = $3,
-         allowed_types = $4, keep_metadata = $6 WHERE id = $5",
+         allowed_types = $4, keep_metadata = $6, file_retention_days = $7, reports_may_redact = $8 WHERE id = $5",
     )
     .bind(plan.max_upload_bytes as i64)
     .bind(flag(plan.file_sharing_enabled))
@@ -87,6 +96,8 @@ pub async fn update(db: &Db, id: &AccountId, patch: &AccountPatch) -> Result<Opt
     .bind(plan.allowed_types.join(","))
     .bind(id.as_str())
     .bind(flag(plan.keep_metadata))
+    .bind(i64::from(plan.file_retention_days))
+    .bind(flag(plan.reports_may_redact))
     .execute(db)
     .await?;
     Ok(Some(account))

@@ -1,7 +1,7 @@
 //! Attachments: the stored files of contacts.
 
 use crate::db::{now_us, ts, Db};
-use attache_protocol::{AttachmentId, ContactId, MessageId, Sender, Timestamp, UploadId};
+use attache_protocol::{AttachmentId, ContactId, MessageId, RemovalKind, Sender, Timestamp, Tombstone, UploadId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -44,13 +44,15 @@ pub struct AttachmentRow {
     pub released_at: Option<Timestamp>,
     /// Location and camera data were removed before it was stored.
     pub metadata_removed: bool,
+    /// Redacted or expired: the bytes are gone, this stays.
+    pub removed: Option<Tombstone>,
 }
 
 const COLUMNS: &str = "id, contact_id, message_id, file_name, description, size, media_type, declared_type, sha256,
     file_key, preview_key, width, height, sender, created_at, released_by, released_at,
-    metadata_removed";
+    metadata_removed, removed, removed_by_name, removed_at, removed_reason";
 
-fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
+pub(super) fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
     let sender: String = row.try_get("sender")?;
     let dim = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
     Ok(AttachmentRow {
@@ -72,7 +74,18 @@ fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
         released_by: row.try_get("released_by")?,
         released_at: row.try_get::<Option<i64>, _>("released_at")?.map(ts),
         metadata_removed: row.try_get::<i64, _>("metadata_removed")? != 0,
+        removed: tombstone(row)?,
     })
+}
+
+fn tombstone(row: &AnyRow) -> Result<Option<Tombstone>, sqlx::Error> {
+    let Some(kind) = row.try_get::<Option<String>, _>("removed")? else { return Ok(None) };
+    Ok(Some(Tombstone {
+        kind: super::known("attachments.removed", &kind, RemovalKind::parse(&kind))?,
+        by: row.try_get("removed_by_name")?,
+        at: ts(row.try_get::<Option<i64>, _>("removed_at")?.unwrap_or_default()),
+        reason: row.try_get("removed_reason")?,
+    }))
 }
 
 /// What a new attachment is made of. Its ids and time are chosen by the caller, so the event
@@ -225,6 +238,7 @@ pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Pub
         released_by: new.released.map(|r| r.0.to_owned()),
         released_at: new.released.map(|r| ts(r.1)),
         metadata_removed: new.metadata_removed,
+        removed: None,
     })))
 }
 
@@ -281,4 +295,56 @@ pub async fn of_contact(db: &Db, contact: &ContactId) -> Result<Vec<AttachmentRo
         .fetch_all(db)
         .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Who took a file away and why (none for an expiry).
+pub struct Removal<'a> {
+    /// Redacted or expired.
+    pub kind: RemovalKind,
+    /// The redactor (user id, shown name).
+    pub by: Option<(&'a str, &'a str)>,
+    /// The reason.
+    pub reason: Option<&'a str>,
+    /// When (microseconds).
+    pub at: i64,
+}
+
+/// Marks an attachment removed, once: `false` when it already was (a second redaction, or one
+/// racing an expiry, changes nothing).
+pub async fn mark_removed(db: &Db, id: &AttachmentId, r: &Removal<'_>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE attachments SET removed = $1, removed_by = $2, removed_by_name = $3, removed_at = $4,
+         removed_reason = $5 WHERE id = $6 AND removed IS NULL",
+    )
+    .bind(r.kind.as_str())
+    .bind(r.by.map(|b| b.0.to_owned()))
+    .bind(r.by.map(|b| b.1.to_owned()))
+    .bind(r.at)
+    .bind(r.reason.map(str::to_owned))
+    .bind(id.as_str())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Attachments of accounts with file-only retention whose time has come, a batch:
+/// (attachment, account's retention in days) for those sent before `now - days`.
+pub async fn files_due(db: &Db, now: i64, limit: i64) -> Result<Vec<AttachmentRow>, sqlx::Error> {
+    let cols = columns_of("a");
+    let rows = sqlx::query(&format!(
+        "SELECT {cols} FROM attachments a JOIN contacts c ON c.id = a.contact_id JOIN accounts ac ON ac.id = c.account_id
+         WHERE a.removed IS NULL AND ac.file_retention_days > 0
+           AND a.created_at + ac.file_retention_days * 86400000000 <= $1
+         ORDER BY a.created_at LIMIT $2"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The columns of [`from_row`], of the table under alias `t`.
+pub(super) fn columns_of(t: &str) -> String {
+    COLUMNS.split(',').map(|c| format!("{t}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }

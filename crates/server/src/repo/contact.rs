@@ -122,32 +122,43 @@ pub struct ContactQuery {
     pub limit: i64,
 }
 
-enum Arg {
+/// A value bound to a query built at run time.
+pub(super) enum Arg {
     Text(String),
     Int(i64),
 }
 
+/// A query built at run time: its text and its arguments, numbered as they are added.
 #[derive(Default)]
-struct Sql {
-    text: String,
-    args: Vec<Arg>,
+pub(super) struct Sql {
+    pub(super) text: String,
+    pub(super) args: Vec<Arg>,
 }
 
 impl Sql {
-    fn arg(&mut self, a: Arg) -> String {
+    pub(super) fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
         format!("${}", self.args.len())
     }
-    fn text(&mut self, s: &str) -> String {
+    pub(super) fn text(&mut self, s: &str) -> String {
         self.arg(Arg::Text(s.to_owned()))
+    }
+    /// The query with its arguments bound.
+    pub(super) fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.text);
+        for a in &self.args {
+            query = match a {
+                Arg::Text(s) => query.bind(s.clone()),
+                Arg::Int(i) => query.bind(*i),
+            };
+        }
+        query
     }
 }
 
-/// Contacts matching the query. The queue comes first, oldest first; then the rest, newest first.
-pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error> {
-    let mut sql = Sql::default();
-    let account = sql.text(q.account.as_str());
-    let visible = match &q.visibility {
+/// The condition on `c` (contacts, joined with `u`, their agents) of a visibility.
+pub(super) fn visible(sql: &mut Sql, v: &Visibility) -> String {
+    match v {
         Visibility::All => "1 = 1".to_owned(),
         Visibility::HandledBy(u) => format!("c.agent_id = {}", sql.text(u.as_str())),
         Visibility::ActiveHandledBy(u) => format!("(c.agent_id = {} AND c.state = 'active')", sql.text(u.as_str())),
@@ -159,7 +170,14 @@ pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error
             let p = sql.text(u.as_str());
             format!("(u.supervisor_id = {p} OR (c.agent_id = {p} AND c.state = 'active'))")
         }
-    };
+    }
+}
+
+/// Contacts matching the query. The queue comes first, oldest first; then the rest, newest first.
+pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error> {
+    let mut sql = Sql::default();
+    let account = sql.text(q.account.as_str());
+    let visible = visible(&mut sql, &q.visibility);
     let visible = if q.with_queue { format!("(c.state = 'queued' OR {visible})") } else { visible };
     let now = sql.arg(Arg::Int(now_us()));
     let mut conds = vec![
@@ -187,14 +205,7 @@ pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error
          CASE WHEN c.state = 'queued' THEN c.created_at ELSE -c.created_at END, c.id LIMIT {limit}",
         conds.join(" AND ")
     );
-    let mut query = sqlx::query(&sql.text);
-    for a in sql.args {
-        query = match a {
-            Arg::Text(s) => query.bind(s),
-            Arg::Int(i) => query.bind(i),
-        };
-    }
-    let rows = query.fetch_all(db).await?;
+    let rows = sql.query().fetch_all(db).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -283,6 +294,7 @@ pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ContactId>, sq
 /// (their blobs are the caller's to delete first).
 pub async fn delete(db: &Db, id: &ContactId) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM access_records WHERE contact_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
     sqlx::query(
         "DELETE FROM attachment_lookups WHERE attachment_id IN (SELECT id FROM attachments WHERE contact_id = $1)",
     )

@@ -1,9 +1,11 @@
 //! Database access, one module per concern. Functions take the pool and return protocol types
 //! or small row structs; no HTTP here.
 
+pub mod access_record;
 pub mod account;
 pub mod attachment;
 pub mod contact;
+pub mod search;
 pub mod upload;
 pub mod user;
 pub mod visitor;

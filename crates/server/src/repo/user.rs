@@ -139,7 +139,8 @@ pub async fn session_staff(db: &Db, token_hash: &str) -> Result<Option<(User, Ac
     let row = sqlx::query(
         "SELECT u.id, u.account_id, u.username, u.display_name, u.role, u.reports, u.supervisor_id, u.disabled,
                 u.password_hash, a.name AS account_name, a.max_upload_bytes, a.file_sharing_enabled,
-                a.report_retention_days, a.allowed_types, a.keep_metadata
+                a.report_retention_days, a.allowed_types, a.keep_metadata,
+                a.file_retention_days, a.reports_may_redact
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )

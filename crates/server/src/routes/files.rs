@@ -4,10 +4,11 @@
 use crate::auth::{cookie, Staff, VISITOR_COOKIE};
 use crate::db::is_id;
 use crate::domain::access::{self as access, FileCaller};
+use crate::domain::review::{self, NewAccess};
 use crate::error::{AppError, AppResult};
 use crate::storage::StoreKey;
 use crate::AppState;
-use attache_protocol::{ApiError, ErrorCode, VisitorId};
+use attache_protocol::{AccessWhat, ApiError, ErrorCode, VisitorId};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::header::{
@@ -116,6 +117,7 @@ async fn caller(state: &AppState, parts: &mut axum::http::request::Parts) -> App
 pub async fn get_file(
     State(state): State<AppState>,
     Path((token, name)): Path<(String, String)>,
+    super::staff::ClientAddr(address): super::staff::ClientAddr,
     req: Request,
 ) -> AppResult<Response> {
     let (mut parts, _) = req.into_parts();
@@ -139,9 +141,24 @@ pub async fn get_file(
         let secure = if state.config.secure_cookies { "; Secure" } else { "" };
         format!("{ATTACHMENT_COOKIE}={value}; Path=/files/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
     });
-    let blob = Blob { key, media, etag, disposition: disp, set_cookie };
-    let grant = crate::routes::ops::grant_label(&who);
-    Ok(state.metrics.served(grant, send_blob(&state, &parts.headers, &parts.method, blob).await?))
+    let opener = grant.opener.clone();
+    let record = NewAccess {
+        account_id: grant.contact.account_id.clone(),
+        contact_id: grant.contact.id.clone(),
+        attachment_id: Some(a.id.clone()),
+        file_name: a.file_name.clone(),
+        what: if preview { AccessWhat::Preview } else { AccessWhat::File },
+        who: opener.who,
+        who_id: opener.who_id,
+        who_name: opener.who_name,
+        grant: opener.grant,
+        address: address.map(|a| a.to_string()),
+        range: None,
+        bytes: 0,
+    };
+    let blob = Blob { key, media, etag, disposition: disp, set_cookie, record: Some(record) };
+    let label = crate::routes::ops::grant_label(&who);
+    Ok(state.metrics.served(label, send_blob(&state, &parts.headers, &parts.method, blob).await?))
 }
 
 /// Stored bytes ready to be sent, with the headers that describe them.
@@ -156,6 +173,8 @@ pub(crate) struct Blob<'a> {
     pub disposition: String,
     /// A `Set-Cookie` to add.
     pub set_cookie: Option<String>,
+    /// The access record to write once the bytes were all sent (its range and size filled in).
+    pub record: Option<NewAccess>,
 }
 
 /// Sends stored bytes: HEAD, `Range`/`If-Range`, `If-None-Match`, and the defensive headers
@@ -166,7 +185,7 @@ pub(crate) async fn send_blob(
     method: &Method,
     blob: Blob<'_>,
 ) -> AppResult<Response> {
-    let Blob { key, media, etag, disposition: disp, set_cookie } = blob;
+    let Blob { key, media, etag, disposition: disp, set_cookie, record } = blob;
     let key = StoreKey::parse(key).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad store key in database")))?;
     let store = &state.files.store;
     let size = match store.head(&key).await {
@@ -213,10 +232,15 @@ pub(crate) async fn send_blob(
     if method == Method::HEAD {
         return Ok((status, headers).into_response());
     }
+    let sent = range.as_ref().map(|r| (r.start, r.end)).filter(|r| *r != (0, size));
     let stream = store.get(&key, range).await.map_err(|e| match e {
         e if e.is_not_found() => AppError::NotFound("file"),
         e => AppError::Internal(e.into()),
     })?;
+    let stream = match record {
+        Some(r) => review::recorded(state, NewAccess { range: sent, bytes: len, ..r }, stream),
+        None => stream,
+    };
     Ok((status, headers, Body::from_stream(stream)).into_response())
 }
 

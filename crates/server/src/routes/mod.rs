@@ -6,6 +6,7 @@ mod events;
 pub mod extract;
 mod files;
 pub(crate) mod ops;
+mod review;
 mod site;
 mod staff;
 pub mod uploads;
@@ -97,6 +98,12 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::report_contacts))
         .routes(routes!(contacts::report_contact))
         .routes(routes!(contacts::release_upload))
+        .routes(routes!(review::list_access))
+        .routes(routes!(review::redact_attachment))
+        .routes(routes!(review::file_status))
+        .routes(routes!(review::export_contact))
+        .routes(routes!(review::search_attachments))
+        .routes(routes!(review::storage_usage))
         .routes(routes!(events::staff_events))
         .routes(routes!(files::get_file))
         .routes(routes!(consumer::put_temp_file, consumer::get_temp_file))

@@ -237,6 +237,7 @@ async fn publish(
         released_by: row.released_by.as_ref().map(|(_, name)| name.clone()),
         released_at: row.released_at.map(crate::db::ts),
         metadata_removed: checked.metadata_removed,
+        removed: None,
     };
     let message = Message {
         id: message_id.clone(),

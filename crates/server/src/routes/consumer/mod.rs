@@ -168,6 +168,7 @@ pub async fn get_temp_file(
         etag: format!("\"{}\"", a.sha256),
         disposition: disposition("attachment", &a.file_name),
         set_cookie: None,
+        record: None,
     };
     let method = if parts.method == Method::HEAD { Method::HEAD } else { Method::GET };
     Ok(state.metrics.served("temp-url", send_blob(&state, &parts.headers, &method, blob).await?))

@@ -1,0 +1,228 @@
+//! Supervisors' review: access records (written once a download's last byte went out), redaction
+//! of one attachment, file-only retention, and where files stand for clients that keep copies.
+//! The ZIP of a contact is [`super::export`]; the search and storage figures [`super::search`].
+
+use super::access::{may_review, removed_error, staff_grant};
+use crate::auth::Staff;
+use crate::db::{is_id, now_us};
+use crate::error::{AppError, AppResult};
+use crate::events::Audience;
+use crate::repo;
+use crate::repo::attachment::{AttachmentRow, Removal};
+use crate::storage::{ByteStream, StoreKey};
+use crate::AppState;
+use attache_protocol::{
+    AccessFilter, AccessGrant, AccessRecord, AttachmentId, Contact, ErrorCode, Event, FileState, FileStatus, Message,
+    RemovalKind, Tombstone, MAX_REASON_CHARS, MAX_STATUS_IDS,
+};
+use futures_util::StreamExt;
+
+pub use crate::repo::access_record::NewAccess;
+
+/// Ranges of one download (the same file, caller and address) within this long of its first
+/// record are that download's, not new ones.
+const MERGE_US: i64 = 10 * 60 * 1_000_000;
+/// Most records one listing returns.
+const RECORDS_LIMIT: i64 = 5000;
+
+/// `stream`, writing the access record as its last byte is handed out (`record.bytes` of them).
+/// A download cut short (the client left, the store failed, the file was redacted under it)
+/// records nothing. (The HTTP server stops polling a body once its length is sent, so the end is
+/// known by counting, not by the stream's close.)
+pub fn recorded(state: &AppState, record: NewAccess, stream: ByteStream) -> ByteStream {
+    let db = state.db.clone();
+    let expected = record.bytes;
+    let mut sent: u64 = 0;
+    let mut pending = Some(record);
+    let write = move |r: NewAccess| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = repo::access_record::record(&db, &r, now_us(), MERGE_US).await {
+                tracing::error!(error = ?e, contact = %r.contact_id, "access record not written");
+            }
+        });
+    };
+    if expected == 0 {
+        if let Some(r) = pending.take() {
+            write(r);
+        }
+    }
+    Box::pin(stream.map(move |item| {
+        if let Ok(chunk) = &item {
+            sent = sent.saturating_add(chunk.len() as u64);
+            if sent >= expected {
+                if let Some(r) = pending.take() {
+                    write(r);
+                }
+            }
+        }
+        item
+    }))
+}
+
+/// A contact of the caller's account that is not expired, or why not.
+async fn contact_of(state: &AppState, staff: &Staff, id: &attache_protocol::ContactId) -> AppResult<Contact> {
+    let contact = repo::contact::get(&state.db, id).await?.ok_or(AppError::NotFound("contact"))?;
+    if contact.account_id != staff.account.id {
+        return Err(AppError::NotFound("contact"));
+    }
+    if contact.report_expires_at.is_some_and(|e| e.timestamp_micros() <= now_us()) {
+        return Err(AppError::Refused(ErrorCode::ReportExpired, "the contact's report has expired".into()));
+    }
+    Ok(contact)
+}
+
+/// A contact's access records, for those who may review it.
+pub async fn access_records(
+    state: &AppState,
+    staff: &Staff,
+    contact: &str,
+    filter: &AccessFilter,
+) -> AppResult<Vec<AccessRecord>> {
+    if !is_id(contact) {
+        return Err(AppError::NotFound("contact"));
+    }
+    let contact = contact_of(state, staff, &attache_protocol::ContactId(contact.to_owned())).await?;
+    if !may_review(&state.db, staff, &contact).await? {
+        return Err(AppError::Refused(
+            ErrorCode::NoReportAccess,
+            "access records are for admins, report viewers and the agent's supervisor".into(),
+        ));
+    }
+    Ok(repo::access_record::of_contact(&state.db, &contact.id, filter, RECORDS_LIMIT).await?)
+}
+
+/// Checks a redaction's reason: 1 to 500 characters on one line, nothing invisible.
+fn reason(raw: &str) -> AppResult<String> {
+    if raw.chars().any(char::is_control) {
+        return Err(AppError::invalid("the reason must be one line without control characters"));
+    }
+    super::text_field("the reason", raw, MAX_REASON_CHARS, true)
+}
+
+/// Takes one attachment away: its bytes and preview leave the store, every URL answers 410,
+/// both sides hear `attachment_removed`, and the transcript keeps the tombstone. Admins and the
+/// supervisor of the contact's agent may; report viewers when the account allows it.
+pub async fn redact(state: &AppState, staff: &Staff, id: &str, raw_reason: &str) -> AppResult<Message> {
+    if !is_id(id) {
+        return Err(AppError::NotFound("attachment"));
+    }
+    let row = repo::attachment::by_id_or_message(&state.db, id).await?.ok_or(AppError::NotFound("attachment"))?;
+    let contact = contact_of(state, staff, &row.contact_id).await?;
+    let allowed = match staff_grant(&state.db, staff, &contact).await? {
+        Some(AccessGrant::Admin | AccessGrant::Supervisor) => true,
+        Some(AccessGrant::Reports) => staff.account.plan.reports_may_redact,
+        _ => false,
+    };
+    if !allowed {
+        return Err(AppError::Refused(
+            ErrorCode::NoRedactAccess,
+            "only admins and the supervisor of the contact's agent may redact files here".into(),
+        ));
+    }
+    let reason = reason(raw_reason)?;
+    if let Some(t) = &row.removed {
+        return Err(already(t));
+    }
+    let removal = Removal {
+        kind: RemovalKind::Redacted,
+        by: Some((staff.user.id.as_str(), staff.user.display_name.as_str())),
+        reason: Some(&reason),
+        at: now_us(),
+    };
+    if !repo::attachment::mark_removed(&state.db, &row.id, &removal).await? {
+        let now = repo::attachment::by_id_or_message(&state.db, id).await?;
+        return Err(now.and_then(|r| r.removed).map_or(AppError::NotFound("attachment"), |t| already(&t)));
+    }
+    tracing::info!(attachment = %row.id, contact = %contact.id, by = %staff.user.username, "attachment redacted");
+    take_away(state, &contact, &row, &removal).await?;
+    super::attachment::message_by_id(state, &contact.id, row.message_id.as_str())
+        .await?
+        .ok_or(AppError::NotFound("attachment"))
+}
+
+fn already(t: &Tombstone) -> AppError {
+    let AppError::Refused(_, words) = removed_error(t) else { unreachable!("removed_error refuses") };
+    AppError::Refused(ErrorCode::AlreadyRemoved, words)
+}
+
+/// After the row is marked: the bytes go, both sides hear it.
+async fn take_away(state: &AppState, contact: &Contact, row: &AttachmentRow, r: &Removal<'_>) -> AppResult<()> {
+    for key in std::iter::once(&row.file_key).chain(row.preview_key.as_ref()) {
+        if let Some(k) = StoreKey::parse(key) {
+            state.files.store.delete(&k).await.map_err(|e| AppError::Internal(e.into()))?;
+        }
+    }
+    let tombstone = Tombstone {
+        kind: r.kind,
+        by: r.by.map(|b| b.1.to_owned()),
+        at: crate::db::ts(r.at),
+        reason: r.reason.map(str::to_owned),
+    };
+    let event = Event::AttachmentRemoved {
+        contact_id: contact.id.clone(),
+        message_id: row.message_id.clone(),
+        attachment_id: row.id.clone(),
+        sha256: row.sha256.clone(),
+        tombstone,
+    };
+    // The contact's visitor, and every staff member of the account: consoles that keep a copy
+    // (supervisors, report viewers) drop it.
+    state.hub.publish(&contact.account_id, vec![Audience::Visitor(contact.visitor.clone()), Audience::Staff], event);
+    Ok(())
+}
+
+/// File-only retention: attachments older than their account's `file_retention_days` lose their
+/// bytes and keep an "expired" tombstone. Returns how many went.
+pub async fn sweep_file_retention(state: &AppState) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let batch = repo::attachment::files_due(&state.db, now_us(), 200).await?;
+        if batch.is_empty() {
+            return Ok(total);
+        }
+        for row in &batch {
+            let removal = Removal { kind: RemovalKind::Expired, by: None, reason: None, at: now_us() };
+            if !repo::attachment::mark_removed(&state.db, &row.id, &removal).await? {
+                continue;
+            }
+            let Some(contact) = repo::contact::get(&state.db, &row.contact_id).await? else { continue };
+            take_away(state, &contact, row, &removal).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(attachment = %row.id, "file retention: attachment expired");
+            total += 1;
+        }
+    }
+}
+
+/// Where each of these attachments stands (for the console's cache: what it must drop). Ids of
+/// other accounts, unknown ids and expired reports are `gone`.
+pub async fn file_status(state: &AppState, staff: &Staff, ids: &[AttachmentId]) -> AppResult<Vec<FileStatus>> {
+    if ids.len() > MAX_STATUS_IDS {
+        return Err(AppError::invalid(format!("ask about at most {MAX_STATUS_IDS} files at once")));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let state_of = if !is_id(id.as_str()) {
+            FileState::Gone
+        } else {
+            match repo::attachment::by_id_or_message(&state.db, id.as_str()).await? {
+                None => FileState::Gone,
+                Some(row) => match repo::contact::get(&state.db, &row.contact_id).await? {
+                    Some(c)
+                        if c.account_id == staff.account.id
+                            && c.report_expires_at.is_none_or(|e| e.timestamp_micros() > now_us()) =>
+                    {
+                        match row.removed.map(|t| t.kind) {
+                            None => FileState::Present,
+                            Some(RemovalKind::Redacted) => FileState::Redacted,
+                            Some(RemovalKind::Expired) => FileState::Expired,
+                        }
+                    }
+                    _ => FileState::Gone,
+                },
+            }
+        };
+        out.push(FileStatus { id: id.clone(), state: state_of });
+    }
+    Ok(out)
+}
