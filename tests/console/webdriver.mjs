@@ -41,8 +41,16 @@ export class Session {
   }
 
   async click(css) {
-    const el = await this.find(css);
-    await this.cmd("POST", `/element/${el}/click`, {});
+    // An element redrawn between finding and clicking is found again (a few times at most).
+    for (let tries = 1; ; tries++) {
+      const el = await this.find(css);
+      try {
+        await this.cmd("POST", `/element/${el}/click`, {});
+        return;
+      } catch (e) {
+        if (tries >= 3 || !/stale element reference/.test(e.message)) throw e;
+      }
+    }
   }
 
   async type(css, text, { clear = true } = {}) {

@@ -36,9 +36,12 @@ export function addMessage(message: Message) {
     redraw("incoming");
   }
   const list = state.messages.get(message.contact_id);
-  if (list && !list.some((m) => m.id === message.id)) list.push(message);
+  // The same message may come twice (its event and a command's answer, or a resync): only a new
+  // one redraws the transcript, so a preview under the agent's pointer or focus stays put.
+  const fresh = !!list && !list.some((m) => m.id === message.id);
+  if (fresh) list.push(message);
   if (state.selected === message.contact_id) {
-    redraw("transcript");
+    if (fresh) redraw("transcript");
   } else if (message.sender === "customer" && isMine(state.contacts.get(message.contact_id))) {
     state.unread.add(message.contact_id);
     redraw("lists");
