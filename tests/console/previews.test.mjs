@@ -4,48 +4,11 @@
 // and says so. Skipped when a tool is missing, unless ATTACHE_REQUIRE_TOOLS is set.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Customer } from "./customer.mjs";
-import { png } from "../widget/png.mjs";
+import { PDF, heic, renderers as tools } from "../previews.mjs";
 import { aliceWith, closeConsole, imageLoaded, newConsole, server, shot, useWorld } from "./harness.mjs";
 
 useWorld();
-
-function installed(cmd, arg) {
-  try {
-    execFileSync(cmd, [arg], { stdio: "ignore" });
-    return true;
-  } catch (e) {
-    return e.code !== "ENOENT";
-  }
-}
-const tools = installed("pdftoppm", "-v") && installed("heif-enc", "--help");
-if (!tools && process.env.ATTACHE_REQUIRE_TOOLS) {
-  throw new Error("pdftoppm (poppler-utils) and heif-enc (libheif-examples) are required");
-}
-
-// A one-page PDF with a red box (poppler rebuilds the cross-reference table).
-const PDF = Buffer.from(
-  "%PDF-1.4\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n" +
-    "2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n" +
-    "3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]/Contents 4 0 R>> endobj\n" +
-    "4 0 obj <</Length 27>> stream\n1 0 0 rg 10 10 100 50 re f\nendstream endobj\n" +
-    "trailer <</Root 1 0 R>>\n%%EOF\n",
-);
-
-function heic(w, h) {
-  const dir = mkdtempSync(join(tmpdir(), "attache-heic-"));
-  try {
-    writeFileSync(join(dir, "src.png"), png(w, h));
-    execFileSync("heif-enc", ["-q", "50", "-o", join(dir, "IMG.HEIC"), join(dir, "src.png")], { stdio: "ignore" });
-    return readFileSync(join(dir, "IMG.HEIC"));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const lightbox = (s) => s.exec(`const g = document.getElementById("lightbox");
   const i = document.getElementById("lightbox-image");

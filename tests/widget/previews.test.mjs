@@ -4,50 +4,13 @@
 // when a tool is missing, unless ATTACHE_REQUIRE_TOOLS is set (scripts/test.sh sets it).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { startService, staff } from "./service.mjs";
-import { png } from "./png.mjs";
+import { PDF, heic, renderers as tools } from "../previews.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
 mkdirSync(ARTIFACTS, { recursive: true });
-
-function installed(cmd, arg) {
-  try {
-    execFileSync(cmd, [arg], { stdio: "ignore" });
-    return true;
-  } catch (e) {
-    return e.code !== "ENOENT";
-  }
-}
-const tools = installed("pdftoppm", "-v") && installed("heif-enc", "--help");
-if (!tools && process.env.ATTACHE_REQUIRE_TOOLS) {
-  throw new Error("pdftoppm (poppler-utils) and heif-enc (libheif-examples) are required");
-}
-
-// A one-page PDF with a red box (poppler rebuilds the cross-reference table).
-const PDF = Buffer.from(
-  "%PDF-1.4\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n" +
-    "2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n" +
-    "3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]/Contents 4 0 R>> endobj\n" +
-    "4 0 obj <</Length 27>> stream\n1 0 0 rg 10 10 100 50 re f\nendstream endobj\n" +
-    "trailer <</Root 1 0 R>>\n%%EOF\n",
-);
-
-/** A HEIC photo of `w`×`h`, as an iPhone would send (heif-enc from a PNG). */
-function heic(w, h) {
-  const dir = mkdtempSync(join(tmpdir(), "attache-heic-"));
-  try {
-    writeFileSync(join(dir, "src.png"), png(w, h));
-    execFileSync("heif-enc", ["-q", "50", "-o", join(dir, "IMG.HEIC"), join(dir, "src.png")], { stdio: "ignore" });
-    return readFileSync(join(dir, "IMG.HEIC"));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 let service;
 let browser;
@@ -67,6 +30,18 @@ after(async () => {
   await service?.stop();
 });
 
+/** The customer `name` starts a chat in `page` and alice accepts it; the contact. */
+async function chatWithAlice(page, alice, name) {
+  await page.goto(`${service.url}/widget/?account=acme`);
+  await page.fill("#name", name);
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  const contact = (await alice.queue()).find((c) => c.customer_name === name);
+  await alice.accept(contact.id);
+  await page.waitForSelector("text=You are chatting with Alice Agent");
+  return contact;
+}
+
 /** The decoded size of the preview shown for `name`, once the browser has it. */
 async function previewSize(page, who, name) {
   const img = page.locator(`.msg.${who}:has-text("${name}") img.preview`);
@@ -79,13 +54,7 @@ test("PDF and HEIC previews show in the widget, both ways", { skip: !tools && "p
   const alice = await staff(service.url, "alice");
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${service.url}/widget/?account=acme`);
-  await page.fill("#name", "Pia");
-  await page.click("text=Start chat");
-  await page.waitForSelector("text=Waiting for an agent…");
-  const contact = (await alice.queue()).find((c) => c.customer_name === "Pia");
-  await alice.accept(contact.id);
-  await page.waitForSelector("text=You are chatting with Alice Agent");
+  const contact = await chatWithAlice(page, alice, "Pia");
 
   await alice.upload(contact.id, "contract.pdf", "application/pdf", PDF);
   await alice.upload(contact.id, "IMG_0042.HEIC", "image/heic", heic(640, 480));
@@ -112,13 +81,7 @@ test("a refusal of the agent's file shows on the check line, not as the customer
   const alice = await staff(service.url, "alice");
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${service.url}/widget/?account=acme`);
-  await page.fill("#name", "Rita");
-  await page.click("text=Start chat");
-  await page.waitForSelector("text=Waiting for an agent…");
-  const contact = (await alice.queue()).find((c) => c.customer_name === "Rita");
-  await alice.accept(contact.id);
-  await page.waitForSelector("text=You are chatting with Alice Agent");
+  const contact = await chatWithAlice(page, alice, "Rita");
   const html = Buffer.from("<html><script>alert(1)</script></html>");
   await assert.rejects(alice.upload(contact.id, "label.png", "image/png", html), /tus patch: 4\d\d/);
   await page.waitForSelector('#check-status[data-state="blocked"]:has-text("label.png: blocked")');
