@@ -102,20 +102,29 @@ impl Store for LocalStore {
     }
 
     async fn put_file(&self, key: &StoreKey, src: &Path) -> Result<u64, StoreError> {
-        let (path, _) = self.prepare(key).await?;
         // The staged bytes are durable already (staging syncs each chunk before it is
-        // acknowledged); what is left to make durable is the rename.
-        let size = tokio::fs::metadata(src).await?.len();
-        match tokio::fs::rename(src, &path).await {
-            Ok(()) => {
-                // The rename itself is durable once its folder is.
-                if let Some(dir) = path.parent() {
-                    tokio::fs::File::open(dir).await?.sync_all().await?;
+        // acknowledged); what is left to make durable is the rename. One blocking call: the
+        // folder, the rename and the folder's sync.
+        let (path, src_path) = (self.path_of(key), src.to_owned());
+        let moved = tokio::task::spawn_blocking(move || -> std::io::Result<Option<u64>> {
+            let size = std::fs::metadata(&src_path)?.len();
+            let dir = path.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir)?;
+            match std::fs::rename(&src_path, &path) {
+                Ok(()) => {
+                    // The rename itself is durable once its folder is.
+                    std::fs::File::open(dir)?.sync_all()?;
+                    Ok(Some(size))
                 }
-                Ok(size)
+                Err(_) => Ok(None),
             }
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        match moved {
+            Some(size) => Ok(size),
             // Another file system (EXDEV): copy through a temporary file, then drop the source.
-            Err(_) => {
+            None => {
                 let file = tokio::fs::File::open(src).await?;
                 let n = self.put(key, Box::pin(tokio_util::io::ReaderStream::new(file))).await?;
                 let _ = tokio::fs::remove_file(src).await;
