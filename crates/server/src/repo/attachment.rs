@@ -150,8 +150,8 @@ pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Pub
     let claimed =
         // The upload's lease goes with it: nothing is left to write.
         sqlx::query(
-            "UPDATE uploads SET state = 'ready', message_id = $1, lease_owner = NULL, lease_until = 0
-             WHERE id = $2 AND state = 'receiving'",
+            "UPDATE uploads SET state = 'ready', upload_offset = length, message_id = $1, lease_owner = NULL,
+             lease_until = 0 WHERE id = $2 AND state = 'receiving'",
         )
             .bind(new.message_id.as_str())
             .bind(new.upload_id.as_str())

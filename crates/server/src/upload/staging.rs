@@ -147,6 +147,12 @@ pub trait Staging: Send + Sync + std::fmt::Debug + 'static {
     /// is already there (a crash after this, another instance), it does nothing.
     async fn complete(&self, spot: Spot<'_>) -> Result<(), StagingError>;
 
+    /// Whether [`Staging::complete`] leaves nothing behind to [`Staging::discard`] (the local
+    /// file is moved into the store).
+    fn complete_frees(&self) -> bool {
+        false
+    }
+
     /// Frees everything an upload left in staging (finished, refused, cancelled or expired).
     async fn discard(&self, id: &UploadId, staged: &str) -> Result<(), StagingError>;
 
@@ -240,7 +246,10 @@ impl Batch {
             let mut file = match file {
                 Some(f) => f,
                 None => {
-                    let mut f = match std::fs::OpenOptions::new().write(true).open(&path) {
+                    // The file is made by the first write (an upload that never sent a byte
+                    // costs nothing on disk), or made again by a write from 0 whose earlier
+                    // attempt was never recorded.
+                    let mut f = match std::fs::OpenOptions::new().write(true).create(offset == 0).open(&path) {
                         Ok(f) => f,
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                             return Err(StagingError::Lost("the staging file is missing".into()))
@@ -306,7 +315,8 @@ async fn blocking<T: Send + 'static>(
 #[async_trait::async_trait]
 impl Staging for LocalStaging {
     async fn create(&self, id: &UploadId, _target: &StoreKey) -> Result<String, StagingError> {
-        tokio::fs::File::create(self.path(id.as_str())?).await?;
+        // The file comes with the first bytes (see `Batch::write`).
+        self.path(id.as_str())?;
         Ok(String::new())
     }
 
@@ -379,6 +389,10 @@ impl Staging for LocalStaging {
             }
             Err(e) => Err(StagingError::Io(std::io::Error::other(e))),
         }
+    }
+
+    fn complete_frees(&self) -> bool {
+        true
     }
 
     async fn discard(&self, id: &UploadId, _staged: &str) -> Result<(), StagingError> {
