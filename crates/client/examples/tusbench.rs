@@ -16,11 +16,10 @@
 //! (memory under 32 concurrent 30 MiB uploads). `--scale F` multiplies the file counts.
 
 use attache_client::*;
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "demo-password";
@@ -502,8 +501,8 @@ async fn fanout(args: &[String]) {
     let rss = || pid.map(|p| status_kib(p, "VmRSS:") as f64 / 1024.0).unwrap_or(0.0);
     let (alice, _) = StaffClient::login(&base, "acme", "alice", PASSWORD).await.expect("login as alice");
     let rss0 = rss();
-    // contact id -> receipt times
-    let got: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
+    // (contact id, receipt time) from every socket, to one collector: no lock shared by the sockets.
+    let (got, mut receipts) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
     let connected = Arc::new(AtomicUsize::new(0));
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
     let t0 = Instant::now();
@@ -524,8 +523,7 @@ async fn fanout(args: &[String]) {
             connected.fetch_add(1, Ordering::Relaxed);
             while let Some(Ok(ev)) = stream.next_event().await {
                 if let Event::ContactQueued { contact } = ev {
-                    let now = Instant::now();
-                    got.lock().unwrap().entry(contact.id.to_string()).or_default().push(now);
+                    let _ = got.send((contact.id.to_string(), Instant::now()));
                 }
             }
         }));
@@ -556,17 +554,20 @@ async fn fanout(args: &[String]) {
             .await
             .expect("open a contact");
         let id = c.id.to_string();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let have = got.lock().unwrap().get(&id).map(|v| v.len()).unwrap_or(0);
-            if have >= up || Instant::now() > deadline {
-                break;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut have = 0;
+        while have < up {
+            match tokio::time::timeout_at(deadline, receipts.recv()).await {
+                Ok(Some((of, at))) if of == id => {
+                    have += 1;
+                    delays.push(at.duration_since(sent).as_secs_f64() * 1000.0);
+                }
+                // A late receipt of an earlier event (already counted as missing).
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
             }
-            tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let times = got.lock().unwrap().remove(&id).unwrap_or_default();
-        missing += up - times.len().min(up);
-        delays.extend(times.iter().map(|t| t.duration_since(sent).as_secs_f64() * 1000.0));
+        missing += up - have;
     }
     let m = watch.finish();
     delays.sort_by(|a, b| a.partial_cmp(b).unwrap());
