@@ -20,8 +20,13 @@ pub(crate) fn print<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before any thread allocates: see `limit_malloc_arenas`.
+    attache_server::limit_malloc_arenas();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let expanded = config_file::expand(std::env::args_os().collect())?;
     let matches = Cli::command().get_matches_from(expanded.args);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
