@@ -9,8 +9,8 @@ through the balancer, and both complete with the file stored once; every file UR
 works on every instance; SIGTERM stops both with exit code 0.
 
 Part 2 (--crash): one instance on the embedded default (SQLite + local folder), at least 100
-concurrent uploads, SIGKILL several times at random moments with a restart each time, clients
-resuming from HEAD. Checks: every upload finished exactly once, bytes identical, staging empty.
+concurrent uploads (half of them small files sent whole in one PATCH, half in 64 KiB PATCHes),
+SIGKILL several times at random moments with a restart each time, clients resuming from HEAD. Checks: every upload finished exactly once, bytes identical, staging empty.
 
 Prints one line per check and `N passed, N failed` last. Started by scripts/cluster-test.sh.
 """
@@ -308,6 +308,10 @@ def cluster(args):
         subprocess.run(["psql", f"{args.postgres}/postgres", "-qc", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], capture_output=True)
 
 
+# The size of the crash test's files sent whole in one PATCH.
+WHOLE = 48 * 1024
+
+
 def crash(args):
     work = workdir("attache-crash-")
     inst = Instance(args.attache, "solo", os.path.join(work, "data"), dict(os.environ), [])
@@ -321,7 +325,9 @@ def crash(args):
         s, cid = open_contact(base, alice, f"Crash {c}")
         contacts.append(cid)
         for i in range(min(10, n - c * 10)):
-            data = os.urandom(size)
+            # Every other file is small and goes whole in one PATCH from 0: the path whose offset
+            # is recorded only with the finished file, so a kill before that must be resent.
+            data = os.urandom(size if i % 2 == 0 else WHOLE)
             uploads.append((s, cid, tus_create(s, base, cid, f"file-{c}-{i}.bin", len(data)), data))
     results, errors = {}, []
     lock = threading.Lock()
@@ -335,7 +341,8 @@ def crash(args):
                 i = queue.pop()
             s, _, loc, data = uploads[i]
             try:
-                msg, _ = resumable_upload(s, base, loc, data, 64 * 1024, deadline=300)
+                chunk = len(data) if len(data) == WHOLE else 64 * 1024
+                msg, _ = resumable_upload(s, base, loc, data, chunk, deadline=300)
                 with lock:
                     results[i] = msg
             except Exception as e:  # noqa: BLE001
