@@ -247,6 +247,33 @@ mod tests {
     }
 
     #[test]
+    fn open_copies_leave_with_their_cached_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        let files = Files {
+            cache: FileCache::new(base.join("files"), 1 << 20),
+            previews: base.join("previews"),
+            uploads: base.join("uploads"),
+            pasted: base.join("pasted"),
+            opened: base.join("opened"),
+        };
+        let (kept, evicted, named) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(32));
+        let cached = files.cache.path_for(&kept).unwrap();
+        std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
+        std::fs::write(&cached, b"kept").unwrap();
+        for sha in [&kept, &evicted, &named] {
+            let copy = files.opened.join(&sha[..16]).join("photo.png");
+            std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+            std::fs::write(copy, b"copy").unwrap();
+        }
+        // One named as gone, one whose file left the cache some other way (a download's eviction).
+        files.forget_opened(std::slice::from_ref(&named));
+        assert!(files.opened.join(&kept[..16]).join("photo.png").exists(), "its cached file is still there");
+        assert!(!files.opened.join(&evicted[..16]).exists());
+        assert!(!files.opened.join(&named[..16]).exists());
+    }
+
+    #[test]
     fn data_urls_are_base64() {
         assert_eq!(data_url("image/png", b"hi"), "data:image/png;base64,aGk=");
     }
