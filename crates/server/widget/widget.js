@@ -197,8 +197,16 @@
       showCheck(name, t("check.clean", { name }), "clean");
     } else if (ev.type === "upload_refused" && ev.contact_id === contact.id) {
       const why = ev.error ? reason(ev.error.error, ev.error.message) : t("upload.refused.default");
-      showCheck(ev.name, t("check.blocked", { name: ev.name, reason: why }), "blocked");
+      refused(ev.name, t("check.blocked", { name: ev.name, reason: why }));
     }
+  }
+
+  const checkLine = (name) => Array.from($("checks").children).find((li) => li.dataset.name === name);
+
+  /** A refusal, said once: the customer's own file is refused both by the upload's answer and by
+   * the live event; the first to arrive is the file's line, the other leaves it as it is. */
+  function refused(name, text) {
+    if (checkLine(name)?.dataset.state !== "blocked") showCheck(name, text, "blocked");
   }
 
   const MAX_CHECK_LINES = 4;
@@ -206,7 +214,7 @@
   /** The check line of the file with this name (made when it is first needed), set to `text`. */
   function showCheck(name, text, state) {
     const list = $("checks");
-    let line = Array.from(list.children).find((li) => li.dataset.name === name);
+    let line = checkLine(name);
     if (!line) {
       line = document.createElement("li");
       line.className = "check-status";
@@ -421,6 +429,7 @@
   function send(rec, resumed) {
     const { key, file, contactId, description } = rec;
     const row = uploadRow(key, file.name);
+    checkLine(file.name)?.remove(); // a new try of a file of this name: its line starts anew
     const metadata = { contact: contactId, filename: file.name, filetype: file.type || "application/octet-stream" };
     if (description) metadata.description = description;
     return new Promise((resolve) => {
@@ -462,7 +471,7 @@
           finish(key);
           // A refusal is said once, on the file's own line (the service's live event about it
           // lands on the same line); the error line keeps what is not the file's (the network).
-          if (res && res.getStatus() < 500) showCheck(file.name, t("check.blocked", { name: file.name, reason: why }), "blocked");
+          if (res && res.getStatus() < 500) refused(file.name, t("upload.failed", { name: file.name, reason: why }));
           else $("chat-error").textContent = t("upload.failed", { name: file.name, reason: why });
           resolve(false);
         },
