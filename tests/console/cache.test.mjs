@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Customer } from "./customer.mjs";
-import { bandsPng, consoleMemory, gallery, noisePng, paste, rssText } from "./media.mjs";
+import { bandsPng, consoleMemory, gallery, noisePng, paste, resetPeak, rssText } from "./media.mjs";
 import {
   ARTIFACTS, aliceWith, closeConsole, driverWithEnv, imageLoaded, newConsole, server, sha256, shot, startService, stopService,
   useWorld,
@@ -168,6 +168,7 @@ test("a pasted 40-megapixel picture is listed in words, sent, and the console ke
     const contact = await aliceWith(s, carla, "Carla Wall", "A screenshot of the whole wall.");
     const lines = [`picture: whole-wall.png, ${wall.width}x${wall.height} px (${(wall.width * wall.height) / 1e6} MP), ${(wall.bytes.length / 1024).toFixed(0)} KiB PNG`];
     lines.push(`RSS before the paste: ${rssText(consoleMemory())}`);
+    resetPeak(); // the peak printed next is the paste's and the thumbnail's
     await paste(s, [{ name: "whole-wall.png", type: "image/png", bytes: wall.bytes }]);
     await s.waitVisible(row, 20000);
     // Listed in words: its name and size, and a thumbnail or why there is none.
@@ -179,6 +180,7 @@ test("a pasted 40-megapixel picture is listed in words, sent, and the console ke
     assert.match(listed.size, /KB|MB/);
     lines.push(`listed with ${listed.thumb ? `a thumbnail ${listed.thumb} px wide` : `the words "${listed.words}"`}; RSS: ${rssText(consoleMemory())}`);
     await shot("27-paste-40-megapixels");
+    resetPeak();
     await s.click("#upload-ok");
     await s.waitFor("the popup to close", () => s.exec("return document.getElementById('upload-dialog').hidden"), 60000);
     const sent = await s.waitFor("the picture at the customer's", async () =>

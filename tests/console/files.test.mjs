@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { Customer } from "./customer.mjs";
 import { png as makePng } from "../widget/png.mjs";
-import { consoleMemory, gallery, noisePng, paste, rssText } from "./media.mjs";
+import { consoleMemory, gallery, noisePng, paste, resetPeak, rssText } from "./media.mjs";
 import {
   ARTIFACTS, PASSWORD, aliceWith, clickAt, closeConsole, driverWithDialogs, imageLoaded, newConsole, server, sha256,
   shot, signIn, staff, startService, stopService, useWorld,
@@ -254,6 +254,7 @@ test("a 30 MiB picture opens from the cache over the attache-cache: scheme (time
     const before = consoleMemory();
     lines.push(`RSS before opening: ${kib(before)}`);
     for (const round of ["first open (downloads into the cache, SHA-256 checked)", "second open (from the cache)"]) {
+      resetPeak(); // the peak printed after is the open's
       await s.click(previewCss);
       await s.waitFor("the whole picture", async () => (await gallery(s)).loaded === "true", 60000);
       const ms = await s.exec("return document.getElementById('lightbox').dataset.openMs");
@@ -272,6 +273,7 @@ test("a 30 MiB picture opens from the cache over the attache-cache: scheme (time
     await again.waitVisible(previewCss, 30000);
     await imageLoaded(again, previewCss, 30000);
     const fresh = consoleMemory();
+    resetPeak();
     await again.click(previewCss);
     await again.waitFor("the whole picture", async () => (await gallery(again)).loaded === "true", 60000);
     const ms = await again.exec("return document.getElementById('lightbox').dataset.openMs");

@@ -1,38 +1,13 @@
 // Pictures made by the tests (no fixture files) and what the console's tests read around them:
-// an incompressible PNG of a given size, a 40-megapixel PNG that compresses well, a paste into the
-// composer, the gallery's state, and the console's memory (RSS of its process and of WebKit's).
-import { readFileSync, readdirSync, readlinkSync, existsSync } from "node:fs";
+// an incompressible PNG of a given size (the 40-megapixel one is png.mjs's, shared with the
+// widget), a paste into the composer, the gallery's state, and the console's memory (RSS of its
+// process and of WebKit's, with the console's peak since the last `resetPeak`).
+import { readFileSync, readdirSync, readlinkSync, existsSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { deflateSync } from "node:zlib";
 import { CONSOLE_BIN } from "./harness.mjs";
+import { encodePng } from "../widget/png.mjs";
 
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-/** An RGB PNG of these rows (each row starts with its filter byte), deflated at `level`. */
-function encodePng(width, height, raw, level) {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw, { level })), chunk("IEND", Buffer.alloc(0))]);
-}
+export { bandsPng } from "../widget/png.mjs";
 
 /** A PNG of random pixels (incompressible) of about `bytes` bytes, `width` pixels wide. */
 export function noisePng(bytes, width = 3000) {
@@ -40,31 +15,6 @@ export function noisePng(bytes, width = 3000) {
   const raw = randomBytes((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) raw[y * (width * 3 + 1)] = 0; // filter type "none" on every row
   return { width, height, bytes: encodePng(width, height, raw, 0) };
-}
-
-/**
- * A large PNG that compresses well (e.g. 8000 x 5000, 40 megapixels, a few hundred KB): bands of
- * colour, each row "up"-filtered so that the deflated rows are nearly all zeros.
- */
-export function bandsPng(width, height) {
-  const stride = width * 3 + 1;
-  const raw = Buffer.alloc(stride * height);
-  const band = Math.max(1, Math.floor(height / 8));
-  for (let y = 0; y < height; y++) {
-    const row = y * stride;
-    if (y % band === 0) {
-      // The first row of a band: filter "none", a colour ramp across the width.
-      const k = y / band;
-      for (let x = 0; x < width; x++) {
-        raw[row + 1 + x * 3] = (x * 255) / width;
-        raw[row + 2 + x * 3] = 40 + k * 25;
-        raw[row + 3 + x * 3] = 200 - k * 20;
-      }
-    } else {
-      raw[row] = 2; // "up": the same as the row above
-    }
-  }
-  return { width, height, bytes: encodePng(width, height, raw, 9) };
 }
 
 /** Pastes files (name, type, bytes) into the composer, as a screenshot tool's paste would. */
@@ -91,7 +41,7 @@ export function consoleMemory() {
       const field = (k) => (status.match(new RegExp(`^${k}:\\s+(\\S+)`, "m")) || [])[1];
       let exe = "";
       try { exe = readlinkSync(`/proc/${pid}/exe`); } catch { /* not ours to read */ }
-      return { pid, ppid: field("PPid"), rss: Number(field("VmRSS") ?? 0), name: field("Name"), exe };
+      return { pid, ppid: field("PPid"), rss: Number(field("VmRSS") ?? 0), peak: Number(field("VmHWM") ?? 0), name: field("Name"), exe };
     } catch {
       return null;
     }
@@ -105,8 +55,19 @@ export function consoleMemory() {
     kids.push(...next);
     parents = new Set(next.map((p) => p.pid));
   }
-  return { app: app.rss, web: kids.reduce((n, k) => n + k.rss, 0), kids: kids.map((k) => `${k.name} ${k.rss} KiB`) };
+  return { pid: app.pid, app: app.rss, peak: app.peak, web: kids.reduce((n, k) => n + k.rss, 0), kids: kids.map((k) => `${k.name} ${k.rss} KiB`) };
+}
+
+/** Starts the console's peak RSS (VmHWM) afresh from now (Linux: 5 into /proc/PID/clear_refs). */
+export function resetPeak() {
+  const m = consoleMemory();
+  try {
+    if (m) writeFileSync(`/proc/${m.pid}/clear_refs`, "5");
+  } catch {
+    // Not ours to reset (another user's process): the peak is then since the start.
+  }
 }
 
 /** RSS in words: "console N MiB + WebKit M MiB". */
-export const rssText = (m) => (m ? `console ${(m.app / 1024).toFixed(0)} MiB + WebKit ${(m.web / 1024).toFixed(0)} MiB` : "n/a");
+export const rssText = (m) =>
+  (m ? `console ${(m.app / 1024).toFixed(0)} MiB (peak ${(m.peak / 1024).toFixed(0)} MiB) + WebKit ${(m.web / 1024).toFixed(0)} MiB` : "n/a");
