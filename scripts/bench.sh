@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The bench (issue 14): Attaché's tus uploads against two peer tus servers, @tus/server (Node) and
-# rustus, on three shapes (A 200 x 1 MiB in one PATCH, 8 clients; B 40 x 25 MiB in 5 MiB PATCHes,
-# 4 clients; C 1000 x 64 KiB by creation-with-upload, 16 clients), interleaved, 3 runs each, with a
+# rustus, on four shapes (A 200 x 1 MiB in one PATCH, 8 clients; B 40 x 25 MiB in 5 MiB PATCHes,
+# 4 clients; C 1000 x 64 KiB by creation-with-upload, 16 clients; D 64 x 30 MiB in one PATCH, 32
+# clients, for memory under 32 concurrent 30 MiB uploads), interleaved, 3 runs each, with a
 # loopback baseline (plain TCP into files, with and without fdatasync); downloads of a 25 MiB and a
 # 64 KiB file against nginx (sendfile) serving the same bytes; and the delay of a live event to
 # 1000 (and 10000) staff sockets. Prints medians, ratios, the service's peak RSS and CPU, and the
@@ -95,7 +96,7 @@ declare -A pid=([attache]=$attache_pid [tusd-node]=$node_pid [rustus]=$rustus_pi
 
 # --- uploads, interleaved ------------------------------------------------------------------------
 for run in $(seq "$runs"); do
-  for shape in A B C; do
+  for shape in A B C D; do
     for kind in attache tusd-node rustus; do
       echo "run $run shape $shape $kind" >&2
       "$tb" upload --kind "$kind" --url "${url[$kind]}" --shape "$shape" --scale "$scale" --pid "${pid[$kind]}" | tee -a "$results"
@@ -187,7 +188,7 @@ for (kind, what), v in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0]))
           f"{med((kind, what), 'client_cpu_pct'):>12.0f} {sum(r['failed'] for r in v):>6.0f}")
 print()
 print("ratios of medians (files/s; above 1 means Attaché is faster)")
-for shape in "ABC":
+for shape in "ABCD":
     a = med(("attache", shape), "files_s")
     parts = [f"shape {shape}:"]
     for peer in ("tusd-node", "rustus", "tcp-sink", "tcp-sink+fdatasync"):

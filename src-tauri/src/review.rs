@@ -10,7 +10,7 @@ use crate::view::{FileSearchQuery, UploadProgress, VerifyResult};
 use crate::{ConsoleError, ConsoleState};
 use attache_client::{
     AccessFilter, AccessRecord, Account, AccountPatch, AttachmentId, AttachmentPage, AttachmentSearch, ContactId,
-    ErrorCode, FileState, Message, Progress, StaffClient, StorageUsage, MAX_STATUS_IDS,
+    ErrorCode, FileState, Message, Progress, Redacted, StaffClient, StorageUsage, MAX_STATUS_IDS,
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -175,7 +175,8 @@ pub async fn verify_attachment(
     Ok(VerifyResult { ok, message })
 }
 
-/// Redacts an attachment with a reason; the console drops its copy at once.
+/// Redacts an attachment with a reason; the console drops its copy at once. The answer says
+/// whether the service's store confirmed the bytes gone (else they are still being removed).
 #[tauri::command]
 #[tracing::instrument(skip(state, files, index, reason))]
 pub async fn redact_attachment(
@@ -184,10 +185,10 @@ pub async fn redact_attachment(
     index: State<'_, CacheIndex>,
     attachment_id: String,
     reason: String,
-) -> Result<Message> {
-    let message = state.client().await?.redact(&AttachmentId(attachment_id), &reason).await?;
-    index.learn(&files, std::slice::from_ref(&message));
-    Ok(message)
+) -> Result<Redacted> {
+    let redacted = state.client().await?.redact(&AttachmentId(attachment_id), &reason).await?;
+    index.learn(&files, std::slice::from_ref(&redacted.message));
+    Ok(redacted)
 }
 
 /// "Download all": asks where to save the contact's ZIP, then streams it there with progress

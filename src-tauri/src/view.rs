@@ -312,6 +312,7 @@ pub fn typescript_bindings() -> String {
         p::AttachmentPage::decl(&cfg),
         p::FileCount::decl(&cfg),
         p::StorageUsage::decl(&cfg),
+        p::Redacted::decl(&cfg),
         p::Plan::decl(&cfg),
         p::Account::decl(&cfg),
         // The console's own.

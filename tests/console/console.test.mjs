@@ -16,7 +16,7 @@ import { png as makePng } from "../widget/png.mjs";
 import { EICAR } from "../clamd.mjs";
 import {
   ARTIFACTS, COLD_START_RUNS, PASSWORD, clamd, clickAt, closeConsole, driverWithDialogs, freePort, imageLoaded,
-  newConsole, server, service, sha256, shot, signIn, signOut, staff, start, startService, stopService, useWorld, waitHttp,
+  invoke, newConsole, openDetails, server, service, sha256, shot, signIn, signOut, staff, start, startService, stopService, useWorld, waitHttp,
 } from "./harness.mjs";
 
 useWorld();
@@ -587,16 +587,6 @@ test("reports: sam (alice's supervisor) filters the contacts and opens one with 
   }
 });
 
-/** Calls a console command from the page and waits for its answer (JSON), like the page's api.ts. */
-async function invoke(s, command, args) {
-  await s.exec(`window.__invoked = undefined;
-    window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(
-      (v) => { window.__invoked = JSON.stringify({ ok: v ?? null }); },
-      (e) => { window.__invoked = JSON.stringify({ err: e }); });`, command, args);
-  const raw = await s.waitFor(`${command} to answer`, () => s.exec("return window.__invoked || null"));
-  return JSON.parse(raw);
-}
-
 /** Every entry of a ZIP (name -> SHA-256), read by Python's zipfile after it checked every CRC. */
 function zipEntries(path) {
   const script = "import sys, json, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\n" +
@@ -656,13 +646,7 @@ test("review: tombstones live in the card, cache purge, Verify, access records, 
     await signOut(s);
 
     // sam reviews the contact.
-    await signIn(s, "sam", PASSWORD);
-    await s.waitScreen("console");
-    await s.waitVisible("#nav-reports");
-    await s.click("#nav-reports");
-    await s.waitVisible(`#reports-rows [data-open-contact="${contact.id}"]`);
-    await s.click(`#reports-rows [data-open-contact="${contact.id}"]`);
-    await s.waitVisible(`#details-view[data-contact-id="${contact.id}"]`);
+    await openDetails(s, "sam", contact.id);
     const receipt = `#details-attachments [data-attachment-id="${files["rosa-receipt.png"].id}"]`;
     await s.waitVisible(`${receipt} .verify`);
     const item = `#details-attachments li.attachment-item[data-attachment-id="${files["rosa-receipt.png"].id}"]`;

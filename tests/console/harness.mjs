@@ -29,7 +29,7 @@ function must(name) {
 
 const children = [];
 export let server; // base URL of the service
-let dataDir;
+export let dataDir; // the service's data folder (its SQLite database is attache.db there)
 let servicePort;
 export let service; // the service's process
 export let clamd; // the malware scanner the service asks (null when not installed)
@@ -223,6 +223,27 @@ export function imageLoaded(s, css, timeout, scheme = "data:image/") {
     s.exec(`const i = document.querySelector(arguments[0]);
             return !!i && i.src.startsWith(arguments[1]) && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;`, css, scheme),
   timeout);
+}
+
+/** Calls a console command from the page and waits for its answer (JSON), like the page's api.ts. */
+export async function invoke(s, command, args) {
+  await s.exec(`window.__invoked = undefined;
+    window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(
+      (v) => { window.__invoked = JSON.stringify({ ok: v ?? null }); },
+      (e) => { window.__invoked = JSON.stringify({ err: e }); });`, command, args);
+  const raw = await s.waitFor(`${command} to answer`, () => s.exec("return window.__invoked || null"));
+  return JSON.parse(raw);
+}
+
+/** Signs `username` in and opens the contact's details from Reports > Contacts. */
+export async function openDetails(s, username, contactId) {
+  await signIn(s, username, PASSWORD);
+  await s.waitScreen("console");
+  await s.waitVisible("#nav-reports");
+  await s.click("#nav-reports");
+  await s.waitVisible(`#reports-rows [data-open-contact="${contactId}"]`);
+  await s.click(`#reports-rows [data-open-contact="${contactId}"]`);
+  await s.waitVisible(`#details-view[data-contact-id="${contactId}"]`);
 }
 
 /** Clicks at a point of the window (e.g. outside the lightbox's picture). */

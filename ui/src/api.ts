@@ -15,6 +15,7 @@ import {
   type UploadProgress,
   type UploadResult,
   type Message,
+  type Redacted,
   type SessionView,
   type SignInRequest,
   type Startup,
@@ -95,7 +96,7 @@ export const api = {
   verifyAttachment: (url: string, sha256: string, size: number) =>
     call<VerifyResult>("verify_attachment", { url, sha256, size }),
   redactAttachment: (attachmentId: string, reason: string) =>
-    call<Message>("redact_attachment", { attachmentId, reason }),
+    call<Redacted>("redact_attachment", { attachmentId, reason }),
   /** Progress of the ZIP comes over `onProgress`, a channel of its own. */
   exportContact: (contactId: string, suggestedName: string, onProgress: Channel<UploadProgress>) =>
     call<string | null>("export_contact", { contactId, suggestedName, onProgress }),

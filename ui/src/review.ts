@@ -62,8 +62,9 @@ export function reviewExtras(li: HTMLElement, a: Attachment) {
     e.preventDefault();
     status.textContent = "Removing…";
     try {
-      await api.redactAttachment(a.id, reason.value);
-      status.textContent = "Removed.";
+      const done = await api.redactAttachment(a.id, reason.value);
+      // When the store did not confirm the deletion yet, say so (the service keeps at it).
+      status.textContent = done.bytes_removed ? "Removed." : done.detail;
       if (state.details) await reopen(state.details);
     } catch (err) {
       status.textContent = asConsoleError(err).message;
@@ -92,6 +93,7 @@ function grantWords(r: AccessRecord): string {
     admin: "admin",
     supervisor: "the agent's supervisor",
     agent: "the contact's agent",
+    "signed-url": "a temporary signed URL (consumer API)",
   }[r.grant];
 }
 

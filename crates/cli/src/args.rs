@@ -92,7 +92,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         staff: StaffArgs,
         contact: String,
-        /// Only this kind of caller: staff, visitor, browser or link.
+        /// Only this kind of caller: staff, visitor, browser, link or consumer.
         #[arg(long)]
         who: Option<String>,
     },

@@ -64,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Access { staff, contact, who } => {
             let who = match who.as_deref() {
                 None => None,
-                Some(w) => Some(AccessWho::parse(w).context("who is staff, visitor, browser or link")?),
+                Some(w) => Some(AccessWho::parse(w).context("who is staff, visitor, browser, link or consumer")?),
             };
             let filter = AccessFilter { who, ..Default::default() };
             print(&staff.client()?.access_records(&ContactId(contact), &filter).await?)

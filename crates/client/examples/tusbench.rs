@@ -5,14 +5,15 @@
 //! given `--pid`, the service's CPU time and peak RSS.
 //!
 //! ```text
-//! tusbench upload   --kind attache|tusd-node|rustus --url BASE --shape A|B|C [--pid PID]
-//! tusbench sink     --shape A|B|C --dir DIR [--fsync]
+//! tusbench upload   --kind attache|tusd-node|rustus --url BASE --shape A|B|C|D [--pid PID]
+//! tusbench sink     --shape A|B|C|D --dir DIR [--fsync]
 //! tusbench download --url ATTACHE --nginx NGINX --dir NGINX_ROOT [--pid PID] [--runs N]
 //! tusbench fanout   --url ATTACHE --sockets N [--events N] [--pid PID]
 //! ```
 //!
 //! Shapes: A 200 x 1 MiB, one PATCH each, 8 clients; B 40 x 25 MiB in 5 MiB PATCHes, 4 clients;
-//! C 1000 x 64 KiB by creation-with-upload, 16 clients. `--scale F` multiplies the file counts.
+//! C 1000 x 64 KiB by creation-with-upload, 16 clients; D 64 x 30 MiB in one PATCH each, 32 clients
+//! (memory under 32 concurrent 30 MiB uploads). `--scale F` multiplies the file counts.
 
 use attache_client::*;
 use std::collections::HashMap;
@@ -131,7 +132,9 @@ fn shape(name: &str, scale: f64) -> Shape {
         "A" => Shape { count: n(200), size: 1 << 20, chunk: 1 << 20, clients: 8, with_upload: false },
         "B" => Shape { count: n(40), size: 25 << 20, chunk: 5 << 20, clients: 4, with_upload: false },
         "C" => Shape { count: n(1000), size: 64 << 10, chunk: 64 << 10, clients: 16, with_upload: true },
-        other => panic!("unknown shape {other}: A, B or C"),
+        // Memory: 32 uploads of 30 MiB at once, each in one PATCH.
+        "D" => Shape { count: n(64), size: 30 << 20, chunk: 30 << 20, clients: 32, with_upload: false },
+        other => panic!("unknown shape {other}: A, B, C or D"),
     }
 }
 
@@ -303,7 +306,7 @@ fn result(kind: &str, what: &str, files: usize, bytes: u64, failed: usize, m: (f
 async fn upload(args: &[String]) {
     let kind = arg(args, "--kind").expect("--kind attache|tusd-node|rustus");
     let base = arg(args, "--url").expect("--url");
-    let name = arg(args, "--shape").expect("--shape A|B|C");
+    let name = arg(args, "--shape").expect("--shape A|B|C|D");
     let scale: f64 = arg(args, "--scale").map(|s| s.parse().unwrap()).unwrap_or(1.0);
     let pid = arg(args, "--pid").map(|p| p.parse().unwrap());
     let s = shape(&name, scale);
@@ -336,7 +339,7 @@ async fn upload(args: &[String]) {
 /// The loopback baseline for a shape: the same files over plain TCP into files, one connection per
 /// client, one byte of acknowledgement per file (after fdatasync with `--fsync`). No HTTP, no tus.
 fn sink(args: &[String]) {
-    let name = arg(args, "--shape").expect("--shape A|B|C");
+    let name = arg(args, "--shape").expect("--shape A|B|C|D");
     let scale: f64 = arg(args, "--scale").map(|s| s.parse().unwrap()).unwrap_or(1.0);
     let dir = PathBuf::from(arg(args, "--dir").expect("--dir"));
     let fsync = flag(args, "--fsync");

@@ -165,9 +165,15 @@ impl StaffClient {
     }
 
     /// Redacts an attachment with a reason: its bytes go, its URLs answer 410, both sides see
-    /// the tombstone. `no-redact-access` (403), `already-removed` (409), `invalid-request` (422)
-    /// for a reason that is empty, over 500 characters or has control characters.
-    pub async fn redact(&self, attachment: &attache_protocol::AttachmentId, reason: &str) -> Result<Message> {
+    /// the tombstone. The answer holds the message with its tombstone and whether the store
+    /// confirmed the bytes gone (`bytes_removed`; when not, the service keeps retrying).
+    /// `no-redact-access` (403), `already-removed` (409), `invalid-request` (422) for a reason
+    /// that is empty, over 500 characters or has control characters.
+    pub async fn redact(
+        &self,
+        attachment: &attache_protocol::AttachmentId,
+        reason: &str,
+    ) -> Result<attache_protocol::Redacted> {
         let body = attache_protocol::RedactRequest { reason: reason.to_owned() };
         self.session.post(&format!("api/reports/attachments/{attachment}/redact"), &body).await
     }

@@ -54,6 +54,22 @@ pub struct Tombstone {
     pub reason: Option<String>,
 }
 
+/// The answer to a redaction. The tombstone is durable once this answers (every URL of the file
+/// answers 410); the bytes leave the store at once, or, when the store did not confirm it, as soon
+/// as it does: the deletion is recorded with the tombstone and retried until it is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Redacted {
+    /// The attachment's message, with its tombstone.
+    pub message: crate::Message,
+    /// The store confirmed the file and its preview deleted; `false`: they are still being
+    /// removed.
+    pub bytes_removed: bool,
+    /// What happened, in words.
+    pub detail: String,
+}
+
 /// Longest redaction reason, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
 
@@ -95,6 +111,9 @@ pub enum AccessWho {
     Browser,
     /// Someone holding the bare link while the contact was active.
     Link,
+    /// The consumer of the LivePerson-style messaging API, through a temporary signed URL it
+    /// was given (`ms.GenerateURLForDownloadFile`).
+    Consumer,
 }
 
 /// The row of the access table that let the caller in.
@@ -117,6 +136,8 @@ pub enum AccessGrant {
     Supervisor,
     /// The contact's agent, while it is active.
     Agent,
+    /// A temporary signed URL of the consumer API, given to the contact's consumer.
+    SignedUrl,
 }
 
 impl AccessGrant {
@@ -130,6 +151,7 @@ impl AccessGrant {
             AccessGrant::Admin => "admin",
             AccessGrant::Supervisor => "supervisor",
             AccessGrant::Agent => "agent",
+            AccessGrant::SignedUrl => "signed-url",
         }
     }
     /// Parses the stored name.
@@ -142,6 +164,7 @@ impl AccessGrant {
             AccessGrant::Admin,
             AccessGrant::Supervisor,
             AccessGrant::Agent,
+            AccessGrant::SignedUrl,
         ]
         .into_iter()
         .find(|g| g.as_str() == s)
@@ -156,11 +179,12 @@ impl AccessWho {
             AccessWho::Visitor => "visitor",
             AccessWho::Browser => "browser",
             AccessWho::Link => "link",
+            AccessWho::Consumer => "consumer",
         }
     }
     /// Parses the stored name.
     pub fn parse(s: &str) -> Option<AccessWho> {
-        [AccessWho::Staff, AccessWho::Visitor, AccessWho::Browser, AccessWho::Link]
+        [AccessWho::Staff, AccessWho::Visitor, AccessWho::Browser, AccessWho::Link, AccessWho::Consumer]
             .into_iter()
             .find(|w| w.as_str() == s)
     }

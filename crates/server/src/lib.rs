@@ -120,6 +120,7 @@ pub struct Server {
     stop: watch::Sender<bool>,
     serve: JoinHandle<std::io::Result<()>>,
     jobs: Vec<JoinHandle<()>>,
+    sweeps: JoinHandle<()>,
 }
 
 impl Server {
@@ -172,9 +173,10 @@ impl Server {
             Ok(n) => tracing::info!(n, "file URLs of a new secret recorded"),
             Err(e) => tracing::error!(error = ?e, "could not record the file URLs of a new secret"),
         }
-        let jobs = vec![tokio::spawn(retention_job(state.clone())), tokio::spawn(recovery_job(state.clone()))];
+        let jobs = vec![tokio::spawn(recovery_job(state.clone()))];
+        let sweeps = tokio::spawn(retention_job(state.clone()));
         tracing::info!(%addr, "attaché is listening");
-        Ok(Server { addr, state, stop, serve, jobs })
+        Ok(Server { addr, state, stop, serve, jobs, sweeps })
     }
 
     /// The bound address.
@@ -207,6 +209,12 @@ impl Server {
         for j in self.jobs {
             j.abort();
         }
+        // The sweeps finish the pass under way (a deletion claimed is done or given back), for
+        // a few seconds at most.
+        let mut sweeps = self.sweeps;
+        if tokio::time::timeout(Duration::from_secs(5), &mut sweeps).await.is_err() {
+            sweeps.abort();
+        }
         let serve = self.serve;
         let abort = serve.abort_handle();
         match tokio::time::timeout(DRAIN, serve).await {
@@ -238,16 +246,25 @@ async fn recovery_job(state: AppState) {
     }
 }
 
-/// Deletes expired reports now and then.
+/// Deletes expired reports now and then (and on start), with the other sweeps, until the
+/// service stops.
 async fn retention_job(state: AppState) {
     let mut tick = tokio::time::interval(state.config.retention_interval);
+    let mut stopping = state.shutdown.clone();
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
         if let Err(e) = domain::retention::sweep_expired(&state).await {
             tracing::error!(error = ?e, "retention sweep failed");
         }
         if let Err(e) = domain::review::sweep_file_retention(&state).await {
             tracing::error!(error = ?e, "file retention sweep failed");
+        }
+        // Bytes a redaction or an expiry still owes the store (it failed then): until it confirms.
+        if let Err(e) = domain::removal::sweep_owed(&state).await {
+            tracing::error!(error = ?e, "owed deletions sweep failed");
         }
         if let Err(e) = domain::retention::sweep_expired_uploads(&state).await {
             tracing::error!(error = ?e, "upload expiry sweep failed");

@@ -261,9 +261,9 @@ reason?: string | null, };
 
 export type AccessWhat = "file" | "preview" | "export";
 
-export type AccessWho = "staff" | "visitor" | "browser" | "link";
+export type AccessWho = "staff" | "visitor" | "browser" | "link" | "consumer";
 
-export type AccessGrant = "url" | "contact-visitor" | "vvca" | "reports" | "admin" | "supervisor" | "agent";
+export type AccessGrant = "url" | "contact-visitor" | "vvca" | "reports" | "admin" | "supervisor" | "agent" | "signed-url";
 
 export type AccessRecord = { 
 /**
@@ -374,6 +374,21 @@ expired_this_month: FileCount,
  * Redacted this calendar month (UTC).
  */
 redacted_this_month: FileCount, };
+
+export type Redacted = { 
+/**
+ * The attachment's message, with its tombstone.
+ */
+message: Message, 
+/**
+ * The store confirmed the file and its preview deleted; `false`: they are still being
+ * removed.
+ */
+bytes_removed: boolean, 
+/**
+ * What happened, in words.
+ */
+detail: string, };
 
 export type Plan = { 
 /**

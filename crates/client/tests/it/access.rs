@@ -27,8 +27,8 @@ impl Caller {
     }
 }
 
-/// GETs a path; returns the status and the `vvca` cookie set, if any.
-async fn get(ts: &TestServer, path: &str, who: &Caller) -> (u16, Option<String>) {
+/// A GET of a path, presenting what `who` holds.
+fn request(ts: &TestServer, path: &str, who: &Caller) -> reqwest::RequestBuilder {
     let mut r = http().get(format!("{}{path}", ts.url));
     if let Some(b) = &who.bearer {
         r = r.bearer_auth(b);
@@ -36,7 +36,12 @@ async fn get(ts: &TestServer, path: &str, who: &Caller) -> (u16, Option<String>)
     if !who.cookies.is_empty() {
         r = r.header("Cookie", who.cookies.join("; "));
     }
-    let resp = r.send().await.unwrap();
+    r
+}
+
+/// GETs a path; returns the status and the `vvca` cookie set, if any.
+async fn get(ts: &TestServer, path: &str, who: &Caller) -> (u16, Option<String>) {
+    let resp = request(ts, path, who).send().await.unwrap();
     let vvca = resp
         .headers()
         .get_all("set-cookie")
@@ -45,6 +50,11 @@ async fn get(ts: &TestServer, path: &str, who: &Caller) -> (u16, Option<String>)
         .find(|v| v.starts_with("vvca="))
         .map(str::to_owned);
     (resp.status().as_u16(), vvca)
+}
+
+/// GETs a path and reads the whole body (an opening the access records count); its length.
+async fn download(ts: &TestServer, path: &str, who: &Caller) -> usize {
+    request(ts, path, who).send().await.unwrap().bytes().await.unwrap().len()
 }
 
 fn cookie_value(set_cookie: &str) -> String {
@@ -158,6 +168,22 @@ async fn the_access_table_row_by_row() {
     }
 
     // ---- report expired ----
+    // Access records are kept with the report: the second contact's openings are there...
+    for caller in [Caller::visitor(&visitor2), Caller::staff(&bob)] {
+        assert_eq!(download(&ts, &a2.url, &caller).await, a2.size as usize);
+    }
+    let mut kept = 0;
+    for _ in 0..50 {
+        kept = ada.access_records(&contact2.id, &AccessFilter::default()).await.unwrap().len();
+        if kept >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    assert!(kept >= 2, "openings of the second contact's file recorded: {kept}");
+    assert_eq!(records_in_db(&ts, &contact2.id).await, kept as i64);
+    let first_kept = records_in_db(&ts, &contact.id).await;
+    assert!(first_kept > 0);
     // The second contact closes with a retention of 0 days: its report expires at once.
     assert_eq!(files_on_disk(&ts).0, 3, "two files and one preview");
     ada.update_account(&AccountPatch { report_retention_days: Some(0), ..Default::default() }).await.unwrap();
@@ -193,8 +219,23 @@ async fn the_access_table_row_by_row() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(status, Some(404));
+    // ...and went with it; the first contact's stay with its live report.
+    assert_eq!(records_in_db(&ts, &contact2.id).await, 0, "access records deleted with the report");
+    assert_eq!(records_in_db(&ts, &contact.id).await, first_kept);
     // The first contact's report is alive, its file still there.
     assert_eq!(get(&ts, &file, &Caller::visitor(&visitor)).await.0, 200);
+}
+
+/// How many access records the database holds for a contact (read from the table itself: once
+/// the report is gone, no route shows them).
+async fn records_in_db(ts: &TestServer, contact: &ContactId) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT COUNT(*) AS n FROM access_records WHERE contact_id = $1")
+        .bind(contact.as_str())
+        .fetch_one(&ts.server().state().db)
+        .await
+        .unwrap()
+        .get("n")
 }
 
 /// A vvca cookie holding only a grant for the contact of `a` (a fresh browser opening it).

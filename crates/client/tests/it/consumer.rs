@@ -190,6 +190,29 @@ async fn a_consumer_shares_a_file_while_queued_and_the_agent_sees_it_on_acceptin
     let r = reqwest::Client::new().get(format!("{}{}", ts.url, a.url)).bearer_auth(alice.token()).send().await.unwrap();
     assert_eq!(r.bytes().await.unwrap().as_ref(), image.as_slice());
 
+    // Every download through a temporary URL is an access record, one per download: the
+    // consumer it was given to, by the signed URL (beside the agent's own opening).
+    let sam = ts.login("sam").await;
+    let mut list = Vec::new();
+    for _ in 0..50 {
+        list = sam.access_records(&conversation, &AccessFilter::default()).await.unwrap();
+        if list.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    let by_consumer: Vec<_> = list.iter().filter(|r| r.who == AccessWho::Consumer).collect();
+    assert_eq!(by_consumer.len(), 2, "one per temporary URL download: {list:#?}");
+    for r in &by_consumer {
+        assert_eq!(
+            (r.grant, r.what, r.bytes, r.range),
+            (AccessGrant::SignedUrl, AccessWhat::File, image.len() as u64, None)
+        );
+        assert_eq!(r.who_id.as_deref(), Some(accepted.visitor.as_str()), "the consumer's public id");
+        assert_eq!((r.attachment_id.as_ref(), r.address.as_deref()), (Some(&a.id), Some("127.0.0.1")));
+    }
+    assert!(list.iter().any(|r| (r.who, r.grant) == (AccessWho::Staff, AccessGrant::Agent)), "{list:#?}");
+
     // Text both ways, and the agent's file arrives as hosted/file.
     alice.send_message(&conversation, "Cute kitten!").await.unwrap();
     let note = consumer.notification("ms.MessagingEventNotification").await;

@@ -156,7 +156,9 @@ async fn a_redaction_takes_the_bytes_at_once_and_leaves_a_tombstone_on_both_side
     assert_eq!(sam.redact(&AttachmentId("0".repeat(32)), "x").await.unwrap_err().status(), Some(404));
     assert_eq!(get(&ts, &a.url, &Who::staff(&sam), None).await.status(), 200, "nothing lost by refusals");
 
-    let m = sam.redact(&a.id, "wrong customer").await.unwrap();
+    let done = sam.redact(&a.id, "wrong customer").await.unwrap();
+    assert!(done.bytes_removed, "the store answered: {}", done.detail);
+    let m = done.message;
     let t = m.attachment.as_ref().unwrap().removed.clone().expect("tombstone");
     assert_eq!(
         (t.kind, t.by.as_deref(), t.reason.as_deref()),
@@ -199,7 +201,7 @@ async fn a_redaction_takes_the_bytes_at_once_and_leaves_a_tombstone_on_both_side
     ada.update_account(&AccountPatch { reports_may_redact: Some(true), ..Default::default() }).await.unwrap();
     let (_, _, b) = customer_file(&ts, &alice, "invoice.png").await;
     let rita = ts.login("rita").await;
-    assert!(rita.redact(&b.id, "wrong invoice").await.unwrap().attachment.unwrap().removed.is_some());
+    assert!(rita.redact(&b.id, "wrong invoice").await.unwrap().message.attachment.unwrap().removed.is_some());
 }
 
 #[tokio::test]
@@ -239,4 +241,102 @@ async fn file_only_retention_removes_files_and_keeps_the_transcript() {
     let e = sam.redact(&a.id, "too late").await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::AlreadyRemoved);
     assert!(e.to_string().contains("expired"), "{e}");
+}
+
+/// Where the store keeps an attachment's file and preview (the local folder store).
+async fn stored_paths(ts: &TestServer, a: &Attachment) -> Vec<std::path::PathBuf> {
+    use sqlx::Row;
+    let state = ts.server().state();
+    let row = sqlx::query("SELECT file_key, preview_key FROM attachments WHERE id = $1")
+        .bind(a.id.as_str())
+        .fetch_one(&state.db)
+        .await
+        .unwrap();
+    let keys = [row.get::<String, _>("file_key"), row.get::<Option<String>, _>("preview_key").expect("a preview")];
+    keys.iter()
+        .map(|k| {
+            let key = attache_server::storage::StoreKey::parse(k).unwrap();
+            state.files.store.local_path(&key).expect("the local folder store (this test breaks its folder)")
+        })
+        .collect()
+}
+
+/// The deletions the database says are still owed: (count, fewest attempts so far).
+async fn owed(ts: &TestServer) -> (i64, i64) {
+    use sqlx::Row;
+    let r = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MIN(attempts), 0) AS tries FROM owed_deletes")
+        .fetch_one(&ts.server().state().db)
+        .await
+        .unwrap();
+    (r.get("n"), r.get("tries"))
+}
+
+/// Polls `check` every 50 ms for up to five seconds.
+async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+    for _ in 0..100 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// The store fails to delete a redacted file: its folder was replaced by a plain file, which
+/// stops even root. The redaction still answers 2xx (it is durable) and says the bytes are still
+/// being removed; every URL answers 410; the deletion is owed in the database, survives a
+/// restart, and the sweep finishes it once the store works again, once.
+#[tokio::test]
+async fn a_redaction_whose_store_delete_fails_is_finished_by_the_sweep() {
+    let mut ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let sam = ts.login("sam").await;
+    let (visitor, _contact, a) = customer_file(&ts, &alice, "card.png").await;
+    let preview = a.preview_url.clone().unwrap();
+    let (stored_before, _) = files_on_disk(&ts);
+    let paths = stored_paths(&ts, &a).await;
+    let mut folders: Vec<std::path::PathBuf> = paths.iter().map(|p| p.parent().unwrap().to_owned()).collect();
+    folders.dedup();
+    for f in &folders {
+        std::fs::rename(f, f.with_extension("aside")).unwrap();
+        std::fs::write(f, b"not a folder").unwrap();
+    }
+
+    let done = sam.redact(&a.id, "wrong customer").await.unwrap();
+    assert!(!done.bytes_removed, "the store failed: {done:?}");
+    assert!(done.detail.contains("still being removed"), "said in words: {}", done.detail);
+    let t = done.message.attachment.as_ref().and_then(|x| x.removed.clone()).expect("the tombstone");
+    assert_eq!((t.kind, t.reason.as_deref()), (RemovalKind::Redacted, Some("wrong customer")));
+    for url in [a.url.as_str(), preview.as_str()] {
+        for who in [Who::staff(&sam), Who::visitor(&visitor), Who::Nobody] {
+            let (status, code, _) = error_of(get(&ts, url, &who, None).await).await;
+            assert_eq!((status, code.as_str()), (410, "file-removed"), "{url} while the store fails");
+        }
+    }
+    // Owed, and retried by the sweep (every 100 ms here) while the store keeps failing.
+    assert!(eventually(|| async { owed(&ts).await >= (2, 3) }).await, "retried: {:?}", owed(&ts).await);
+    assert_eq!(owed(&ts).await.0, 2, "the file and its preview");
+
+    // The debt is in the database, not in memory: the service restarts, then the store recovers.
+    ts.restart().await;
+    for f in &folders {
+        std::fs::remove_file(f).unwrap();
+        std::fs::rename(f.with_extension("aside"), f).unwrap();
+    }
+    assert!(eventually(|| async { owed(&ts).await.0 == 0 }).await, "the sweep finished: {:?}", owed(&ts).await);
+    for p in &paths {
+        assert!(!p.exists(), "{} deleted", p.display());
+    }
+    assert_eq!(files_on_disk(&ts).0, stored_before - 2, "nothing else deleted, nothing left behind");
+    let sam = ts.login("sam").await;
+    for url in [a.url.as_str(), preview.as_str()] {
+        let (status, code, _) = error_of(get(&ts, url, &Who::staff(&sam), None).await).await;
+        assert_eq!((status, code.as_str()), (410, "file-removed"), "{url} after recovery");
+    }
+    // Nothing is deleted twice: something put at the same place outlives further sweeps.
+    std::fs::write(&paths[0], b"sentinel").unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(paths[0].exists(), "a confirmed deletion is not done again");
+    std::fs::remove_file(&paths[0]).unwrap();
+    assert_eq!(sam.redact(&a.id, "again").await.unwrap_err().code(), ErrorCode::AlreadyRemoved);
 }

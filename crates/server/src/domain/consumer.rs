@@ -346,14 +346,14 @@ pub async fn download_url(state: &AppState, visitor: &VisitorId, relative_path: 
     Ok(sign(state, "GET", relative_path.to_owned()))
 }
 
-/// The attachment behind a verified GET URL.
-pub async fn download(state: &AppState, file: &FilePath) -> AppResult<AttachmentRow> {
+/// The attachment behind a verified GET URL, with its contact (whose consumer was given it).
+pub async fn download(state: &AppState, file: &FilePath) -> AppResult<(AttachmentRow, Contact)> {
     let (row, contact) = attachment_of(state, file).await?;
     sharing_on(state, &contact.account_id).await?;
     if let Some(t) = &row.removed {
         return Err(super::access::removed_error(t));
     }
-    Ok(row)
+    Ok((row, contact))
 }
 
 /// The path under which the consumer sees an attachment (in notifications), and its file type.

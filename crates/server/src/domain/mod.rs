@@ -6,6 +6,7 @@ pub mod attachment;
 pub mod consumer;
 pub mod contact;
 pub mod export;
+pub mod removal;
 pub mod retention;
 pub mod review;
 pub mod search;

@@ -9,10 +9,10 @@ use crate::error::{AppError, AppResult};
 use crate::events::Audience;
 use crate::repo;
 use crate::repo::attachment::{AttachmentRow, Removal};
-use crate::storage::{ByteStream, StoreKey};
+use crate::storage::ByteStream;
 use crate::AppState;
 use attache_protocol::{
-    AccessFilter, AccessGrant, AccessRecord, AttachmentId, Contact, ErrorCode, Event, FileState, FileStatus, Message,
+    AccessFilter, AccessGrant, AccessRecord, AttachmentId, Contact, ErrorCode, Event, FileState, FileStatus, Redacted,
     RemovalKind, Tombstone, MAX_REASON_CHARS, MAX_STATUS_IDS,
 };
 use futures_util::StreamExt;
@@ -102,8 +102,10 @@ fn reason(raw: &str) -> AppResult<String> {
 
 /// Takes one attachment away: its bytes and preview leave the store, every URL answers 410,
 /// both sides hear `attachment_removed`, and the transcript keeps the tombstone. Admins and the
-/// supervisor of the contact's agent may; report viewers when the account allows it.
-pub async fn redact(state: &AppState, staff: &Staff, id: &str, raw_reason: &str) -> AppResult<Message> {
+/// supervisor of the contact's agent may; report viewers when the account allows it. The answer
+/// is durable: should the store fail, the deletion is owed and swept until it is done
+/// ([`super::removal`]), and the answer says the bytes are still being removed.
+pub async fn redact(state: &AppState, staff: &Staff, id: &str, raw_reason: &str) -> AppResult<Redacted> {
     if !is_id(id) {
         return Err(AppError::NotFound("attachment"));
     }
@@ -130,15 +132,24 @@ pub async fn redact(state: &AppState, staff: &Staff, id: &str, raw_reason: &str)
         reason: Some(&reason),
         at: now_us(),
     };
-    if !repo::attachment::mark_removed(&state.db, &row.id, &removal).await? {
+    let Some(bytes_removed) = take_away(state, &contact, &row, &removal).await? else {
         let now = repo::attachment::by_id_or_message(&state.db, id).await?;
         return Err(now.and_then(|r| r.removed).map_or(AppError::NotFound("attachment"), |t| already(&t)));
-    }
-    tracing::info!(attachment = %row.id, contact = %contact.id, by = %staff.user.username, "attachment redacted");
-    take_away(state, &contact, &row, &removal).await?;
-    super::attachment::message_by_id(state, &contact.id, row.message_id.as_str())
+    };
+    tracing::info!(attachment = %row.id, contact = %contact.id, by = %staff.user.username, bytes_removed, "attachment redacted");
+    let message = super::attachment::message_by_id(state, &contact.id, row.message_id.as_str())
         .await?
-        .ok_or(AppError::NotFound("attachment"))
+        .ok_or(AppError::NotFound("attachment"))?;
+    let detail = if bytes_removed {
+        format!("{} was redacted; its bytes and preview were deleted.", row.file_name)
+    } else {
+        format!(
+            "{} was redacted and every link to it is closed; the store did not confirm the deletion of its bytes yet, \
+             so they are still being removed (retried until the store confirms).",
+            row.file_name
+        )
+    };
+    Ok(Redacted { message, bytes_removed, detail })
 }
 
 fn already(t: &Tombstone) -> AppError {
@@ -146,13 +157,16 @@ fn already(t: &Tombstone) -> AppError {
     AppError::Refused(ErrorCode::AlreadyRemoved, words)
 }
 
-/// After the row is marked: the bytes go, both sides hear it.
-async fn take_away(state: &AppState, contact: &Contact, row: &AttachmentRow, r: &Removal<'_>) -> AppResult<()> {
-    for key in std::iter::once(&row.file_key).chain(row.preview_key.as_ref()) {
-        if let Some(k) = StoreKey::parse(key) {
-            state.files.store.delete(&k).await.map_err(|e| AppError::Internal(e.into()))?;
-        }
-    }
+/// Marks the row removed (its deletions owed in the same transaction), deletes the bytes, and
+/// tells both sides. `None` when it was removed already; else whether the store confirmed the
+/// bytes gone.
+async fn take_away(
+    state: &AppState,
+    contact: &Contact,
+    row: &AttachmentRow,
+    r: &Removal<'_>,
+) -> AppResult<Option<bool>> {
+    let Some(bytes_removed) = super::removal::remove(state, row, r).await? else { return Ok(None) };
     let tombstone = Tombstone {
         kind: r.kind,
         by: r.by.map(|b| b.1.to_owned()),
@@ -169,11 +183,12 @@ async fn take_away(state: &AppState, contact: &Contact, row: &AttachmentRow, r: 
     // The contact's visitor, and every staff member of the account: consoles that keep a copy
     // (supervisors, report viewers) drop it.
     state.hub.publish(&contact.account_id, vec![Audience::Visitor(contact.visitor.clone()), Audience::Staff], event);
-    Ok(())
+    Ok(Some(bytes_removed))
 }
 
 /// File-only retention: attachments older than their account's `file_retention_days` lose their
-/// bytes and keep an "expired" tombstone. Returns how many went.
+/// bytes and keep an "expired" tombstone (the bytes as with a redaction: owed until the store
+/// confirms). Returns how many went.
 pub async fn sweep_file_retention(state: &AppState) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
@@ -183,12 +198,13 @@ pub async fn sweep_file_retention(state: &AppState) -> anyhow::Result<usize> {
         }
         for row in &batch {
             let removal = Removal { kind: RemovalKind::Expired, by: None, reason: None, at: now_us() };
-            if !repo::attachment::mark_removed(&state.db, &row.id, &removal).await? {
-                continue;
-            }
             let Some(contact) = repo::contact::get(&state.db, &row.contact_id).await? else { continue };
-            take_away(state, &contact, row, &removal).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            tracing::info!(attachment = %row.id, "file retention: attachment expired");
+            match take_away(state, &contact, row, &removal).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                None => continue,
+                Some(bytes_removed) => {
+                    tracing::info!(attachment = %row.id, bytes_removed, "file retention: attachment expired")
+                }
+            }
             total += 1;
         }
     }

@@ -57,6 +57,7 @@ pub const TABLES: &[Table] = &[
 pub const LEFT_BEHIND: &[(&str, &str)] = &[
     ("event_log", "events relayed between instances, kept for minutes"),
     ("_sqlx_migrations", "the target's schema is migrated by itself"),
+    ("owed_deletes", "deletions owed to the source's store: removed files are never carried"),
 ];
 
 /// A column's type, as the portable schema has them.

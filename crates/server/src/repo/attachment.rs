@@ -150,8 +150,8 @@ pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Pub
     let claimed =
         // The upload's lease goes with it: nothing is left to write.
         sqlx::query(
-            "UPDATE uploads SET state = 'ready', message_id = $1, lease_owner = NULL, lease_until = 0
-             WHERE id = $2 AND state = 'receiving'",
+            "UPDATE uploads SET state = 'ready', upload_offset = length, message_id = $1, lease_owner = NULL,
+             lease_until = 0 WHERE id = $2 AND state = 'receiving'",
         )
             .bind(new.message_id.as_str())
             .bind(new.upload_id.as_str())
@@ -309,9 +309,17 @@ pub struct Removal<'a> {
     pub at: i64,
 }
 
-/// Marks an attachment removed, once: `false` when it already was (a second redaction, or one
-/// racing an expiry, changes nothing).
-pub async fn mark_removed(db: &Db, id: &AttachmentId, r: &Removal<'_>) -> Result<bool, sqlx::Error> {
+/// Marks an attachment removed, once, and records in the same transaction that its bytes and
+/// preview are owed to the store (claimed by the caller until `claimed_until`, who deletes them
+/// at once): `false` when it already was (a second redaction, or one racing an expiry, changes
+/// nothing).
+pub async fn mark_removed(
+    db: &Db,
+    row: &AttachmentRow,
+    r: &Removal<'_>,
+    claimed_until: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE attachments SET removed = $1, removed_by = $2, removed_by_name = $3, removed_at = $4,
          removed_reason = $5 WHERE id = $6 AND removed IS NULL",
@@ -321,10 +329,17 @@ pub async fn mark_removed(db: &Db, id: &AttachmentId, r: &Removal<'_>) -> Result
     .bind(r.by.map(|b| b.1.to_owned()))
     .bind(r.at)
     .bind(r.reason.map(str::to_owned))
-    .bind(id.as_str())
-    .execute(db)
+    .bind(row.id.as_str())
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for key in std::iter::once(&row.file_key).chain(row.preview_key.as_ref()) {
+        super::owed_delete::insert(&mut tx, key, &row.id, r.at, claimed_until).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Attachments of accounts with file-only retention whose time has come, a batch:

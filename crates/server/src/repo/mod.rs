@@ -5,6 +5,7 @@ pub mod access_record;
 pub mod account;
 pub mod attachment;
 pub mod contact;
+pub mod owed_delete;
 pub mod search;
 pub mod upload;
 pub mod user;

@@ -234,7 +234,11 @@ pub async fn mark_refused(
     blocked: bool,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let r = sqlx::query("UPDATE uploads SET state = $4, error_code = $1, error_message = $2, lease_owner = NULL, lease_until = 0 WHERE id = $3 AND state = 'receiving'")
+    // A blocked file is complete (its offset may not be recorded yet: see `append`); it is kept
+    // whole for a release.
+    let r = sqlx::query("UPDATE uploads SET state = $4, error_code = $1, error_message = $2, lease_owner = NULL, lease_until = 0,
+            upload_offset = CASE WHEN $4 = 'blocked' THEN length ELSE upload_offset END
+         WHERE id = $3 AND state = 'receiving'")
         .bind(code)
         .bind(message)
         .bind(id.as_str())

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::AppState;
 use attache_protocol::{
     AccessFilter, AccessRecord, AccessWhat, AccessWho, ApiError, AttachmentPage, AttachmentSearch, ErrorCode,
-    FileStatus, FileStatusRequest, Message, RedactRequest, StorageUsage,
+    FileStatus, FileStatusRequest, RedactRequest, Redacted, StorageUsage,
 };
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -39,9 +39,11 @@ pub async fn list_access(
 /// Redacts one attachment with a reason: its bytes and preview leave the store at once, every
 /// URL answers 410, both sides get `attachment_removed`, the transcript keeps the tombstone.
 /// Admins and the supervisor of the contact's agent (report viewers if the plan allows it).
+/// The redaction is durable when this answers; `bytes_removed: false` says the store did not
+/// confirm the deletion yet (it is retried until it does).
 #[utoipa::path(post, path = "/api/reports/attachments/{id}/redact", tag = "reports", security(("bearer" = [])),
     params(("id" = String, Path, description = "the attachment's or its message's id")), request_body = RedactRequest,
-    responses((status = 200, body = Message), (status = 403, description = "no-redact-access", body = ApiError),
+    responses((status = 200, body = Redacted), (status = 403, description = "no-redact-access", body = ApiError),
         (status = 404, body = ApiError), (status = 409, description = "already-removed", body = ApiError),
         (status = 410, description = "report-expired", body = ApiError), (status = 422, body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user = %staff.user.username, attachment = %id))]
@@ -50,7 +52,7 @@ pub async fn redact_attachment(
     staff: Staff,
     Path(id): Path<String>,
     AppJson(req): AppJson<RedactRequest>,
-) -> AppResult<AppJson<Message>> {
+) -> AppResult<AppJson<Redacted>> {
     Ok(AppJson(review::redact(&state, &staff, &id, &req.reason).await?))
 }
 

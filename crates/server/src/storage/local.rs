@@ -2,11 +2,43 @@
 //! so a reader never sees half an object.
 
 use super::{ByteStream, Store, StoreError, StoreKey};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use std::io::SeekFrom;
+use std::io::{Read, Seek};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
+
+/// Bytes read from a file per blocking call when an object is sent: few enough thread hand-offs
+/// for a large file, and a bound on what one download holds.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// Reads the next `len` bytes of `file` (fewer only if it ends first: an error, objects do not
+/// shrink), into a buffer of that size without zeroing it first.
+fn read_chunk(file: &mut std::fs::File, len: u64) -> std::io::Result<Bytes> {
+    let mut buf = Vec::with_capacity(len as usize);
+    let n = file.take(len).read_to_end(&mut buf)?;
+    if (n as u64) < len {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the object ended early"));
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// `len` bytes of `file` from where it stands, a blocking read of at most [`READ_CHUNK`] per
+/// item.
+fn read_stream(file: std::fs::File, len: u64) -> ByteStream {
+    Box::pin(futures_util::stream::try_unfold((Some(file), len), |(file, left)| async move {
+        let Some(mut file) = file.filter(|_| left > 0) else {
+            return Ok(None);
+        };
+        let want = left.min(READ_CHUNK as u64);
+        let (file, chunk) = tokio::task::spawn_blocking(move || read_chunk(&mut file, want).map(|c| (file, c)))
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(Some((chunk, (Some(file), left - want))))
+    }))
+}
 
 /// A store in a local folder.
 #[derive(Debug, Clone)]
@@ -74,15 +106,27 @@ impl Store for LocalStore {
     }
 
     async fn get(&self, key: &StoreKey, range: Option<Range<u64>>) -> Result<ByteStream, StoreError> {
-        let mut file = tokio::fs::File::open(self.path_of(key)).await.map_err(Self::not_found)?;
-        let size = file.metadata().await?.len();
-        let range = range.unwrap_or(0..size);
-        if range.start > range.end || range.end > size {
-            return Err(StoreError::BadRange(range));
-        }
-        file.seek(SeekFrom::Start(range.start)).await?;
-        let limited = file.take(range.end - range.start);
-        Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(limited, 128 * 1024)))
+        // Opened, measured and positioned in one blocking call; a small object (or range) is read
+        // in the same call and sent as one chunk.
+        let path = self.path_of(key);
+        let opened = tokio::task::spawn_blocking(move || -> Result<(std::fs::File, u64, Option<Bytes>), StoreError> {
+            let mut file = std::fs::File::open(path).map_err(Self::not_found)?;
+            let size = file.metadata()?.len();
+            let range = range.unwrap_or(0..size);
+            if range.start > range.end || range.end > size {
+                return Err(StoreError::BadRange(range));
+            }
+            file.seek(SeekFrom::Start(range.start))?;
+            let len = range.end - range.start;
+            let whole = if len <= READ_CHUNK as u64 { Some(read_chunk(&mut file, len)?) } else { None };
+            Ok((file, len, whole))
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        Ok(match opened {
+            (_, _, Some(whole)) => Box::pin(futures_util::stream::iter([Ok(whole)])),
+            (file, len, None) => read_stream(file, len),
+        })
     }
 
     async fn head(&self, key: &StoreKey) -> Result<u64, StoreError> {
@@ -102,20 +146,29 @@ impl Store for LocalStore {
     }
 
     async fn put_file(&self, key: &StoreKey, src: &Path) -> Result<u64, StoreError> {
-        let (path, _) = self.prepare(key).await?;
         // The staged bytes are durable already (staging syncs each chunk before it is
-        // acknowledged); what is left to make durable is the rename.
-        let size = tokio::fs::metadata(src).await?.len();
-        match tokio::fs::rename(src, &path).await {
-            Ok(()) => {
-                // The rename itself is durable once its folder is.
-                if let Some(dir) = path.parent() {
-                    tokio::fs::File::open(dir).await?.sync_all().await?;
+        // acknowledged); what is left to make durable is the rename. One blocking call: the
+        // folder, the rename and the folder's sync.
+        let (path, src_path) = (self.path_of(key), src.to_owned());
+        let moved = tokio::task::spawn_blocking(move || -> std::io::Result<Option<u64>> {
+            let size = std::fs::metadata(&src_path)?.len();
+            let dir = path.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir)?;
+            match std::fs::rename(&src_path, &path) {
+                Ok(()) => {
+                    // The rename itself is durable once its folder is.
+                    std::fs::File::open(dir)?.sync_all()?;
+                    Ok(Some(size))
                 }
-                Ok(size)
+                Err(_) => Ok(None),
             }
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        match moved {
+            Some(size) => Ok(size),
             // Another file system (EXDEV): copy through a temporary file, then drop the source.
-            Err(_) => {
+            None => {
                 let file = tokio::fs::File::open(src).await?;
                 let n = self.put(key, Box::pin(tokio_util::io::ReaderStream::new(file))).await?;
                 let _ = tokio::fs::remove_file(src).await;

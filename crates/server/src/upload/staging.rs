@@ -16,7 +16,6 @@ use sha2::{Digest, Sha256};
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// How long a request body may send nothing before it counts as broken off.
 pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -148,6 +147,12 @@ pub trait Staging: Send + Sync + std::fmt::Debug + 'static {
     /// is already there (a crash after this, another instance), it does nothing.
     async fn complete(&self, spot: Spot<'_>) -> Result<(), StagingError>;
 
+    /// Whether [`Staging::complete`] leaves nothing behind to [`Staging::discard`] (the local
+    /// file is moved into the store).
+    fn complete_frees(&self) -> bool {
+        false
+    }
+
     /// Frees everything an upload left in staging (finished, refused, cancelled or expired).
     async fn discard(&self, id: &UploadId, staged: &str) -> Result<(), StagingError>;
 
@@ -191,10 +196,127 @@ impl LocalStaging {
     }
 }
 
+/// Most bytes of a request body gathered before they are written (per request).
+const WRITE_BATCH: usize = 512 * 1024;
+
+/// What a batch's write does to make its bytes durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    /// Nothing yet (more of the body follows).
+    None,
+    /// The chunk is acknowledged but the file is not complete: its bytes are in the kernel's
+    /// page cache (they survive the process being killed) and their write-back starts now, so
+    /// the finishing sync finds little left to write.
+    Start,
+    /// The chunk completes the file: everything is on disk before the answer.
+    Data,
+}
+
+/// Chunks of a body waiting to be written together.
+#[derive(Default)]
+struct Batch {
+    chunks: Vec<bytes::Bytes>,
+    len: usize,
+}
+
+impl Batch {
+    fn push(&mut self, chunk: bytes::Bytes) {
+        self.len += chunk.len();
+        self.chunks.push(chunk);
+    }
+
+    fn take(&mut self) -> Batch {
+        std::mem::take(self)
+    }
+
+    /// Writes the batch in one blocking call: opens the staging file first when `file` is
+    /// `None` (a missing file, or one shorter than the acknowledged offset, is lost; bytes past
+    /// the offset, a write that was never recorded, are cut: the record is the truth); then
+    /// `flush`es.
+    async fn write(
+        self,
+        file: Option<std::fs::File>,
+        path: &Path,
+        offset: u64,
+        flush: Flush,
+    ) -> Result<std::fs::File, StagingError> {
+        let path = path.to_owned();
+        blocking(move || {
+            use std::io::{Seek, Write};
+            let mut file = match file {
+                Some(f) => f,
+                None => {
+                    // The file is made by the first write (an upload that never sent a byte
+                    // costs nothing on disk), or made again by a write from 0 whose earlier
+                    // attempt was never recorded.
+                    let mut f = match std::fs::OpenOptions::new().write(true).create(offset == 0).open(&path) {
+                        Ok(f) => f,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            return Err(StagingError::Lost("the staging file is missing".into()))
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    let on_disk = f.metadata()?.len();
+                    if on_disk < offset {
+                        return Err(StagingError::Lost(format!(
+                            "the staging file holds {on_disk} bytes, {offset} were acknowledged"
+                        )));
+                    }
+                    if on_disk > offset {
+                        f.set_len(offset)?;
+                    }
+                    f.seek(SeekFrom::Start(offset))?;
+                    f
+                }
+            };
+            for chunk in &self.chunks {
+                file.write_all(chunk)?;
+            }
+            match flush {
+                Flush::None => {}
+                Flush::Start => start_writeback(&file),
+                Flush::Data => file.sync_data()?,
+            }
+            Ok(file)
+        })
+        .await
+    }
+}
+
+/// Starts writing a file's dirty pages to disk without waiting for them (Linux); elsewhere the
+/// finishing sync does it all.
+fn start_writeback(file: &std::fs::File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain system call on a file descriptor this function borrows.
+        unsafe { libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+/// Cuts the staging file back to `offset` after a refused body (nothing to do when no batch
+/// reached it).
+async fn cut_back(file: Option<std::fs::File>, offset: u64) -> Result<(), StagingError> {
+    match file {
+        Some(f) => blocking(move || Ok(f.set_len(offset)?)).await,
+        None => Ok(()),
+    }
+}
+
+/// Runs file work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StagingError> + Send + 'static,
+) -> Result<T, StagingError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| StagingError::Io(std::io::Error::other(e)))?
+}
+
 #[async_trait::async_trait]
 impl Staging for LocalStaging {
     async fn create(&self, id: &UploadId, _target: &StoreKey) -> Result<String, StagingError> {
-        tokio::fs::File::create(self.path(id.as_str())?).await?;
+        // The file comes with the first bytes (see `Batch::write`).
+        self.path(id.as_str())?;
         Ok(String::new())
     }
 
@@ -204,26 +326,14 @@ impl Staging for LocalStaging {
         mut body: ByteStream,
         checksum: Option<&Checksum>,
     ) -> Result<Written, StagingError> {
+        // The body is gathered in batches of at most WRITE_BATCH bytes (a bound per request) and
+        // each batch goes to the file in one blocking call: the file is opened, checked and cut
+        // back to the offset with the first one, and synced with the last. A small body is one
+        // call in all, where each step on its own would be a hand-off to another thread.
         let path = self.path(spot.id.as_str())?;
         let max = spot.length.saturating_sub(spot.offset);
-        let mut file = match tokio::fs::OpenOptions::new().write(true).open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StagingError::Lost("the staging file is missing".into()))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let on_disk = file.metadata().await?.len();
-        if on_disk < spot.offset {
-            return Err(StagingError::Lost(format!(
-                "the staging file holds {on_disk} bytes, {} were acknowledged",
-                spot.offset
-            )));
-        }
-        // Bytes past the offset (a write that was never recorded) are cut: the record is the truth.
-        file.set_len(spot.offset).await?;
-        file.seek(SeekFrom::Start(spot.offset)).await?;
-        let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+        let mut file: Option<std::fs::File> = None;
+        let mut batch = Batch::default();
         let mut hasher = ChunkHasher::new(checksum);
         let mut written: u64 = 0;
         let mut broke = false;
@@ -238,51 +348,51 @@ impl Staging for LocalStaging {
                 }
             };
             let Some(total) = written.checked_add(chunk.len() as u64).filter(|t| *t <= max) else {
-                out.flush().await?;
-                out.into_inner().set_len(spot.offset).await?;
+                cut_back(file, spot.offset).await?;
                 return Ok(unchanged(WriteOutcome::TooLong));
             };
-            out.write_all(&chunk).await?;
             hasher.update(&chunk);
             written = total;
+            batch.push(chunk);
+            if batch.len >= WRITE_BATCH {
+                file = Some(batch.take().write(file, &path, spot.offset, Flush::None).await?);
+            }
         }
-        out.flush().await?;
-        let file = out.into_inner();
-        if broke && checksum.is_some() {
-            file.set_len(spot.offset).await?;
-            return Ok(unchanged(WriteOutcome::Interrupted(0)));
+        if (broke && checksum.is_some()) || (!broke && !hasher.matches(checksum)) {
+            cut_back(file, spot.offset).await?;
+            let outcome = if broke { WriteOutcome::Interrupted(0) } else { WriteOutcome::ChecksumMismatch };
+            return Ok(unchanged(outcome));
         }
-        if !broke && !hasher.matches(checksum) {
-            file.set_len(spot.offset).await?;
-            return Ok(unchanged(WriteOutcome::ChecksumMismatch));
-        }
-        // Durable before the offset is recorded and the chunk acknowledged.
-        if written > 0 {
-            file.sync_data().await?;
-        }
+        // Before the offset is recorded and the chunk acknowledged: the chunk that completes the
+        // file is synced to disk; an earlier one is handed to the kernel, whose page cache keeps
+        // it through a crash of the process (the finishing sync writes it out with the rest).
+        let flush = match written {
+            0 => Flush::None,
+            n if spot.offset + n == spot.length => Flush::Data,
+            _ => Flush::Start,
+        };
+        batch.write(file, &path, spot.offset, flush).await?;
         let outcome = if broke { WriteOutcome::Interrupted(written) } else { WriteOutcome::Complete(written) };
         Ok(unchanged(outcome))
     }
 
     async fn complete(&self, spot: Spot<'_>) -> Result<(), StagingError> {
         let path = self.path(spot.id.as_str())?;
-        match tokio::fs::metadata(&path).await {
-            Ok(_) => {
-                self.store
-                    .put_file(spot.target, &path)
-                    .await
-                    .map_err(|e| StagingError::Io(std::io::Error::other(e)))?;
-                Ok(())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        match self.store.put_file(spot.target, &path).await {
+            Ok(_) => Ok(()),
+            Err(crate::storage::StoreError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 match self.store.head(spot.target).await {
                     // Moved already, before a crash.
                     Ok(n) if n == spot.length => Ok(()),
                     _ => Err(StagingError::Lost("the staging file is missing".into())),
                 }
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(StagingError::Io(std::io::Error::other(e))),
         }
+    }
+
+    fn complete_frees(&self) -> bool {
+        true
     }
 
     async fn discard(&self, id: &UploadId, _staged: &str) -> Result<(), StagingError> {

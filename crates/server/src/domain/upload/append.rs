@@ -142,7 +142,12 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Op
         }
     };
     let mut row = row;
-    if n > 0 {
+    // A whole file in one write, whose staging state did not change (the local folder), needs no
+    // offset of its own: finishing records it with the file, and should the process die before,
+    // nothing was acknowledged and the client sends the file again from 0 (the write starts the
+    // staging file afresh).
+    let whole = row.offset == 0 && n == row.length && !interrupted && !row.hold && written.staged == row.staged;
+    if n > 0 && !whole {
         let to = row.offset + n;
         // Unless this write completes the upload (finishing needs the lease), the lease goes back
         // with the offset.
@@ -165,6 +170,12 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Op
         state.files.staging.recorded(&row.id, &row.staged, &written.staged).await;
         row.offset = to;
         row.staged = written.staged;
+        progressed(state, contact, &row);
+    } else if whole {
+        if let Some(tap) = tap {
+            state.files.digests.recorded(&row.id, tap, n);
+        }
+        row.offset = n;
         progressed(state, contact, &row);
     }
     if interrupted {

@@ -253,7 +253,9 @@ async fn publish(
     match repo::attachment::publish(&state.db, new, &payload).await? {
         Published::Created(_) => {
             lease.given_back();
-            let _ = files.staging.discard(&row.id, &row.staged).await;
+            if !files.staging.complete_frees() {
+                let _ = files.staging.discard(&row.id, &row.staged).await;
+            }
             send_owed_in(state, message_id.as_str(), Some(contact)).await?;
             tracing::info!(upload = %row.id, attachment = %id, size = checked.size, media = %checked.media_type, "attachment ready");
             Ok(message)

@@ -9,9 +9,12 @@ use super::files::{disposition, send_blob, served_type, Blob};
 use crate::auth::{cookie, set_visitor_cookie, VISITOR_COOKIE};
 use crate::db::is_id;
 use crate::domain::consumer as lp;
+use crate::domain::review::NewAccess;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
-use attache_protocol::{Account, ApiError, ErrorCode, LpSignup, VisitorId, VisitorRef};
+use attache_protocol::{
+    AccessGrant, AccessWhat, AccessWho, Account, ApiError, ErrorCode, LpSignup, VisitorId, VisitorRef,
+};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -156,19 +159,35 @@ pub async fn put_temp_file(
 pub async fn get_temp_file(
     State(state): State<AppState>,
     Query(q): Query<TempQuery>,
+    super::staff::ClientAddr(address): super::staff::ClientAddr,
     req: Request,
 ) -> AppResult<Response> {
     let (parts, _) = req.into_parts();
     // HEAD is allowed with a GET signature, as in Swift.
     let file = verified(&state, "GET", &parts, &q)?;
-    let a = lp::download(&state, &file).await?;
+    let (a, contact) = lp::download(&state, &file).await?;
+    // Recorded like any opening: the consumer the URL was given to, by the signed URL.
+    let record = NewAccess {
+        account_id: contact.account_id.clone(),
+        contact_id: contact.id.clone(),
+        attachment_id: Some(a.id.clone()),
+        file_name: a.file_name.clone(),
+        what: AccessWhat::File,
+        who: AccessWho::Consumer,
+        who_id: Some(contact.visitor.to_string()),
+        who_name: contact.customer_name.clone(),
+        grant: AccessGrant::SignedUrl,
+        address: address.map(|a| a.to_string()),
+        range: None,
+        bytes: 0,
+    };
     let blob = Blob {
         key: &a.file_key,
         media: served_type(&a.media_type),
         etag: format!("\"{}\"", a.sha256),
         disposition: disposition("attachment", &a.file_name),
         set_cookie: None,
-        record: None,
+        record: Some(record),
     };
     let method = if parts.method == Method::HEAD { Method::HEAD } else { Method::GET };
     Ok(state.metrics.served("temp-url", send_blob(&state, &parts.headers, &method, blob).await?))
