@@ -236,15 +236,17 @@ pub async fn mark_refused(
     let mut tx = db.begin().await?;
     // A blocked file is complete (its offset may not be recorded yet: see `append`); it is kept
     // whole for a release.
-    let r = sqlx::query("UPDATE uploads SET state = $4, error_code = $1, error_message = $2, lease_owner = NULL, lease_until = 0,
+    let r = sqlx::query(
+        "UPDATE uploads SET state = $4, error_code = $1, error_message = $2, lease_owner = NULL, lease_until = 0,
             upload_offset = CASE WHEN $4 = 'blocked' THEN length ELSE upload_offset END
-         WHERE id = $3 AND state = 'receiving'")
-        .bind(code)
-        .bind(message)
-        .bind(id.as_str())
-        .bind(if blocked { "blocked" } else { "refused" })
-        .execute(&mut *tx)
-        .await?;
+         WHERE id = $3 AND state = 'receiving'",
+    )
+    .bind(code)
+    .bind(message)
+    .bind(id.as_str())
+    .bind(if blocked { "blocked" } else { "refused" })
+    .execute(&mut *tx)
+    .await?;
     if r.rows_affected() != 1 {
         return Ok(false);
     }
