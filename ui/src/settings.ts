@@ -8,12 +8,14 @@ import { t } from "./i18n";
 
 const MB = 1024 * 1024;
 
+const files = (n: number) => (n === 1 ? t("cache.files.one") : t("cache.files", { n }));
+
 function render(info: CacheInfo) {
   const used = $("cache-used");
   used.textContent = t("cache.used", {
     used: formatSize(info.used_bytes),
     limit: formatSize(info.limit_bytes),
-    files: info.files,
+    files: files(info.files),
   });
   used.dataset.usedBytes = String(info.used_bytes);
   used.dataset.files = String(info.files);
@@ -65,7 +67,7 @@ async function save(e: Event) {
   try {
     const info = await api.setCacheLimit(mb * MB);
     render(info);
-    say(t("cache.saved", { removed: info.removed }));
+    say(t("cache.saved", { files: files(info.removed) }));
   } catch (err) {
     say(asConsoleError(err).message, true);
   }
@@ -75,7 +77,7 @@ async function clear() {
   try {
     const info = await api.clearCache();
     render(info);
-    say(t("cache.cleared", { removed: info.removed }));
+    say(t("cache.cleared", { files: files(info.removed) }));
   } catch (err) {
     say(asConsoleError(err).message, true);
   }
