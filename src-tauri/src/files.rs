@@ -7,9 +7,7 @@
 
 use crate::view::{UploadProgress, UploadResult};
 use crate::{dialog, ConsoleError, ConsoleState};
-use attache_client::{
-    CancelToken, ContactId, ErrorCode, FileCache, Progress, UploadOptions, UploadOutcome, DEFAULT_CACHE_BYTES,
-};
+use attache_client::{CancelToken, ContactId, ErrorCode, FileCache, Progress, UploadOptions, UploadOutcome};
 use base64::Engine;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +17,7 @@ use tauri::{AppHandle, Manager, State};
 type Result<T> = std::result::Result<T, ConsoleError>;
 
 /// Where downloads and previews are kept on this machine.
+#[derive(Clone)]
 pub struct Files {
     /// Downloaded files by SHA-256, size-capped, least recently used out first.
     pub cache: FileCache,
@@ -33,11 +32,12 @@ pub struct Files {
 }
 
 impl Files {
-    /// The cache under the app's cache folder.
-    pub fn new(app: &AppHandle) -> Self {
+    /// The cache under the app's cache folder, holding at most `cache_limit` bytes (the
+    /// agent's setting, see [`crate::settings`]).
+    pub fn new(app: &AppHandle, cache_limit: u64) -> Self {
         let base = app.path().app_cache_dir().unwrap_or_else(|_| std::env::temp_dir().join("attache-console"));
         Files {
-            cache: FileCache::new(base.join("files"), DEFAULT_CACHE_BYTES),
+            cache: FileCache::new(base.join("files"), cache_limit),
             previews: base.join("previews"),
             uploads: base.join("uploads"),
             pasted: base.join("pasted"),
@@ -54,6 +54,25 @@ impl Files {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.pasted.join(format!("{stamp}-{n}"))
+    }
+
+    /// Drops the "Open" copies of files that left the cache (these SHA-256s), and of any other
+    /// file no longer cached (one evicted by a download), so that they do not outlive the limit.
+    pub fn forget_opened(&self, gone: &[String]) {
+        for sha in gone {
+            let _ = std::fs::remove_dir_all(self.opened.join(&sha[..sha.len().min(16)]));
+        }
+        let Ok(dirs) = std::fs::read_dir(&self.opened) else { return };
+        for d in dirs.flatten() {
+            let prefix = d.file_name().to_string_lossy().to_ascii_lowercase();
+            let cached =
+                prefix.get(..2).and_then(|two| std::fs::read_dir(self.cache.dir().join(two)).ok()).is_some_and(
+                    |mut files| files.any(|f| f.is_ok_and(|f| f.file_name().to_string_lossy().starts_with(&prefix))),
+                );
+            if !cached {
+                let _ = std::fs::remove_dir_all(d.path());
+            }
+        }
     }
 }
 
@@ -181,7 +200,11 @@ pub(crate) async fn cached_or_fetch(state: &ConsoleState, files: &Files, url: &s
     if let Some(path) = files.cache.get(&sha256.to_ascii_lowercase()) {
         return Ok(path);
     }
-    Ok(state.client().await?.fetch_url_cached(&files.cache, url, sha256).await?)
+    let path = state.client().await?.fetch_url_cached(&files.cache, url, sha256).await?;
+    // The download may have evicted older files: their "Open" copies go too.
+    let f = files.clone();
+    let _ = tauri::async_runtime::spawn_blocking(move || f.forget_opened(&[])).await;
+    Ok(path)
 }
 
 /// A file name that stays in its folder (separators and NULs replaced, never `.` or `..`).
@@ -221,6 +244,33 @@ mod tests {
         assert_eq!(safe_name("../../etc/passwd"), ".._.._etc_passwd");
         assert_eq!(safe_name(".."), "file");
         assert_eq!(safe_name("receipt.png"), "receipt.png");
+    }
+
+    #[test]
+    fn open_copies_leave_with_their_cached_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        let files = Files {
+            cache: FileCache::new(base.join("files"), 1 << 20),
+            previews: base.join("previews"),
+            uploads: base.join("uploads"),
+            pasted: base.join("pasted"),
+            opened: base.join("opened"),
+        };
+        let (kept, evicted, named) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(32));
+        let cached = files.cache.path_for(&kept).unwrap();
+        std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
+        std::fs::write(&cached, b"kept").unwrap();
+        for sha in [&kept, &evicted, &named] {
+            let copy = files.opened.join(&sha[..16]).join("photo.png");
+            std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+            std::fs::write(copy, b"copy").unwrap();
+        }
+        // One named as gone, one whose file left the cache some other way (a download's eviction).
+        files.forget_opened(std::slice::from_ref(&named));
+        assert!(files.opened.join(&kept[..16]).join("photo.png").exists(), "its cached file is still there");
+        assert!(!files.opened.join(&evicted[..16]).exists());
+        assert!(!files.opened.join(&named[..16]).exists());
     }
 
     #[test]

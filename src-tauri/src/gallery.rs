@@ -4,14 +4,19 @@
 //! heap). A picture that is in the cache opens while the service is away.
 //!
 //! The scheme serves files of the cache and nothing else: the path is exactly one SHA-256, the
-//! bytes must sniff as a picture, and `Range` requests read only the part asked for. Tauri's
-//! responder takes a whole body, so a full request reads the file once, off the UI thread.
+//! bytes must sniff as a picture, and `Range` requests read only the part asked for.
+//!
+//! Not streamed: Tauri's responder (wry's on Linux) takes one finished body and WebKitGTK gets it
+//! as a memory stream copied from that buffer, so a full request holds the file in the console
+//! process while it is handed over. It is bounded instead: one buffer of the file's exact size,
+//! read off the UI thread, and pictures over [`MAX_SHOWN_BYTES`] are refused in words
+//! (`too-large-to-show`: Open or Save as still work). The picture shown is pinned in the cache,
+//! so no eviction takes it while the gallery shows it.
 
 use crate::files::{local, Files};
 use crate::{ConsoleError, ConsoleState};
-use attache_client::{ErrorCode, FileCache};
+use attache_client::{CachePin, ErrorCode, FileCache};
 use std::borrow::Cow;
-use std::path::Path;
 use tauri::http::{header, Request, Response, StatusCode};
 use tauri::{AppHandle, Manager, State, UriSchemeResponder};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -25,16 +30,34 @@ pub const SCHEME: &str = "attache-cache";
 /// Most bytes one `Range` request reads.
 const MAX_RANGE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// The largest picture the gallery shows (a full request holds it in memory once).
+pub const MAX_SHOWN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The picture the gallery shows, kept from eviction until the next one or `release_image`.
+#[derive(Default)]
+pub struct Shown(std::sync::Mutex<Option<CachePin>>);
+
+impl Shown {
+    fn set(&self, pin: Option<CachePin>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = pin;
+    }
+}
+
 /// Makes sure the attachment's file is in the cache (downloading it with the session when not)
 /// and answers its SHA-256, the name the page asks the scheme for.
 ///
-/// Errors: `not-an-image` for files the gallery does not show (use Open or Save as); the SDK's
-/// download errors (`unreachable` when the service is away and the file is not cached yet, …).
+/// The file stays pinned in the cache (no eviction) until the gallery shows another one or
+/// `release_image` says it closed.
+///
+/// Errors: `not-an-image` for files the gallery does not show (use Open or Save as);
+/// `too-large-to-show` over [`MAX_SHOWN_BYTES`]; the SDK's download errors (`unreachable` when
+/// the service is away and the file is not cached yet, …).
 #[tauri::command]
-#[tracing::instrument(skip(state, files))]
+#[tracing::instrument(skip(state, files, shown))]
 pub async fn cache_image(
     state: State<'_, ConsoleState>,
     files: State<'_, Files>,
+    shown: State<'_, Shown>,
     url: String,
     sha256: String,
     media_type: String,
@@ -42,8 +65,29 @@ pub async fn cache_image(
     if !media_type.starts_with("image/") || media_type.contains("svg") {
         return Err(ConsoleError::new(ErrorCode::NotAnImage, "Only pictures open here; use Open or Save as."));
     }
-    crate::files::cached_or_fetch(&state, &files, &url, &sha256).await?;
-    Ok(sha256.to_ascii_lowercase())
+    let sha256 = sha256.to_ascii_lowercase();
+    shown.set(Some(files.cache.pin(&sha256)));
+    let path = crate::files::cached_or_fetch(&state, &files, &url, &sha256).await?;
+    let len = tokio::fs::metadata(&path).await.map_err(|e| local("Cannot read", &path, e))?.len();
+    if len > MAX_SHOWN_BYTES {
+        return Err(ConsoleError::new(
+            ErrorCode::TooLargeToShow,
+            format!(
+                "This picture is too large to show here ({} MB, at most {} MB); use Open or Save as.",
+                len >> 20,
+                MAX_SHOWN_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(sha256)
+}
+
+/// The gallery closed: its picture may leave the cache again like any other.
+#[tauri::command]
+#[tracing::instrument(skip(shown))]
+pub async fn release_image(shown: State<'_, Shown>) -> Result<()> {
+    shown.set(None);
+    Ok(())
 }
 
 /// Answers one request of the scheme, off the UI thread.
@@ -86,7 +130,10 @@ async fn serve(cache: &FileCache, request: &Request<Vec<u8>>) -> Served {
         // Named by its content: the same URL is always the same bytes.
         .header(header::CACHE_CONTROL, "private, max-age=31536000, immutable");
     let (builder, body) = match range {
-        None => (builder.status(StatusCode::OK), read_all(&path).await.map_err(io)?),
+        None if len > MAX_SHOWN_BYTES => {
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, format!("over {} MB: use Open", MAX_SHOWN_BYTES >> 20)))
+        }
+        None => (builder.status(StatusCode::OK), read_all(file, len).await.map_err(io)?),
         Some(None) => {
             return Ok(Response::builder()
                 .status(StatusCode::RANGE_NOT_SATISFIABLE)
@@ -111,8 +158,13 @@ async fn serve(cache: &FileCache, request: &Request<Vec<u8>>) -> Served {
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
-async fn read_all(path: &Path) -> std::io::Result<Vec<u8>> {
-    tokio::fs::read(path).await
+/// The whole file into one buffer of its exact size (no growth copies), from the start.
+async fn read_all(mut file: tokio::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
+    let len = usize::try_from(len).map_err(|_| std::io::Error::other("file too large"))?;
+    file.seek(std::io::SeekFrom::Start(0)).await?;
+    let mut body = vec![0; len];
+    file.read_exact(&mut body).await?;
+    Ok(body)
 }
 
 /// One `bytes=start-end` range (`start-` and `-suffix` too) of a file of `len` bytes:
@@ -182,6 +234,15 @@ mod tests {
         assert_eq!(missing.0, StatusCode::NOT_FOUND);
         let escape = serve(&cache, &get("../../etc/passwd", None)).await.unwrap_err();
         assert_eq!(escape.0, StatusCode::NOT_FOUND);
+
+        // Over the gallery's bound: refused in words, not read (a sparse file, no disk used).
+        let huge = std::fs::File::options().write(true).open(&p).unwrap();
+        huge.set_len(MAX_SHOWN_BYTES + 1).unwrap();
+        let over = serve(&cache, &get(&sha, None)).await.unwrap_err();
+        assert_eq!(over.0, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(over.1.contains("use Open"), "{}", over.1);
+        let part = serve(&cache, &get(&sha, Some("bytes=0-9"))).await.unwrap();
+        assert_eq!(part.body().len(), 10, "a range of it still reads");
 
         std::fs::write(&p, b"#!/bin/sh\necho not a picture\n").unwrap();
         let text = serve(&cache, &get(&sha, None)).await.unwrap_err();

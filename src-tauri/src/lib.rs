@@ -14,6 +14,7 @@ pub mod live;
 pub mod pick;
 pub mod review;
 pub mod session_store;
+pub mod settings;
 pub mod thumbs;
 pub mod view;
 
@@ -71,7 +72,10 @@ pub fn run() {
             gallery::handle(ctx.app_handle(), request, responder)
         })
         .setup(|app| {
-            app.manage(files::Files::new(app.handle()));
+            let settings = settings::Settings::open(app.handle());
+            app.manage(files::Files::new(app.handle(), settings.cache_limit()));
+            app.manage(settings);
+            app.manage(gallery::Shown::default());
             app.manage(review::CacheIndex::open(app.handle()));
             Ok(())
         })
@@ -112,6 +116,10 @@ pub fn run() {
             files::cancel_upload,
             files::attachment_preview,
             gallery::cache_image,
+            gallery::release_image,
+            settings::cache_info,
+            settings::set_cache_limit,
+            settings::clear_cache,
             files::open_attachment,
             files::save_attachment,
             review::access_records,

@@ -328,6 +328,7 @@ pub fn typescript_bindings() -> String {
         ReportQuery::decl(&cfg),
         VerifyResult::decl(&cfg),
         FileSearchQuery::decl(&cfg),
+        crate::settings::CacheInfo::decl(&cfg),
         ConnectionState::decl(&cfg),
         ConsoleEvent::decl(&cfg),
     ];

@@ -5,15 +5,15 @@
 // memory of a 30 MiB picture (printed, not asserted). Every screenshot is also an axe check.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, unlinkSync, readdirSync, readlinkSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { deflateSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { Customer } from "./customer.mjs";
 import { png as makePng } from "../widget/png.mjs";
+import { consoleMemory, gallery, noisePng, paste, resetPeak, rssText } from "./media.mjs";
 import {
-  ARTIFACTS, CONSOLE_BIN, PASSWORD, aliceWith, clickAt, closeConsole, driverWithDialogs, imageLoaded, newConsole, server, sha256,
+  ARTIFACTS, PASSWORD, aliceWith, clickAt, closeConsole, driverWithDialogs, imageLoaded, newConsole, server, sha256,
   shot, signIn, staff, startService, stopService, useWorld,
 } from "./harness.mjs";
 
@@ -22,14 +22,6 @@ useWorld();
 const rowOf = (name) => `#upload-files .upload-item[data-name="${name.replace(/["\\]/g, "\\$&")}"]`;
 const statusOf = (s, name) => s.exec("const r = document.querySelector(arguments[0]); return r ? r.dataset.status : null;", rowOf(name));
 
-/** Pastes files (name, type, bytes) into the composer, as a screenshot tool's paste would. */
-function paste(s, files) {
-  return s.exec(`
-    const data = new DataTransfer();
-    for (const f of arguments[0]) data.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
-    document.getElementById("composer").dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));`,
-  files.map((f) => ({ name: f.name, type: f.type, b64: Buffer.from(f.bytes).toString("base64") })));
-}
 
 test("several files at once: thumbnails, descriptions, sent in order, each refusal beside its file, the cap", async () => {
   const dir = mkdtempSync(join(tmpdir(), "attache-console-several-"));
@@ -123,12 +115,6 @@ test("several files at once: thumbnails, descriptions, sent in order, each refus
   }
 });
 
-/** The gallery's state: which picture, its position, whether it loaded, the zoom. */
-const gallery = (s) => s.exec(`const g = document.getElementById("lightbox");
-  return { open: !g.hidden, id: g.dataset.attachmentId, loaded: g.dataset.loaded, zoom: Number(g.dataset.zoom),
-    position: document.getElementById("gallery-position").textContent, title: document.getElementById("gallery-title").textContent,
-    meta: document.getElementById("gallery-meta").textContent, transform: document.getElementById("lightbox-image").style.transform,
-    focus: document.activeElement && document.activeElement.id };`);
 
 /** Where the console keeps downloads (run.sh gives it its own XDG_CACHE_HOME). */
 const cachePath = (sha) => join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME, ".cache"), "dev.attache.console", "files", sha.slice(0, 2), sha);
@@ -248,61 +234,7 @@ async function pointer(s, actions) {
   await s.cmd("DELETE", "/actions");
 }
 
-/** A PNG of random pixels (incompressible) of about `bytes` bytes, `width` pixels wide. */
-function noisePng(bytes, width = 3000) {
-  const height = Math.floor(bytes / (width * 3 + 1));
-  const raw = randomBytes((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) raw[y * (width * 3 + 1)] = 0; // filter type "none" on every row
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return { width, height, bytes: Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw, { level: 0 })), chunk("IEND", Buffer.alloc(0))]) };
-}
 
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-/** RSS (KiB) of the console's process and of its children (WebKit's web and network processes). */
-function consoleMemory() {
-  const procs = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map((pid) => {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, "utf8");
-      const field = (k) => (status.match(new RegExp(`^${k}:\\s+(\\S+)`, "m")) || [])[1];
-      let exe = "";
-      try { exe = readlinkSync(`/proc/${pid}/exe`); } catch { /* not ours to read */ }
-      return { pid, ppid: field("PPid"), rss: Number(field("VmRSS") ?? 0), name: field("Name"), exe };
-    } catch {
-      return null;
-    }
-  }).filter(Boolean);
-  const app = procs.find((p) => p.exe === CONSOLE_BIN && existsSync(`/proc/${p.pid}`));
-  if (!app) return null;
-  // Every descendant: WebKit may start its web process through a sandbox helper.
-  const kids = [];
-  for (let parents = new Set([app.pid]); parents.size;) {
-    const next = procs.filter((p) => parents.has(p.ppid));
-    kids.push(...next);
-    parents = new Set(next.map((p) => p.pid));
-  }
-  return { app: app.rss, web: kids.reduce((n, k) => n + k.rss, 0), kids: kids.map((k) => `${k.name} ${k.rss} KiB`) };
-}
 
 test("a 30 MiB picture opens from the cache over the attache-cache: scheme (time and memory printed)", async () => {
   const ada = await staff("ada");
@@ -317,11 +249,12 @@ test("a 30 MiB picture opens from the cache over the attache-cache: scheme (time
     await s.waitVisible(previewCss, 60000);
     await imageLoaded(s, previewCss, 30000);
     const mib = (photo.bytes.length / 1048576).toFixed(1);
-    const kib = (m) => (m ? `console ${(m.app / 1024).toFixed(0)} MiB + WebKit ${(m.web / 1024).toFixed(0)} MiB` : "n/a");
+    const kib = rssText;
     const lines = [`picture: big-photo.png, ${mib} MiB PNG, ${photo.width}x${photo.height} px`];
     const before = consoleMemory();
     lines.push(`RSS before opening: ${kib(before)}`);
     for (const round of ["first open (downloads into the cache, SHA-256 checked)", "second open (from the cache)"]) {
+      resetPeak(); // the peak printed after is the open's
       await s.click(previewCss);
       await s.waitFor("the whole picture", async () => (await gallery(s)).loaded === "true", 60000);
       const ms = await s.exec("return document.getElementById('lightbox').dataset.openMs");
@@ -340,6 +273,7 @@ test("a 30 MiB picture opens from the cache over the attache-cache: scheme (time
     await again.waitVisible(previewCss, 30000);
     await imageLoaded(again, previewCss, 30000);
     const fresh = consoleMemory();
+    resetPeak();
     await again.click(previewCss);
     await again.waitFor("the whole picture", async () => (await gallery(again)).loaded === "true", 60000);
     const ms = await again.exec("return document.getElementById('lightbox').dataset.openMs");

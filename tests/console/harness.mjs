@@ -200,9 +200,14 @@ export async function staff(username) {
  * ATTACHE_CONSOLE_TEST_PICK_FILE ("Choose file") and ATTACHE_CONSOLE_TEST_SAVE_TO ("Save as…").
  * Only the dialog is replaced; the upload and download run as for a real agent.
  */
-export async function driverWithDialogs(name, { pick, saveTo }) {
+export function driverWithDialogs(name, { pick, saveTo }) {
+  return driverWithEnv(name, { ATTACHE_CONSOLE_TEST_PICK_FILE: pick ?? "", ATTACHE_CONSOLE_TEST_SAVE_TO: saveTo ?? "" });
+}
+
+/** A tauri-driver whose consoles run with these variables set (e.g. their own XDG folders). */
+export async function driverWithEnv(name, vars) {
   const port = await freePort();
-  const env = { ...process.env, ATTACHE_CONSOLE_TEST_PICK_FILE: pick ?? "", ATTACHE_CONSOLE_TEST_SAVE_TO: saveTo ?? "" };
+  const env = { ...process.env, ...vars };
   const child = start("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], `tauri-driver-${name}.log`, env);
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/status`, `tauri-driver (${name})`);

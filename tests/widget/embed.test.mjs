@@ -204,7 +204,7 @@ test("one tag on another origin: launcher, chat, a file across a reload and a dr
   await frame.waitForSelector("#pending-name >> text=2 files: front.png, fake.png");
   await frame.press("#text", "Enter");
   await frame.waitForSelector(".msg.customer a.file-link >> text=front.png");
-  await frame.waitForFunction(() => /fake\.png/.test(document.getElementById("chat-error").textContent));
+  await frame.waitForSelector('#checks li[data-name="fake.png"][data-state="blocked"]');
   await axe(frame, "refused");
   await page.screenshot({ path: `${ARTIFACTS}/embed-desktop.png` });
 
@@ -249,7 +249,7 @@ test("in Italian: from data-lang, or from the browser; a language not in the cat
   await chooser.setFiles({ name: "video.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(6_000_000, 1) });
   assert.match(await frame.textContent("#pending-name"), /video\.bin \(6 MB\)/, "sizes as the locale writes them");
   await frame.press("#text", "Enter");
-  await frame.waitForSelector("#chat-error >> text=video.bin non è stato inviato: il file supera il limite di 5 MiB");
+  await frame.waitForSelector('#checks li[data-name="video.bin"] >> text=video.bin non è stato inviato: il file supera il limite di 5 MiB');
   await axe(frame, "refused, Italian");
   await page.screenshot({ path: `${ARTIFACTS}/embed-phone-it.png` });
   await frame.click("text=Termina la chat");

@@ -1,4 +1,5 @@
-// A real PNG made here (no fixture files): RGB gradient of the given size.
+// Real PNGs made here (no fixture files): an RGB gradient of the given size, one of an exact byte
+// size, a large one that compresses well (40 megapixels in ~130 KB), and the encoder they share.
 import { deflateSync } from "node:zlib";
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -20,12 +21,18 @@ function chunk(type, data) {
   return Buffer.concat([len, td, crc]);
 }
 
-export function png(width, height) {
+/** An 8-bit RGB PNG of these rows (each row starts with its filter byte), deflated at `level`. */
+export function encodePng(width, height, raw, level) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw, { level })), chunk("IEND", Buffer.alloc(0))]);
+}
+
+export function png(width, height) {
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) {
     const row = y * (width * 3 + 1);
@@ -35,8 +42,31 @@ export function png(width, height) {
       raw[row + 3 + x * 3] = 160;
     }
   }
-  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+  return encodePng(width, height, raw, undefined);
+}
+
+/**
+ * A large PNG that compresses well (e.g. 8000 x 5000, 40 megapixels, ~130 KB): eight bands of
+ * colour, each row but a band's first "up"-filtered, so that the deflated rows are nearly all zeros.
+ */
+export function bandsPng(width, height) {
+  const stride = width * 3 + 1;
+  const raw = Buffer.alloc(stride * height);
+  const band = Math.max(1, Math.floor(height / 8));
+  for (let y = 0; y < height; y++) {
+    const row = y * stride;
+    if (y % band === 0) {
+      const k = y / band;
+      for (let x = 0; x < width; x++) {
+        raw[row + 1 + x * 3] = (x * 255) / width;
+        raw[row + 2 + x * 3] = 40 + k * 25;
+        raw[row + 3 + x * 3] = 200 - k * 20;
+      }
+    } else {
+      raw[row] = 2; // "up": the same as the row above
+    }
+  }
+  return { width, height, bytes: encodePng(width, height, raw, 9) };
 }
 
 /** A real PNG of exactly `bytes` bytes: a small gradient padded with a text chunk. */

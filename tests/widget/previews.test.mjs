@@ -84,7 +84,7 @@ test("a refusal of the agent's file shows on the check line, not as the customer
   const contact = await chatWithAlice(page, alice, "Rita");
   const html = Buffer.from("<html><script>alert(1)</script></html>");
   await assert.rejects(alice.upload(contact.id, "label.png", "image/png", html), /tus patch: 4\d\d/);
-  await page.waitForSelector('#check-status[data-state="blocked"]:has-text("label.png: blocked")');
+  await page.waitForSelector('#checks li[data-state="blocked"]:has-text("label.png: blocked")');
   assert.equal(await page.textContent("#chat-error"), "", "not the customer's error");
   await alice.close(contact.id);
   await context.close();

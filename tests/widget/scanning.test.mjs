@@ -51,12 +51,12 @@ test("a virus is blocked in the widget with the reason, a clean file passes", { 
     await page.press("#text", "Enter");
   };
   await send("invoice.txt", EICAR);
-  await page.waitForSelector('#check-status[data-state="blocked"]:has-text("invoice.txt: blocked: a virus was found")');
+  await page.waitForSelector('#checks li[data-state="blocked"]:has-text("invoice.txt: blocked: a virus was found")');
   await page.screenshot({ path: `${ARTIFACTS}/virus-blocked.png` });
   assert.equal(await page.locator(".msg.customer a.file-link").count(), 0, "nothing reached the transcript");
 
   await send("notes.txt", "just some notes");
-  await page.waitForSelector('#check-status[data-state="clean"]:has-text("notes.txt: clean")');
+  await page.waitForSelector('#checks li[data-state="clean"]:has-text("notes.txt: clean")');
   await page.waitForSelector(".msg.customer a.file-link >> text=notes.txt");
   await alice.close(contact.id);
   await context.close();

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { startService } from "./service.mjs";
-import { png } from "./png.mjs";
+import { bandsPng, png } from "./png.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -106,6 +106,33 @@ test("several files dropped and pasted show thumbnails before sending; the cap a
   assert.equal(await page.locator(".msg.customer a.file-link").count(), 4);
   assert.equal(await page.isVisible("#pending"), false);
   await page.screenshot({ path: `${ARTIFACTS}/several-files-sent.png` });
+  await page.click("#end");
+  await context.close();
+});
+
+test("a pasted 40-megapixel picture is listed with its thumbnail, sent, and checked", async () => {
+  const context = await browser.newContext({ viewport: { width: 380, height: 760 } });
+  const page = await context.newPage();
+  await page.goto(`${service.url}/widget/?account=acme`);
+  await page.fill("#first", "A screenshot of the whole wall");
+  await page.click("text=Start chat");
+  await page.waitForSelector("text=Waiting for an agent…");
+  const wall = bandsPng(8000, 5000);
+  await give(page, "paste", [{ name: "whole-wall.png", type: "image/png", b64: wall.bytes.toString("base64") }]);
+  const item = '#pending-list .pending-item[data-name="whole-wall.png"]';
+  // Listed with its size and a thumbnail the browser draws from the file itself.
+  const width = await page.waitForFunction((css) => {
+    const img = document.querySelector(css);
+    return img && img.complete && img.naturalWidth;
+  }, `${item} .pending-thumb img`, { timeout: 30000 });
+  assert.equal(await width.jsonValue(), wall.width);
+  assert.match(await page.textContent("#pending-name"), /^whole-wall\.png \(\d+(\.\d+)? kB\)$/);
+  await axe(page, "a 40-megapixel picture chosen");
+  await page.press("#text", "Enter");
+  await page.waitForSelector(".msg.customer a.file-link >> text=whole-wall.png", { timeout: 30000 });
+  await page.waitForSelector('#checks li[data-name="whole-wall.png"][data-state="clean"]', { timeout: 30000 });
+  assert.equal(await page.textContent("#chat-error"), "");
+  await page.screenshot({ path: `${ARTIFACTS}/paste-40-megapixels.png` });
   await page.click("#end");
   await context.close();
 });

@@ -25,6 +25,7 @@ import {
   type FileSearchQuery,
   type StorageUsage,
   type VerifyResult,
+  type CacheInfo,
 } from "./bindings/ipc";
 
 /** Whatever a command rejected with, as the one IPC error shape. */
@@ -82,6 +83,12 @@ export const api = {
   /** Brings a picture into the local cache; answers the SHA-256 the attache-cache: scheme serves it by. */
   cacheImage: (url: string, sha256: string, mediaType: string) =>
     call<string>("cache_image", { url, sha256, mediaType }),
+  /** The gallery closed: its picture is no longer kept from eviction. */
+  releaseImage: () => call<null>("release_image"),
+  /** The local cache's space used and limit; setting the limit applies it at once. */
+  cacheInfo: () => call<CacheInfo>("cache_info"),
+  setCacheLimit: (limitBytes: number) => call<CacheInfo>("set_cache_limit", { limitBytes }),
+  clearCache: () => call<CacheInfo>("clear_cache"),
   openAttachment: (url: string, sha256: string, name: string) => call<string>("open_attachment", { url, sha256, name }),
   saveAttachment: (url: string, sha256: string, name: string) =>
     call<string | null>("save_attachment", { url, sha256, name }),

@@ -41,7 +41,8 @@ export function formatSize(bytes: number): string {
   const one = new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false });
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${one.format(bytes / 1024)} KB`;
-  return `${one.format(bytes / (1024 * 1024))} MB`;
+  if (bytes < 1024 * 1024 * 1024) return `${one.format(bytes / (1024 * 1024))} MB`;
+  return `${one.format(bytes / (1024 * 1024 * 1024))} GB`;
 }
 
 /** Whether a failure means the session is gone (back to sign-in, wherever it happened). */

@@ -48,6 +48,7 @@ export function closeGallery() {
   view.loading = "";
   $("lightbox").hidden = true;
   image().removeAttribute("src"); // lets the webview drop the decoded picture
+  void api.releaseImage().catch(() => {}); // the cache may let it go again (see settings.ts)
   view.opener?.focus();
   view.opener = null;
 }

@@ -12,6 +12,7 @@ import { onAttachmentRemoved, wireReports } from "./reports";
 import { loading, sessionExpired, start, wireSignIn } from "./signin";
 import { drawWith, state, upsertContact } from "./state";
 import { closeUploadDialog, wireUpload } from "./upload";
+import { wireSettings } from "./settings";
 import { applyCatalog, t } from "./i18n";
 
 function onEvent(event: ConsoleEvent) {
@@ -68,6 +69,7 @@ wireReports();
 wireSignIn();
 wireCard();
 wireQueue();
+wireSettings();
 // The gallery takes its keys first when open; else Esc closes the upload popup.
 document.addEventListener("keydown", (e) => {
   if (galleryKey(e)) {

@@ -21,7 +21,7 @@ mod visitor;
 
 pub use attache_protocol as protocol;
 pub use attache_protocol::*;
-pub use cache::{FileCache, DEFAULT_CACHE_BYTES};
+pub use cache::{CachePin, CacheUsage, FileCache, DEFAULT_CACHE_BYTES};
 pub use download::{part_path, Downloaded};
 pub use error::ClientError;
 pub use events::EventStream;

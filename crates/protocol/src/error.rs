@@ -289,6 +289,10 @@ clients: {
     NoOpener = "no-opener",
     /// The agent cancelled the upload.
     Cancelled = "cancelled",
+    /// A console setting out of its range (e.g. the cache's size).
+    InvalidSetting = "invalid-setting",
+    /// A picture too large for the console to show in the gallery (Open or Save as still work).
+    TooLargeToShow = "too-large-to-show",
 }
 }
 

@@ -120,7 +120,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::BadPreviewUrl
         | C::NotAnImage
         | C::NoOpener
-        | C::Cancelled => StatusCode::INTERNAL_SERVER_ERROR,
+        | C::Cancelled
+        | C::InvalidSetting
+        | C::TooLargeToShow => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

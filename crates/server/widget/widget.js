@@ -175,8 +175,8 @@
         }
       }
       if (ev.type === "attachment_removed" && ev.contact_id === contact.id) sync();
-      // A check's verdict shows on the check line; the error line is for the customer's own
-      // files (a refusal of the agent's file is not the customer's error).
+      // A check's verdict shows on the file's check line (the agent's files too: a refusal of
+      // the agent's file is not the customer's error).
       checkStatus(ev);
     };
     socket.onclose = () => {
@@ -188,26 +188,44 @@
     };
   }
 
-  // The state of the last file's checks: checking, then clean (delivered) or blocked.
+  // Each file's checks on a line of its own: checking, then clean (delivered) or blocked.
   function checkStatus(ev) {
-    let text = null;
-    let state = null;
     if (ev.type === "upload_checking" && ev.contact_id === contact.id) {
-      [text, state] = [t("check.checking", { name: ev.name }), "checking"];
+      showCheck(ev.name, t("check.checking", { name: ev.name }), "checking");
     } else if (ev.type === "attachment_ready" && ev.message.contact_id === contact.id && ev.message.attachment) {
-      [text, state] = [t("check.clean", { name: ev.message.attachment.name }), "clean"];
+      const name = ev.message.attachment.name;
+      showCheck(name, t("check.clean", { name }), "clean");
     } else if (ev.type === "upload_refused" && ev.contact_id === contact.id) {
       const why = ev.error ? reason(ev.error.error, ev.error.message) : t("upload.refused.default");
-      [text, state] = [t("check.blocked", { name: ev.name, reason: why }), "blocked"];
+      refused(ev.name, t("check.blocked", { name: ev.name, reason: why }));
     }
-    if (text !== null) showCheck(text, state);
   }
 
-  function showCheck(text, state) {
-    const line = $("check-status");
+  const checkLine = (name) => Array.from($("checks").children).find((li) => li.dataset.name === name);
+
+  /** A refusal, said once: the customer's own file is refused both by the upload's answer and by
+   * the live event; the first to arrive is the file's line, the other leaves it as it is. */
+  function refused(name, text) {
+    if (checkLine(name)?.dataset.state !== "blocked") showCheck(name, text, "blocked");
+  }
+
+  const MAX_CHECK_LINES = 4;
+
+  /** The check line of the file with this name (made when it is first needed), set to `text`. */
+  function showCheck(name, text, state) {
+    const list = $("checks");
+    let line = checkLine(name);
+    if (!line) {
+      line = document.createElement("li");
+      line.className = "check-status";
+      line.dataset.name = name;
+      list.appendChild(line);
+      // The latest few files only: the transcript keeps the rest.
+      while (list.children.length > MAX_CHECK_LINES) list.firstElementChild.remove();
+    }
     line.textContent = text;
     line.dataset.state = state;
-    line.hidden = false;
+    list.hidden = false;
   }
 
   const STAGE = { queued: 0, active: 1, closed: 2 };
@@ -411,6 +429,7 @@
   function send(rec, resumed) {
     const { key, file, contactId, description } = rec;
     const row = uploadRow(key, file.name);
+    checkLine(file.name)?.remove(); // a new try of a file of this name: its line starts anew
     const metadata = { contact: contactId, filename: file.name, filetype: file.type || "application/octet-stream" };
     if (description) metadata.description = description;
     return new Promise((resolve) => {
@@ -450,7 +469,10 @@
             return;
           }
           finish(key);
-          $("chat-error").textContent = t("upload.failed", { name: file.name, reason: why });
+          // A refusal is said once, on the file's own line (the service's live event about it
+          // lands on the same line); the error line keeps what is not the file's (the network).
+          if (res && res.getStatus() < 500) refused(file.name, t("upload.failed", { name: file.name, reason: why }));
+          else $("chat-error").textContent = t("upload.failed", { name: file.name, reason: why });
           resolve(false);
         },
       });

@@ -2,7 +2,7 @@
 // (the console's own); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p attache-console --test console_bindings
 
-export type ErrorCode = "malformed-json" | "invalid-body" | "bad-body" | "bad-query" | "expected-json" | "body-too-large" | "invalid-request" | "websocket-required" | "not-found" | "internal" | "busy" | "unauthorized" | "bad-credentials" | "session-expired" | "too-many-attempts" | "user-disabled" | "admin-only" | "agents-only" | "origin-not-allowed" | "no-visitor" | "no-report-access" | "no-file-access" | "invalid-plan" | "weak-password" | "username-taken" | "last-admin" | "unknown-property" | "invalid-origin" | "invalid-color" | "too-many-origins" | "contact-not-queued" | "contact-not-active" | "contact-closed" | "not-your-contact" | "report-expired" | "file-removed" | "already-removed" | "no-redact-access" | "file-sharing-disabled" | "file-too-large" | "empty-file" | "bad-file-name" | "bad-media-type" | "type-not-allowed" | "too-many-uploads" | "tus-version" | "length-required" | "bad-length" | "bad-offset" | "bad-metadata" | "metadata-too-large" | "missing-contact" | "missing-file-name" | "bad-content-type" | "bad-checksum" | "unsupported-checksum" | "checksum-mismatch" | "offset-mismatch" | "upload-too-long" | "upload-interrupted" | "upload-locked" | "upload-expired" | "upload-refused" | "upload-lost" | "range-not-satisfiable" | "type-mismatch" | "unsafe-svg" | "bad-image" | "image-too-large" | "malware-found" | "scanner-unavailable" | "not-releasable" | "unknown-request" | "no-open-conversation" | "bad-preview" | "preview-too-large" | "temp-url-invalid" | "already-uploaded" | "size-mismatch" | "file-not-uploaded" | "unreachable" | "transport" | "network" | "invalid-url" | "invalid-server-url" | "protocol" | "not-signed-in" | "missing-fields" | "keyring-error" | "invalid-filter" | "local-file" | "bad-paste" | "bad-preview-url" | "not-an-image" | "no-opener" | "cancelled" | "unknown";
+export type ErrorCode = "malformed-json" | "invalid-body" | "bad-body" | "bad-query" | "expected-json" | "body-too-large" | "invalid-request" | "websocket-required" | "not-found" | "internal" | "busy" | "unauthorized" | "bad-credentials" | "session-expired" | "too-many-attempts" | "user-disabled" | "admin-only" | "agents-only" | "origin-not-allowed" | "no-visitor" | "no-report-access" | "no-file-access" | "invalid-plan" | "weak-password" | "username-taken" | "last-admin" | "unknown-property" | "invalid-origin" | "invalid-color" | "too-many-origins" | "contact-not-queued" | "contact-not-active" | "contact-closed" | "not-your-contact" | "report-expired" | "file-removed" | "already-removed" | "no-redact-access" | "file-sharing-disabled" | "file-too-large" | "empty-file" | "bad-file-name" | "bad-media-type" | "type-not-allowed" | "too-many-uploads" | "tus-version" | "length-required" | "bad-length" | "bad-offset" | "bad-metadata" | "metadata-too-large" | "missing-contact" | "missing-file-name" | "bad-content-type" | "bad-checksum" | "unsupported-checksum" | "checksum-mismatch" | "offset-mismatch" | "upload-too-long" | "upload-interrupted" | "upload-locked" | "upload-expired" | "upload-refused" | "upload-lost" | "range-not-satisfiable" | "type-mismatch" | "unsafe-svg" | "bad-image" | "image-too-large" | "malware-found" | "scanner-unavailable" | "not-releasable" | "unknown-request" | "no-open-conversation" | "bad-preview" | "preview-too-large" | "temp-url-invalid" | "already-uploaded" | "size-mismatch" | "file-not-uploaded" | "unreachable" | "transport" | "network" | "invalid-url" | "invalid-server-url" | "protocol" | "not-signed-in" | "missing-fields" | "keyring-error" | "invalid-filter" | "local-file" | "bad-paste" | "bad-preview-url" | "not-an-image" | "no-opener" | "cancelled" | "invalid-setting" | "too-large-to-show" | "unknown";
 
 export type AccountId = string;
 
@@ -639,6 +639,32 @@ to: string | null,
  */
 page: number | null, };
 
+export type CacheInfo = { 
+/**
+ * Bytes held now (finished files).
+ */
+used_bytes: number, 
+/**
+ * Files held now.
+ */
+files: number, 
+/**
+ * The limit in bytes.
+ */
+limit_bytes: number, 
+/**
+ * The smallest limit that may be set.
+ */
+min_bytes: number, 
+/**
+ * The largest limit that may be set.
+ */
+max_bytes: number, 
+/**
+ * Files that went with the last change (eviction or clear).
+ */
+removed: number, };
+
 export type ConnectionState = "connecting" | "online" | "offline";
 
 export type ConsoleEvent = { "type": "connection", 
@@ -828,5 +854,7 @@ export const ErrorCode = {
   NotAnImage: "not-an-image",
   NoOpener: "no-opener",
   Cancelled: "cancelled",
+  InvalidSetting: "invalid-setting",
+  TooLargeToShow: "too-large-to-show",
   Unknown: "unknown",
 } as const satisfies Record<string, ErrorCode>;
