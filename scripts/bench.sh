@@ -46,7 +46,8 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 export CARGO_PROFILE_RELEASE_STRIP=false
 cargo build --release --locked -p attache-cli
 cargo build --release --locked -p attache-client --example tusbench
-bin="$target_dir/release/attache"
+# ATTACHE_BIN: another build of the service to measure (e.g. an earlier commit's, for a before/after).
+bin="${ATTACHE_BIN:-$target_dir/release/attache}"
 tb="$target_dir/release/examples/tusbench"
 
 work="${BENCH_DIR:-$target_dir/bench}"
