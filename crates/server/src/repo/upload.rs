@@ -174,19 +174,25 @@ pub async fn lease(db: &Db, id: &UploadId, owner: &str, until: i64) -> Result<bo
 
 /// Takes the upload's lease for `owner` until `until` (free, expired, or already `owner`'s) and
 /// returns the upload as it stands under it, in one statement; `None` when another holder's
-/// lease is still running or there is no such upload.
-pub async fn take_lease(db: &Db, id: &UploadId, owner: &str, until: i64) -> Result<Option<UploadRow>, sqlx::Error> {
-    let row = sqlx::query(&format!(
+/// lease is still running or there is no such upload (or, given `uploader`, not theirs).
+pub async fn take_lease(
+    db: &Db,
+    id: &UploadId,
+    owner: &str,
+    until: i64,
+    uploader: Option<&str>,
+) -> Result<Option<UploadRow>, sqlx::Error> {
+    let theirs = if uploader.is_some() { "AND uploader = $5" } else { "" };
+    let sql = format!(
         "UPDATE uploads SET lease_owner = $1, lease_until = $2
-         WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)
+         WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4) {theirs}
          RETURNING {COLUMNS}"
-    ))
-    .bind(owner)
-    .bind(until)
-    .bind(id.as_str())
-    .bind(now_us())
-    .fetch_optional(db)
-    .await?;
+    );
+    let mut q = sqlx::query(&sql).bind(owner).bind(until).bind(id.as_str()).bind(now_us());
+    if let Some(u) = uploader {
+        q = q.bind(u);
+    }
+    let row = q.fetch_optional(db).await?;
     row.as_ref().map(from_row).transpose()
 }
 

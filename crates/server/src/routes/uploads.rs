@@ -6,7 +6,7 @@
 use super::extract::AppJson;
 use crate::auth::{cookie, Staff, VISITOR_COOKIE};
 use crate::db::is_id;
-use crate::domain::upload::{self as up, Appended, Chunk, Known, Lease, NewUpload, UploadRow, Uploader};
+use crate::domain::upload::{self as up, Appended, Chunk, Known, Lease, NewUpload, Uploader};
 use crate::error::{AppError, AppResult};
 use crate::storage::ByteStream;
 use crate::upload::tus;
@@ -249,14 +249,15 @@ pub async fn create_upload(
 /// finish under way completes), so the upload resumes from the true offset.
 async fn append_detached(
     state: &AppState,
-    row: &UploadRow,
+    uploader: &Uploader,
+    id: &str,
     offset: u64,
     headers: &HeaderMap,
     body: Body,
 ) -> AppResult<Appended> {
     let chunk =
         Chunk { offset, declared_len: content_length(headers), checksum: checksum(headers)?, body: body_stream(body) };
-    let lease = Lease::take(state, &row.id).await?;
+    let lease = up::take_own(state, uploader, id).await?;
     detached(state, lease, chunk, None).await
 }
 
@@ -337,8 +338,7 @@ pub async fn patch_upload(
     let offset = header(&headers, &UPLOAD_OFFSET).and_then(|v| tus::parse_u64(v.trim())).ok_or_else(|| {
         AppError::Refused(ErrorCode::BadOffset, "Upload-Offset must be a non-negative whole number".into())
     })?;
-    let row = up::own(&state, &uploader, &id).await?;
-    let appended = append_detached(&state, &row, offset, &headers, body).await?;
+    let appended = append_detached(&state, &uploader, &id, offset, &headers, body).await?;
     if appended.interrupted {
         return Err(AppError::Refused(
             ErrorCode::UploadInterrupted,

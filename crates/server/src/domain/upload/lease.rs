@@ -30,7 +30,8 @@ impl Lease {
     /// Takes the upload's lease, or says who is busy: `423 upload-locked`.
     pub async fn take(state: &AppState, id: &UploadId) -> AppResult<Lease> {
         let owner = new_id();
-        let Some(row) = repo::upload::take_lease(&state.db, id, &owner, Self::until(state, now_us())).await? else {
+        let Some(row) = repo::upload::take_lease(&state.db, id, &owner, Self::until(state, now_us()), None).await?
+        else {
             return match repo::upload::get(&state.db, id).await? {
                 Some(_) => Err(AppError::Refused(
                     ErrorCode::UploadLocked,
@@ -40,6 +41,32 @@ impl Lease {
             };
         };
         Ok(Self::held(state, row, owner))
+    }
+
+    /// Takes the lease of `uploader`'s own upload `id` and reads it, in one statement; when that
+    /// finds nothing, says why as [`super::own`] would (not found, expired), else that another
+    /// request holds it.
+    pub(super) async fn take_own(state: &AppState, uploader: &super::Uploader, id: &str) -> AppResult<Lease> {
+        if !crate::db::is_id(id) {
+            return Err(AppError::NotFound("upload"));
+        }
+        let (owner, until) = Self::new_owner(state);
+        let key = uploader.key();
+        let id = UploadId(id.to_owned());
+        match repo::upload::take_lease(&state.db, &id, &owner, until, Some(&key)).await? {
+            Some(row) if row.expires_at.timestamp_micros() <= now_us() => {
+                Self::held(state, row, owner).release().await;
+                Err(super::expired())
+            }
+            Some(row) => Ok(Self::held(state, row, owner)),
+            None => {
+                super::own(state, uploader, id.as_str()).await?;
+                Err(AppError::Refused(
+                    ErrorCode::UploadLocked,
+                    "another request is writing this upload; retry shortly".into(),
+                ))
+            }
+        }
     }
 
     /// A new owner and expiry for an upload created already leased ([`repo::upload::create`]).

@@ -263,9 +263,18 @@ pub async fn get(state: &AppState, id: &str) -> AppResult<UploadRow> {
     }
     let row = repo::upload::get(&state.db, &UploadId(id.to_owned())).await?.ok_or(AppError::NotFound("upload"))?;
     if row.expires_at.timestamp_micros() <= now_us() {
-        return Err(AppError::Refused(ErrorCode::UploadExpired, "the upload expired; start it again".into()));
+        return Err(expired());
     }
     Ok(row)
+}
+
+fn expired() -> AppError {
+    AppError::Refused(ErrorCode::UploadExpired, "the upload expired; start it again".into())
+}
+
+/// The lease of the caller's own upload, taken with one statement (see [`Lease::take_own`]).
+pub async fn take_own(state: &AppState, uploader: &Uploader, id: &str) -> AppResult<Lease> {
+    Lease::take_own(state, uploader, id).await
 }
 
 /// The state both sides see: a receiving upload with every byte in (and not held for
