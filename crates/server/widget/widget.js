@@ -197,14 +197,15 @@
       showCheck(name, t("check.clean", { name }), "clean");
     } else if (ev.type === "upload_refused" && ev.contact_id === contact.id) {
       const why = ev.error ? reason(ev.error.error, ev.error.message) : t("upload.refused.default");
-      refused(ev.name, t("check.blocked", { name: ev.name, reason: why }));
+      // The check's own word on the file: it replaces the upload's answer if that came first.
+      showCheck(ev.name, t("check.blocked", { name: ev.name, reason: why }), "blocked");
     }
   }
 
   const checkLine = (name) => Array.from($("checks").children).find((li) => li.dataset.name === name);
 
-  /** A refusal, said once: the customer's own file is refused both by the upload's answer and by
-   * the live event; the first to arrive is the file's line, the other leaves it as it is. */
+  /** The upload's answer refusing the customer's own file, said once: unless the live event of the
+   * check said it already (the event's words then stay; an event arriving later replaces these). */
   function refused(name, text) {
     if (checkLine(name)?.dataset.state !== "blocked") showCheck(name, text, "blocked");
   }
