@@ -7,8 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { chromium } from "playwright-core";
-import { startService, staff, eventually } from "./service.mjs";
+import { startService, staff, eventually, launchChromium } from "./service.mjs";
 import { png } from "./png.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
@@ -51,12 +50,7 @@ before(async () => {
     greeting: GREETING,
   });
   assert.deepEqual(settings.allowed_origins, [shop.url, `http://localhost:${shop.port}`], "stored as origins");
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-    headless: true,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

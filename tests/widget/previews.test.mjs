@@ -5,8 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { startService, staff } from "./service.mjs";
+import { startService, staff, launchChromium } from "./service.mjs";
 import { PDF, heic, renderers as tools } from "../previews.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
@@ -18,11 +17,7 @@ let browser;
 before(async () => {
   if (!tools) return;
   service = await startService();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    headless: true,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

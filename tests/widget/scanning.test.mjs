@@ -6,8 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { startService, staff } from "./service.mjs";
+import { startService, staff, launchChromium } from "./service.mjs";
 import { EICAR, startClamd } from "../clamd.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
@@ -20,11 +19,7 @@ let browser;
 before(async () => {
   if (!clamd) return;
   service = await startService(["--clamd", `unix:${clamd.socket}`]);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    headless: true,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -4,8 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { startService } from "./service.mjs";
+import { startService, launchChromium } from "./service.mjs";
 import { bandsPng, png } from "./png.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
@@ -16,11 +15,7 @@ let browser;
 
 before(async () => {
   service = await startService();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    headless: true,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -3,8 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { startService, staff, eventually } from "./service.mjs";
+import { startService, staff, eventually, launchChromium } from "./service.mjs";
 import { png } from "./png.mjs";
 
 const ARTIFACTS = process.env.ARTIFACTS || "artifacts/widget";
@@ -14,14 +13,7 @@ let browser;
 
 before(async () => {
   service = await startService();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", // playwright gives each launch a fresh, empty profile
-    ],
-    headless: true,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

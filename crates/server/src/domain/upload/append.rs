@@ -147,35 +147,31 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Op
     // nothing was acknowledged and the client sends the file again from 0 (the write starts the
     // staging file afresh).
     let whole = row.offset == 0 && n == row.length && !interrupted && !row.hold && written.staged == row.staged;
-    if n > 0 && !whole {
+    if n > 0 {
         let to = row.offset + n;
-        // Unless this write completes the upload (finishing needs the lease), the lease goes back
-        // with the offset.
-        let release = interrupted || to < row.length || row.hold;
-        if lease.lost()
-            || !repo::upload::advance(&state.db, &row.id, &lease.owner, (row.offset, to), &written.staged, release)
-                .await?
-        {
-            return Err(AppError::Refused(
-                ErrorCode::OffsetMismatch,
-                "the upload moved meanwhile; ask its offset with HEAD".into(),
-            ));
-        }
-        if release {
-            lease.given_back();
+        if !whole {
+            // Unless this write completes the upload (finishing needs the lease), the lease goes
+            // back with the offset.
+            let release = interrupted || to < row.length || row.hold;
+            if lease.lost()
+                || !repo::upload::advance(&state.db, &row.id, &lease.owner, (row.offset, to), &written.staged, release)
+                    .await?
+            {
+                return Err(AppError::Refused(
+                    ErrorCode::OffsetMismatch,
+                    "the upload moved meanwhile; ask its offset with HEAD".into(),
+                ));
+            }
+            if release {
+                lease.given_back();
+            }
+            state.files.staging.recorded(&row.id, &row.staged, &written.staged).await;
         }
         if let Some(tap) = tap {
             state.files.digests.recorded(&row.id, tap, n);
         }
-        state.files.staging.recorded(&row.id, &row.staged, &written.staged).await;
         row.offset = to;
         row.staged = written.staged;
-        progressed(state, contact, &row);
-    } else if whole {
-        if let Some(tap) = tap {
-            state.files.digests.recorded(&row.id, tap, n);
-        }
-        row.offset = n;
         progressed(state, contact, &row);
     }
     if interrupted {

@@ -55,7 +55,7 @@ impl Lease {
         let id = UploadId(id.to_owned());
         match repo::upload::take_lease(&state.db, &id, &owner, until, Some(&key)).await? {
             Some(row) if row.expires_at.timestamp_micros() <= now_us() => {
-                Self::held(state, row, owner).release().await;
+                repo::upload::release(&state.db, &row.id, &owner).await?;
                 Err(super::expired())
             }
             Some(row) => Ok(Self::held(state, row, owner)),
