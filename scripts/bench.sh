@@ -96,9 +96,15 @@ declare -A url=([attache]=$attache_url [tusd-node]=$node_url [rustus]=$rustus_ur
 declare -A pid=([attache]=$attache_pid [tusd-node]=$node_pid [rustus]=$rustus_pid)
 
 # --- uploads, interleaved ------------------------------------------------------------------------
+# Each run starts with another server: deleting the peers' files (below) leaves the file system
+# scanning past the freed inodes for the next files it creates (ext4 keeps recently freed
+# inodes back), a cost that falls on whichever server comes next; rotating spreads it evenly.
+servers=(attache tusd-node rustus)
 for run in $(seq "$runs"); do
+  k=$(( (run - 1) % 3 ))
+  order=("${servers[@]:k}" "${servers[@]:0:k}")
   for shape in A B C D; do
-    for kind in attache tusd-node rustus; do
+    for kind in "${order[@]}"; do
       echo "run $run shape $shape $kind" >&2
       "$tb" upload --kind "$kind" --url "${url[$kind]}" --shape "$shape" --scale "$scale" --pid "${pid[$kind]}" | tee -a "$results"
       # The peers keep every file; drop them so the disk holds one shape's worth at a time.
