@@ -34,6 +34,15 @@ impl Backend {
     }
 }
 
+/// The backend behind a pool.
+pub fn backend_of(db: &Db) -> Backend {
+    if db.connect_options().database_url.scheme() == "sqlite" {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
 /// Connects without migrating (a check that must not change what it looks at).
 pub async fn connect_only(url: &str) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
@@ -49,25 +58,50 @@ pub async fn connect_only(url: &str) -> anyhow::Result<Db> {
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of(url)?;
-    let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-    options = match backend {
-        Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+    let options = match backend {
+        Backend::Sqlite => sqlite_options(8),
+        Backend::Postgres => AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).max_connections(16),
+    };
+    let pool = options.connect(url).await.with_context(|| format!("connecting to {}", redact(url)))?;
+    migrate(&pool, backend).await.context("running migrations")?;
+    Ok(pool)
+}
+
+/// The pool that the busy paths' writes go through (an upload's creation, lease and offset,
+/// publishing, refusals, access records).
+///
+/// SQLite lets one writer in at a time; a connection that finds the lock taken sleeps in SQLite's
+/// busy handler (1, 2, 5, 10… ms, keeping its connection from the readers meanwhile) though a
+/// write holds the lock for well under a millisecond. With one connection of their own, writers
+/// queue in the process instead and are woken in turn. PostgreSQL: the pool itself.
+pub async fn writer(db: &Db, url: &str) -> anyhow::Result<Db> {
+    match Backend::of(url)? {
+        Backend::Postgres => Ok(db.clone()),
+        Backend::Sqlite => {
+            sqlite_options(1).connect(url).await.with_context(|| format!("connecting to {}", redact(url)))
+        }
+    }
+}
+
+fn sqlite_options(connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(10))
+        .max_connections(connections)
+        // A local file needs no test before each checkout (a round trip to the connection's
+        // thread per statement; the pool still tests each connection when it comes back).
+        .test_before_acquire(false)
+        .after_connect(|conn, _| {
             Box::pin(async move {
                 use sqlx::Executor;
                 // WAL lets readers work while one writer writes; the busy timeout queues writers
-                // instead of failing them.
+                // (of other processes, and outside the writer pool) instead of failing them.
                 conn.execute("PRAGMA journal_mode = WAL").await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
                 conn.execute("PRAGMA synchronous = NORMAL").await?;
                 conn.execute("PRAGMA foreign_keys = ON").await?;
                 Ok(())
             })
-        }),
-        Backend::Postgres => options.max_connections(16),
-    };
-    let pool = options.connect(url).await.with_context(|| format!("connecting to {}", redact(url)))?;
-    migrate(&pool, backend).await.context("running migrations")?;
-    Ok(pool)
+        })
 }
 
 /// Brings the schema up to date: the shared migrations, then the backend's own (a marked place

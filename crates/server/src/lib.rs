@@ -96,6 +96,8 @@ impl Config {
 pub struct AppState {
     /// The database.
     pub db: db::Db,
+    /// Where the busy paths write: see [`db::writer`].
+    pub writer: db::Db,
     /// Real-time fan-out.
     pub hub: events::Hub,
     /// The configuration.
@@ -155,7 +157,9 @@ impl Server {
         };
         let throttle = Arc::new(auth::LoginThrottle::default());
         let embedding = Arc::new(std::sync::atomic::AtomicBool::new(repo::widget::any_embedding(&db).await?));
-        let state = AppState { db, hub, config: Arc::new(config), shutdown, files, throttle, metrics, embedding };
+        let writer = db::writer(&db, &url).await?;
+        let state =
+            AppState { db, writer, hub, config: Arc::new(config), shutdown, files, throttle, metrics, embedding };
         let app = tower::Layer::layer(
             &tower::util::MapRequestLayer::new(routes::fold_swift_slash),
             routes::router(state.clone()),
@@ -226,6 +230,7 @@ impl Server {
         }
         // Leases dropped with their requests are released by tasks of their own: give them a moment.
         tokio::time::sleep(Duration::from_millis(50)).await;
+        self.state.writer.close().await;
         self.state.db.close().await;
         Ok(())
     }

@@ -30,7 +30,7 @@ const RECORDS_LIMIT: i64 = 5000;
 /// records nothing. (The HTTP server stops polling a body once its length is sent, so the end is
 /// known by counting, not by the stream's close.)
 pub fn recorded(state: &AppState, record: NewAccess, stream: ByteStream) -> ByteStream {
-    let db = state.db.clone();
+    let db = state.writer.clone();
     let expected = record.bytes;
     let mut sent: u64 = 0;
     let mut pending = Some(record);

@@ -154,8 +154,15 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Op
             // back with the offset.
             let release = interrupted || to < row.length || row.hold;
             if lease.lost()
-                || !repo::upload::advance(&state.db, &row.id, &lease.owner, (row.offset, to), &written.staged, release)
-                    .await?
+                || !repo::upload::advance(
+                    &state.writer,
+                    &row.id,
+                    &lease.owner,
+                    (row.offset, to),
+                    &written.staged,
+                    release,
+                )
+                .await?
             {
                 return Err(AppError::Refused(
                     ErrorCode::OffsetMismatch,

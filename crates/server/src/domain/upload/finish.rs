@@ -30,10 +30,15 @@ pub async fn send_owed(state: &AppState, id: &str) -> AppResult<()> {
 
 /// [`send_owed`], when the caller holds the contact already (as read in this request).
 async fn send_owed_in(state: &AppState, id: &str, known: Option<&Contact>) -> AppResult<()> {
-    let Some(payload) = repo::upload::take_pending_event(&state.db, id).await? else {
+    let Some(payload) = repo::upload::take_pending_event(&state.writer, id).await? else {
         return Ok(());
     };
     let owed: Owed = serde_json::from_str(&payload).map_err(|e| AppError::Internal(e.into()))?;
+    deliver(state, owed, known).await
+}
+
+/// Sends an owed event taken from `pending_events` by this caller.
+async fn deliver(state: &AppState, owed: Owed, known: Option<&Contact>) -> AppResult<()> {
     // An active contact's audience (its visitor and agent) stays as read; a queued one may have
     // been accepted meanwhile, and the staff's file count must be current: read it again.
     match known.filter(|c| c.id == owed.contact && c.state == ContactState::Active) {
@@ -65,7 +70,8 @@ pub(super) async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact,
     };
     let payload = serde_json::to_string(&event).unwrap_or_default();
     state.files.digests.forget(&row.id);
-    match repo::upload::mark_refused(&state.db, &row.id, (body.error.as_str(), &body.message), &payload, blocked).await
+    match repo::upload::mark_refused(&state.writer, &row.id, (body.error.as_str(), &body.message), &payload, blocked)
+        .await
     {
         Ok(true) => {
             let _ = state.files.staging.discard(&row.id, &row.staged).await;
@@ -150,9 +156,9 @@ async fn finish_counted(
             &read
         }
     };
-    let digest = files.digests.finished(&row.id, row.length);
+    let received = files.digests.finished(&row.id, row.length);
     let scan = row.released_by.is_none();
-    let checked = match attachment::check_file(state, row, account, &target, digest, scan).await {
+    let checked = match attachment::check_file(state, row, account, &target, received, scan).await {
         Ok(c) => c,
         Err(e @ AppError::Internal(_)) => return Err(e),
         Err(refusal) => return Err(refuse(state, row, contact, refusal).await),
@@ -250,13 +256,17 @@ async fn publish(
     };
     let owed = Owed { contact: contact.id.clone(), event: Event::AttachmentReady { message: message.clone() } };
     let payload = serde_json::to_string(&owed).map_err(|e| AppError::Internal(e.into()))?;
-    match repo::attachment::publish(&state.db, new, &payload).await? {
-        Published::Created(_) => {
+    match repo::attachment::publish(&state.writer, new, &payload).await? {
+        Published::Created { event_taken, .. } => {
             lease.given_back();
             if !files.staging.complete_frees() {
                 let _ = files.staging.discard(&row.id, &row.staged).await;
             }
-            send_owed_in(state, message_id.as_str(), Some(contact)).await?;
+            if event_taken {
+                deliver(state, owed, Some(contact)).await?;
+            } else {
+                send_owed_in(state, message_id.as_str(), Some(contact)).await?;
+            }
             tracing::info!(upload = %row.id, attachment = %id, size = checked.size, media = %checked.media_type, "attachment ready");
             Ok(message)
         }

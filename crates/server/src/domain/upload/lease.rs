@@ -30,7 +30,7 @@ impl Lease {
     /// Takes the upload's lease, or says who is busy: `423 upload-locked`.
     pub async fn take(state: &AppState, id: &UploadId) -> AppResult<Lease> {
         let owner = new_id();
-        let Some(row) = repo::upload::take_lease(&state.db, id, &owner, Self::until(state, now_us()), None).await?
+        let Some(row) = repo::upload::take_lease(&state.writer, id, &owner, Self::until(state, now_us()), None).await?
         else {
             return match repo::upload::get(&state.db, id).await? {
                 Some(_) => Err(AppError::Refused(
@@ -53,9 +53,9 @@ impl Lease {
         let (owner, until) = Self::new_owner(state);
         let key = uploader.key();
         let id = UploadId(id.to_owned());
-        match repo::upload::take_lease(&state.db, &id, &owner, until, Some(&key)).await? {
+        match repo::upload::take_lease(&state.writer, &id, &owner, until, Some(&key)).await? {
             Some(row) if row.expires_at.timestamp_micros() <= now_us() => {
-                repo::upload::release(&state.db, &row.id, &owner).await?;
+                repo::upload::release(&state.writer, &row.id, &owner).await?;
                 Err(super::expired())
             }
             Some(row) => Ok(Self::held(state, row, owner)),
@@ -87,7 +87,7 @@ impl Lease {
         let renew = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(span / 3).await;
-                match repo::upload::lease(&st.db, &rid, &rowner, Self::until(&st, now_us())).await {
+                match repo::upload::lease(&st.writer, &rid, &rowner, Self::until(&st, now_us())).await {
                     Ok(true) => {}
                     Ok(false) => {
                         rlost.store(true, Ordering::SeqCst);
@@ -124,7 +124,7 @@ impl Lease {
         if self.released.swap(true, Ordering::SeqCst) {
             return;
         }
-        if let Err(e) = repo::upload::release(&self.state.db, &self.id, &self.owner).await {
+        if let Err(e) = repo::upload::release(&self.state.writer, &self.id, &self.owner).await {
             tracing::warn!(upload = %self.id, error = ?e, "could not release an upload's lease; it expires by itself");
         }
     }
@@ -140,7 +140,7 @@ impl Drop for Lease {
     fn drop(&mut self) {
         self.renew.abort();
         if !self.released.load(Ordering::SeqCst) {
-            let (db, id, owner) = (self.state.db.clone(), self.id.clone(), self.owner.clone());
+            let (db, id, owner) = (self.state.writer.clone(), self.id.clone(), self.owner.clone());
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
                     let _ = repo::upload::release(&db, &id, &owner).await;

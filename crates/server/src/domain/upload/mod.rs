@@ -225,8 +225,12 @@ pub async fn create(state: &AppState, uploader: &Uploader, new: NewUpload) -> Ap
         released_at: None,
     };
     let lease = new.leased.then(|| Lease::new_owner(state));
-    let recorded =
-        repo::upload::create(db, &row, MAX_OPEN_UPLOADS_PER_CONTACT, lease.as_ref().map(|(o, t)| (o.as_str(), *t)));
+    let recorded = repo::upload::create(
+        &state.writer,
+        &row,
+        MAX_OPEN_UPLOADS_PER_CONTACT,
+        lease.as_ref().map(|(o, t)| (o.as_str(), *t)),
+    );
     let refusal = match recorded.await {
         Ok(true) => None,
         Ok(false) => Some(AppError::Refused(
