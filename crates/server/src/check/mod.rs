@@ -20,7 +20,7 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 /// cannot be checked whole and is refused).
 pub const SNIFF_BYTES: usize = 1024 * 1024;
 /// How many of them the text and magic-number sniffing looks at.
-const TEXT_SNIFF_BYTES: usize = 8 * 1024;
+pub const TEXT_SNIFF_BYTES: usize = 8 * 1024;
 
 /// Validates a file name as display text. It is never a path: separators, `..`, control
 /// characters and overlong names are refused rather than silently changed, so the sender knows.
@@ -137,6 +137,18 @@ fn is_executable(t: &str) -> bool {
             | "application/x-ole-storage"
             | "text/x-shellscript"
     )
+}
+
+/// [`sniff`] from a shorter head: the first [`TEXT_SNIFF_BYTES`] of a file of `length` bytes
+/// (all of a shorter one). `None` when that is not enough: the head is short of them, or the
+/// file is an SVG, which is parsed whole.
+pub fn sniff_prefix(head: &[u8], length: u64) -> Option<Sniffed> {
+    let complete = head.len() >= TEXT_SNIFF_BYTES || head.len() as u64 == length;
+    let head = &head[..head.len().min(TEXT_SNIFF_BYTES)];
+    if !complete || text_prefix(head).is_some_and(|t| looks_like_svg(&t)) {
+        return None;
+    }
+    Some(sniff(head))
 }
 
 /// Sniffs the type of a file from its first bytes ([`SNIFF_BYTES`]); an SVG is parsed whole.

@@ -122,3 +122,22 @@ fn sniffing_sees_through_disguises() {
     assert!(compare("application/pdf", "x.pdf", &pdf).is_ok());
     assert!(!sniff(&[0xde, 0xad, 0xbe, 0xef, 0x00]).known);
 }
+
+#[test]
+fn a_head_settles_the_type_unless_the_file_is_an_svg() {
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    let mut long_png = png.clone();
+    long_png.resize(TEXT_SNIFF_BYTES, 0);
+    // The same answer as from the whole head, for a head of the full size or a whole short file.
+    assert_eq!(sniff_prefix(&long_png, 1 << 20).unwrap().media_type, "image/png");
+    assert_eq!(sniff_prefix(&png, png.len() as u64).unwrap().media_type, "image/png");
+    assert_eq!(sniff_prefix(b"<!doctype html><p>hi", 20).unwrap().media_type, "text/html");
+    assert!(sniff_prefix(b"<!doctype html><p>hi", 20).unwrap().active);
+    assert_eq!(sniff_prefix(b"plain words", 11).unwrap().media_type, "text/plain");
+    // Short of the head a larger file has: not settled.
+    assert!(sniff_prefix(&png, 1 << 20).is_none());
+    // An SVG is parsed whole, from the file.
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><rect/></svg>";
+    assert!(sniff_prefix(svg, svg.len() as u64).is_none());
+    assert_eq!(sniff(svg).media_type, "image/svg+xml");
+}

@@ -10,11 +10,13 @@ use crate::repo;
 use crate::repo::attachment::AttachmentRow;
 use crate::repo::upload::UploadRow;
 use crate::storage::StoreKey;
+use crate::upload::Received;
 use crate::AppState;
 use attache_protocol::{Account, Attachment, ContactId, ErrorCode, Message};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
+use std::path::PathBuf;
 
 /// What the checks found in a complete file.
 pub struct Checked {
@@ -34,43 +36,62 @@ pub struct Checked {
     pub document_preview: Option<Vec<u8>>,
 }
 
+/// A complete file in the store as a local path: the store's own, or a temporary copy of the
+/// object (removed with the returned guard).
+async fn local_copy(state: &AppState, key: &StoreKey) -> AppResult<(PathBuf, Option<tempfile::NamedTempFile>)> {
+    let files = &state.files;
+    if let Some(p) = files.store.local_path(key) {
+        return Ok((p, None));
+    }
+    let temp =
+        tempfile::NamedTempFile::new_in(state.config.data_dir.join("tmp")).map_err(|e| AppError::Internal(e.into()))?;
+    let mut out = tokio::fs::File::create(temp.path()).await?;
+    let mut stream = files.store.get(key, None).await.map_err(|e| AppError::Internal(e.into()))?;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        tokio::io::AsyncWriteExt::write_all(&mut out, &chunk?).await?;
+    }
+    tokio::io::AsyncWriteExt::flush(&mut out).await?;
+    Ok((temp.path().to_owned(), Some(temp)))
+}
+
 /// Runs the checks on a complete file in the store. A refusal is a client error with its
 /// reason; an internal error (store) leaves the file for a retry.
-/// `sha256` is the file's digest when it was computed as the bytes arrived; the file is then
-/// read only as far as sniffing needs. `run_scanner` is false for a file an admin released after the
-/// scanner failed on it.
+/// `received`: the file's digest and first bytes when they were taken as the bytes arrived; the
+/// file is then not read at all unless a check needs it whole (an image to decode or clean, an
+/// SVG to parse, the scanner, a document preview), else only as far as sniffing needs.
+/// `run_scanner` is false for a file an admin released after the scanner failed on it.
 pub async fn check_file(
     state: &AppState,
     row: &UploadRow,
     account: &Account,
     key: &StoreKey,
-    sha256: Option<String>,
+    received: Option<Received>,
     run_scanner: bool,
 ) -> AppResult<Checked> {
     let files = &state.files;
-    // Checks read a local file: the store's own, or a temporary copy of the object.
-    let (path, _temp) = match files.store.local_path(key) {
-        Some(p) => (p, None),
+    let settled = received.as_ref().and_then(|r| check::sniff_prefix(&r.head, row.length));
+    let (sniffed, scan, mut local) = match settled {
+        Some(sniffed) => {
+            let sha256 = received.map(|r| r.sha256).unwrap_or_default();
+            (sniffed, Scan { head: Vec::new(), size: row.length, sha256 }, None)
+        }
         None => {
-            let temp = tempfile::NamedTempFile::new_in(state.config.data_dir.join("tmp"))
-                .map_err(|e| AppError::Internal(e.into()))?;
-            let mut out = tokio::fs::File::create(temp.path()).await?;
-            let mut stream = files.store.get(key, None).await.map_err(|e| AppError::Internal(e.into()))?;
-            while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
-                tokio::io::AsyncWriteExt::write_all(&mut out, &chunk?).await?;
+            let (path, temp) = local_copy(state, key).await?;
+            let p = path.clone();
+            let sha256 = received.map(|r| r.sha256);
+            let scan = tokio::task::spawn_blocking(move || scan_file(&p, sha256))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))??;
+            if scan.size != row.length {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "stored {} bytes, announced {}",
+                    scan.size,
+                    row.length
+                )));
             }
-            tokio::io::AsyncWriteExt::flush(&mut out).await?;
-            (temp.path().to_owned(), Some(temp))
+            (check::sniff(&scan.head), scan, Some((path, temp)))
         }
     };
-    let p = path.clone();
-    let scan = tokio::task::spawn_blocking(move || scan_file(&p, sha256))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
-    if scan.size != row.length {
-        return Err(AppError::Internal(anyhow::anyhow!("stored {} bytes, announced {}", scan.size, row.length)));
-    }
-    let sniffed = check::sniff(&scan.head);
     check::compare(&row.declared_type, &row.file_name, &sniffed)?;
     let effective = if sniffed.known { sniffed.media_type.clone() } else { row.declared_type.clone() };
     if !check::allowed(&account.plan.allowed_types, &effective) {
@@ -79,7 +100,18 @@ pub async fn check_file(
             format!("the file is {effective}, which is not allowed on this account"),
         ));
     }
-    let image = match sniffed.image.filter(|f| crate::preview::decodable(*f)) {
+    let decodable = sniffed.image.filter(|f| crate::preview::decodable(*f));
+    let scanner = files.config.scanner.as_ref().filter(|_| run_scanner);
+    let read_whole = decodable.is_some()
+        || effective == "image/heif"
+        || scanner.is_some()
+        || crate::preview::Rendered::of(&effective).is_some();
+    if read_whole && local.is_none() {
+        local = Some(local_copy(state, key).await?);
+    }
+    // Without a local copy nothing below reads the path.
+    let (path, _temp) = local.unwrap_or_default();
+    let image = match decodable {
         Some(format) => {
             let _permit = files.decode.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
             let p = path.clone();
@@ -137,7 +169,7 @@ pub async fn check_file(
         }
         None => (scan, path.clone(), None),
     };
-    if let Some(scanner) = files.config.scanner.as_ref().filter(|_| run_scanner) {
+    if let Some(scanner) = scanner {
         let started = std::time::Instant::now();
         let verdict = crate::scan::scan(scanner, &delivered, files.config.scan_timeout).await;
         state.metrics.scan_seconds.observe(started.elapsed().as_secs_f64());

@@ -8,6 +8,6 @@ pub mod s3;
 pub mod staging;
 pub mod tus;
 
-pub use digest::Digests;
+pub use digest::{Digests, Received};
 pub use s3::S3Staging;
 pub use staging::{Checksum, LocalStaging, Spot, Staging, StagingError, WriteOutcome, Written};
