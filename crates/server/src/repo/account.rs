@@ -100,5 +100,6 @@ pub async fn update(db: &Db, id: &AccountId, patch: &AccountPatch) -> Result<Opt
     .bind(flag(plan.reports_may_redact))
     .execute(db)
     .await?;
+    super::recent_sessions::changed();
     Ok(Some(account))
 }

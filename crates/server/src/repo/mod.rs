@@ -6,6 +6,7 @@ pub mod account;
 pub mod attachment;
 pub mod contact;
 pub mod owed_delete;
+pub mod recent_sessions;
 pub mod search;
 pub mod upload;
 pub mod user;

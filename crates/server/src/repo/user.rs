@@ -119,6 +119,7 @@ pub async fn save(db: &Db, user: &User, password_hash: Option<&str>) -> Result<(
     .bind(user.id.as_str())
     .execute(db)
     .await?;
+    super::recent_sessions::changed();
     Ok(())
 }
 
@@ -134,18 +135,26 @@ pub async fn create_session(db: &Db, token_hash: &str, user: &UserId, expires_at
     Ok(())
 }
 
-/// The user and account of a live session, in one query: every authenticated request asks.
+/// The user and account of a live session, in one query: every authenticated request asks (on
+/// SQLite, a session found in the last few seconds is not read again: see `recent_sessions`).
 pub async fn session_staff(db: &Db, token_hash: &str) -> Result<Option<(User, Account)>, sqlx::Error> {
+    let now = now_us();
+    let options = db.connect_options();
+    let recent = (crate::db::backend_of(db) == crate::db::Backend::Sqlite).then(|| options.database_url.as_str());
+    if let Some(found) = recent.and_then(|database| super::recent_sessions::get(database, token_hash, now)) {
+        return Ok(Some(found));
+    }
+    let changes = super::recent_sessions::before_reading();
     let row = sqlx::query(
         "SELECT u.id, u.account_id, u.username, u.display_name, u.role, u.reports, u.supervisor_id, u.disabled,
                 u.password_hash, a.name AS account_name, a.max_upload_bytes, a.file_sharing_enabled,
                 a.report_retention_days, a.allowed_types, a.keep_metadata,
-                a.file_retention_days, a.reports_may_redact
+                a.file_retention_days, a.reports_may_redact, s.expires_at AS session_expires_at
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(token_hash)
-    .bind(now_us())
+    .bind(now)
     .fetch_optional(db)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -155,18 +164,25 @@ pub async fn session_staff(db: &Db, token_hash: &str) -> Result<Option<(User, Ac
         name: row.try_get("account_name")?,
         plan: super::account::plan_from_row(&row)?,
     };
-    Ok(Some((user, account)))
+    let staff = (user, account);
+    if let Some(database) = recent {
+        let expires_at: i64 = row.try_get("session_expires_at")?;
+        super::recent_sessions::put(database, token_hash, changes, expires_at, &staff);
+    }
+    Ok(Some(staff))
 }
 
 /// Ends one session.
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(db).await?;
+    super::recent_sessions::changed();
     Ok(())
 }
 
 /// Ends every session of a user (password change, disabling).
 pub async fn delete_sessions_of(db: &Db, user: &UserId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.as_str()).execute(db).await?;
+    super::recent_sessions::changed();
     Ok(())
 }
 
@@ -174,4 +190,71 @@ pub async fn delete_sessions_of(db: &Db, user: &UserId) -> Result<(), sqlx::Erro
 pub async fn delete_expired_sessions(db: &Db) -> Result<u64, sqlx::Error> {
     let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_us()).execute(db).await?;
     Ok(r.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attache_protocol::AccountPatch;
+
+    /// A session found once is not read again, yet every change is seen by the next request:
+    /// signing out, disabling the user, a new plan, and the session's own expiry.
+    #[tokio::test]
+    async fn a_recent_session_is_reused_until_anything_it_grants_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+        crate::demo::ensure(&db).await.unwrap();
+        let account = crate::repo::account::by_name(&db, "acme").await.unwrap().unwrap();
+        let alice = by_username(&db, &account.id, "alice").await.unwrap().unwrap().user;
+        let token = new_id();
+        create_session(&db, &token, &alice.id, now_us() + 3_600_000_000).await.unwrap();
+        let (user, _) = session_staff(&db, &token).await.unwrap().unwrap();
+        assert_eq!(user.username, "alice");
+
+        // Found again without the database: the row is gone behind the cache's back (as no
+        // code of this process would do), and the session still answers. (Other tests in this
+        // process may change users meanwhile, which voids the entry: tried a few times.)
+        let mut reused = false;
+        for _ in 0..10 {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&token).execute(&db).await.unwrap();
+            if session_staff(&db, &token).await.unwrap().is_some() {
+                reused = true;
+                break;
+            }
+            create_session(&db, &token, &alice.id, now_us() + 3_600_000_000).await.unwrap();
+            session_staff(&db, &token).await.unwrap().unwrap();
+        }
+        assert!(reused, "served from the recent sessions");
+        // The same token against another database is not found there.
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = crate::db::connect(&format!("sqlite://{}?mode=rwc", other_dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        assert!(session_staff(&other, &token).await.unwrap().is_none());
+
+        // Signing out is seen at once.
+        create_session(&db, &token, &alice.id, now_us() + 3_600_000_000).await.unwrap();
+        delete_session(&db, &token).await.unwrap();
+        assert!(session_staff(&db, &token).await.unwrap().is_none());
+
+        // So is a change to the user, and to the account's plan.
+        create_session(&db, &token, &alice.id, now_us() + 3_600_000_000).await.unwrap();
+        assert!(!session_staff(&db, &token).await.unwrap().unwrap().0.disabled);
+        let mut disabled = alice.clone();
+        disabled.disabled = true;
+        save(&db, &disabled, None).await.unwrap();
+        assert!(session_staff(&db, &token).await.unwrap().unwrap().0.disabled);
+        save(&db, &alice, None).await.unwrap();
+        let before = session_staff(&db, &token).await.unwrap().unwrap().1.plan.max_upload_bytes;
+        let patch = AccountPatch { max_upload_bytes: Some(before + 1), ..Default::default() };
+        crate::repo::account::update(&db, &account.id, &patch).await.unwrap();
+        assert_eq!(session_staff(&db, &token).await.unwrap().unwrap().1.plan.max_upload_bytes, before + 1);
+
+        // And the session's expiry.
+        let short = new_id();
+        create_session(&db, &short, &alice.id, now_us() + 50_000).await.unwrap();
+        assert!(session_staff(&db, &short).await.unwrap().is_some());
+        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+        assert!(session_staff(&db, &short).await.unwrap().is_none());
+    }
 }
