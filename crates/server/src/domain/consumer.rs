@@ -216,7 +216,7 @@ pub async fn put_file(state: &AppState, file: &FilePath, declared_len: Option<u6
     }
     let lease = Lease::take(state, &row.id).await?;
     let chunk = Chunk { offset: 0, declared_len, checksum: None, body };
-    let appended = upload::append(state, &lease, chunk, None).await;
+    let appended = upload::append(state, &lease, chunk, &upload::Prior::Nothing).await;
     lease.release().await;
     let short = |n: u64| {
         AppError::Refused(

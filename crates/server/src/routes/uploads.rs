@@ -6,7 +6,7 @@
 use super::extract::AppJson;
 use crate::auth::{cookie, Staff, VISITOR_COOKIE};
 use crate::db::is_id;
-use crate::domain::upload::{self as up, Appended, Chunk, Known, Lease, NewUpload, Uploader};
+use crate::domain::upload::{self as up, Appended, Chunk, Lease, NewUpload, Prior, Uploader};
 use crate::error::{AppError, AppResult};
 use crate::storage::ByteStream;
 use crate::upload::tus;
@@ -215,7 +215,7 @@ pub async fn create_upload(
     let mut appended = Appended { offset: 0, message: None, interrupted: false, expires_at: row.expires_at };
     if let Some(lease) = created.lease {
         let chunk = Chunk { offset: 0, declared_len: content_length(&headers), checksum, body: body_stream(body) };
-        match detached(&state, lease, chunk, Some(created.known)).await {
+        match detached(&state, lease, chunk, Prior::Both(created.known)).await {
             Ok(a) => appended = a,
             // The upload exists; the client resumes with HEAD.
             Err(AppError::Refused(ErrorCode::ChecksumMismatch, _)) => {}
@@ -258,14 +258,19 @@ async fn append_detached(
     let chunk =
         Chunk { offset, declared_len: content_length(headers), checksum: checksum(headers)?, body: body_stream(body) };
     let lease = up::take_own(state, uploader, id).await?;
-    detached(state, lease, chunk, None).await
+    // A staff session carries its account: finishing need not read it again.
+    let prior = match uploader {
+        Uploader::Staff(staff) => Prior::Account(staff.account.clone()),
+        Uploader::Visitor(_) => Prior::Nothing,
+    };
+    detached(state, lease, chunk, prior).await
 }
 
 /// [`up::append`] under `lease` in a task of its own (see [`append_detached`]).
-async fn detached(state: &AppState, lease: Lease, chunk: Chunk, known: Option<Known>) -> AppResult<Appended> {
+async fn detached(state: &AppState, lease: Lease, chunk: Chunk, prior: Prior) -> AppResult<Appended> {
     let state = state.clone();
     tokio::spawn(async move {
-        let r = up::append(&state, &lease, chunk, known.as_ref()).await;
+        let r = up::append(&state, &lease, chunk, &prior).await;
         lease.release().await;
         r
     })

@@ -40,6 +40,21 @@ fn read_stream(file: std::fs::File, len: u64) -> ByteStream {
     }))
 }
 
+/// Moves a durable file into the store at `path` (blocking): the rename, made durable by a sync
+/// of its folder. `false` when it cannot be renamed there (another file system): nothing moved.
+pub(crate) fn move_in(src: &Path, path: &Path) -> std::io::Result<bool> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    match std::fs::rename(src, path) {
+        Ok(()) => {
+            // The rename itself is durable once its folder is.
+            std::fs::File::open(dir)?.sync_all()?;
+            Ok(true)
+        }
+        Err(_) => Ok(false),
+    }
+}
+
 /// A store in a local folder.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
@@ -152,16 +167,7 @@ impl Store for LocalStore {
         let (path, src_path) = (self.path_of(key), src.to_owned());
         let moved = tokio::task::spawn_blocking(move || -> std::io::Result<Option<u64>> {
             let size = std::fs::metadata(&src_path)?.len();
-            let dir = path.parent().unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir)?;
-            match std::fs::rename(&src_path, &path) {
-                Ok(()) => {
-                    // The rename itself is durable once its folder is.
-                    std::fs::File::open(dir)?.sync_all()?;
-                    Ok(Some(size))
-                }
-                Err(_) => Ok(None),
-            }
+            Ok(move_in(&src_path, &path)?.then_some(size))
         })
         .await
         .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;

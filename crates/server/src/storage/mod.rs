@@ -10,6 +10,7 @@ mod local;
 mod s3;
 
 pub use counted::Counted;
+pub(crate) use local::move_in;
 pub use local::LocalStore;
 pub use s3::S3Store;
 

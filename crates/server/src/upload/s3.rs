@@ -120,7 +120,7 @@ impl Staging for S3Staging {
         if st.parts_bytes() + st.tail != spot.offset {
             return Err(StagingError::Lost("the staging state does not match the upload's offset".into()));
         }
-        let unchanged = |outcome| Written { outcome, staged: spot.staged.to_owned() };
+        let unchanged = |outcome| Written { outcome, staged: spot.staged.to_owned(), in_store: false };
         let target = self.store.key_path(spot.target);
         let max = spot.length.saturating_sub(spot.offset);
         let _permit = self.buffers.acquire().await.map_err(|e| StagingError::Io(std::io::Error::other(e)))?;
@@ -189,7 +189,7 @@ impl Staging for S3Staging {
             next.tail = held;
         }
         next.parts.extend(new_parts);
-        Ok(Written { outcome, staged: next.encode() })
+        Ok(Written { outcome, staged: next.encode(), in_store: false })
     }
 
     async fn recorded(&self, id: &UploadId, previous: &str, _current: &str) {
@@ -311,7 +311,7 @@ mod tests {
             let end = (offset as usize).saturating_add(size).min(data.len());
             let chunk = Bytes::copy_from_slice(&data[offset as usize..end]);
             let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(chunk)]));
-            let spot = Spot { id: &id, target: &target, staged: &staged, offset, length };
+            let spot = Spot { id: &id, target: &target, staged: &staged, offset, length, whole: false };
             let w = staging.write(spot, body, None).await.unwrap();
             assert_eq!(w.outcome, WriteOutcome::Complete((end as u64) - offset));
             staging.recorded(&id, &staged, &w.staged).await;
@@ -319,7 +319,7 @@ mod tests {
             offset = end as u64;
         }
         assert_eq!(offset, length);
-        let spot = Spot { id: &id, target: &target, staged: &staged, offset, length };
+        let spot = Spot { id: &id, target: &target, staged: &staged, offset, length, whole: false };
         staging.complete(spot).await.unwrap();
         staging.complete(spot).await.unwrap();
         let mut got = Vec::new();
@@ -338,7 +338,8 @@ mod tests {
         staging.discard(&gone, &staged).await.unwrap();
         let big = Bytes::from(vec![1u8; PART_BYTES as usize]);
         let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(big)]));
-        let spot = Spot { id: &gone, target: &gone_target, staged: &staged, offset: 0, length: PART_BYTES * 2 };
+        let spot =
+            Spot { id: &gone, target: &gone_target, staged: &staged, offset: 0, length: PART_BYTES * 2, whole: false };
         // S3 answers 404 NoSuchUpload (mapped to `Lost`, see below); moto answers 500. Either
         // way nothing is recorded.
         assert!(staging.write(spot, body, None).await.is_err());

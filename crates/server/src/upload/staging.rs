@@ -94,6 +94,8 @@ pub struct Written {
     pub outcome: WriteOutcome,
     /// The new `staged` state (unchanged when nothing was kept).
     pub staged: String,
+    /// The file is in the store already, at its target (see [`Spot::whole`]).
+    pub in_store: bool,
 }
 
 /// Failures of a staging area.
@@ -121,6 +123,10 @@ pub struct Spot<'a> {
     pub offset: u64,
     /// Announced length.
     pub length: u64,
+    /// The upload is sent whole and finishes when complete (not held): a write from 0 that
+    /// completes it may put the file in the store at once (the local folder does, in the same
+    /// blocking call as its sync), as nothing of it was acknowledged before.
+    pub whole: bool,
 }
 
 /// A staging area.
@@ -232,14 +238,16 @@ impl Batch {
     /// Writes the batch in one blocking call: opens the staging file first when `file` is
     /// `None` (a missing file, or one shorter than the acknowledged offset, is lost; bytes past
     /// the offset, a write that was never recorded, are cut: the record is the truth); then
-    /// `flush`es.
+    /// `flush`es; then, if `move_to` names a place in the store, moves the synced file there
+    /// (`true` when it did).
     async fn write(
         self,
         file: Option<std::fs::File>,
         path: &Path,
         offset: u64,
         flush: Flush,
-    ) -> Result<std::fs::File, StagingError> {
+        move_to: Option<PathBuf>,
+    ) -> Result<(std::fs::File, bool), StagingError> {
         let path = path.to_owned();
         blocking(move || {
             use std::io::{Seek, Write};
@@ -277,7 +285,11 @@ impl Batch {
                 Flush::Start => start_writeback(&file),
                 Flush::Data => file.sync_data()?,
             }
-            Ok(file)
+            let moved = match move_to.filter(|_| flush == Flush::Data) {
+                Some(dest) => crate::storage::move_in(&path, &dest)?,
+                None => false,
+            };
+            Ok((file, moved))
         })
         .await
     }
@@ -337,7 +349,7 @@ impl Staging for LocalStaging {
         let mut hasher = ChunkHasher::new(checksum);
         let mut written: u64 = 0;
         let mut broke = false;
-        let unchanged = |outcome| Written { outcome, staged: spot.staged.to_owned() };
+        let unchanged = |outcome| Written { outcome, staged: spot.staged.to_owned(), in_store: false };
         loop {
             let chunk = match next_chunk(&mut body).await {
                 Ok(Some(chunk)) => chunk,
@@ -355,7 +367,7 @@ impl Staging for LocalStaging {
             written = total;
             batch.push(chunk);
             if batch.len >= WRITE_BATCH {
-                file = Some(batch.take().write(file, &path, spot.offset, Flush::None).await?);
+                file = Some(batch.take().write(file, &path, spot.offset, Flush::None, None).await?.0);
             }
         }
         if (broke && checksum.is_some()) || (!broke && !hasher.matches(checksum)) {
@@ -371,9 +383,12 @@ impl Staging for LocalStaging {
             n if spot.offset + n == spot.length => Flush::Data,
             _ => Flush::Start,
         };
-        batch.write(file, &path, spot.offset, flush).await?;
+        // A whole file, complete and intact, goes to the store in the same call (finishing then
+        // has nothing to move).
+        let move_to = (spot.whole && spot.offset == 0 && !broke).then(|| self.store.local_path(spot.target)).flatten();
+        let (_, in_store) = batch.write(file, &path, spot.offset, flush, move_to).await?;
         let outcome = if broke { WriteOutcome::Interrupted(written) } else { WriteOutcome::Complete(written) };
-        Ok(unchanged(outcome))
+        Ok(Written { in_store, ..unchanged(outcome) })
     }
 
     async fn complete(&self, spot: Spot<'_>) -> Result<(), StagingError> {
@@ -427,7 +442,7 @@ mod tests {
         let id = UploadId(crate::db::new_id());
         let target = StoreKey::for_upload(&id);
         s.create(&id, &target).await.unwrap();
-        let spot = |offset, length| Spot { id: &id, target: &target, staged: "", offset, length };
+        let spot = |offset, length| Spot { id: &id, target: &target, staged: "", offset, length, whole: false };
         let w = |o: WriteOutcome| o;
         assert_eq!(
             w(s.write(spot(0, 6), body(vec![Ok(b"abc"), Ok(b"def")]), None).await.unwrap().outcome),
@@ -465,7 +480,33 @@ mod tests {
         // Bytes that were acknowledged but are gone: the upload cannot continue.
         let lost = UploadId(crate::db::new_id());
         s.create(&lost, &target).await.unwrap();
-        let spot = Spot { id: &lost, target: &target, staged: "", offset: 5, length: 10 };
+        let spot = Spot { id: &lost, target: &target, staged: "", offset: 5, length: 10, whole: false };
         assert!(matches!(s.write(spot, body(vec![Ok(b"x")]), None).await, Err(StagingError::Lost(_))));
+    }
+
+    /// A file sent whole goes to the store with its sync; a body that breaks off, or does not
+    /// complete the file, stays in staging.
+    #[tokio::test]
+    async fn a_whole_file_goes_to_the_store_with_its_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(crate::storage::LocalStore::new(dir.path().join("files")).await.unwrap());
+        let s = LocalStaging::new(dir.path().join("staging"), store.clone()).await.unwrap();
+        let id = UploadId(crate::db::new_id());
+        let target = StoreKey::for_upload(&id);
+        let spot = |offset, length| Spot { id: &id, target: &target, staged: "", offset, length, whole: true };
+        // Broken off: kept in staging, nothing in the store.
+        let w = s.write(spot(0, 6), body(vec![Ok(b"abc"), Err(())]), None).await.unwrap();
+        assert_eq!((w.outcome, w.in_store), (WriteOutcome::Interrupted(3), false));
+        assert_eq!(s.held(&id, "").await.unwrap(), Some(3));
+        assert!(store.head(&target).await.is_err());
+        // Not complete: the same.
+        let w = s.write(spot(0, 6), body(vec![Ok(b"abc")]), None).await.unwrap();
+        assert_eq!((w.outcome, w.in_store), (WriteOutcome::Complete(3), false));
+        assert!(store.head(&target).await.is_err());
+        // Whole: in the store, byte for byte, and gone from staging.
+        let w = s.write(spot(0, 6), body(vec![Ok(b"abc"), Ok(b"def")]), None).await.unwrap();
+        assert_eq!((w.outcome, w.in_store), (WriteOutcome::Complete(6), true));
+        assert_eq!(s.held(&id, "").await.unwrap(), None);
+        assert_eq!(tokio::fs::read(store.local_path(&target).unwrap()).await.unwrap(), b"abcdef");
     }
 }

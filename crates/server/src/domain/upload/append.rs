@@ -3,7 +3,7 @@
 //! byte is in.
 
 use super::finish::{finish, refuse};
-use super::{internal, status, Known, Lease, UploadRow};
+use super::{internal, status, Lease, Prior, UploadRow};
 use crate::error::{AppError, AppResult};
 use crate::repo;
 use crate::storage::{ByteStream, StoreKey};
@@ -38,8 +38,8 @@ pub struct Appended {
 
 /// Appends a body to an upload under its lease, and finishes the upload when it is complete.
 /// One worker for every door: the tus PATCH, creation-with-upload and the temporary PUT URL.
-/// `known`: the contact and account as the creating request read them (else read now).
-pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Option<&Known>) -> AppResult<Appended> {
+/// `prior`: what the request read already (the rest is read now).
+pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, prior: &Prior) -> AppResult<Appended> {
     let _in_flight = crate::metrics::GaugeGuard::new(state.metrics.uploads_in_flight.clone());
     chunk.body = state.metrics.received(chunk.body);
     // As read under the lease: the offset is only trusted now.
@@ -79,11 +79,15 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Op
         ));
     }
     let read;
-    let (contact, account) = match known {
-        Some(k) => (&k.contact, Some(&k.account)),
-        None => {
+    let (contact, account) = match prior {
+        Prior::Both(k) => (&k.contact, Some(&k.account)),
+        Prior::Account(_) | Prior::Nothing => {
             read = repo::contact::get(&state.db, &row.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
-            (&read, None)
+            let account = match prior {
+                Prior::Account(a) if a.id == read.account_id => Some(a),
+                _ => None,
+            };
+            (&read, account)
         }
     };
     if contact.state == ContactState::Closed {
@@ -102,7 +106,7 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Op
     }
     if remaining == 0 && !row.hold {
         // Complete but not finished (a crash, an instance that died): finish it now.
-        let message = finish(state, lease, &row, contact, account).await?;
+        let message = finish(state, lease, &row, contact, account, false).await?;
         return Ok(Appended {
             offset: row.length,
             message: Some(message),
@@ -111,7 +115,14 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Op
         });
     }
     let target = StoreKey::for_upload(&row.id);
-    let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };
+    let spot = Spot {
+        id: &row.id,
+        target: &target,
+        staged: &row.staged,
+        offset: row.offset,
+        length: row.length,
+        whole: row.offset == 0 && !row.hold,
+    };
     let (body, tap) = state.files.digests.tap(&row.id, row.offset, chunk.body);
     let written = match state.files.staging.write(spot, body, chunk.checksum.as_ref()).await {
         Ok(w) => w,
@@ -185,7 +196,7 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, known: Op
         return Ok(Appended { offset: row.offset, message: None, interrupted: true, expires_at: row.expires_at });
     }
     if row.offset == row.length && !row.hold {
-        let message = finish(state, lease, &row, contact, account).await?;
+        let message = finish(state, lease, &row, contact, account, written.in_store).await?;
         return Ok(done(&row, Some(message)));
     }
     Ok(done(&row, None))

@@ -94,16 +94,18 @@ pub(super) async fn refuse(state: &AppState, row: &UploadRow, contact: &Contact,
 /// Checks, stores and publishes a complete upload, exactly once: the store object's key and
 /// the attachment's unique upload id make a second attempt (after a crash, or by another
 /// instance) find what the first did. A refused file leaves nothing but the reason; an internal
-/// failure keeps the bytes so that a later attempt finishes it.
+/// failure keeps the bytes so that a later attempt finishes it. `in_store`: the staging area put
+/// the file in the store already (see `Spot::whole`).
 pub(super) async fn finish(
     state: &AppState,
     lease: &Lease,
     row: &UploadRow,
     contact: &Contact,
     account: Option<&Account>,
+    in_store: bool,
 ) -> AppResult<Message> {
     let started = std::time::Instant::now();
-    let r = finish_counted(state, lease, row, contact, account).await;
+    let r = finish_counted(state, lease, row, contact, account, in_store).await;
     state.metrics.finished(started.elapsed(), &r);
     r
 }
@@ -114,11 +116,20 @@ async fn finish_counted(
     row: &UploadRow,
     contact: &Contact,
     account: Option<&Account>,
+    in_store: bool,
 ) -> AppResult<Message> {
     let files = &state.files;
     let target = StoreKey::for_upload(&row.id);
-    let spot = Spot { id: &row.id, target: &target, staged: &row.staged, offset: row.offset, length: row.length };
-    match files.staging.complete(spot).await {
+    let spot = Spot {
+        id: &row.id,
+        target: &target,
+        staged: &row.staged,
+        offset: row.offset,
+        length: row.length,
+        whole: false,
+    };
+    let completed = if in_store { Ok(()) } else { files.staging.complete(spot).await };
+    match completed {
         Ok(()) => {}
         Err(StagingError::Lost(why)) => {
             tracing::warn!(upload = %row.id, why, "a complete upload lost its bytes");
@@ -293,7 +304,7 @@ pub async fn ensure_finished(state: &AppState, row: UploadRow) -> AppResult<Uplo
     if fresh.state == UploadState::Receiving && fresh.offset == fresh.length && !fresh.hold {
         if let Some(contact) = repo::contact::get(&state.db, &fresh.contact_id).await? {
             // A refusal is recorded on the upload; the caller reads it from there.
-            if let Err(e @ AppError::Internal(_)) = finish(state, &lease, &fresh, &contact, None).await {
+            if let Err(e @ AppError::Internal(_)) = finish(state, &lease, &fresh, &contact, None, false).await {
                 lease.release().await;
                 return Err(e);
             }
@@ -328,7 +339,7 @@ pub async fn publish_held(state: &AppState, row: &UploadRow, description: Option
             fresh.hold = false;
             let contact =
                 repo::contact::get(&state.db, &fresh.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
-            let finished = finish(state, &lease, &fresh, &contact, None).await;
+            let finished = finish(state, &lease, &fresh, &contact, None, false).await;
             lease.release().await;
             return finished;
         }

@@ -103,6 +103,18 @@ pub struct Known {
     pub account: Account,
 }
 
+/// What the request read already, that appending need not read again.
+#[derive(Debug, Default)]
+pub enum Prior {
+    /// Nothing: the contact and account are read.
+    #[default]
+    Nothing,
+    /// The sender's account, as their staff session carries it: the contact is read.
+    Account(Account),
+    /// The contact and account, as the creating request read them.
+    Both(Known),
+}
+
 /// Human size of a limit: `5 MiB (5242880 bytes)`.
 pub fn limit_words(bytes: u64) -> String {
     if bytes.is_multiple_of(1024 * 1024) {
