@@ -3,11 +3,11 @@
 //! byte is in.
 
 use super::finish::{finish, refuse};
-use super::{internal, status, Lease, Prior, UploadRow};
+use super::{internal, spot, status, Lease, Prior, UploadRow};
 use crate::error::{AppError, AppResult};
 use crate::repo;
 use crate::storage::{ByteStream, StoreKey};
-use crate::upload::{Checksum, Spot, StagingError, WriteOutcome};
+use crate::upload::{Checksum, StagingError, WriteOutcome};
 use crate::AppState;
 use attache_protocol::{Contact, ContactState, ErrorCode, Event, Message, UploadState};
 
@@ -115,14 +115,7 @@ pub async fn append(state: &AppState, lease: &Lease, mut chunk: Chunk, prior: &P
         });
     }
     let target = StoreKey::for_upload(&row.id);
-    let spot = Spot {
-        id: &row.id,
-        target: &target,
-        staged: &row.staged,
-        offset: row.offset,
-        length: row.length,
-        whole: row.offset == 0 && !row.hold,
-    };
+    let spot = spot(&row, &target, row.offset == 0 && !row.hold);
     let (body, tap) = state.files.digests.tap(&row.id, row.offset, chunk.body);
     let written = match state.files.staging.write(spot, body, chunk.checksum.as_ref()).await {
         Ok(w) => w,

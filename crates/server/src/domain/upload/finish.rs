@@ -2,14 +2,14 @@
 //! instance meets it complete, also after a crash; refusing one for good; the events a change owes
 //! and the recovery pass that sends them.
 
-use super::{internal, status, Lease, UploadRow};
+use super::{internal, spot, status, Lease, UploadRow};
 use crate::db::{new_id, now_us};
 use crate::domain::attachment::{self, Checked};
 use crate::error::{AppError, AppResult};
 use crate::repo;
 use crate::repo::attachment::{NewAttachment, Published};
 use crate::storage::StoreKey;
-use crate::upload::{Spot, StagingError};
+use crate::upload::StagingError;
 use crate::AppState;
 use attache_protocol::{
     Account, AttachmentId, Contact, ContactId, ContactState, ErrorCode, Event, Message, MessageId, UploadState,
@@ -120,14 +120,7 @@ async fn finish_counted(
 ) -> AppResult<Message> {
     let files = &state.files;
     let target = StoreKey::for_upload(&row.id);
-    let spot = Spot {
-        id: &row.id,
-        target: &target,
-        staged: &row.staged,
-        offset: row.offset,
-        length: row.length,
-        whole: false,
-    };
+    let spot = spot(row, &target, false);
     let completed = if in_store { Ok(()) } else { files.staging.complete(spot).await };
     match completed {
         Ok(()) => {}

@@ -29,7 +29,7 @@ use crate::error::{AppError, AppResult};
 use crate::repo;
 pub use crate::repo::upload::UploadRow;
 use crate::storage::StoreKey;
-use crate::upload::StagingError;
+use crate::upload::{Spot, StagingError};
 use crate::AppState;
 use attache_protocol::{
     Account, ApiError, Contact, ContactId, ContactState, ErrorCode, Sender, UploadId, UploadState, UploadStatus,
@@ -101,6 +101,11 @@ pub struct Known {
     pub contact: Contact,
     /// Its account (the plan's limits and checks).
     pub account: Account,
+}
+
+/// Where an upload stands, for its staging area (`whole`: see [`Spot::whole`]).
+fn spot<'a>(row: &'a UploadRow, target: &'a StoreKey, whole: bool) -> Spot<'a> {
+    Spot { id: &row.id, target, staged: &row.staged, offset: row.offset, length: row.length, whole }
 }
 
 /// What the request read already, that appending need not read again.
