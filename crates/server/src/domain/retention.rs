@@ -80,8 +80,13 @@ pub async fn sweep_orphan_staging(state: &AppState) -> anyhow::Result<usize> {
         if !is_id(&name) {
             continue;
         }
-        let old =
-            entry.metadata().await?.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|e| e.as_secs() > 3600);
+        let metadata = match entry.metadata().await {
+            Ok(m) => m,
+            // Finished (moved into the store) or discarded since the folder was listed.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let old = metadata.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|e| e.as_secs() > 3600);
         let id = UploadId(name);
         if old && repo::upload::get(&state.db, &id).await?.is_none() {
             state.files.staging.discard(&id, "").await?;
