@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
 /// Bytes read from a file per blocking call when an object is sent: few enough thread hand-offs
-/// for a large file, and a bound on what one download holds.
-const READ_CHUNK: usize = 256 * 1024;
+/// for a large file (a 25 MiB download took 100 at 256 KiB, and a third more CPU), and a bound on
+/// what one download holds (this chunk and the one the socket is taking).
+const READ_CHUNK: usize = 1024 * 1024;
 
 /// Reads the next `len` bytes of `file` (fewer only if it ends first: an error, objects do not
 /// shrink), into a buffer of that size without zeroing it first.
