@@ -126,13 +126,12 @@ fn no_access() -> AppError {
 pub async fn open_file(state: &AppState, token: &str, caller: &FileCaller) -> AppResult<FileGrant> {
     let keys = &state.files.keys;
     let token = Token::parse(token).ok_or(AppError::NotFound("file"))?;
-    let row = repo::attachment::by_lookup(&state.db, &Keys::lookup_key(&token.attachment_part))
+    let (row, contact) = repo::attachment::by_lookup_with_contact(&state.db, &Keys::lookup_key(&token.attachment_part))
         .await?
         .ok_or(AppError::NotFound("file"))?;
     if !keys.verify(&token, &row.contact_id, &row.id) {
         return Err(AppError::NotFound("file"));
     }
-    let contact = repo::contact::get(&state.db, &row.contact_id).await?.ok_or(AppError::NotFound("file"))?;
     let now = now_us();
     if let Some(exp) = contact.report_expires_at {
         if exp.timestamp_micros() <= now {

@@ -354,15 +354,24 @@ pub async fn add_lookup(db: &Db, lookup: &str, attachment: &AttachmentId, key_id
     Ok(())
 }
 
-/// The attachment whose token lookup key this is.
-pub async fn by_lookup(db: &Db, lookup: &str) -> Result<Option<AttachmentRow>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM attachments WHERE id = (SELECT attachment_id FROM attachment_lookups WHERE lookup = $1)"
-    ))
-    .bind(lookup)
-    .fetch_optional(db)
-    .await?;
-    row.as_ref().map(from_row).transpose()
+/// The attachment behind a token's lookup key and its contact, in one query (every download
+/// asks).
+pub async fn by_lookup_with_contact(
+    db: &Db,
+    lookup: &str,
+) -> Result<Option<(AttachmentRow, attache_protocol::Contact)>, sqlx::Error> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let attachment: Vec<String> = COLUMNS.split(',').map(|c| format!("a.{}", c.trim())).collect();
+        format!(
+            "SELECT {}, {} FROM attachments a JOIN contacts c ON c.id = a.contact_id
+             LEFT JOIN users u ON u.id = c.agent_id
+             WHERE a.id = (SELECT attachment_id FROM attachment_lookups WHERE lookup = $1)",
+            attachment.join(", "),
+            super::contact::columns("c_")
+        )
+    });
+    let row = sqlx::query(&SQL).bind(lookup).fetch_optional(db).await?;
+    row.as_ref().map(|r| Ok((from_row(r)?, super::contact::from_row_prefixed(r, "c_")?))).transpose()
 }
 
 /// The attachment with this id, or the one of this transcript message.

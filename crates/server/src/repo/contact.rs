@@ -5,31 +5,53 @@ use attache_protocol::{
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const SELECT: &str = "SELECT c.id, c.account_id, c.visitor_id, c.customer_name, c.state, c.agent_id,
-    u.display_name AS agent_name, c.created_at, c.accepted_at, c.closed_at, c.closed_by, c.report_expires_at,
-    (SELECT COUNT(*) FROM attachments a WHERE a.contact_id = c.id) AS files
-    FROM contacts c LEFT JOIN users u ON u.id = c.agent_id";
+/// A contact's columns (with its agent's name and its file count), each named `{prefix}{column}`,
+/// from `contacts c LEFT JOIN users u ON u.id = c.agent_id`.
+pub(super) fn columns(prefix: &str) -> String {
+    format!(
+        "c.id AS {p}id, c.account_id AS {p}account_id, c.visitor_id AS {p}visitor_id,
+        c.customer_name AS {p}customer_name, c.state AS {p}state, c.agent_id AS {p}agent_id,
+        u.display_name AS {p}agent_name, c.created_at AS {p}created_at, c.accepted_at AS {p}accepted_at,
+        c.closed_at AS {p}closed_at, c.closed_by AS {p}closed_by, c.report_expires_at AS {p}report_expires_at,
+        (SELECT COUNT(*) FROM attachments f WHERE f.contact_id = c.id) AS {p}files",
+        p = prefix
+    )
+}
+
+/// `SELECT` of a contact, up to its `WHERE`.
+fn select_sql() -> &'static str {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {} FROM contacts c LEFT JOIN users u ON u.id = c.agent_id", columns(""))
+    });
+    &SQL
+}
 
 fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
-    let state: String = row.try_get("state")?;
-    let closed_by: Option<String> = row.try_get("closed_by")?;
+    from_row_prefixed(row, "")
+}
+
+/// A contact read with [`columns`]`(prefix)`.
+pub(super) fn from_row_prefixed(row: &AnyRow, prefix: &str) -> Result<Contact, sqlx::Error> {
+    let col = |name: &str| format!("{prefix}{name}");
+    let state: String = row.try_get(col("state").as_str())?;
+    let closed_by: Option<String> = row.try_get(col("closed_by").as_str())?;
     Ok(Contact {
-        id: ContactId(row.try_get("id")?),
-        account_id: AccountId(row.try_get("account_id")?),
+        id: ContactId(row.try_get(col("id").as_str())?),
+        account_id: AccountId(row.try_get(col("account_id").as_str())?),
         state: super::known("contacts.state", &state, ContactState::parse(&state))?,
-        visitor: VisitorRef(row.try_get("visitor_id")?),
-        customer_name: row.try_get("customer_name")?,
-        agent_id: row.try_get::<Option<String>, _>("agent_id")?.map(UserId),
-        agent_name: row.try_get("agent_name")?,
-        created_at: ts(row.try_get("created_at")?),
-        accepted_at: row.try_get::<Option<i64>, _>("accepted_at")?.map(ts),
-        closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(ts),
+        visitor: VisitorRef(row.try_get(col("visitor_id").as_str())?),
+        customer_name: row.try_get(col("customer_name").as_str())?,
+        agent_id: row.try_get::<Option<String>, _>(col("agent_id").as_str())?.map(UserId),
+        agent_name: row.try_get(col("agent_name").as_str())?,
+        created_at: ts(row.try_get(col("created_at").as_str())?),
+        accepted_at: row.try_get::<Option<i64>, _>(col("accepted_at").as_str())?.map(ts),
+        closed_at: row.try_get::<Option<i64>, _>(col("closed_at").as_str())?.map(ts),
         closed_by: match closed_by.as_deref() {
             Some(s) => Some(super::known("contacts.closed_by", s, Sender::parse(s))?),
             None => None,
         },
-        report_expires_at: row.try_get::<Option<i64>, _>("report_expires_at")?.map(ts),
-        files: u32::try_from(row.try_get::<i64, _>("files")?).unwrap_or(u32::MAX),
+        report_expires_at: row.try_get::<Option<i64>, _>(col("report_expires_at").as_str())?.map(ts),
+        files: u32::try_from(row.try_get::<i64, _>(col("files").as_str())?).unwrap_or(u32::MAX),
     })
 }
 
@@ -52,7 +74,8 @@ pub async fn create(db: &Db, account: &AccountId, visitor: &VisitorRef, name: &s
 
 /// The contact with this id, of any account.
 pub async fn get(db: &Db, id: &ContactId) -> Result<Option<Contact>, sqlx::Error> {
-    let row = sqlx::query(&format!("{SELECT} WHERE c.id = $1")).bind(id.as_str()).fetch_optional(db).await?;
+    let select = select_sql();
+    let row = sqlx::query(&format!("{select} WHERE c.id = $1")).bind(id.as_str()).fetch_optional(db).await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -200,8 +223,9 @@ pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error
         conds.push(format!("c.created_at < {}", sql.arg(Arg::Int(t.timestamp_micros()))));
     }
     let limit = sql.arg(Arg::Int(q.limit));
+    let select = select_sql();
     sql.text = format!(
-        "{SELECT} WHERE {} ORDER BY CASE WHEN c.state = 'queued' THEN 0 ELSE 1 END,
+        "{select} WHERE {} ORDER BY CASE WHEN c.state = 'queued' THEN 0 ELSE 1 END,
          CASE WHEN c.state = 'queued' THEN c.created_at ELSE -c.created_at END, c.id LIMIT {limit}",
         conds.join(" AND ")
     );
@@ -211,8 +235,9 @@ pub async fn list(db: &Db, q: &ContactQuery) -> Result<Vec<Contact>, sqlx::Error
 
 /// Contacts of the visitors this credential hash opens (its owner's, in every account), newest first.
 pub async fn of_credential(db: &Db, hash: &str) -> Result<Vec<Contact>, sqlx::Error> {
+    let select = select_sql();
     let rows = sqlx::query(&format!(
-        "{SELECT} JOIN visitors v ON v.id = c.visitor_id WHERE (v.cookie_hash = $1 OR v.token_hash = $1)
+        "{select} JOIN visitors v ON v.id = c.visitor_id WHERE (v.cookie_hash = $1 OR v.token_hash = $1)
          AND (c.report_expires_at IS NULL OR c.report_expires_at > $2) ORDER BY c.created_at DESC LIMIT 100"
     ))
     .bind(hash)
