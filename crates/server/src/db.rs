@@ -34,13 +34,9 @@ impl Backend {
     }
 }
 
-/// The backend behind a pool.
+/// The backend behind a pool (whose URL [`Backend::of`] accepted when it connected).
 pub fn backend_of(db: &Db) -> Backend {
-    if db.connect_options().database_url.scheme() == "sqlite" {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres
-    }
+    Backend::of(db.connect_options().database_url.as_str()).unwrap_or(Backend::Postgres)
 }
 
 /// Connects without migrating (a check that must not change what it looks at).

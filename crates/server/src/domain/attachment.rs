@@ -69,12 +69,9 @@ pub async fn check_file(
     run_scanner: bool,
 ) -> AppResult<Checked> {
     let files = &state.files;
-    let settled = received.as_ref().and_then(|r| check::sniff_prefix(&r.head, row.length));
+    let settled = received.as_ref().and_then(|r| Some((check::sniff_prefix(&r.head, row.length)?, r.sha256.clone())));
     let (sniffed, scan, mut local) = match settled {
-        Some(sniffed) => {
-            let sha256 = received.map(|r| r.sha256).unwrap_or_default();
-            (sniffed, Scan { head: Vec::new(), size: row.length, sha256 }, None)
-        }
+        Some((sniffed, sha256)) => (sniffed, Scan { head: Vec::new(), size: row.length, sha256 }, None),
         None => {
             let (path, temp) = local_copy(state, key).await?;
             let p = path.clone();

@@ -32,26 +32,33 @@ fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
 
 /// A contact read with [`columns`]`(prefix)`.
 pub(super) fn from_row_prefixed(row: &AnyRow, prefix: &str) -> Result<Contact, sqlx::Error> {
-    let col = |name: &str| format!("{prefix}{name}");
-    let state: String = row.try_get(col("state").as_str())?;
-    let closed_by: Option<String> = row.try_get(col("closed_by").as_str())?;
+    // Unprefixed (every other contact read) without building the names.
+    let col = |name: &'static str| -> std::borrow::Cow<'static, str> {
+        if prefix.is_empty() {
+            name.into()
+        } else {
+            format!("{prefix}{name}").into()
+        }
+    };
+    let state: String = row.try_get(col("state").as_ref())?;
+    let closed_by: Option<String> = row.try_get(col("closed_by").as_ref())?;
     Ok(Contact {
-        id: ContactId(row.try_get(col("id").as_str())?),
-        account_id: AccountId(row.try_get(col("account_id").as_str())?),
+        id: ContactId(row.try_get(col("id").as_ref())?),
+        account_id: AccountId(row.try_get(col("account_id").as_ref())?),
         state: super::known("contacts.state", &state, ContactState::parse(&state))?,
-        visitor: VisitorRef(row.try_get(col("visitor_id").as_str())?),
-        customer_name: row.try_get(col("customer_name").as_str())?,
-        agent_id: row.try_get::<Option<String>, _>(col("agent_id").as_str())?.map(UserId),
-        agent_name: row.try_get(col("agent_name").as_str())?,
-        created_at: ts(row.try_get(col("created_at").as_str())?),
-        accepted_at: row.try_get::<Option<i64>, _>(col("accepted_at").as_str())?.map(ts),
-        closed_at: row.try_get::<Option<i64>, _>(col("closed_at").as_str())?.map(ts),
+        visitor: VisitorRef(row.try_get(col("visitor_id").as_ref())?),
+        customer_name: row.try_get(col("customer_name").as_ref())?,
+        agent_id: row.try_get::<Option<String>, _>(col("agent_id").as_ref())?.map(UserId),
+        agent_name: row.try_get(col("agent_name").as_ref())?,
+        created_at: ts(row.try_get(col("created_at").as_ref())?),
+        accepted_at: row.try_get::<Option<i64>, _>(col("accepted_at").as_ref())?.map(ts),
+        closed_at: row.try_get::<Option<i64>, _>(col("closed_at").as_ref())?.map(ts),
         closed_by: match closed_by.as_deref() {
             Some(s) => Some(super::known("contacts.closed_by", s, Sender::parse(s))?),
             None => None,
         },
-        report_expires_at: row.try_get::<Option<i64>, _>(col("report_expires_at").as_str())?.map(ts),
-        files: u32::try_from(row.try_get::<i64, _>(col("files").as_str())?).unwrap_or(u32::MAX),
+        report_expires_at: row.try_get::<Option<i64>, _>(col("report_expires_at").as_ref())?.map(ts),
+        files: u32::try_from(row.try_get::<i64, _>(col("files").as_ref())?).unwrap_or(u32::MAX),
     })
 }
 

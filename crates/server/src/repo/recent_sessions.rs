@@ -10,7 +10,7 @@
 use attache_protocol::{Account, User};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a found session is used without reading it again.
@@ -19,17 +19,13 @@ const KEEP: Duration = Duration::from_secs(5);
 const MOST: usize = 10_000;
 
 static CHANGES: AtomicU64 = AtomicU64::new(0);
-static FOUND: Mutex<Option<HashMap<Key, Entry>>> = Mutex::new(None);
-
-/// A session of one database (several services can run in one process, e.g. tests).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Key {
-    database: String,
-    token_hash: String,
-}
+/// By token hash.
+static FOUND: LazyLock<Mutex<HashMap<String, Entry>>> = LazyLock::new(Default::default);
 
 #[derive(Debug, Clone)]
 struct Entry {
+    /// The database it was read from (several services can run in one process, e.g. tests).
+    database: String,
     changes: u64,
     found: Instant,
     expires_at: i64,
@@ -46,31 +42,33 @@ pub fn before_reading() -> u64 {
     CHANGES.load(Ordering::SeqCst)
 }
 
-fn found() -> std::sync::MutexGuard<'static, Option<HashMap<Key, Entry>>> {
+fn found() -> std::sync::MutexGuard<'static, HashMap<String, Entry>> {
     FOUND.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The user and account of a session found recently, if nothing changed since and it has not
 /// expired (`now_us`).
 pub fn get(database: &str, token_hash: &str, now_us: i64) -> Option<(User, Account)> {
-    let key = Key { database: database.to_owned(), token_hash: token_hash.to_owned() };
     let mut found = found();
-    let map = found.as_mut()?;
-    let e = map.get(&key)?;
-    if e.changes == CHANGES.load(Ordering::SeqCst) && e.found.elapsed() < KEEP && now_us < e.expires_at {
+    let e = found.get(token_hash)?;
+    if e.database == database
+        && e.changes == CHANGES.load(Ordering::SeqCst)
+        && e.found.elapsed() < KEEP
+        && now_us < e.expires_at
+    {
         return Some(e.staff.clone());
     }
-    map.remove(&key);
+    found.remove(token_hash);
     None
 }
 
 /// Keeps a session just read (`changes`: [`before_reading`]'s count).
 pub fn put(database: &str, token_hash: &str, changes: u64, expires_at: i64, staff: &(User, Account)) {
     let mut found = found();
-    let map = found.get_or_insert_with(HashMap::new);
-    if map.len() >= MOST {
-        map.clear();
+    if found.len() >= MOST {
+        found.clear();
     }
-    let key = Key { database: database.to_owned(), token_hash: token_hash.to_owned() };
-    map.insert(key, Entry { changes, found: Instant::now(), expires_at, staff: staff.clone() });
+    let entry =
+        Entry { database: database.to_owned(), changes, found: Instant::now(), expires_at, staff: staff.clone() };
+    found.insert(token_hash.to_owned(), entry);
 }

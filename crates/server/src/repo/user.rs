@@ -140,7 +140,8 @@ pub async fn create_session(db: &Db, token_hash: &str, user: &UserId, expires_at
 pub async fn session_staff(db: &Db, token_hash: &str) -> Result<Option<(User, Account)>, sqlx::Error> {
     let now = now_us();
     let options = db.connect_options();
-    let recent = (crate::db::backend_of(db) == crate::db::Backend::Sqlite).then(|| options.database_url.as_str());
+    let database = options.database_url.as_str();
+    let recent = (crate::db::Backend::of(database).ok() == Some(crate::db::Backend::Sqlite)).then_some(database);
     if let Some(found) = recent.and_then(|database| super::recent_sessions::get(database, token_hash, now)) {
         return Ok(Some(found));
     }

@@ -28,7 +28,8 @@ pub struct Digests {
 /// An upload's bytes so far, as hashed here.
 #[derive(Debug, Clone)]
 struct Running {
-    /// How many bytes the state covers (from the upload's offset 0).
+    /// How many bytes the state covers: in the map, from the upload's offset 0; in a tap, of the
+    /// body being appended (from the tap's `start`).
     at: u64,
     hasher: Sha256,
     /// The first [`HEAD_BYTES`] of the upload (fewer while fewer arrived).
