@@ -44,7 +44,7 @@ async function openSettingsByKeyboard(s) {
   await s.chord(["\uE007"]); // Enter
   return s.waitFor("the settings with the cache's figures", async () => {
     const st = await settingsState(s);
-    return st.open && st.text ? st : null;
+    return st.open && Number.isFinite(st.files) ? st : null; // fresh figures, not "Counting…"
   });
 }
 

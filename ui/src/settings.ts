@@ -38,6 +38,11 @@ function say(text: string, isError = false) {
 
 async function openSettings() {
   say("");
+  // The figures of the last opening are stale: say they are being counted until fresh ones come.
+  const used = $("cache-used");
+  used.textContent = t("cache.counting");
+  delete used.dataset.usedBytes;
+  delete used.dataset.files;
   $("settings-dialog").hidden = false;
   $("cache-limit").focus();
   try {
