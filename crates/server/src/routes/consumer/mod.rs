@@ -183,6 +183,7 @@ pub async fn get_temp_file(
     };
     let blob = Blob {
         key: &a.file_key,
+        size: Some(a.size),
         media: served_type(&a.media_type),
         etag: format!("\"{}\"", a.sha256),
         disposition: disposition("attachment", &a.file_name),
