@@ -98,6 +98,8 @@ pub struct AppState {
     pub db: db::Db,
     /// Where the busy paths write: see [`db::writer`].
     pub writer: db::Db,
+    /// Access records, written in batches.
+    pub access_log: domain::review::AccessLog,
     /// Real-time fan-out.
     pub hub: events::Hub,
     /// The configuration.
@@ -158,8 +160,9 @@ impl Server {
         let throttle = Arc::new(auth::LoginThrottle::default());
         let embedding = Arc::new(std::sync::atomic::AtomicBool::new(repo::widget::any_embedding(&db).await?));
         let writer = db::writer(&db, &url).await?;
-        let state =
-            AppState { db, writer, hub, config: Arc::new(config), shutdown, files, throttle, metrics, embedding };
+        let access_log = domain::review::AccessLog::start(writer.clone());
+        let config = Arc::new(config);
+        let state = AppState { db, writer, access_log, hub, config, shutdown, files, throttle, metrics, embedding };
         let app = tower::Layer::layer(
             &tower::util::MapRequestLayer::new(routes::fold_swift_slash),
             routes::router(state.clone()),
@@ -230,6 +233,8 @@ impl Server {
         }
         // Leases dropped with their requests are released by tasks of their own: give them a moment.
         tokio::time::sleep(Duration::from_millis(50)).await;
+        // The access records of the last downloads.
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.state.access_log.flush()).await;
         self.state.writer.close().await;
         self.state.db.close().await;
         Ok(())

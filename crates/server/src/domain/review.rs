@@ -30,21 +30,13 @@ const RECORDS_LIMIT: i64 = 5000;
 /// records nothing. (The HTTP server stops polling a body once its length is sent, so the end is
 /// known by counting, not by the stream's close.)
 pub fn recorded(state: &AppState, record: NewAccess, stream: ByteStream) -> ByteStream {
-    let db = state.writer.clone();
+    let log = state.access_log.clone();
     let expected = record.bytes;
     let mut sent: u64 = 0;
     let mut pending = Some(record);
-    let write = move |r: NewAccess| {
-        let db = db.clone();
-        tokio::spawn(async move {
-            if let Err(e) = repo::access_record::record(&db, &r, now_us(), MERGE_US).await {
-                tracing::error!(error = ?e, contact = %r.contact_id, "access record not written");
-            }
-        });
-    };
     if expected == 0 {
         if let Some(r) = pending.take() {
-            write(r);
+            log.write(r);
         }
     }
     Box::pin(stream.map(move |item| {
@@ -52,12 +44,86 @@ pub fn recorded(state: &AppState, record: NewAccess, stream: ByteStream) -> Byte
             sent = sent.saturating_add(chunk.len() as u64);
             if sent >= expected {
                 if let Some(r) = pending.take() {
-                    write(r);
+                    log.write(r);
                 }
             }
         }
         item
     }))
+}
+
+/// Most records waiting for the access log's writer; beyond it a record is written by a task of
+/// its own, as if there were no log.
+const ACCESS_LOG_QUEUE: usize = 4096;
+/// Most records one transaction writes.
+const ACCESS_LOG_BATCH: usize = 256;
+
+enum Logged {
+    Record(Box<NewAccess>, i64),
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Writes access records in the background, those that arrive together in one transaction: a
+/// burst of downloads costs one commit and one trip to the database, not one each. A record is
+/// timed when its last byte went out, not when it is written. Nothing here is acknowledged to a
+/// client: a record lost to a crash is lost as it was when each was written by a task of its own.
+#[derive(Clone)]
+pub struct AccessLog {
+    queue: tokio::sync::mpsc::Sender<Logged>,
+    db: crate::db::Db,
+}
+
+impl AccessLog {
+    /// A log writing to `db`, its writer task started.
+    pub fn start(db: crate::db::Db) -> AccessLog {
+        let (queue, mut rx) = tokio::sync::mpsc::channel(ACCESS_LOG_QUEUE);
+        let writer = db.clone();
+        tokio::spawn(async move {
+            let mut items = Vec::with_capacity(ACCESS_LOG_BATCH);
+            while rx.recv_many(&mut items, ACCESS_LOG_BATCH).await > 0 {
+                let mut batch = Vec::with_capacity(items.len());
+                let mut flushed = Vec::new();
+                for item in items.drain(..) {
+                    match item {
+                        Logged::Record(r, at) => batch.push((*r, at)),
+                        Logged::Flush(done) => flushed.push(done),
+                    }
+                }
+                if !batch.is_empty() {
+                    repo::access_record::record_batch(&writer, &batch, MERGE_US).await;
+                }
+                for done in flushed {
+                    let _ = done.send(());
+                }
+            }
+        });
+        AccessLog { queue, db }
+    }
+
+    /// Queues a record, timed now.
+    pub fn write(&self, record: NewAccess) {
+        let at = now_us();
+        if let Err(e) = self.queue.try_send(Logged::Record(Box::new(record), at)) {
+            use tokio::sync::mpsc::error::TrySendError;
+            let (TrySendError::Full(item) | TrySendError::Closed(item)) = e;
+            if let Logged::Record(record, at) = item {
+                let db = self.db.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = repo::access_record::record(&db, &record, at, MERGE_US).await {
+                        tracing::error!(error = ?e, contact = %record.contact_id, "access record not written");
+                    }
+                });
+            }
+        }
+    }
+
+    /// Returns once every record queued before the call is written (or failed).
+    pub async fn flush(&self) {
+        let (done, written) = tokio::sync::oneshot::channel();
+        if self.queue.send(Logged::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
 }
 
 /// A contact of the caller's account that is not expired, or why not.

@@ -44,6 +44,41 @@ fn int(v: u64) -> i64 {
 /// Writes a record at `at` (microseconds). A range of a download already recorded in the last
 /// `merge_us` (same file, same caller, same address) is part of that download and adds nothing.
 pub async fn record(db: &Db, r: &NewAccess, at: i64, merge_us: i64) -> Result<bool, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    record_on(&mut conn, r, at, merge_us).await
+}
+
+/// Writes records (each with its time) in one transaction: one commit for a burst of
+/// downloads. If the batch fails (a contact deleted under a record of it, say), it is rolled back
+/// and each record is written alone, so one bad record costs no other. Returns how many were
+/// written (merged ranges add none).
+pub async fn record_batch(db: &Db, batch: &[(NewAccess, i64)], merge_us: i64) -> usize {
+    let together = async {
+        let mut tx = db.begin().await?;
+        let mut n = 0;
+        for (r, at) in batch {
+            n += usize::from(record_on(&mut tx, r, *at, merge_us).await?);
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(n)
+    };
+    match together.await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = ?e, records = batch.len(), "access records written one by one");
+            let mut n = 0;
+            for (r, at) in batch {
+                match record(db, r, *at, merge_us).await {
+                    Ok(written) => n += usize::from(written),
+                    Err(e) => tracing::error!(error = ?e, contact = %r.contact_id, "access record not written"),
+                }
+            }
+            n
+        }
+    }
+}
+
+async fn record_on(conn: &mut sqlx::AnyConnection, r: &NewAccess, at: i64, merge_us: i64) -> Result<bool, sqlx::Error> {
     if r.range.is_some() {
         let recent = sqlx::query(
             "SELECT 1 FROM access_records WHERE contact_id = $1 AND COALESCE(attachment_id, '') = $2 AND what = $3
@@ -56,7 +91,7 @@ pub async fn record(db: &Db, r: &NewAccess, at: i64, merge_us: i64) -> Result<bo
         .bind(r.who_id.clone().unwrap_or_default())
         .bind(r.address.clone().unwrap_or_default())
         .bind(at.saturating_sub(merge_us))
-        .fetch_optional(db)
+        .fetch_optional(&mut *conn)
         .await?;
         if recent.is_some() {
             return Ok(false);
@@ -101,7 +136,7 @@ pub async fn record(db: &Db, r: &NewAccess, at: i64, merge_us: i64) -> Result<bo
     .bind(r.range.map(|x| int(x.1)))
     .bind(int(r.bytes))
     .bind(at)
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -156,4 +191,74 @@ pub async fn of_contact(
     .fetch_all(db)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::now_us;
+    use attache_protocol::{AccessFilter, AccessGrant, AccessWhat, AccessWho};
+
+    async fn db_with_contact(dir: &std::path::Path) -> (Db, AccountId, ContactId) {
+        let db = crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display())).await.unwrap();
+        crate::demo::ensure(&db).await.unwrap();
+        let account = crate::repo::account::by_name(&db, "acme").await.unwrap().unwrap();
+        let visitor = crate::repo::visitor::ensure(&db, &account.id, "credential").await.unwrap();
+        let contact = crate::repo::contact::create(&db, &account.id, &visitor, "Ann").await.unwrap();
+        (db, account.id, contact.id)
+    }
+
+    fn opening(account: &AccountId, contact: &ContactId, range: Option<(u64, u64)>) -> NewAccess {
+        NewAccess {
+            account_id: account.clone(),
+            contact_id: contact.clone(),
+            attachment_id: Some(AttachmentId("a1".into())),
+            file_name: "a.pdf".into(),
+            what: AccessWhat::File,
+            who: AccessWho::Link,
+            who_id: None,
+            who_name: "someone holding the link".into(),
+            grant: AccessGrant::Url,
+            address: Some("127.0.0.1".into()),
+            range,
+            bytes: range.map_or(10, |r| r.1 - r.0),
+        }
+    }
+
+    /// A batch is one transaction: a whole download from one address and two ranges from another
+    /// are two records (the second range is the first one's download, seen within the batch). A batch with a record that
+    /// cannot be written (its contact is gone) is rolled back and written record by record: the
+    /// bad one alone is lost.
+    #[tokio::test]
+    async fn a_batch_merges_ranges_and_one_bad_record_costs_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, account, contact) = db_with_contact(dir.path()).await;
+        let at = now_us();
+        let elsewhere = NewAccess { address: Some("10.0.0.1".into()), ..opening(&account, &contact, None) };
+        let batch = vec![
+            (elsewhere, at),
+            (opening(&account, &contact, Some((0, 5))), at),
+            (opening(&account, &contact, Some((5, 10))), at + 1),
+        ];
+        assert_eq!(record_batch(&db, &batch, 60_000_000).await, 2);
+        let listed = of_contact(&db, &contact, &AccessFilter::default(), 100).await.unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+
+        let gone = ContactId("no-such-contact".into());
+        let batch = vec![
+            (opening(&account, &contact, None), at + 2),
+            (opening(&account, &gone, None), at + 2),
+            (opening(&account, &contact, None), at + 3),
+        ];
+        assert_eq!(record_batch(&db, &batch, 60_000_000).await, 2, "the two good records of the batch");
+        assert_eq!(of_contact(&db, &contact, &AccessFilter::default(), 100).await.unwrap().len(), 4);
+        let stray: i64 = sqlx::query("SELECT COUNT(*) FROM access_records WHERE contact_id = $1")
+            .bind(gone.as_str())
+            .fetch_one(&db)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(stray, 0);
+    }
 }
