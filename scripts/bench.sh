@@ -53,6 +53,8 @@ tb="$target_dir/release/examples/tusbench"
 work="${BENCH_DIR:-$target_dir/bench}"
 rm -rf "$work"
 mkdir -p "$work"/{attache,tusnode,rustus,sink,www,nginx}
+# Absolute: the servers are given paths under it (nginx reads its own relative to its prefix).
+work="$(cd "$work" && pwd)"
 results="$work/results.tsv"
 pids=()
 cleanup() {
