@@ -97,7 +97,7 @@ pub struct AppState {
     /// The database.
     pub db: db::Db,
     /// Where the busy paths write: see [`db::writer`].
-    pub writer: db::Db,
+    pub writer: db::Writer,
     /// Access records, written in batches.
     pub access_log: domain::review::AccessLog,
     /// Real-time fan-out.
@@ -159,7 +159,7 @@ impl Server {
         };
         let throttle = Arc::new(auth::LoginThrottle::default());
         let embedding = Arc::new(std::sync::atomic::AtomicBool::new(repo::widget::any_embedding(&db).await?));
-        let writer = db::writer(&db, &url).await?;
+        let writer = db::Writer::connect(&db, &url).await?;
         let access_log = domain::review::AccessLog::start(writer.clone());
         let config = Arc::new(config);
         let state = AppState { db, writer, access_log, hub, config, shutdown, files, throttle, metrics, embedding };

@@ -70,12 +70,12 @@ enum Logged {
 #[derive(Clone)]
 pub struct AccessLog {
     queue: tokio::sync::mpsc::Sender<Logged>,
-    db: crate::db::Db,
+    db: crate::db::Writer,
 }
 
 impl AccessLog {
     /// A log writing to `db`, its writer task started.
-    pub fn start(db: crate::db::Db) -> AccessLog {
+    pub fn start(db: crate::db::Writer) -> AccessLog {
         let (queue, mut rx) = tokio::sync::mpsc::channel(ACCESS_LOG_QUEUE);
         let writer = db.clone();
         tokio::spawn(async move {
@@ -90,7 +90,7 @@ impl AccessLog {
                     }
                 }
                 if !batch.is_empty() {
-                    repo::access_record::record_batch(&writer, &batch, MERGE_US).await;
+                    repo::access_record::record_batch(&writer, batch, MERGE_US).await;
                 }
                 for done in flushed {
                     let _ = done.send(());

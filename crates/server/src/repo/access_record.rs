@@ -1,7 +1,7 @@
 //! Access records: who opened which file, preview or contact ZIP, and when. Written once the
 //! last byte went out; deleted with the contact's report.
 
-use crate::db::{new_id, ts, Db};
+use crate::db::{new_id, sqlite_sql, ts, Db, Writer};
 use attache_protocol::{
     AccessFilter, AccessGrant, AccessRecord, AccessWhat, AccessWho, AccountId, AttachmentId, ContactId,
 };
@@ -43,63 +43,135 @@ fn int(v: u64) -> i64 {
 
 /// Writes a record at `at` (microseconds). A range of a download already recorded in the last
 /// `merge_us` (same file, same caller, same address) is part of that download and adds nothing.
-pub async fn record(db: &Db, r: &NewAccess, at: i64, merge_us: i64) -> Result<bool, sqlx::Error> {
-    let mut conn = db.acquire().await?;
-    record_on(&mut conn, r, at, merge_us).await
-}
-
-/// Writes records (each with its time) in one transaction: one commit for a burst of
-/// downloads. If the batch fails (a contact deleted under a record of it, say), it is rolled back
-/// and each record is written alone, so one bad record costs no other. Returns how many were
-/// written (merged ranges add none).
-pub async fn record_batch(db: &Db, batch: &[(NewAccess, i64)], merge_us: i64) -> usize {
-    let together = async {
-        let mut tx = db.begin().await?;
-        let mut n = 0;
-        for (r, at) in batch {
-            n += usize::from(record_on(&mut tx, r, *at, merge_us).await?);
-        }
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(n)
-    };
-    match together.await {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!(error = ?e, records = batch.len(), "access records written one by one");
-            let mut n = 0;
-            for (r, at) in batch {
-                match record(db, r, *at, merge_us).await {
-                    Ok(written) => n += usize::from(written),
-                    Err(e) => tracing::error!(error = ?e, contact = %r.contact_id, "access record not written"),
-                }
-            }
-            n
-        }
+pub async fn record(w: &Writer, r: &NewAccess, at: i64, merge_us: i64) -> Result<bool, sqlx::Error> {
+    if w.backend() == crate::db::Backend::Sqlite {
+        let r = r.clone();
+        return Ok(w.sqlite(move |c| Ok(record_sqlite(c, &r, at, merge_us)?)).await?);
     }
-}
-
-async fn record_on(conn: &mut sqlx::AnyConnection, r: &NewAccess, at: i64, merge_us: i64) -> Result<bool, sqlx::Error> {
+    let db = w.pool_of()?;
     if r.range.is_some() {
-        let recent = sqlx::query(
-            "SELECT 1 FROM access_records WHERE contact_id = $1 AND COALESCE(attachment_id, '') = $2 AND what = $3
-             AND who = $4 AND COALESCE(who_id, '') = $5 AND COALESCE(address, '') = $6 AND created_at >= $7 LIMIT 1",
-        )
-        .bind(r.contact_id.as_str())
-        .bind(r.attachment_id.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_default())
-        .bind(r.what.as_str())
-        .bind(r.who.as_str())
-        .bind(r.who_id.clone().unwrap_or_default())
-        .bind(r.address.clone().unwrap_or_default())
-        .bind(at.saturating_sub(merge_us))
-        .fetch_optional(&mut *conn)
-        .await?;
+        let recent = sqlx::query(RECENT)
+            .bind(r.contact_id.as_str())
+            .bind(r.attachment_id.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_default())
+            .bind(r.what.as_str())
+            .bind(r.who.as_str())
+            .bind(r.who_id.clone().unwrap_or_default())
+            .bind(r.address.clone().unwrap_or_default())
+            .bind(at.saturating_sub(merge_us))
+            .fetch_optional(db)
+            .await?;
         if recent.is_some() {
             return Ok(false);
         }
     }
-    // Ranges of one download racing each other (the check above cannot see a record not yet
-    // committed) share one id per window, so only one of them is written.
-    let id = match r.range {
+    let done = sqlx::query(INSERT)
+        .bind(record_id(r, at, merge_us))
+        .bind(r.account_id.as_str())
+        .bind(r.contact_id.as_str())
+        .bind(r.attachment_id.as_ref().map(|a| a.as_str().to_owned()))
+        .bind(&r.file_name)
+        .bind(r.what.as_str())
+        .bind(r.who.as_str())
+        .bind(r.who_id.clone())
+        .bind(&r.who_name)
+        .bind(r.grant.as_str())
+        .bind(r.address.clone())
+        .bind(r.range.map(|x| int(x.0)))
+        .bind(r.range.map(|x| int(x.1)))
+        .bind(int(r.bytes))
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Writes records (each with its time) as one write of the SQLite writer, in its transaction (on
+/// PostgreSQL, one by one). A record that cannot be written (a contact deleted under it, say) is
+/// logged and costs no other. Returns how many were written (merged ranges add none).
+pub async fn record_batch(w: &Writer, batch: Vec<(NewAccess, i64)>, merge_us: i64) -> usize {
+    if w.backend() != crate::db::Backend::Sqlite {
+        let mut n = 0;
+        for (r, at) in &batch {
+            match record(w, r, *at, merge_us).await {
+                Ok(written) => n += usize::from(written),
+                Err(e) => tracing::error!(error = ?e, contact = %r.contact_id, "access record not written"),
+            }
+        }
+        return n;
+    }
+    let written = w.sqlite(move |c| {
+        let mut n = 0;
+        for (r, at) in &batch {
+            // One statement each: a failed one undoes only itself.
+            match record_sqlite(c, r, *at, merge_us) {
+                Ok(written) => n += usize::from(written),
+                Err(e) => tracing::error!(error = ?e, contact = %r.contact_id, "access record not written"),
+            }
+        }
+        Ok(n)
+    });
+    written.await.unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "access records not written");
+        0
+    })
+}
+
+/// A record already written for this download (same file, caller and address) in the merge window.
+const RECENT: &str = "SELECT 1 FROM access_records WHERE contact_id = $1 AND COALESCE(attachment_id, '') = $2
+     AND what = $3 AND who = $4 AND COALESCE(who_id, '') = $5 AND COALESCE(address, '') = $6 AND created_at >= $7
+     LIMIT 1";
+const INSERT: &str = "INSERT INTO access_records (id, account_id, contact_id, attachment_id, file_name, what, who,
+     who_id, who_name, grant_kind, address, range_start, range_end, bytes, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING";
+
+/// [`record`] on the SQLite writer's connection.
+fn record_sqlite(c: &rusqlite::Connection, r: &NewAccess, at: i64, merge_us: i64) -> rusqlite::Result<bool> {
+    use rusqlite::OptionalExtension;
+    if r.range.is_some() {
+        let recent = c
+            .prepare_cached(&sqlite_sql(RECENT))?
+            .query_row(
+                rusqlite::params![
+                    r.contact_id.as_str(),
+                    r.attachment_id.as_ref().map(|a| a.as_str()).unwrap_or_default(),
+                    r.what.as_str(),
+                    r.who.as_str(),
+                    r.who_id.as_deref().unwrap_or_default(),
+                    r.address.as_deref().unwrap_or_default(),
+                    at.saturating_sub(merge_us),
+                ],
+                |_| Ok(()),
+            )
+            .optional()?;
+        if recent.is_some() {
+            return Ok(false);
+        }
+    }
+    let n = c.prepare_cached(&sqlite_sql(INSERT))?.execute(rusqlite::params![
+        record_id(r, at, merge_us),
+        r.account_id.as_str(),
+        r.contact_id.as_str(),
+        r.attachment_id.as_ref().map(|a| a.as_str()),
+        r.file_name,
+        r.what.as_str(),
+        r.who.as_str(),
+        r.who_id,
+        r.who_name,
+        r.grant.as_str(),
+        r.address,
+        r.range.map(|x| int(x.0)),
+        r.range.map(|x| int(x.1)),
+        int(r.bytes),
+        at,
+    ])?;
+    Ok(n == 1)
+}
+
+/// A record's id: new, or, for a range, one per download and merge window, so that ranges of one
+/// download racing each other (the check for a recent record cannot see one not yet committed)
+/// are written once.
+fn record_id(r: &NewAccess, at: i64, merge_us: i64) -> String {
+    match r.range {
         None => new_id(),
         Some(_) => {
             use sha2::Digest;
@@ -115,30 +187,7 @@ async fn record_on(conn: &mut sqlx::AnyConnection, r: &NewAccess, at: i64, merge
             );
             hex::encode(&sha2::Sha256::digest(key.as_bytes())[..16])
         }
-    };
-    let done = sqlx::query(
-        "INSERT INTO access_records (id, account_id, contact_id, attachment_id, file_name, what, who, who_id,
-         who_name, grant_kind, address, range_start, range_end, bytes, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(id)
-    .bind(r.account_id.as_str())
-    .bind(r.contact_id.as_str())
-    .bind(r.attachment_id.as_ref().map(|a| a.as_str().to_owned()))
-    .bind(&r.file_name)
-    .bind(r.what.as_str())
-    .bind(r.who.as_str())
-    .bind(r.who_id.clone())
-    .bind(&r.who_name)
-    .bind(r.grant.as_str())
-    .bind(r.address.clone())
-    .bind(r.range.map(|x| int(x.0)))
-    .bind(r.range.map(|x| int(x.1)))
-    .bind(int(r.bytes))
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    }
 }
 
 fn from_row(row: &AnyRow) -> Result<AccessRecord, sqlx::Error> {
@@ -225,10 +274,9 @@ mod tests {
         }
     }
 
-    /// A batch is one transaction: a whole download from one address and two ranges from another
-    /// are two records (the second range is the first one's download, seen within the batch). A batch with a record that
-    /// cannot be written (its contact is gone) is rolled back and written record by record: the
-    /// bad one alone is lost.
+    /// A batch is one write: a whole download from one address and two ranges from another are
+    /// two records (the second range is the first one's download, seen within the batch). A
+    /// record that cannot be written (its contact is gone) is lost alone.
     #[tokio::test]
     async fn a_batch_merges_ranges_and_one_bad_record_costs_no_other() {
         let dir = tempfile::tempdir().unwrap();
@@ -240,7 +288,10 @@ mod tests {
             (opening(&account, &contact, Some((0, 5))), at),
             (opening(&account, &contact, Some((5, 10))), at + 1),
         ];
-        assert_eq!(record_batch(&db, &batch, 60_000_000).await, 2);
+        // The writer the service uses: SQLite's own connection and thread.
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let w = Writer::connect(&db, &url).await.unwrap();
+        assert_eq!(record_batch(&w, batch, 60_000_000).await, 2);
         let listed = of_contact(&db, &contact, &AccessFilter::default(), 100).await.unwrap();
         assert_eq!(listed.len(), 2, "{listed:?}");
 
@@ -250,7 +301,7 @@ mod tests {
             (opening(&account, &gone, None), at + 2),
             (opening(&account, &contact, None), at + 3),
         ];
-        assert_eq!(record_batch(&db, &batch, 60_000_000).await, 2, "the two good records of the batch");
+        assert_eq!(record_batch(&w, batch, 60_000_000).await, 2, "the two good records of the batch");
         assert_eq!(of_contact(&db, &contact, &AccessFilter::default(), 100).await.unwrap().len(), 4);
         let stray: i64 = sqlx::query("SELECT COUNT(*) FROM access_records WHERE contact_id = $1")
             .bind(gone.as_str())

@@ -1,6 +1,6 @@
 //! Attachments: the stored files of contacts.
 
-use crate::db::{now_us, ts, Db};
+use crate::db::{now_us, sqlite_sql, ts, Db, Writer};
 use attache_protocol::{AttachmentId, ContactId, MessageId, RemovalKind, Sender, Timestamp, Tombstone, UploadId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -148,47 +148,43 @@ pub enum Published {
     AlreadyDone,
 }
 
+// Publishing's statements, shared by both backends. The claim returns the upload's id: a row back
+// says this call claimed it; its lease goes with it (nothing is left to write).
+const CLAIM: &str = "UPDATE uploads SET state = 'ready', upload_offset = length, message_id = $1, lease_owner = NULL,
+     lease_until = 0 WHERE id = $2 AND state = 'receiving' RETURNING id";
+const MESSAGE: &str =
+    "INSERT INTO messages (id, contact_id, sender, sender_name, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+const ATTACHMENT: &str = "INSERT INTO attachments (id, contact_id, message_id, lookup, file_name, description, size,
+     media_type, declared_type, sha256, file_key, preview_key, width, height, sender, created_at, upload_id,
+     released_by, released_at, metadata_removed)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+const LOOKUP: &str = "INSERT INTO attachment_lookups (lookup, attachment_id, key_id) VALUES ($1, $2, $3)";
+const OWE: &str = "INSERT INTO pending_events (id, payload, created_at) VALUES ($1, $2, $3)";
+
 /// Publishes a finished upload in one transaction: the transcript message, the attachment, its
 /// token lookups, the upload marked ready, and the event owed (`pending_events`). Whoever comes
 /// second (a race between instances, a retry after a crash) changes nothing.
-pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Published, sqlx::Error> {
-    if crate::db::backend_of(db) == crate::db::Backend::Sqlite {
-        return publish_sqlite(db, new, event).await;
+pub async fn publish(w: &Writer, new: NewAttachment<'_>, event: &str) -> Result<Published, sqlx::Error> {
+    if w.backend() == crate::db::Backend::Sqlite {
+        return publish_sqlite(w, &new, event).await;
     }
-    let mut tx = db.begin().await?;
+    let mut tx = w.pool_of()?.begin().await?;
     let claimed =
-        // The upload's lease goes with it: nothing is left to write.
-        sqlx::query(
-            "UPDATE uploads SET state = 'ready', upload_offset = length, message_id = $1, lease_owner = NULL,
-             lease_until = 0 WHERE id = $2 AND state = 'receiving'",
-        )
-            .bind(new.message_id.as_str())
-            .bind(new.upload_id.as_str())
-            .execute(&mut *tx)
-            .await?;
-    if claimed.rows_affected() != 1 {
+        sqlx::query(CLAIM).bind(new.message_id.as_str()).bind(new.upload_id.as_str()).fetch_optional(&mut *tx).await?;
+    if claimed.is_none() {
         return Ok(Published::AlreadyDone);
     }
-    sqlx::query(
-        "INSERT INTO messages (id, contact_id, sender, sender_name, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(new.message_id.as_str())
-    .bind(new.contact_id.as_str())
-    .bind(new.sender.as_str())
-    .bind(new.sender_name)
-    .bind(new.body)
-    .bind(new.created_at)
-    .execute(&mut *tx)
-    .await?;
-    let attachment = sqlx::query(
-        "INSERT INTO attachments (id, contact_id, message_id, lookup, file_name, description, size, media_type,
-         declared_type, sha256, file_key, preview_key, width, height, sender, created_at, upload_id, released_by,
-         released_at, metadata_removed)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-    )
-    .bind(new.id.as_str())
-    .bind(new.contact_id.as_str())
-    .bind(new.message_id.as_str());
+    sqlx::query(MESSAGE)
+        .bind(new.message_id.as_str())
+        .bind(new.contact_id.as_str())
+        .bind(new.sender.as_str())
+        .bind(new.sender_name)
+        .bind(new.body)
+        .bind(new.created_at)
+        .execute(&mut *tx)
+        .await?;
+    let attachment =
+        sqlx::query(ATTACHMENT).bind(new.id.as_str()).bind(new.contact_id.as_str()).bind(new.message_id.as_str());
     let inserted = bind_file(attachment, &new)
         .bind(new.sender.as_str())
         .bind(new.created_at)
@@ -204,83 +200,146 @@ pub async fn publish(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Pub
         Err(e) => return Err(e),
     }
     for (lookup, key_id) in &new.lookups {
-        sqlx::query("INSERT INTO attachment_lookups (lookup, attachment_id, key_id) VALUES ($1, $2, $3)")
-            .bind(lookup)
-            .bind(new.id.as_str())
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(LOOKUP).bind(lookup).bind(new.id.as_str()).bind(key_id).execute(&mut *tx).await?;
     }
-    sqlx::query("INSERT INTO pending_events (id, payload, created_at) VALUES ($1, $2, $3)")
-        .bind(new.message_id.as_str())
-        .bind(event)
-        .bind(now_us())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(OWE).bind(new.message_id.as_str()).bind(event).bind(now_us()).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(Published::Created { row: Box::new(row_of(&new)), event_taken: false })
 }
 
-/// [`publish`] on SQLite: the same transaction, and the owed event taken after it, sent as one
-/// batch of statements: one hand-off to the connection's thread instead of nine (each was a
-/// wait for a core while other uploads queued behind the write lock). Each insert runs only if
-/// the statement before it changed a row, so an upload finished already changes nothing.
-async fn publish_sqlite(db: &Db, new: NewAttachment<'_>, event: &str) -> Result<Published, sqlx::Error> {
-    // $1 message, $2 upload, then the message's, the attachment's and the event's values; the
-    // token lookups last, two values each.
-    let mut sql = String::from(
-        "BEGIN IMMEDIATE;
-         UPDATE uploads SET state = 'ready', upload_offset = length, message_id = $1, lease_owner = NULL,
-             lease_until = 0 WHERE id = $2 AND state = 'receiving';
-         INSERT INTO messages (id, contact_id, sender, sender_name, body, created_at)
-             SELECT $1, $3, $4, $5, $6, $7 WHERE changes() = 1;
-         INSERT INTO attachments (id, contact_id, message_id, lookup, file_name, description, size, media_type,
-             declared_type, sha256, file_key, preview_key, width, height, sender, created_at, upload_id,
-             released_by, released_at, metadata_removed)
-             SELECT $8, $3, $1, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $4, $7, $2, $20, $21, $22
-             WHERE changes() = 1;
-         INSERT INTO pending_events (id, payload, created_at) SELECT $1, $23, $24 WHERE changes() = 1;",
-    );
-    for i in 0..new.lookups.len() {
-        let (l, k) = (25 + 2 * i, 26 + 2 * i);
-        sql.push_str(&format!(
-            "INSERT INTO attachment_lookups (lookup, attachment_id, key_id) SELECT ${l}, $8, ${k} WHERE changes() = 1;"
-        ));
+/// [`publish`] on SQLite: the same statements as one write of the SQLite writer (its thread, its
+/// transaction, a savepoint of its own: a failure midway, an id taken, undoes all of it). The
+/// owed event stays owed until the caller takes it, once the publishing is committed.
+async fn publish_sqlite(w: &Writer, new: &NewAttachment<'_>, event: &str) -> Result<Published, sqlx::Error> {
+    use rusqlite::OptionalExtension;
+    let (owned, event, row) = (Owned::of(new), event.to_owned(), row_of(new));
+    let published = w.sqlite(move |c| {
+        let n = owned.view();
+        let claimed = c
+            .prepare_cached(&sqlite_sql(CLAIM))?
+            .query_row(rusqlite::params![n.message_id.as_str(), n.upload_id.as_str()], |_| Ok(()))
+            .optional()?;
+        if claimed.is_none() {
+            return Ok(false);
+        }
+        c.prepare_cached(&sqlite_sql(MESSAGE))?.execute(rusqlite::params![
+            n.message_id.as_str(),
+            n.contact_id.as_str(),
+            n.sender.as_str(),
+            n.sender_name,
+            n.body,
+            n.created_at
+        ])?;
+        c.prepare_cached(&sqlite_sql(ATTACHMENT))?.execute(rusqlite::params![
+            n.id.as_str(),
+            n.contact_id.as_str(),
+            n.message_id.as_str(),
+            n.lookups.first().map(|l| l.0.as_str()).unwrap_or_default(),
+            n.file_name,
+            n.description,
+            i64::try_from(n.size).unwrap_or(i64::MAX),
+            n.media_type,
+            n.declared_type,
+            n.sha256,
+            n.file_key,
+            n.preview_key,
+            n.dimensions.map(|d| i64::from(d.0)),
+            n.dimensions.map(|d| i64::from(d.1)),
+            n.sender.as_str(),
+            n.created_at,
+            n.upload_id.as_str(),
+            n.released.map(|r| r.0),
+            n.released.map(|r| r.1),
+            super::flag(n.metadata_removed),
+        ])?;
+        let mut lookup = c.prepare_cached(&sqlite_sql(LOOKUP))?;
+        for (l, key_id) in &n.lookups {
+            lookup.execute(rusqlite::params![l, n.id.as_str(), key_id])?;
+        }
+        c.prepare_cached(&sqlite_sql(OWE))?.execute(rusqlite::params![n.message_id.as_str(), event, now_us()])?;
+        Ok(true)
+    });
+    match published.await {
+        Ok(true) => Ok(Published::Created { row: Box::new(row), event_taken: false }),
+        Ok(false) => Ok(Published::AlreadyDone),
+        // Another attempt published it (its attachment or message id is taken).
+        Err(e) if e.is_unique_violation() => Ok(Published::AlreadyDone),
+        Err(e) => Err(e.into()),
     }
-    // The batch's one row says it published (a count of changed rows cannot: SQLite reports the
-    // last change again for BEGIN and COMMIT).
-    sql.push_str("COMMIT; DELETE FROM pending_events WHERE id = $1 RETURNING id;");
-    let q = sqlx::query(&sql)
-        .bind(new.message_id.as_str())
-        .bind(new.upload_id.as_str())
-        .bind(new.contact_id.as_str())
-        .bind(new.sender.as_str())
-        .bind(new.sender_name)
-        .bind(new.body)
-        .bind(new.created_at)
-        .bind(new.id.as_str());
-    let mut q = bind_file(q, &new)
-        .bind(new.released.map(|r| r.0.to_owned()))
-        .bind(new.released.map(|r| r.1))
-        .bind(super::flag(new.metadata_removed))
-        .bind(event)
-        .bind(now_us());
-    for (lookup, key_id) in &new.lookups {
-        q = q.bind(lookup.as_str()).bind(key_id.as_str());
+}
+
+/// A [`NewAttachment`] that owns its values, for a write that runs on the writer's thread.
+struct Owned {
+    id: AttachmentId,
+    message_id: MessageId,
+    created_at: i64,
+    upload_id: UploadId,
+    contact_id: ContactId,
+    sender: Sender,
+    sender_name: String,
+    body: String,
+    file_name: String,
+    description: Option<String>,
+    size: u64,
+    media_type: String,
+    declared_type: String,
+    sha256: String,
+    file_key: String,
+    preview_key: Option<String>,
+    dimensions: Option<(u32, u32)>,
+    released: Option<(String, i64)>,
+    metadata_removed: bool,
+    lookups: Vec<(String, String)>,
+}
+
+impl Owned {
+    fn of(n: &NewAttachment<'_>) -> Owned {
+        Owned {
+            id: n.id.clone(),
+            message_id: n.message_id.clone(),
+            created_at: n.created_at,
+            upload_id: n.upload_id.clone(),
+            contact_id: n.contact_id.clone(),
+            sender: n.sender,
+            sender_name: n.sender_name.to_owned(),
+            body: n.body.to_owned(),
+            file_name: n.file_name.to_owned(),
+            description: n.description.map(str::to_owned),
+            size: n.size,
+            media_type: n.media_type.to_owned(),
+            declared_type: n.declared_type.to_owned(),
+            sha256: n.sha256.to_owned(),
+            file_key: n.file_key.to_owned(),
+            preview_key: n.preview_key.map(str::to_owned),
+            dimensions: n.dimensions,
+            released: n.released.map(|(name, at)| (name.to_owned(), at)),
+            metadata_removed: n.metadata_removed,
+            lookups: n.lookups.clone(),
+        }
     }
-    let mut conn = db.acquire().await?;
-    match q.fetch_all(&mut *conn).await {
-        Ok(taken) if !taken.is_empty() => Ok(Published::Created { row: Box::new(row_of(&new)), event_taken: true }),
-        Ok(_) => Ok(Published::AlreadyDone),
-        Err(e) => {
-            // The batch stopped inside its transaction: undo it before the connection is reused.
-            if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
-                conn.close_on_drop();
-            }
-            match e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => Ok(Published::AlreadyDone),
-                e => Err(e),
-            }
+
+    fn view(&self) -> NewAttachment<'_> {
+        NewAttachment {
+            id: &self.id,
+            message_id: &self.message_id,
+            created_at: self.created_at,
+            upload_id: &self.upload_id,
+            contact_id: &self.contact_id,
+            sender: self.sender,
+            sender_name: &self.sender_name,
+            body: &self.body,
+            file_name: &self.file_name,
+            description: self.description.as_deref(),
+            size: self.size,
+            media_type: &self.media_type,
+            declared_type: &self.declared_type,
+            sha256: &self.sha256,
+            file_key: &self.file_key,
+            preview_key: self.preview_key.as_deref(),
+            dimensions: self.dimensions,
+            released: self.released.as_ref().map(|(name, at)| (name.as_str(), *at)),
+            metadata_removed: self.metadata_removed,
+            lookups: self.lookups.clone(),
         }
     }
 }
@@ -467,8 +526,12 @@ mod tests {
     use attache_protocol::UploadState;
 
     /// A contact with one complete upload, in a new SQLite database.
-    async fn one_upload(dir: &std::path::Path) -> (Db, UploadRow) {
-        let db = crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display())).await.unwrap();
+    /// A database with one complete upload, and the writer the service uses (SQLite's own
+    /// connection and thread).
+    async fn one_upload(dir: &std::path::Path) -> (Db, Writer, UploadRow) {
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let db = crate::db::connect(&url).await.unwrap();
+        let w = Writer::connect(&db, &url).await.unwrap();
         crate::demo::ensure(&db).await.unwrap();
         let account = crate::repo::account::by_name(&db, "acme").await.unwrap().unwrap();
         let visitor = crate::repo::visitor::ensure(&db, &account.id, "credential").await.unwrap();
@@ -496,8 +559,8 @@ mod tests {
             released_by: None,
             released_at: None,
         };
-        assert!(crate::repo::upload::create(&db, &row, 16, None).await.unwrap());
-        (db, row)
+        assert!(crate::repo::upload::create(&w, &row, 16, None).await.unwrap());
+        (db, w, row)
     }
 
     fn new_for<'a>(
@@ -534,25 +597,22 @@ mod tests {
         sqlx::query(sql).bind(id).fetch_one(db).await.unwrap().try_get::<i64, _>(0).unwrap()
     }
 
-    /// Two finishers of one upload at once (two requests, or two instances after a crash): one
-    /// publishes, with its message, attachment, two token lookups (a secret being rotated) and its
-    /// event taken; the other changes nothing, and no owed event is left behind.
+    /// Two finishers of one upload at once (two requests, or a request and the recovery pass),
+    /// likely in one transaction of the writer: one publishes, with its message, attachment, two
+    /// token lookups (a secret being rotated) and its owed event; the other changes nothing.
     #[tokio::test]
     async fn one_of_two_racing_publishes_wins_and_the_other_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, row) = one_upload(dir.path()).await;
+        let (db, w, row) = one_upload(dir.path()).await;
         let (a1, m1) = (AttachmentId(new_id()), MessageId(new_id()));
         let (a2, m2) = (AttachmentId(new_id()), MessageId(new_id()));
-        let (first, second) = tokio::join!(
-            publish(&db, new_for(&row, &a1, &m1, 2), "{}"),
-            publish(&db, new_for(&row, &a2, &m2, 2), "{}")
-        );
+        let (first, second) =
+            tokio::join!(publish(&w, new_for(&row, &a1, &m1, 2), "{}"), publish(&w, new_for(&row, &a2, &m2, 2), "{}"));
         let outcomes = [first.unwrap(), second.unwrap()];
         let won: Vec<_> = outcomes.iter().filter(|p| matches!(p, Published::Created { .. })).collect();
         assert_eq!(won.len(), 1, "{outcomes:?}");
         assert!(outcomes.iter().any(|p| matches!(p, Published::AlreadyDone)));
-        let sqlite = crate::db::backend_of(&db) == crate::db::Backend::Sqlite;
-        assert!(matches!(won[0], Published::Created { event_taken, .. } if *event_taken == sqlite));
+        assert!(matches!(won[0], Published::Created { event_taken: false, .. }), "the event is taken once committed");
         let c = row.contact_id.as_str();
         assert_eq!(count(&db, "SELECT COUNT(*) FROM attachments WHERE contact_id = $1", c).await, 1);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM messages WHERE contact_id = $1", c).await, 1);
@@ -560,15 +620,16 @@ mod tests {
         let (a, m) = if winner { (&a1, &m1) } else { (&a2, &m2) };
         assert_eq!(count(&db, "SELECT COUNT(*) FROM attachment_lookups WHERE attachment_id = $1", a.as_str()).await, 2);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM messages WHERE id = $1", m.as_str()).await, 1);
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM pending_events WHERE id <> $1", "").await, 0);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM pending_events WHERE id <> $1", "").await, 1);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM pending_events WHERE id = $1", m.as_str()).await, 1);
         let after = crate::repo::upload::get(&db, &row.id).await.unwrap().unwrap();
         assert_eq!(after.state, UploadState::Ready);
         assert_eq!(after.message_id.as_ref(), Some(m));
         // A third try, after the fact, finds it done and adds nothing.
         let (a3, m3) = (AttachmentId(new_id()), MessageId(new_id()));
-        assert!(matches!(publish(&db, new_for(&row, &a3, &m3, 1), "{}").await.unwrap(), Published::AlreadyDone));
+        assert!(matches!(publish(&w, new_for(&row, &a3, &m3, 1), "{}").await.unwrap(), Published::AlreadyDone));
         assert_eq!(count(&db, "SELECT COUNT(*) FROM messages WHERE contact_id = $1", c).await, 1);
-        // The connections are usable afterwards (no transaction left open on any of them).
+        // The writer and the pool are usable afterwards (no transaction left open).
         for _ in 0..16 {
             assert_eq!(count(&db, "SELECT COUNT(*) FROM attachments WHERE contact_id = $1", c).await, 1);
         }
@@ -579,23 +640,23 @@ mod tests {
     #[tokio::test]
     async fn a_publish_that_fails_midway_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, row) = one_upload(dir.path()).await;
+        let (db, w, row) = one_upload(dir.path()).await;
         let (a1, m1) = (AttachmentId(new_id()), MessageId(new_id()));
-        assert!(matches!(publish(&db, new_for(&row, &a1, &m1, 1), "{}").await.unwrap(), Published::Created { .. }));
+        assert!(matches!(publish(&w, new_for(&row, &a1, &m1, 1), "{}").await.unwrap(), Published::Created { .. }));
         // A second upload whose attachment would reuse the first one's id: a unique violation
         // after its claim and its message.
         let mut other = row.clone();
         other.id = UploadId(new_id());
-        assert!(crate::repo::upload::create(&db, &other, 16, None).await.unwrap());
+        assert!(crate::repo::upload::create(&w, &other, 16, None).await.unwrap());
         let m2 = MessageId(new_id());
-        let r = publish(&db, new_for(&other, &a1, &m2, 1), "{}").await.unwrap();
+        let r = publish(&w, new_for(&other, &a1, &m2, 1), "{}").await.unwrap();
         assert!(matches!(r, Published::AlreadyDone), "{r:?}");
         assert_eq!(count(&db, "SELECT COUNT(*) FROM messages WHERE id = $1", m2.as_str()).await, 0);
         let after = crate::repo::upload::get(&db, &other.id).await.unwrap().unwrap();
         assert_eq!(after.state, UploadState::Receiving, "the claim was rolled back");
-        // Every pooled connection still works and sees no open transaction.
+        // The writer still works and has no transaction open.
         let (a3, m3) = (AttachmentId(new_id()), MessageId(new_id()));
-        assert!(matches!(publish(&db, new_for(&other, &a3, &m3, 1), "{}").await.unwrap(), Published::Created { .. }));
+        assert!(matches!(publish(&w, new_for(&other, &a3, &m3, 1), "{}").await.unwrap(), Published::Created { .. }));
         assert_eq!(count(&db, "SELECT COUNT(*) FROM messages WHERE contact_id = $1", row.contact_id.as_str()).await, 2);
     }
 }

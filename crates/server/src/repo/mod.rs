@@ -15,6 +15,53 @@ pub mod widget;
 
 /// A stored name read as its enum. An unknown value is corruption (the migrations' `CHECK`s keep
 /// it out): it fails the read instead of passing for a default.
+/// A row's columns by name, as sqlx (every read) and the SQLite writer's own connection
+/// (`rusqlite`, see `db::Writer`) give them: one conversion of a row for both.
+pub(crate) trait Columns {
+    /// A text column.
+    fn text(&self, name: &str) -> Result<String, sqlx::Error>;
+    /// A text column that may be NULL.
+    fn opt_text(&self, name: &str) -> Result<Option<String>, sqlx::Error>;
+    /// An integer column.
+    fn int(&self, name: &str) -> Result<i64, sqlx::Error>;
+    /// An integer column that may be NULL.
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, sqlx::Error>;
+}
+
+impl Columns for sqlx::any::AnyRow {
+    fn text(&self, name: &str) -> Result<String, sqlx::Error> {
+        sqlx::Row::try_get(self, name)
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::Row::try_get(self, name)
+    }
+    fn int(&self, name: &str) -> Result<i64, sqlx::Error> {
+        sqlx::Row::try_get(self, name)
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::Row::try_get(self, name)
+    }
+}
+
+fn decode(name: &str, e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::ColumnDecode { index: name.to_owned(), source: Box::new(e) }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, name: &str) -> Result<String, sqlx::Error> {
+        self.get(name).map_err(|e| decode(name, e))
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        self.get(name).map_err(|e| decode(name, e))
+    }
+    fn int(&self, name: &str) -> Result<i64, sqlx::Error> {
+        self.get(name).map_err(|e| decode(name, e))
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
+        self.get(name).map_err(|e| decode(name, e))
+    }
+}
+
 pub(crate) fn known<T>(column: &str, raw: &str, parsed: Option<T>) -> Result<T, sqlx::Error> {
     parsed.ok_or_else(|| sqlx::Error::Decode(format!("{column} '{raw}' is unknown").into()))
 }

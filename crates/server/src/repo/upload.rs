@@ -1,8 +1,8 @@
 //! tus uploads: their announced length, how far they got, what became of them.
 
-use crate::db::{now_us, ts, Db};
+use crate::db::{now_us, sqlite_sql, ts, Db, Writer};
 use attache_protocol::{AccountId, ContactId, ErrorCode, MessageId, Sender, Timestamp, UploadId, UploadState};
-use sqlx::any::AnyRow;
+use rusqlite::OptionalExtension;
 use sqlx::Row;
 
 /// An upload as stored.
@@ -57,22 +57,22 @@ const COLUMNS: &str =
     metadata, length, upload_offset, state, message_id, error_code, error_message, expires_at, staged, hold,
     released_by, released_by_name, released_at";
 
-fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
-    let state: String = row.try_get("state")?;
-    let sender: String = row.try_get("sender")?;
+fn from_row(row: &impl super::Columns) -> Result<UploadRow, sqlx::Error> {
+    let state = row.text("state")?;
+    let sender = row.text("sender")?;
     Ok(UploadRow {
-        id: UploadId(row.try_get("id")?),
-        account_id: AccountId(row.try_get("account_id")?),
-        contact_id: ContactId(row.try_get("contact_id")?),
+        id: UploadId(row.text("id")?),
+        account_id: AccountId(row.text("account_id")?),
+        contact_id: ContactId(row.text("contact_id")?),
         sender: super::known("uploads.sender", &sender, Sender::parse(&sender))?,
-        sender_name: row.try_get("sender_name")?,
-        uploader: row.try_get("uploader")?,
-        file_name: row.try_get("file_name")?,
-        declared_type: row.try_get("declared_type")?,
-        description: row.try_get("description")?,
-        metadata: row.try_get("metadata")?,
-        length: super::size("uploads.length", row.try_get("length")?)?,
-        offset: super::size("uploads.upload_offset", row.try_get("upload_offset")?)?,
+        sender_name: row.text("sender_name")?,
+        uploader: row.text("uploader")?,
+        file_name: row.text("file_name")?,
+        declared_type: row.text("declared_type")?,
+        description: row.opt_text("description")?,
+        metadata: row.text("metadata")?,
+        length: super::size("uploads.length", row.int("length")?)?,
+        offset: super::size("uploads.upload_offset", row.int("upload_offset")?)?,
         state: match state.as_str() {
             "ready" => UploadState::Ready,
             "refused" => UploadState::Refused,
@@ -80,20 +80,17 @@ fn from_row(row: &AnyRow) -> Result<UploadRow, sqlx::Error> {
             "blocked" => UploadState::Blocked,
             other => return Err(sqlx::Error::Decode(format!("upload state '{other}' is unknown").into())),
         },
-        message_id: row.try_get::<Option<String>, _>("message_id")?.map(MessageId),
-        error_code: row.try_get::<Option<String>, _>("error_code")?.map(|c| ErrorCode::parse(&c)),
-        error_message: row.try_get("error_message")?,
-        expires_at: ts(row.try_get("expires_at")?),
-        staged: row.try_get("staged")?,
-        hold: row.try_get::<i64, _>("hold")? != 0,
-        released_by: match (
-            row.try_get::<Option<String>, _>("released_by")?,
-            row.try_get::<Option<String>, _>("released_by_name")?,
-        ) {
+        message_id: row.opt_text("message_id")?.map(MessageId),
+        error_code: row.opt_text("error_code")?.map(|c| ErrorCode::parse(&c)),
+        error_message: row.opt_text("error_message")?,
+        expires_at: ts(row.int("expires_at")?),
+        staged: row.text("staged")?,
+        hold: row.int("hold")? != 0,
+        released_by: match (row.opt_text("released_by")?, row.opt_text("released_by_name")?) {
             (Some(id), name) => Some((id, name.unwrap_or_default())),
             (None, _) => None,
         },
-        released_at: row.try_get("released_at")?,
+        released_at: row.opt_int("released_at")?,
     })
 }
 
@@ -107,37 +104,65 @@ fn big(v: u64) -> i64 {
 /// count, a statement of its own after the lock, sees every creation committed before it. With
 /// `lease` (owner, until), the upload starts leased to the request that goes on to write its
 /// first bytes.
-pub async fn create(db: &Db, u: &UploadRow, most_open: i64, lease: Option<(&str, i64)>) -> Result<bool, sqlx::Error> {
-    let (owner, until) = lease.map_or((None, 0), |(o, t)| (Some(o), t));
-    let insert = sqlx::query(
-        "INSERT INTO uploads (id, account_id, contact_id, sender, sender_name, uploader, file_name, declared_type,
-         description, metadata, length, upload_offset, state, created_at, expires_at, staged, hold,
+pub async fn create(
+    w: &Writer,
+    u: &UploadRow,
+    most_open: i64,
+    lease: Option<(&str, i64)>,
+) -> Result<bool, sqlx::Error> {
+    const INSERT: &str = "INSERT INTO uploads (id, account_id, contact_id, sender, sender_name, uploader, file_name,
+         declared_type, description, metadata, length, upload_offset, state, created_at, expires_at, staged, hold,
          lease_owner, lease_until)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 'receiving', $12, $13, $14, $15, $16, $17
-         WHERE (SELECT COUNT(*) FROM uploads WHERE contact_id = $3 AND state = 'receiving') < $18",
-    )
-    .bind(u.id.as_str())
-    .bind(u.account_id.as_str())
-    .bind(u.contact_id.as_str())
-    .bind(u.sender.as_str())
-    .bind(&u.sender_name)
-    .bind(&u.uploader)
-    .bind(&u.file_name)
-    .bind(&u.declared_type)
-    .bind(u.description.clone())
-    .bind(&u.metadata)
-    .bind(big(u.length))
-    .bind(now_us())
-    .bind(u.expires_at.timestamp_micros())
-    .bind(&u.staged)
-    .bind(i64::from(u.hold))
-    .bind(owner)
-    .bind(until)
-    .bind(most_open);
-    if !db.connect_options().database_url.scheme().starts_with("postgres") {
-        return Ok(insert.execute(db).await?.rows_affected() == 1);
+         WHERE (SELECT COUNT(*) FROM uploads WHERE contact_id = $3 AND state = 'receiving') < $18";
+    let (owner, until) = lease.map_or((None, 0), |(o, t)| (Some(o), t));
+    if w.backend() == crate::db::Backend::Sqlite {
+        let (u, owner, now) = (u.clone(), owner.map(str::to_owned), now_us());
+        let created = w.sqlite(move |c| {
+            let n = c.prepare_cached(&sqlite_sql(INSERT))?.execute(rusqlite::params![
+                u.id.as_str(),
+                u.account_id.as_str(),
+                u.contact_id.as_str(),
+                u.sender.as_str(),
+                u.sender_name,
+                u.uploader,
+                u.file_name,
+                u.declared_type,
+                u.description,
+                u.metadata,
+                big(u.length),
+                now,
+                u.expires_at.timestamp_micros(),
+                u.staged,
+                i64::from(u.hold),
+                owner,
+                until,
+                most_open,
+            ])?;
+            Ok(n == 1)
+        });
+        return Ok(created.await?);
     }
-    let mut tx = db.begin().await?;
+    let insert = sqlx::query(INSERT)
+        .bind(u.id.as_str())
+        .bind(u.account_id.as_str())
+        .bind(u.contact_id.as_str())
+        .bind(u.sender.as_str())
+        .bind(&u.sender_name)
+        .bind(&u.uploader)
+        .bind(&u.file_name)
+        .bind(&u.declared_type)
+        .bind(u.description.clone())
+        .bind(&u.metadata)
+        .bind(big(u.length))
+        .bind(now_us())
+        .bind(u.expires_at.timestamp_micros())
+        .bind(&u.staged)
+        .bind(i64::from(u.hold))
+        .bind(owner)
+        .bind(until)
+        .bind(most_open);
+    let mut tx = w.pool_of()?.begin().await?;
     sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE")
         .bind(u.contact_id.as_str())
         .fetch_optional(&mut *tx)
@@ -158,17 +183,17 @@ pub async fn get(db: &Db, id: &UploadId) -> Result<Option<UploadRow>, sqlx::Erro
 
 /// Takes (or renews) the upload's lease for `owner` until `until`: free, expired, or already
 /// `owner`'s. False when another holder's lease is still running.
-pub async fn lease(db: &Db, id: &UploadId, owner: &str, until: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE uploads SET lease_owner = $1, lease_until = $2
-         WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)",
-    )
-    .bind(owner)
-    .bind(until)
-    .bind(id.as_str())
-    .bind(now_us())
-    .execute(db)
-    .await?;
+pub async fn lease(w: &Writer, id: &UploadId, owner: &str, until: i64) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "UPDATE uploads SET lease_owner = $1, lease_until = $2
+         WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)";
+    if w.backend() == crate::db::Backend::Sqlite {
+        let (id, owner, now) = (id.clone(), owner.to_owned(), now_us());
+        let leased = w.sqlite(move |c| {
+            Ok(c.prepare_cached(&sqlite_sql(SQL))?.execute(rusqlite::params![owner, until, id.as_str(), now])? == 1)
+        });
+        return Ok(leased.await?);
+    }
+    let r = sqlx::query(SQL).bind(owner).bind(until).bind(id.as_str()).bind(now_us()).execute(w.pool_of()?).await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -176,7 +201,7 @@ pub async fn lease(db: &Db, id: &UploadId, owner: &str, until: i64) -> Result<bo
 /// returns the upload as it stands under it, in one statement; `None` when another holder's
 /// lease is still running or there is no such upload (or, given `uploader`, not theirs).
 pub async fn take_lease(
-    db: &Db,
+    w: &Writer,
     id: &UploadId,
     owner: &str,
     until: i64,
@@ -188,21 +213,37 @@ pub async fn take_lease(
          WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4) {theirs}
          RETURNING {COLUMNS}"
     );
+    if w.backend() == crate::db::Backend::Sqlite {
+        let (id, owner, uploader, now) = (id.clone(), owner.to_owned(), uploader.map(str::to_owned), now_us());
+        let taken = w.sqlite(move |c| {
+            let mut stmt = c.prepare_cached(&sqlite_sql(&sql))?;
+            let row = match &uploader {
+                Some(u) => stmt.query_row(rusqlite::params![owner, until, id.as_str(), now, u], |r| Ok(from_row(r))),
+                None => stmt.query_row(rusqlite::params![owner, until, id.as_str(), now], |r| Ok(from_row(r))),
+            };
+            Ok(row.optional()?.transpose()?)
+        });
+        return Ok(taken.await?);
+    }
     let mut q = sqlx::query(&sql).bind(owner).bind(until).bind(id.as_str()).bind(now_us());
     if let Some(u) = uploader {
         q = q.bind(u);
     }
-    let row = q.fetch_optional(db).await?;
+    let row = q.fetch_optional(w.pool_of()?).await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// Gives the lease back, if `owner` still holds it.
-pub async fn release(db: &Db, id: &UploadId, owner: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE uploads SET lease_owner = NULL, lease_until = 0 WHERE id = $1 AND lease_owner = $2")
-        .bind(id.as_str())
-        .bind(owner)
-        .execute(db)
-        .await?;
+pub async fn release(w: &Writer, id: &UploadId, owner: &str) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE uploads SET lease_owner = NULL, lease_until = 0 WHERE id = $1 AND lease_owner = $2";
+    if w.backend() == crate::db::Backend::Sqlite {
+        let (id, owner) = (id.clone(), owner.to_owned());
+        let released = w
+            .sqlite(move |c| Ok(c.prepare_cached(&sqlite_sql(SQL))?.execute(rusqlite::params![id.as_str(), owner])?));
+        released.await?;
+        return Ok(());
+    }
+    sqlx::query(SQL).bind(id.as_str()).bind(owner).execute(w.pool_of()?).await?;
     Ok(())
 }
 
@@ -210,7 +251,7 @@ pub async fn release(db: &Db, id: &UploadId, owner: &str) -> Result<(), sqlx::Er
 /// lease, and with `release` gives the lease back in the same statement; false when the upload
 /// moved meanwhile or the lease was lost.
 pub async fn advance(
-    db: &Db,
+    w: &Writer,
     id: &UploadId,
     owner: &str,
     (from, to): (u64, u64),
@@ -224,8 +265,22 @@ pub async fn advance(
         "UPDATE uploads SET upload_offset = $1, staged = $2
          WHERE id = $3 AND upload_offset = $4 AND state = 'receiving' AND lease_owner = $5"
     };
-    let r =
-        sqlx::query(sql).bind(big(to)).bind(staged).bind(id.as_str()).bind(big(from)).bind(owner).execute(db).await?;
+    if w.backend() == crate::db::Backend::Sqlite {
+        let (id, owner, staged) = (id.clone(), owner.to_owned(), staged.to_owned());
+        let moved = w.sqlite(move |c| {
+            let params = rusqlite::params![big(to), staged, id.as_str(), big(from), owner];
+            Ok(c.prepare_cached(&sqlite_sql(sql))?.execute(params)? == 1)
+        });
+        return Ok(moved.await?);
+    }
+    let r = sqlx::query(sql)
+        .bind(big(to))
+        .bind(staged)
+        .bind(id.as_str())
+        .bind(big(from))
+        .bind(owner)
+        .execute(w.pool_of()?)
+        .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -233,35 +288,49 @@ pub async fn advance(
 /// transaction; false when it was not receiving any more (someone else decided first).
 /// `blocked` keeps the upload (and its bytes) for an admin's release instead of refusing it.
 pub async fn mark_refused(
-    db: &Db,
+    w: &Writer,
     id: &UploadId,
     (code, message): (&str, &str),
     event: &str,
     blocked: bool,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
     // A blocked file is complete (its offset may not be recorded yet: see `append`); it is kept
     // whole for a release.
-    let r = sqlx::query(
-        "UPDATE uploads SET state = $4, error_code = $1, error_message = $2, lease_owner = NULL, lease_until = 0,
-            upload_offset = CASE WHEN $4 = 'blocked' THEN length ELSE upload_offset END
-         WHERE id = $3 AND state = 'receiving'",
-    )
-    .bind(code)
-    .bind(message)
-    .bind(id.as_str())
-    .bind(if blocked { "blocked" } else { "refused" })
-    .execute(&mut *tx)
-    .await?;
+    const UPDATE: &str = "UPDATE uploads SET state = $4, error_code = $1, error_message = $2, lease_owner = NULL,
+            lease_until = 0, upload_offset = CASE WHEN $4 = 'blocked' THEN length ELSE upload_offset END
+         WHERE id = $3 AND state = 'receiving'";
+    const OWE: &str = "INSERT INTO pending_events (id, payload, created_at) VALUES ($1, $2, $3)";
+    if w.backend() == crate::db::Backend::Sqlite {
+        let (id, code, message, event, now) =
+            (id.clone(), code.to_owned(), message.to_owned(), event.to_owned(), now_us());
+        let refused = w.sqlite(move |c| {
+            let state = if blocked { "blocked" } else { "refused" };
+            if c.prepare_cached(&sqlite_sql(UPDATE))?.execute(rusqlite::params![code, message, id.as_str(), state])?
+                != 1
+            {
+                return Ok(false);
+            }
+            c.prepare_cached(&sqlite_sql(OWE))?.execute(rusqlite::params![
+                format!("refused-{}", id.as_str()),
+                event,
+                now
+            ])?;
+            Ok(true)
+        });
+        return Ok(refused.await?);
+    }
+    let mut tx = w.pool_of()?.begin().await?;
+    let r = sqlx::query(UPDATE)
+        .bind(code)
+        .bind(message)
+        .bind(id.as_str())
+        .bind(if blocked { "blocked" } else { "refused" })
+        .execute(&mut *tx)
+        .await?;
     if r.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO pending_events (id, payload, created_at) VALUES ($1, $2, $3)")
-        .bind(format!("refused-{}", id.as_str()))
-        .bind(event)
-        .bind(now_us())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(OWE).bind(format!("refused-{}", id.as_str())).bind(event).bind(now_us()).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -319,9 +388,16 @@ pub async fn complete_unfinished(db: &Db, limit: i64) -> Result<Vec<UploadId>, s
 }
 
 /// Takes an owed event, if nobody took it yet: `Some(payload)` for exactly one caller.
-pub async fn take_pending_event(db: &Db, id: &str) -> Result<Option<String>, sqlx::Error> {
-    let row =
-        sqlx::query("DELETE FROM pending_events WHERE id = $1 RETURNING payload").bind(id).fetch_optional(db).await?;
+pub async fn take_pending_event(w: &Writer, id: &str) -> Result<Option<String>, sqlx::Error> {
+    const SQL: &str = "DELETE FROM pending_events WHERE id = $1 RETURNING payload";
+    if w.backend() == crate::db::Backend::Sqlite {
+        let id = id.to_owned();
+        let taken = w.sqlite(move |c| {
+            Ok(c.prepare_cached(&sqlite_sql(SQL))?.query_row([id], |r| r.get::<_, String>(0)).optional()?)
+        });
+        return Ok(taken.await?);
+    }
+    let row = sqlx::query(SQL).bind(id).fetch_optional(w.pool_of()?).await?;
     row.map(|r| r.try_get::<String, _>("payload")).transpose()
 }
 
