@@ -2,7 +2,6 @@
 
 use crate::db::{now_us, sqlite_sql, ts, Db, Writer};
 use attache_protocol::{AttachmentId, ContactId, MessageId, RemovalKind, Sender, Timestamp, Tombstone, UploadId};
-use sqlx::any::AnyRow;
 use sqlx::Row;
 
 /// An attachment as stored (without its URL, which is derived under the server secret).
@@ -52,39 +51,39 @@ const COLUMNS: &str = "id, contact_id, message_id, file_name, description, size,
     file_key, preview_key, width, height, sender, created_at, released_by, released_at,
     metadata_removed, removed, removed_by_name, removed_at, removed_reason";
 
-pub(super) fn from_row(row: &AnyRow) -> Result<AttachmentRow, sqlx::Error> {
-    let sender: String = row.try_get("sender")?;
+pub(super) fn from_row(row: &impl super::Columns) -> Result<AttachmentRow, sqlx::Error> {
+    let sender = row.text("sender")?;
     let dim = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
     Ok(AttachmentRow {
-        id: AttachmentId(row.try_get("id")?),
-        contact_id: ContactId(row.try_get("contact_id")?),
-        message_id: MessageId(row.try_get("message_id")?),
-        file_name: row.try_get("file_name")?,
-        description: row.try_get("description")?,
-        size: super::size("attachments.size", row.try_get("size")?)?,
-        media_type: row.try_get("media_type")?,
-        declared_type: row.try_get("declared_type")?,
-        sha256: row.try_get("sha256")?,
-        file_key: row.try_get("file_key")?,
-        preview_key: row.try_get("preview_key")?,
-        width: dim(row.try_get("width")?),
-        height: dim(row.try_get("height")?),
+        id: AttachmentId(row.text("id")?),
+        contact_id: ContactId(row.text("contact_id")?),
+        message_id: MessageId(row.text("message_id")?),
+        file_name: row.text("file_name")?,
+        description: row.opt_text("description")?,
+        size: super::size("attachments.size", row.int("size")?)?,
+        media_type: row.text("media_type")?,
+        declared_type: row.text("declared_type")?,
+        sha256: row.text("sha256")?,
+        file_key: row.text("file_key")?,
+        preview_key: row.opt_text("preview_key")?,
+        width: dim(row.opt_int("width")?),
+        height: dim(row.opt_int("height")?),
         sender: super::known("attachments.sender", &sender, Sender::parse(&sender))?,
-        created_at: ts(row.try_get("created_at")?),
-        released_by: row.try_get("released_by")?,
-        released_at: row.try_get::<Option<i64>, _>("released_at")?.map(ts),
-        metadata_removed: row.try_get::<i64, _>("metadata_removed")? != 0,
+        created_at: ts(row.int("created_at")?),
+        released_by: row.opt_text("released_by")?,
+        released_at: row.opt_int("released_at")?.map(ts),
+        metadata_removed: row.int("metadata_removed")? != 0,
         removed: tombstone(row)?,
     })
 }
 
-fn tombstone(row: &AnyRow) -> Result<Option<Tombstone>, sqlx::Error> {
-    let Some(kind) = row.try_get::<Option<String>, _>("removed")? else { return Ok(None) };
+fn tombstone(row: &impl super::Columns) -> Result<Option<Tombstone>, sqlx::Error> {
+    let Some(kind) = row.opt_text("removed")? else { return Ok(None) };
     Ok(Some(Tombstone {
         kind: super::known("attachments.removed", &kind, RemovalKind::parse(&kind))?,
-        by: row.try_get("removed_by_name")?,
-        at: ts(row.try_get::<Option<i64>, _>("removed_at")?.unwrap_or_default()),
-        reason: row.try_get("removed_reason")?,
+        by: row.opt_text("removed_by_name")?,
+        at: ts(row.opt_int("removed_at")?.unwrap_or_default()),
+        reason: row.opt_text("removed_reason")?,
     }))
 }
 
@@ -429,8 +428,21 @@ pub async fn by_lookup_with_contact(
             super::contact::columns("c_")
         )
     });
+    fn both(r: &impl super::Columns) -> Result<(AttachmentRow, attache_protocol::Contact), sqlx::Error> {
+        Ok((from_row(r)?, super::contact::from_row_prefixed(r, "c_")?))
+    }
+    // On SQLite, read on this thread: a point read by key, where a trip to a pooled
+    // connection's thread and back cost more than the read (see `db::read_here`).
+    let here = crate::db::read_here(db, |c| {
+        use rusqlite::OptionalExtension;
+        let mut stmt = c.prepare_cached(&crate::db::sqlite_sql(&SQL))?;
+        Ok(stmt.query_row([lookup], |r| Ok(both(r))).optional()?.transpose()?)
+    });
+    if let Some(found) = here {
+        return Ok(found);
+    }
     let row = sqlx::query(&SQL).bind(lookup).fetch_optional(db).await?;
-    row.as_ref().map(|r| Ok((from_row(r)?, super::contact::from_row_prefixed(r, "c_")?))).transpose()
+    row.as_ref().map(both).transpose()
 }
 
 /// The attachment with this id, or the one of this transcript message.

@@ -26,12 +26,12 @@ fn select_sql() -> &'static str {
     &SQL
 }
 
-fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
+fn from_row(row: &impl super::Columns) -> Result<Contact, sqlx::Error> {
     from_row_prefixed(row, "")
 }
 
 /// A contact read with [`columns`]`(prefix)`.
-pub(super) fn from_row_prefixed(row: &AnyRow, prefix: &str) -> Result<Contact, sqlx::Error> {
+pub(super) fn from_row_prefixed(row: &impl super::Columns, prefix: &str) -> Result<Contact, sqlx::Error> {
     // Unprefixed (every other contact read) without building the names.
     let col = |name: &'static str| -> std::borrow::Cow<'static, str> {
         if prefix.is_empty() {
@@ -40,25 +40,25 @@ pub(super) fn from_row_prefixed(row: &AnyRow, prefix: &str) -> Result<Contact, s
             format!("{prefix}{name}").into()
         }
     };
-    let state: String = row.try_get(col("state").as_ref())?;
-    let closed_by: Option<String> = row.try_get(col("closed_by").as_ref())?;
+    let state = row.text(&col("state"))?;
+    let closed_by = row.opt_text(&col("closed_by"))?;
     Ok(Contact {
-        id: ContactId(row.try_get(col("id").as_ref())?),
-        account_id: AccountId(row.try_get(col("account_id").as_ref())?),
+        id: ContactId(row.text(&col("id"))?),
+        account_id: AccountId(row.text(&col("account_id"))?),
         state: super::known("contacts.state", &state, ContactState::parse(&state))?,
-        visitor: VisitorRef(row.try_get(col("visitor_id").as_ref())?),
-        customer_name: row.try_get(col("customer_name").as_ref())?,
-        agent_id: row.try_get::<Option<String>, _>(col("agent_id").as_ref())?.map(UserId),
-        agent_name: row.try_get(col("agent_name").as_ref())?,
-        created_at: ts(row.try_get(col("created_at").as_ref())?),
-        accepted_at: row.try_get::<Option<i64>, _>(col("accepted_at").as_ref())?.map(ts),
-        closed_at: row.try_get::<Option<i64>, _>(col("closed_at").as_ref())?.map(ts),
+        visitor: VisitorRef(row.text(&col("visitor_id"))?),
+        customer_name: row.text(&col("customer_name"))?,
+        agent_id: row.opt_text(&col("agent_id"))?.map(UserId),
+        agent_name: row.opt_text(&col("agent_name"))?,
+        created_at: ts(row.int(&col("created_at"))?),
+        accepted_at: row.opt_int(&col("accepted_at"))?.map(ts),
+        closed_at: row.opt_int(&col("closed_at"))?.map(ts),
         closed_by: match closed_by.as_deref() {
             Some(s) => Some(super::known("contacts.closed_by", s, Sender::parse(s))?),
             None => None,
         },
-        report_expires_at: row.try_get::<Option<i64>, _>(col("report_expires_at").as_ref())?.map(ts),
-        files: u32::try_from(row.try_get::<i64, _>(col("files").as_ref())?).unwrap_or(u32::MAX),
+        report_expires_at: row.opt_int(&col("report_expires_at"))?.map(ts),
+        files: u32::try_from(row.int(&col("files"))?).unwrap_or(u32::MAX),
     })
 }
 
@@ -81,8 +81,8 @@ pub async fn create(db: &Db, account: &AccountId, visitor: &VisitorRef, name: &s
 
 /// The contact with this id, of any account.
 pub async fn get(db: &Db, id: &ContactId) -> Result<Option<Contact>, sqlx::Error> {
-    let select = select_sql();
-    let row = sqlx::query(&format!("{select} WHERE c.id = $1")).bind(id.as_str()).fetch_optional(db).await?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{} WHERE c.id = $1", select_sql()));
+    let row = sqlx::query(&SQL).bind(id.as_str()).fetch_optional(db).await?;
     row.as_ref().map(from_row).transpose()
 }
 
