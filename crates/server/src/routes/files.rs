@@ -242,7 +242,8 @@ pub(crate) async fn send_blob(
         return Ok((status, headers).into_response());
     }
     let sent = range.as_ref().map(|r| (r.start, r.end)).filter(|r| *r != (0, size));
-    let stream = store.get(&key, range).await.map_err(|e| match e {
+    // The range asked, or the whole file by its known size.
+    let stream = store.get(&key, Some(range.unwrap_or(0..size))).await.map_err(|e| match e {
         e if e.is_not_found() => AppError::NotFound("file"),
         e => AppError::Internal(e.into()),
     })?;

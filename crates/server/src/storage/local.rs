@@ -15,6 +15,9 @@ use tokio::io::AsyncWriteExt;
 /// what one download holds (this chunk and the one the socket is taking).
 const READ_CHUNK: usize = 1024 * 1024;
 
+/// Most bytes read on the calling thread (see [`LocalStore::get`]).
+const INLINE_READ: u64 = 64 * 1024;
+
 /// Reads the next `len` bytes of `file` (fewer only if it ends first: an error, objects do not
 /// shrink), into a buffer of that size without zeroing it first.
 fn read_chunk(file: &mut std::fs::File, len: u64) -> std::io::Result<Bytes> {
@@ -125,7 +128,8 @@ impl Store for LocalStore {
         // Opened, measured and positioned in one blocking call; a small object (or range) is read
         // in the same call and sent as one chunk.
         let path = self.path_of(key);
-        let opened = tokio::task::spawn_blocking(move || -> Result<(std::fs::File, u64, Option<Bytes>), StoreError> {
+        let small = range.as_ref().is_some_and(|r| r.end.saturating_sub(r.start) <= INLINE_READ);
+        let open = move || -> Result<(std::fs::File, u64, Option<Bytes>), StoreError> {
             let mut file = std::fs::File::open(path).map_err(Self::not_found)?;
             let size = file.metadata()?.len();
             let range = range.unwrap_or(0..size);
@@ -136,9 +140,15 @@ impl Store for LocalStore {
             let len = range.end - range.start;
             let whole = if len <= READ_CHUNK as u64 { Some(read_chunk(&mut file, len)?) } else { None };
             Ok((file, len, whole))
-        })
-        .await
-        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        };
+        // A small range (the sender knows the size: a whole small file is the range 0..size) is
+        // read right here: a few µs from the page cache, where handing it to a blocking thread and
+        // back cost two wake-ups.
+        let opened = if small {
+            open()?
+        } else {
+            tokio::task::spawn_blocking(open).await.map_err(|e| StoreError::Io(std::io::Error::other(e)))??
+        };
         Ok(match opened {
             (_, _, Some(whole)) => Box::pin(futures_util::stream::iter([Ok(whole)])),
             (file, len, None) => read_stream(file, len),
