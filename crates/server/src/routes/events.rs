@@ -26,9 +26,11 @@ fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Result<We
     Ok(bounded(ws.map_err(|r| AppError::Refused(ErrorCode::WebsocketRequired, r.body_text()))?, MAX_CLIENT_MESSAGE))
 }
 
-/// Read buffer of a socket: clients send little (pongs, a close), and a busy console holds one
-/// socket for hours; the library's default (128 KiB each) made 10,000 sockets cost 1.6 GB.
-const SOCKET_READ_BUFFER: usize = 4 * 1024;
+/// Read buffer of a socket, allocated up front for each: clients send little (pongs, a close),
+/// and a busy console holds one socket for hours. The library's default (128 KiB each) made
+/// 10,000 sockets cost 1.6 GB; 4 KiB, 85 MiB; 512 bytes, 41 MiB. A larger message (up to the
+/// bound) is gathered across reads.
+const SOCKET_READ_BUFFER: usize = 512;
 
 /// A socket that refuses messages and frames over `max` bytes: the frame header's length is
 /// checked before its payload is read, so nothing larger is ever buffered. Events are written as
