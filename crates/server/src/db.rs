@@ -87,7 +87,7 @@ enum WriterInner {
 }
 
 /// Most writes one transaction of the SQLite writer takes.
-pub const WRITE_BATCH: usize = 64;
+const WRITE_BATCH: usize = 64;
 
 /// Why a write did not happen.
 #[derive(Debug)]
@@ -173,7 +173,7 @@ impl Writer {
     /// SQLite: a connection and a thread of its own, committing in batches; PostgreSQL: `db`.
     pub async fn connect(db: &Db, url: &str) -> anyhow::Result<Writer> {
         match Backend::of(url)? {
-            Backend::Postgres => Ok(Writer::pool(db.clone())),
+            Backend::Postgres => Ok(Writer { inner: WriterInner::Pool(db.clone()) }),
             Backend::Sqlite => {
                 use std::str::FromStr;
                 let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
@@ -185,11 +185,6 @@ impl Writer {
                 Ok(Writer { inner: WriterInner::Sqlite(queue) })
             }
         }
-    }
-
-    /// Writes through a pool, each write on a connection it checks out (PostgreSQL).
-    pub fn pool(db: Db) -> Writer {
-        Writer { inner: WriterInner::Pool(db) }
     }
 
     /// The pool (PostgreSQL).
@@ -267,19 +262,20 @@ pub fn read_here<T>(db: &Db, read: impl FnOnce(&rusqlite::Connection) -> Result<
     thread_local! {
         static READERS: RefCell<Vec<Reader>> = const { RefCell::new(Vec::new()) };
     }
-    let url = db.connect_options().database_url.clone();
-    if !url.as_str().starts_with("sqlite:") {
+    let options = db.connect_options();
+    let url = options.database_url.as_str();
+    if Backend::of(url).ok() != Some(Backend::Sqlite) {
         return None;
     }
     READERS.with(|readers| {
         let mut readers = readers.try_borrow_mut().ok()?;
-        let at = match readers.iter().position(|r| r.url == url.as_str()) {
+        let at = match readers.iter().position(|r| r.url == url) {
             Some(i) if readers[i].current() => i,
             found => {
                 if let Some(i) = found {
                     readers.swap_remove(i);
                 }
-                readers.push(Reader::open(url.as_str())?);
+                readers.push(Reader::open(url)?);
                 readers.len() - 1
             }
         };

@@ -434,11 +434,17 @@ mod tests {
         ))
     }
 
+    /// A local store and a staging folder that finishes into it, both in `dir`.
+    async fn staging_in(dir: &Path) -> (Arc<dyn Store>, LocalStaging) {
+        let store: Arc<dyn Store> = Arc::new(crate::storage::LocalStore::new(dir.join("files")).await.unwrap());
+        let s = LocalStaging::new(dir.join("staging"), store.clone()).await.unwrap();
+        (store, s)
+    }
+
     #[tokio::test]
     async fn chunks_land_at_offsets_and_bad_ones_leave_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(crate::storage::LocalStore::new(dir.path().join("files")).await.unwrap());
-        let s = LocalStaging::new(dir.path().join("staging"), store.clone()).await.unwrap();
+        let (store, s) = staging_in(dir.path()).await;
         let id = UploadId(crate::db::new_id());
         let target = StoreKey::for_upload(&id);
         s.create(&id, &target).await.unwrap();
@@ -489,8 +495,7 @@ mod tests {
     #[tokio::test]
     async fn a_whole_file_goes_to_the_store_with_its_write() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(crate::storage::LocalStore::new(dir.path().join("files")).await.unwrap());
-        let s = LocalStaging::new(dir.path().join("staging"), store.clone()).await.unwrap();
+        let (store, s) = staging_in(dir.path()).await;
         let id = UploadId(crate::db::new_id());
         let target = StoreKey::for_upload(&id);
         let spot = |offset, length| Spot { id: &id, target: &target, staged: "", offset, length, whole: true };
