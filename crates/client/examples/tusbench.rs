@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! tusbench upload   --kind attache|tusd-node|rustus --url BASE --shape A|B|C|D [--pid PID]
-//! tusbench sink     --shape A|B|C|D --dir DIR [--fsync]
+//! tusbench sink     --shape A|B|C|D --dir DIR [--fsync | --floor]
 //! tusbench download --url ATTACHE --nginx NGINX --dir NGINX_ROOT [--pid PID] [--runs N]
 //! tusbench fanout   --url ATTACHE --sockets N [--events N] [--pid PID]
 //! ```
@@ -337,11 +337,18 @@ async fn upload(args: &[String]) {
 
 /// The loopback baseline for a shape: the same files over plain TCP into files, one connection per
 /// client, one byte of acknowledgement per file (after fdatasync with `--fsync`). No HTTP, no tus.
+/// `--floor`: what any server keeping Attaché's guarantees must do per file at the least, and
+/// nothing else: the SHA-256 of every byte as it arrives, fdatasync, then the file moved to its
+/// place and that folder synced, before the acknowledgement.
 fn sink(args: &[String]) {
+    use sha2::Digest;
     let name = arg(args, "--shape").expect("--shape A|B|C|D");
     let scale: f64 = arg(args, "--scale").map(|s| s.parse().unwrap()).unwrap_or(1.0);
     let dir = PathBuf::from(arg(args, "--dir").expect("--dir"));
-    let fsync = flag(args, "--fsync");
+    let floor = flag(args, "--floor");
+    let fsync = floor || flag(args, "--fsync");
+    let placed = dir.join("placed");
+    std::fs::create_dir_all(&placed).unwrap();
     let s = shape(&name, scale);
     let data = noise(s.size, 7);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -353,18 +360,23 @@ fn sink(args: &[String]) {
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut conn) = conn else { break };
-                let (dir, serial) = (dir.clone(), serial.clone());
+                let (dir, serial, placed) = (dir.clone(), serial.clone(), placed.clone());
                 std::thread::spawn(move || {
                     let mut buf = vec![0u8; 256 << 10];
                     loop {
-                        let path = dir.join(format!("sink-{}", serial.fetch_add(1, Ordering::Relaxed)));
+                        let serial = serial.fetch_add(1, Ordering::Relaxed);
+                        let path = dir.join(format!("sink-{serial}"));
                         let mut left = size;
                         let mut file = None;
+                        let mut hash = sha2::Sha256::new();
                         while left > 0 {
                             let n = match conn.read(&mut buf[..left.min(256 << 10)]) {
                                 Ok(0) | Err(_) => return,
                                 Ok(n) => n,
                             };
+                            if floor {
+                                hash.update(&buf[..n]);
+                            }
                             let f = file.get_or_insert_with(|| std::fs::File::create(&path).unwrap());
                             f.write_all(&buf[..n]).unwrap();
                             left -= n;
@@ -374,6 +386,15 @@ fn sink(args: &[String]) {
                             f.sync_data().unwrap();
                         }
                         drop(f);
+                        let path = if floor {
+                            std::hint::black_box(hash.finalize());
+                            let to = placed.join(format!("sink-{serial}"));
+                            std::fs::rename(&path, &to).unwrap();
+                            std::fs::File::open(&placed).unwrap().sync_all().unwrap();
+                            to
+                        } else {
+                            path
+                        };
                         let _ = std::fs::remove_file(&path);
                         if conn.write_all(b"k").is_err() {
                             return;
@@ -404,7 +425,11 @@ fn sink(args: &[String]) {
     }
     // Client and sink share this process: its CPU time is both.
     let m = watch.finish();
-    let kind = if fsync { "tcp-sink+fdatasync" } else { "tcp-sink" };
+    let kind = match (floor, fsync) {
+        (true, _) => "tcp-sink+floor",
+        (false, true) => "tcp-sink+fdatasync",
+        (false, false) => "tcp-sink",
+    };
     result(kind, &name, s.count, s.count as u64 * s.size as u64, 0, m);
 }
 
