@@ -4,6 +4,7 @@
 //! [`Server::stop`]. The `attache` CLI and the integration tests both start it this way.
 
 pub mod auth;
+pub mod batch;
 pub mod check;
 pub mod db;
 pub mod demo;
@@ -100,6 +101,8 @@ pub struct AppState {
     pub writer: db::Writer,
     /// Access records, written in batches.
     pub access_log: domain::review::AccessLog,
+    /// Owed events sent, their rows removed in batches.
+    pub sent_events: domain::upload::SentEvents,
     /// Real-time fan-out.
     pub hub: events::Hub,
     /// The configuration.
@@ -161,8 +164,21 @@ impl Server {
         let embedding = Arc::new(std::sync::atomic::AtomicBool::new(repo::widget::any_embedding(&db).await?));
         let writer = db::Writer::connect(&db, &url).await?;
         let access_log = domain::review::AccessLog::start(writer.clone());
+        let sent_events = domain::upload::SentEvents::start(writer.clone());
         let config = Arc::new(config);
-        let state = AppState { db, writer, access_log, hub, config, shutdown, files, throttle, metrics, embedding };
+        let state = AppState {
+            db,
+            writer,
+            access_log,
+            sent_events,
+            hub,
+            config,
+            shutdown,
+            files,
+            throttle,
+            metrics,
+            embedding,
+        };
         let app = tower::Layer::layer(
             &tower::util::MapRequestLayer::new(routes::fold_swift_slash),
             routes::router(state.clone()),
@@ -235,6 +251,8 @@ impl Server {
         tokio::time::sleep(Duration::from_millis(50)).await;
         // The access records of the last downloads.
         let _ = tokio::time::timeout(Duration::from_secs(5), self.state.access_log.flush()).await;
+        // The rows of the last events sent (a row left is sent again by the next start).
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.state.sent_events.flush()).await;
         self.state.writer.close().await;
         self.state.db.close().await;
         Ok(())

@@ -74,6 +74,52 @@ async fn agent_sends_an_image_and_both_sides_see_it_once() {
     assert!(preview.starts_with(&[0xff, 0xd8]));
 }
 
+async fn owed_events(ts: &TestServer) -> i64 {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM pending_events").fetch_one(&ts.server().state().db).await.unwrap();
+    row.try_get::<i64, _>("n").unwrap()
+}
+
+/// A finished file's event is sent by the request that finished it, and its owed row removed in
+/// the background. A crash between the two leaves the row: the recovery pass sends the event
+/// again (at least once, never lost), and nothing else is left owed.
+#[tokio::test]
+async fn a_finished_files_event_is_sent_once_and_a_crash_sends_it_again_not_never() {
+    let ts = TestServer::start().await;
+    let alice = ts.login("alice").await;
+    let (visitor, contact) = active_contact(&ts, &alice).await;
+    let mut agent_events = alice.events().await.unwrap();
+    let mut visitor_events = visitor.events().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "notes.txt", b"the figures for March");
+    let UploadOutcome::Sent(msg) = visitor.upload_file(&contact.id, &path, &UploadOptions::default()).await.unwrap()
+    else {
+        panic!("cancelled?")
+    };
+    assert_eq!(ready(&mut agent_events).await, *msg);
+    assert_eq!(ready(&mut visitor_events).await, *msg);
+    ts.server().state().sent_events.flush().await;
+    assert_eq!(owed_events(&ts).await, 0, "the sent event's row is gone");
+    common::silent(&mut agent_events).await;
+
+    // The row as a crash right after sending leaves it, old enough for the recovery pass.
+    let payload =
+        serde_json::json!({ "contact": contact.id, "event": { "type": "attachment_ready", "message": *msg } });
+    sqlx::query("INSERT INTO pending_events (id, payload, created_at) VALUES ($1, $2, $3)")
+        .bind(msg.id.as_str())
+        .bind(payload.to_string())
+        .bind(attache_server::db::now_us() - 60_000_000)
+        .execute(&ts.server().state().db)
+        .await
+        .unwrap();
+    attache_server::domain::upload::recover(ts.server().state()).await.unwrap();
+    assert_eq!(ready(&mut agent_events).await, *msg, "sent again, the same message");
+    assert_eq!(ready(&mut visitor_events).await, *msg);
+    assert_eq!(owed_events(&ts).await, 0);
+    attache_server::domain::upload::recover(ts.server().state()).await.unwrap();
+    common::silent(&mut agent_events).await;
+}
+
 #[tokio::test]
 async fn customer_sends_a_file_downloads_resume_and_the_cache_verifies() {
     let ts = TestServer::start().await;

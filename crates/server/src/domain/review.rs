@@ -58,43 +58,24 @@ const ACCESS_LOG_QUEUE: usize = 4096;
 /// Most records one transaction writes.
 const ACCESS_LOG_BATCH: usize = 256;
 
-enum Logged {
-    Record(Box<NewAccess>, i64),
-    Flush(tokio::sync::oneshot::Sender<()>),
-}
-
 /// Writes access records in the background, those that arrive together in one transaction: a
 /// burst of downloads costs one commit and one trip to the database, not one each. A record is
 /// timed when its last byte went out, not when it is written. Nothing here is acknowledged to a
 /// client: a record lost to a crash is lost as it was when each was written by a task of its own.
 #[derive(Clone)]
 pub struct AccessLog {
-    queue: tokio::sync::mpsc::Sender<Logged>,
+    queue: crate::batch::Batches<(NewAccess, i64)>,
     db: crate::db::Writer,
 }
 
 impl AccessLog {
     /// A log writing to `db`, its writer task started.
     pub fn start(db: crate::db::Writer) -> AccessLog {
-        let (queue, mut rx) = tokio::sync::mpsc::channel(ACCESS_LOG_QUEUE);
         let writer = db.clone();
-        tokio::spawn(async move {
-            let mut items = Vec::with_capacity(ACCESS_LOG_BATCH);
-            while rx.recv_many(&mut items, ACCESS_LOG_BATCH).await > 0 {
-                let mut batch = Vec::with_capacity(items.len());
-                let mut flushed = Vec::new();
-                for item in items.drain(..) {
-                    match item {
-                        Logged::Record(r, at) => batch.push((*r, at)),
-                        Logged::Flush(done) => flushed.push(done),
-                    }
-                }
-                if !batch.is_empty() {
-                    repo::access_record::record_batch(&writer, batch, MERGE_US).await;
-                }
-                for done in flushed {
-                    let _ = done.send(());
-                }
+        let queue = crate::batch::Batches::start(ACCESS_LOG_QUEUE, ACCESS_LOG_BATCH, move |batch| {
+            let writer = writer.clone();
+            async move {
+                repo::access_record::record_batch(&writer, batch, MERGE_US).await;
             }
         });
         AccessLog { queue, db }
@@ -102,27 +83,19 @@ impl AccessLog {
 
     /// Queues a record, timed now.
     pub fn write(&self, record: NewAccess) {
-        let at = now_us();
-        if let Err(e) = self.queue.try_send(Logged::Record(Box::new(record), at)) {
-            use tokio::sync::mpsc::error::TrySendError;
-            let (TrySendError::Full(item) | TrySendError::Closed(item)) = e;
-            if let Logged::Record(record, at) = item {
-                let db = self.db.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = repo::access_record::record(&db, &record, at, MERGE_US).await {
-                        tracing::error!(error = ?e, contact = %record.contact_id, "access record not written");
-                    }
-                });
-            }
+        if let Err((record, at)) = self.queue.push((record, now_us())) {
+            let db = self.db.clone();
+            tokio::spawn(async move {
+                if let Err(e) = repo::access_record::record(&db, &record, at, MERGE_US).await {
+                    tracing::error!(error = ?e, contact = %record.contact_id, "access record not written");
+                }
+            });
         }
     }
 
     /// Returns once every record queued before the call is written (or failed).
     pub async fn flush(&self) {
-        let (done, written) = tokio::sync::oneshot::channel();
-        if self.queue.send(Logged::Flush(done)).await.is_ok() {
-            let _ = written.await;
-        }
+        self.queue.flush().await
     }
 }
 

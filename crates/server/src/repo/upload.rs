@@ -401,6 +401,27 @@ pub async fn take_pending_event(w: &Writer, id: &str) -> Result<Option<String>, 
     row.map(|r| r.try_get::<String, _>("payload")).transpose()
 }
 
+/// Forgets owed events their sender sent (see `domain::upload::SentEvents`), in one
+/// transaction; ids nobody owes any more are skipped.
+pub async fn forget_pending_events(w: &Writer, ids: Vec<String>) -> Result<(), sqlx::Error> {
+    const SQL: &str = "DELETE FROM pending_events WHERE id = $1";
+    if w.backend() == crate::db::Backend::Sqlite {
+        let forgotten = w.sqlite(move |c| {
+            let mut delete = c.prepare_cached(&sqlite_sql(SQL))?;
+            for id in &ids {
+                delete.execute([id])?;
+            }
+            Ok(())
+        });
+        return Ok(forgotten.await?);
+    }
+    let mut tx = w.pool_of()?.begin().await?;
+    for id in &ids {
+        sqlx::query(SQL).bind(id).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
 /// Owed events older than `before` (their sender died before sending them).
 pub async fn stale_pending_events(db: &Db, before: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
     let rows = sqlx::query("SELECT id FROM pending_events WHERE created_at < $1 ORDER BY created_at LIMIT $2")

@@ -23,6 +23,54 @@ struct Owed {
     event: Event,
 }
 
+/// Most sent events waiting for their rows to go; beyond it a row goes by a task of its own.
+const SENT_QUEUE: usize = 4096;
+/// Most rows one transaction removes.
+const SENT_BATCH: usize = 256;
+
+/// Owed events the request that owed them sent at once: their `pending_events` rows are removed
+/// in the background, those sent together in one transaction, so that finishing a file costs no
+/// second trip to the database before its answer. An event is sent before its row goes: a crash
+/// in between leaves the row, and the recovery pass sends it again (at least once, never lost;
+/// both clients keep messages by id, so the second copy changes nothing on screen).
+#[derive(Clone)]
+pub struct SentEvents {
+    queue: crate::batch::Batches<String>,
+    db: crate::db::Writer,
+}
+
+impl SentEvents {
+    /// Removal of sent events' rows from `db`, its task started.
+    pub fn start(db: crate::db::Writer) -> SentEvents {
+        let writer = db.clone();
+        let queue = crate::batch::Batches::start(SENT_QUEUE, SENT_BATCH, move |ids| {
+            let writer = writer.clone();
+            async move { forget(&writer, ids).await }
+        });
+        SentEvents { queue, db }
+    }
+
+    /// The owed event `id` was sent.
+    fn sent(&self, id: String) {
+        if let Err(id) = self.queue.push(id) {
+            let db = self.db.clone();
+            tokio::spawn(async move { forget(&db, vec![id]).await });
+        }
+    }
+
+    /// Returns once the rows of every event sent before the call are removed (or failed).
+    pub async fn flush(&self) {
+        self.queue.flush().await
+    }
+}
+
+async fn forget(db: &crate::db::Writer, ids: Vec<String>) {
+    if let Err(e) = repo::upload::forget_pending_events(db, ids).await {
+        // The rows stay; the recovery pass sends those events again.
+        tracing::warn!(error = ?e, "sent events not forgotten");
+    }
+}
+
 /// Sends an owed event, if nobody sent it yet.
 pub async fn send_owed(state: &AppState, id: &str) -> AppResult<()> {
     send_owed_in(state, id, None).await
@@ -266,10 +314,11 @@ async fn publish(
             if !files.staging.complete_frees() {
                 let _ = files.staging.discard(&row.id, &row.staged).await;
             }
-            if event_taken {
-                deliver(state, owed, Some(contact)).await?;
-            } else {
-                send_owed_in(state, message_id.as_str(), Some(contact)).await?;
+            // Owed by the transaction above, and nobody else sends it before the recovery pass
+            // finds it stale: sent now, its row removed in the background.
+            deliver(state, owed, Some(contact)).await?;
+            if !event_taken {
+                state.sent_events.sent(message_id.0.clone());
             }
             tracing::info!(upload = %row.id, attachment = %id, size = checked.size, media = %checked.media_type, "attachment ready");
             Ok(message)

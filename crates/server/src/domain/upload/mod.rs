@@ -16,7 +16,7 @@ mod lease;
 mod release;
 
 pub use append::{append, terminate, Appended, Chunk};
-pub use finish::{ensure_finished, publish_held, recover, send_owed};
+pub use finish::{ensure_finished, publish_held, recover, send_owed, SentEvents};
 pub use lease::Lease;
 pub use release::release;
 
