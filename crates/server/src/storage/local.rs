@@ -48,15 +48,29 @@ fn read_stream(file: std::fs::File, len: u64) -> ByteStream {
 /// of its folder. `false` when it cannot be renamed there (another file system): nothing moved.
 pub(crate) fn move_in(src: &Path, path: &Path) -> std::io::Result<bool> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    make_folder(dir)?;
     match std::fs::rename(src, path) {
-        Ok(()) => {
-            // The rename itself is durable once its folder is.
-            std::fs::File::open(dir)?.sync_all()?;
-            Ok(true)
-        }
+        // The rename itself is durable once its folder is.
+        Ok(()) => sync_folder(dir).map(|()| true),
         Err(_) => Ok(false),
     }
+}
+
+/// Makes `dir` if it is missing, durably: a new folder is named in its parent, which is synced.
+fn make_folder(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    match dir.parent() {
+        Some(parent) => sync_folder(parent),
+        None => Ok(()),
+    }
+}
+
+/// Makes the changes made so far to the names in `dir` durable (blocking).
+pub(crate) fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// A store in a local folder.
@@ -88,8 +102,8 @@ impl LocalStore {
 
     async fn prepare(&self, key: &StoreKey) -> Result<(PathBuf, PathBuf), StoreError> {
         let path = self.path_of(key);
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
+        if let Some(dir) = path.parent().map(Path::to_owned) {
+            tokio::task::spawn_blocking(move || make_folder(&dir)).await.map_err(std::io::Error::other)??;
         }
         let tmp = path.with_extension(format!("part-{}", crate::db::new_id()));
         Ok((path, tmp))
@@ -112,8 +126,8 @@ impl Store for LocalStore {
             out.flush().await?;
             out.into_inner().sync_all().await?;
             tokio::fs::rename(&tmp, &path).await?;
-            if let Some(dir) = path.parent() {
-                tokio::fs::File::open(dir).await?.sync_all().await?;
+            if let Some(dir) = path.parent().map(Path::to_owned) {
+                tokio::task::spawn_blocking(move || sync_folder(&dir)).await.map_err(std::io::Error::other)??;
             }
             Ok(n)
         }
@@ -192,5 +206,23 @@ impl Store for LocalStore {
                 Ok(n)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file moved into a folder that did not exist: the folder is made, the file is there,
+    /// its source gone.
+    #[test]
+    fn moving_in_makes_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("staged");
+        std::fs::write(&src, b"bytes").unwrap();
+        let dest = dir.path().join("files").join("ab").join("x.file");
+        assert!(move_in(&src, &dest).unwrap());
+        assert_eq!(std::fs::read(&dest).unwrap(), b"bytes");
+        assert!(!src.exists());
     }
 }
