@@ -1,7 +1,7 @@
 //! Access records: who opened which file, preview or contact ZIP, and when. Written once the
 //! last byte went out; deleted with the contact's report.
 
-use crate::db::{new_id, sqlite_sql, ts, Db, Writer};
+use crate::db::{new_ordered_id, sqlite_sql, ts, Db, Writer};
 use attache_protocol::{
     AccessFilter, AccessGrant, AccessRecord, AccessWhat, AccessWho, AccountId, AttachmentId, ContactId,
 };
@@ -172,7 +172,7 @@ fn record_sqlite(c: &rusqlite::Connection, r: &NewAccess, at: i64, merge_us: i64
 /// are written once.
 fn record_id(r: &NewAccess, at: i64, merge_us: i64) -> String {
     match r.range {
-        None => new_id(),
+        None => new_ordered_id(),
         Some(_) => {
             use sha2::Digest;
             let key = format!(

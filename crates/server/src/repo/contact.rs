@@ -275,7 +275,7 @@ pub async fn add_message(
     sender_name: &str,
     body: &str,
 ) -> Result<Message, sqlx::Error> {
-    let id = new_id();
+    let id = crate::db::new_ordered_id();
     let now = now_us();
     sqlx::query(
         "INSERT INTO messages (id, contact_id, sender, sender_name, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -3,7 +3,7 @@
 //! and the recovery pass that sends them.
 
 use super::{internal, spot, status, Lease, UploadRow};
-use crate::db::{new_id, now_us};
+use crate::db::{new_ordered_id, now_us};
 use crate::domain::attachment::{self, Checked};
 use crate::error::{AppError, AppResult};
 use crate::repo;
@@ -251,7 +251,7 @@ async fn publish(
     preview_key: Option<&StoreKey>,
 ) -> AppResult<Message> {
     let files = &state.files;
-    let (id, message_id, now) = (AttachmentId(new_id()), MessageId(new_id()), now_us());
+    let (id, message_id, now) = (AttachmentId(new_ordered_id()), MessageId(new_ordered_id()), now_us());
     let body = row.description.clone().unwrap_or_else(|| row.file_name.clone());
     let new = NewAttachment {
         id: &id,
