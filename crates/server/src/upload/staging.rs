@@ -222,15 +222,16 @@ enum Flush {
 const BLOCK: usize = 4096;
 
 /// Most bytes one direct write sends (the size of the aligned buffers).
-const DIRECT_CHUNK: usize = 1024 * 1024;
+const DIRECT_CHUNK: usize = 512 * 1024;
 
 /// Fewer whole blocks than this in one write go through the page cache: for a small file the
 /// second descriptor and the wait for the device cost more than the copy saves.
 const DIRECT_MIN: u64 = 256 * 1024;
 
-/// Aligned buffers kept for the next direct write: their pages stay mapped, and memory touched
-/// for the first time costs more than the copy into it.
-const SPARE_BUFFERS: usize = 8;
+/// Aligned buffers in all: made once and kept (their pages stay mapped, and memory touched for
+/// the first time costs more than the copy into it); a write finding none free waits for one.
+/// Eight writes of a device's bandwidth at once keep it busy; more would only hold memory.
+const DIRECT_BUFFERS: usize = 8;
 
 /// An upload's staging file as a write holds it: through the page cache, and (Linux, a file
 /// system that takes it) a second descriptor with `O_DIRECT` for whole blocks. Written into the
@@ -350,15 +351,28 @@ impl<'a> Pieces<'a> {
     }
 }
 
-/// A buffer of [`DIRECT_CHUNK`] bytes aligned to [`BLOCK`], from the spares when there is one.
+/// A buffer of [`DIRECT_CHUNK`] bytes aligned to [`BLOCK`], one of [`DIRECT_BUFFERS`].
 struct Aligned(Vec<u8>);
 
-static SPARES: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+/// The free buffers, and how many were made.
+static BUFFERS: std::sync::Mutex<(Vec<Vec<u8>>, usize)> = std::sync::Mutex::new((Vec::new(), 0));
+static BUFFER_FREED: std::sync::Condvar = std::sync::Condvar::new();
 
 impl Aligned {
+    /// A free buffer, a new one while fewer than [`DIRECT_BUFFERS`] were made, or the next one
+    /// given back (blocking).
     fn take() -> Aligned {
-        let spare = SPARES.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        Aligned(spare.unwrap_or_else(|| vec![0; DIRECT_CHUNK + BLOCK]))
+        let mut buffers = BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(free) = buffers.0.pop() {
+                return Aligned(free);
+            }
+            if buffers.1 < DIRECT_BUFFERS {
+                buffers.1 += 1;
+                return Aligned(vec![0; DIRECT_CHUNK + BLOCK]);
+            }
+            buffers = BUFFER_FREED.wait(buffers).unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     fn slice(&mut self) -> &mut [u8] {
@@ -369,10 +383,8 @@ impl Aligned {
 
 impl Drop for Aligned {
     fn drop(&mut self) {
-        let mut spares = SPARES.lock().unwrap_or_else(|e| e.into_inner());
-        if spares.len() < SPARE_BUFFERS {
-            spares.push(std::mem::take(&mut self.0));
-        }
+        BUFFERS.lock().unwrap_or_else(|e| e.into_inner()).0.push(std::mem::take(&mut self.0));
+        BUFFER_FREED.notify_one();
     }
 }
 
