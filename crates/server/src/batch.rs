@@ -2,7 +2,9 @@
 //! while the previous batch was written goes in the next, so a burst costs one trip to the
 //! database, not one each. The access log and the removal of sent events use it.
 
+use futures_util::future::BoxFuture;
 use std::future::Future;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 enum Item<T> {
@@ -10,14 +12,17 @@ enum Item<T> {
     Flush(oneshot::Sender<()>),
 }
 
+type Write<T> = Arc<dyn Fn(Vec<T>) -> BoxFuture<'static, ()> + Send + Sync>;
+
 /// A queue whose items a task of its own writes in batches.
 pub struct Batches<T> {
     queue: mpsc::Sender<Item<T>>,
+    write: Write<T>,
 }
 
 impl<T> Clone for Batches<T> {
     fn clone(&self) -> Self {
-        Batches { queue: self.queue.clone() }
+        Batches { queue: self.queue.clone(), write: self.write.clone() }
     }
 }
 
@@ -26,10 +31,12 @@ impl<T: Send + 'static> Batches<T> {
     /// its own failures), its task started.
     pub fn start<F, Fut>(capacity: usize, most: usize, write: F) -> Batches<T>
     where
-        F: Fn(Vec<T>) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send,
+        F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
     {
+        let write: Write<T> = Arc::new(move |batch| Box::pin(write(batch)));
         let (queue, mut rx) = mpsc::channel(capacity);
+        let writer = write.clone();
         tokio::spawn(async move {
             let mut items = Vec::with_capacity(most);
             while rx.recv_many(&mut items, most).await > 0 {
@@ -42,27 +49,25 @@ impl<T: Send + 'static> Batches<T> {
                     }
                 }
                 if !batch.is_empty() {
-                    write(batch).await;
+                    writer(batch).await;
                 }
                 for done in flushed {
                     let _ = done.send(());
                 }
             }
         });
-        Batches { queue }
+        Batches { queue, write }
     }
 
-    /// Queues an item; gives it back when the queue is full (or its task gone), for the caller
-    /// to write it another way.
-    pub fn push(&self, item: T) -> Result<(), T> {
-        self.queue.try_send(Item::One(item)).map_err(|e| {
-            use mpsc::error::TrySendError;
-            let (TrySendError::Full(item) | TrySendError::Closed(item)) = e;
-            match item {
-                Item::One(x) => x,
-                Item::Flush(_) => unreachable!("only items are pushed"),
-            }
-        })
+    /// Queues an item; when the queue is full (or its task gone), a task of its own writes it
+    /// alone, as if there were no queue.
+    pub fn push(&self, item: T) {
+        use mpsc::error::TrySendError;
+        if let Err(TrySendError::Full(Item::One(item)) | TrySendError::Closed(Item::One(item))) =
+            self.queue.try_send(Item::One(item))
+        {
+            tokio::spawn((self.write)(vec![item]));
+        }
     }
 
     /// Returns once every item queued before the call is written (or failed).
@@ -79,8 +84,8 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    /// Items queued while a batch is written go together in the next; a full queue gives the
-    /// item back; flush waits for what was queued before it.
+    /// Items queued while a batch is written go together in the next; an item finding the queue
+    /// full is written alone; flush waits for what was queued before it.
     #[tokio::test]
     async fn items_queued_together_are_written_together() {
         let written: Arc<Mutex<Vec<Vec<u32>>>> = Arc::default();
@@ -94,14 +99,22 @@ mod tests {
                 w.lock().unwrap().push(batch);
             }
         });
-        b.push(1).unwrap();
+        b.push(1);
         tokio::task::yield_now().await;
-        for i in 2..=5 {
-            b.push(i).unwrap();
+        for i in 2..=6 {
+            b.push(i);
         }
-        assert_eq!(b.push(6), Err(6), "a full queue gives the item back");
         gate_tx.send(true).unwrap();
         b.flush().await;
-        assert_eq!(*written.lock().unwrap(), vec![vec![1], vec![2, 3, 4], vec![5]]);
+        // The full queue's item 6 went alone, by a task of its own.
+        for _ in 0..100 {
+            if written.lock().unwrap().len() == 4 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let mut batches = written.lock().unwrap().clone();
+        batches.sort();
+        assert_eq!(batches, vec![vec![1], vec![2, 3, 4], vec![5], vec![6]]);
     }
 }

@@ -65,32 +65,23 @@ const ACCESS_LOG_BATCH: usize = 256;
 #[derive(Clone)]
 pub struct AccessLog {
     queue: crate::batch::Batches<(NewAccess, i64)>,
-    db: crate::db::Writer,
 }
 
 impl AccessLog {
     /// A log writing to `db`, its writer task started.
     pub fn start(db: crate::db::Writer) -> AccessLog {
-        let writer = db.clone();
         let queue = crate::batch::Batches::start(ACCESS_LOG_QUEUE, ACCESS_LOG_BATCH, move |batch| {
-            let writer = writer.clone();
+            let db = db.clone();
             async move {
-                repo::access_record::record_batch(&writer, batch, MERGE_US).await;
+                repo::access_record::record_batch(&db, batch, MERGE_US).await;
             }
         });
-        AccessLog { queue, db }
+        AccessLog { queue }
     }
 
     /// Queues a record, timed now.
     pub fn write(&self, record: NewAccess) {
-        if let Err((record, at)) = self.queue.push((record, now_us())) {
-            let db = self.db.clone();
-            tokio::spawn(async move {
-                if let Err(e) = repo::access_record::record(&db, &record, at, MERGE_US).await {
-                    tracing::error!(error = ?e, contact = %record.contact_id, "access record not written");
-                }
-            });
-        }
+        self.queue.push((record, now_us()));
     }
 
     /// Returns once every record queued before the call is written (or failed).

@@ -41,14 +41,10 @@ fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Writes a record at `at` (microseconds). A range of a download already recorded in the last
-/// `merge_us` (same file, same caller, same address) is part of that download and adds nothing.
-pub async fn record(w: &Writer, r: &NewAccess, at: i64, merge_us: i64) -> Result<bool, sqlx::Error> {
-    if w.backend() == crate::db::Backend::Sqlite {
-        let r = r.clone();
-        return Ok(w.sqlite(move |c| Ok(record_sqlite(c, &r, at, merge_us)?)).await?);
-    }
-    let db = w.pool_of()?;
+/// Writes a record at `at` (microseconds) through the pool (PostgreSQL; SQLite's go through
+/// [`record_batch`]). A range of a download already recorded in the last `merge_us` (same file,
+/// same caller, same address) is part of that download and adds nothing.
+async fn record(db: &Db, r: &NewAccess, at: i64, merge_us: i64) -> Result<bool, sqlx::Error> {
     if r.range.is_some() {
         let recent = sqlx::query(RECENT)
             .bind(r.contact_id.as_str())
@@ -89,10 +85,10 @@ pub async fn record(w: &Writer, r: &NewAccess, at: i64, merge_us: i64) -> Result
 /// PostgreSQL, one by one). A record that cannot be written (a contact deleted under it, say) is
 /// logged and costs no other. Returns how many were written (merged ranges add none).
 pub async fn record_batch(w: &Writer, batch: Vec<(NewAccess, i64)>, merge_us: i64) -> usize {
-    if w.backend() != crate::db::Backend::Sqlite {
+    if let Ok(db) = w.pool_of() {
         let mut n = 0;
         for (r, at) in &batch {
-            match record(w, r, *at, merge_us).await {
+            match record(db, r, *at, merge_us).await {
                 Ok(written) => n += usize::from(written),
                 Err(e) => tracing::error!(error = ?e, contact = %r.contact_id, "access record not written"),
             }

@@ -241,13 +241,21 @@ const DIRECT_BUFFERS: usize = 8;
 pub(crate) struct StagedFile {
     file: std::fs::File,
     path: PathBuf,
-    /// The direct descriptor: not tried yet, or what trying gave (`None`: not taken, or gave up).
-    direct: Option<Option<std::fs::File>>,
+    direct: Direct,
+}
+
+/// The staged file's direct descriptor.
+enum Direct {
+    /// Not opened yet (no write was large enough).
+    Untried,
+    Open(std::fs::File),
+    /// The file system refused it, or a write through it: the page cache from now on.
+    Off,
 }
 
 impl StagedFile {
     fn new(file: std::fs::File, path: &Path) -> StagedFile {
-        StagedFile { file, path: path.to_owned(), direct: None }
+        StagedFile { file, path: path.to_owned(), direct: Direct::Untried }
     }
 
     /// Writes `chunks` at `at`: the bytes up to the first block boundary and after the last one
@@ -261,9 +269,12 @@ impl StagedFile {
         let mut pos = at;
         self.buffered(&mut pieces, head, &mut pos)?;
         if blocks >= DIRECT_MIN {
-            let tried = self.direct.take().unwrap_or_else(|| open_direct(&self.path));
-            self.direct = Some(None);
-            if let Some(direct) = tried {
+            let direct = match std::mem::replace(&mut self.direct, Direct::Off) {
+                Direct::Open(f) => Some(f),
+                Direct::Untried => open_direct(&self.path),
+                Direct::Off => None,
+            };
+            if let Some(direct) = direct {
                 let mut buffer = Aligned::take();
                 let mut left = blocks;
                 let mut refused = false;
@@ -288,7 +299,9 @@ impl StagedFile {
                     pos += n as u64;
                     left -= n as u64;
                 }
-                self.direct = Some((!refused).then_some(direct));
+                if !refused {
+                    self.direct = Direct::Open(direct);
+                }
                 let rest = total - (pos - at);
                 return self.buffered(&mut pieces, rest, &mut pos);
             }
@@ -348,6 +361,7 @@ impl<'a> Pieces<'a> {
             out[filled..filled + piece.len()].copy_from_slice(piece);
             filled += piece.len();
         }
+        debug_assert_eq!(filled, out.len(), "fewer bytes than the blocks counted");
     }
 }
 
@@ -720,7 +734,7 @@ mod tests {
             let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
             let mut staged = StagedFile::new(f, &path);
             if !direct {
-                staged.direct = Some(None);
+                staged.direct = Direct::Off;
             }
             let chunks: Vec<Bytes> = data[3..].chunks(9_999).map(Bytes::copy_from_slice).collect();
             staged.write_at(&chunks, 3).unwrap();

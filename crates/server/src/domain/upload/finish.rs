@@ -36,26 +36,21 @@ const SENT_BATCH: usize = 256;
 #[derive(Clone)]
 pub struct SentEvents {
     queue: crate::batch::Batches<String>,
-    db: crate::db::Writer,
 }
 
 impl SentEvents {
     /// Removal of sent events' rows from `db`, its task started.
     pub fn start(db: crate::db::Writer) -> SentEvents {
-        let writer = db.clone();
         let queue = crate::batch::Batches::start(SENT_QUEUE, SENT_BATCH, move |ids| {
-            let writer = writer.clone();
-            async move { forget(&writer, ids).await }
+            let db = db.clone();
+            async move { forget(&db, ids).await }
         });
-        SentEvents { queue, db }
+        SentEvents { queue }
     }
 
     /// The owed event `id` was sent.
     fn sent(&self, id: String) {
-        if let Err(id) = self.queue.push(id) {
-            let db = self.db.clone();
-            tokio::spawn(async move { forget(&db, vec![id]).await });
-        }
+        self.queue.push(id);
     }
 
     /// Returns once the rows of every event sent before the call are removed (or failed).
