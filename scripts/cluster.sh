@@ -14,10 +14,14 @@ cargo build --release --locked -p attache-cli
 bin="${CARGO_TARGET_DIR:-target}/release/attache"
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bash scripts/postgres.sh --stop "$work/postgres"
+}
 trap cleanup EXIT INT TERM
 
-pg=$(bash scripts/postgres.sh)
+pg=$(bash scripts/postgres.sh "$work/postgres")
 psql "$pg/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname='attache_cluster'" | grep -q 1 ||
   psql "$pg/postgres" -qc "CREATE DATABASE attache_cluster"
 eval "$(bash scripts/s3.sh)"

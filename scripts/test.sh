@@ -62,9 +62,12 @@ cargo test --locked 2>&1 | tee artifacts/cargo-test.log
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 tally artifacts/cargo-test.log
 
-# 2. The service's integration tests again, on PostgreSQL (each test in a fresh database).
+# 2. The service's integration tests again, on PostgreSQL (each test in a fresh database), on a
+#    server of this run's own: nothing left from an earlier run can slow or stop it.
 stage "cargo test on PostgreSQL"
-if pg_url=$(bash scripts/postgres.sh); then
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/attache-test-pg.XXXXXX")
+trap 'bash scripts/postgres.sh --stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+if pg_url=$(bash scripts/postgres.sh --scratch "$pg_dir"); then
   ATTACHE_TEST_POSTGRES="$pg_url" cargo test --locked -p attache-client --tests -- --include-ignored 2>&1 | tee artifacts/cargo-test-pg.log
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   tally artifacts/cargo-test-pg.log

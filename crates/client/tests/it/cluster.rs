@@ -1,6 +1,6 @@
 //! Two service instances on one PostgreSQL database and one shared data folder, as behind a load
 //! balancer: events reach sockets on the other instance, sessions and files work on both.
-//! Needs PostgreSQL: `ATTACHE_TEST_POSTGRES=$(bash scripts/postgres.sh) cargo test --test it
+//! Needs PostgreSQL: `ATTACHE_TEST_POSTGRES=$(bash scripts/postgres.sh --scratch /tmp/pg) cargo test --test it
 //! cluster:: -- --include-ignored` (scripts/test.sh does this).
 
 use crate::{common, support};
