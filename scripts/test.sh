@@ -111,6 +111,9 @@ else
   echo "the S3-compatible test service could not be started: the S3 run is missing"; status=1
 fi
 
+# PostgreSQL is not needed past this point.
+bash scripts/postgres.sh --stop "$pg_dir"
+
 # 4. End-to-end suites; each prints "N passed, N failed" as its last line. tests/liveperson is the
 #    LivePerson seed's seven steps as written, against its own `attache serve --demo`.
 for suite in tests/console/run.sh tests/widget/run.sh tests/liveperson/run.sh; do
