@@ -89,6 +89,16 @@ enum WriterInner {
 /// Most writes one transaction of the SQLite writer takes.
 const WRITE_BATCH: usize = 64;
 
+/// How long the checkpointer gathers commits before it copies the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// 10,000 WAL pages: past them a commit checkpoints itself, should the checkpointer fall behind (and
+/// what lets the WAL start over under unbroken load: a background checkpoint rarely finds the
+/// writer idle, and only a complete one lets the next write reuse the file from its start).
+/// SQLite's default is 1,000, which made the writer stop for a checkpoint (and its two syncs)
+/// every few hundred files, every write queued behind it.
+const WAL_BACKSTOP_PRAGMA: &str = "PRAGMA wal_autocheckpoint = 10000";
+
 /// Why a write did not happen.
 #[derive(Debug)]
 pub enum WriteError {
@@ -179,9 +189,14 @@ impl Writer {
                 let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                     .with_context(|| format!("reading {}", redact(url)))?;
                 let path = options.get_filename().to_owned();
-                let conn = tokio::task::spawn_blocking(move || writer_connection(&path)).await??;
+                let (conn, checkpoints) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                    Ok((writer_connection(&path)?, Checkpointer::start(&path)?))
+                })
+                .await??;
                 let (queue, jobs) = tokio::sync::mpsc::channel(4 * WRITE_BATCH);
-                std::thread::Builder::new().name("attache-writer".into()).spawn(move || write_batches(conn, jobs))?;
+                std::thread::Builder::new()
+                    .name("attache-writer".into())
+                    .spawn(move || write_batches(conn, jobs, checkpoints))?;
                 Ok(Writer { inner: WriterInner::Sqlite(queue) })
             }
         }
@@ -349,12 +364,68 @@ fn writer_connection(path: &std::path::Path) -> anyhow::Result<rusqlite::Connect
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
     )?;
     conn.set_prepared_statement_cache_capacity(64);
+    conn.execute_batch(WAL_BACKSTOP_PRAGMA)?;
     Ok(conn)
+}
+
+/// Copies the WAL into the database file on a thread and connection of its own, a passive
+/// checkpoint at most every [`CHECKPOINT_EVERY`] while the writer commits: the writer goes on
+/// committing meanwhile, where SQLite's own checkpoint ran inside the commit that crossed 1,000
+/// pages, every queued write waiting for its copying and its two syncs. A page written several
+/// times in the period is copied once. Durability is SQLite's either way (a commit is in the WAL
+/// before it is answered); the thread stops, its connection closed, when the writer's does.
+struct Checkpointer {
+    wake: std::sync::mpsc::SyncSender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(path: &std::path::Path) -> anyhow::Result<Checkpointer> {
+        let conn = rusqlite::Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(1))?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new().name("attache-checkpoint".into()).spawn(move || {
+            use std::sync::mpsc::RecvTimeoutError;
+            // A commit wakes it; it gathers commits for a period, then checkpoints.
+            while woken.recv().is_ok() {
+                let until = std::time::Instant::now() + CHECKPOINT_EVERY;
+                loop {
+                    match woken.recv_timeout(until.saturating_duration_since(std::time::Instant::now())) {
+                        Ok(()) => continue,
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    // The next commit's backstop, or the next period, tries again.
+                    tracing::warn!(error = %e, "WAL checkpoint");
+                }
+            }
+        })?;
+        Ok(Checkpointer { wake, thread })
+    }
+
+    /// A transaction committed.
+    fn committed(&self) {
+        // Full: a wake-up is pending already.
+        let _ = self.wake.try_send(());
+    }
+
+    /// Stops the thread and closes its connection.
+    fn stop(self) {
+        drop(self.wake);
+        let _ = self.thread.join();
+    }
 }
 
 /// The SQLite writer's thread: takes what has queued, runs it in one transaction, each write
 /// under a savepoint, then answers each write.
-fn write_batches(conn: rusqlite::Connection, mut queue: tokio::sync::mpsc::Receiver<Queued>) {
+fn write_batches(
+    conn: rusqlite::Connection,
+    mut queue: tokio::sync::mpsc::Receiver<Queued>,
+    checkpoints: Checkpointer,
+) {
     while let Some(first) = queue.blocking_recv() {
         let mut taken = vec![first];
         while taken.len() < WRITE_BATCH {
@@ -407,11 +478,17 @@ fn write_batches(conn: rusqlite::Connection, mut queue: tokio::sync::mpsc::Recei
                 let _ = conn.execute_batch("ROLLBACK");
                 e.to_string()
             });
+            if uncommitted.is_none() {
+                checkpoints.committed();
+            }
             for answer in answers.drain(..) {
                 answer(uncommitted.as_deref());
             }
         }
         if let Some(done) = close {
+            // The checkpointer's connection first: the writer's, closed last, leaves the
+            // database whole in its file (SQLite checkpoints when its last connection closes).
+            checkpoints.stop();
             drop(conn);
             let _ = done.send(());
             return;
@@ -435,6 +512,9 @@ fn sqlite_options(connections: u32) -> AnyPoolOptions {
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
                 conn.execute("PRAGMA synchronous = NORMAL").await?;
                 conn.execute("PRAGMA foreign_keys = ON").await?;
+                // Checkpoints are the writer's checkpointer's (see `Checkpointer`), not a
+                // request's that happens to commit past 1,000 pages.
+                conn.execute(WAL_BACKSTOP_PRAGMA).await?;
                 Ok(())
             })
         })
@@ -587,6 +667,34 @@ mod tests {
 
     /// A write runs in the writer's task: one whose caller stopped waiting is done all the same,
     /// and a write queued after it sees it.
+    /// Commits reach the database file through the checkpointer, on its own: far below the
+    /// 10,000 pages past which a commit would checkpoint itself, the file alone (copied without
+    /// its WAL) soon holds every committed row.
+    #[tokio::test]
+    async fn the_checkpointer_copies_commits_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_db, w) = scratch(dir.path()).await;
+        for v in 0..200 {
+            insert(&w, v).await.unwrap();
+        }
+        let alone = dir.path().join("alone");
+        std::fs::create_dir(&alone).unwrap();
+        let mut rows = None;
+        for _ in 0..50 {
+            // The main file without its WAL: what a checkpoint has copied, and nothing else.
+            std::fs::copy(dir.path().join("t.db"), alone.join("t.db")).unwrap();
+            let copy = rusqlite::Connection::open(alone.join("t.db")).unwrap();
+            rows = copy.query_row("SELECT COUNT(*) FROM scratch", [], |r| r.get::<_, i64>(0)).ok();
+            drop(copy);
+            let _ = std::fs::remove_file(alone.join("t.db-wal"));
+            if rows == Some(200) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(rows, Some(200), "the database file alone, 5 s after the last commit");
+    }
+
     #[tokio::test]
     async fn a_write_whose_caller_left_is_done_all_the_same() {
         let dir = tempfile::tempdir().unwrap();
