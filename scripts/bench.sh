@@ -10,25 +10,30 @@
 # 1000 (and 10000) staff sockets. Prints medians, ratios, the service's peak RSS and CPU, and the
 # bench client's own CPU; asserts nothing. Not part of scripts/test.sh.
 #
-# Usage: scripts/bench.sh [--quick] [--profile]
+# Usage: scripts/bench.sh [--quick] [--profile] [--shapes ABCD]
 #   --quick: one run of smaller shapes, a smoke test
+#   --shapes: only these upload shapes, and no downloads or live events (e.g. --shapes C)
 #   --profile: also perf-record Attaché on shapes A and C (cpu-clock; needs Debian's linux-perf) and
 #   print the top symbols, per thread kind, and the context switches per file
 # Installs what it needs: nginx (Debian), @tus/server + @tus/file-store (npm, into bench/node),
 # rustus 0.5.10 (cargo install into bench/rustus). Work files go to $BENCH_DIR (default
-# target/bench), removed at the end.
+# target/bench), removed at the end. Removing thousands of files taxes the next files this disk
+# makes for a few minutes (see "uploads" below): leave five minutes between two benches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 export PATH="$HOME/.cargo/bin:$PATH"
-quick=0 profile=0
-for a in "$@"; do
-  case "$a" in
+quick=0 profile=0 shapes=ABCD
+while (($#)); do
+  case "$1" in
     --quick) quick=1 ;;
     --profile) profile=1 ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--profile]" >&2; exit 2 ;;
+    --shapes) shapes=${2:?--shapes needs a list, e.g. AC}; shift ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--profile] [--shapes ABCD]" >&2; exit 2 ;;
   esac
+  shift
 done
+[[ $shapes =~ ^[ABCD]+$ ]] || { echo "--shapes: letters among A, B, C, D" >&2; exit 2; }
 if ((quick)); then runs=1 scale=0.2 sockets=(100) events=5; else runs=3 scale=1 sockets=(1000 10000) events=20; fi
 as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
 
@@ -100,22 +105,27 @@ declare -A url=([attache]=$attache_url [tusd-node]=$node_url [rustus]=$rustus_ur
 declare -A pid=([attache]=$attache_pid [tusd-node]=$node_pid [rustus]=$rustus_pid)
 
 # --- uploads, interleaved ------------------------------------------------------------------------
-# Each run starts with another server: deleting the peers' files (below) leaves the file system
-# scanning past the freed inodes for the next files it creates (ext4 keeps recently freed
-# inodes back), a cost that falls on whichever server comes next; rotating spreads it evenly.
+# No small file is deleted before the end: on ext4 without a journal (this machine's disk) a
+# freed inode is skipped by the allocator for 60 s, 360 s while its table block is unwritten,
+# and every file created meanwhile in that block group pays for scanning past it — deleting
+# thousands of files would tax whichever server runs next. The big files (shapes B and D) are
+# deleted after each run, Attaché's too (it never reads them back): a few dozen inodes, and
+# the disk holds one big shape's worth at a time. Each run starts with another server.
 servers=(attache tusd-node rustus)
+drop_big() { find "$work/tusnode" "$work/rustus" "$work/attache/files" "$work/sink" -type f -size +8M -delete; }
 for run in $(seq "$runs"); do
   k=$(( (run - 1) % 3 ))
   order=("${servers[@]:k}" "${servers[@]:0:k}")
-  for shape in A B C D; do
+  for shape in $(grep -o . <<<"$shapes"); do
+    keep=""
+    [[ $shape == [AC] ]] && keep=--keep
     for kind in "${order[@]}"; do
       echo "run $run shape $shape $kind" >&2
       "$tb" upload --kind "$kind" --url "${url[$kind]}" --shape "$shape" --scale "$scale" --pid "${pid[$kind]}" | tee -a "$results"
-      # The peers keep every file; drop them so the disk holds one shape's worth at a time.
-      find "$work/tusnode" "$work/rustus" -type f -delete
+      drop_big
     done
     for sync in "" --fsync --floor; do
-      "$tb" sink --shape "$shape" --scale "$scale" --dir "$work/sink" $sync | tee -a "$results"
+      "$tb" sink --shape "$shape" --scale "$scale" --dir "$work/sink" $sync $keep | tee -a "$results"
     done
   done
 done
@@ -139,6 +149,7 @@ if ((profile)); then
 fi
 
 # --- downloads: Attaché against nginx serving the same bytes from disk -------------------------
+if [[ $shapes == ABCD ]]; then
 nginx_port=$(free_port)
 cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes auto;
@@ -172,10 +183,11 @@ wait_http "http://127.0.0.1:$nginx_port/"
 for n in "${sockets[@]}"; do
   "$tb" fanout --url "$attache_url" --sockets "$n" --events "$events" --pid "$attache_pid" | tee -a "$results" || true
 done
+fi
 echo "service VmHWM over the whole bench: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/"$attache_pid"/status)" | tee -a "$work/summary.txt"
 
 # --- the table -----------------------------------------------------------------------------------
-python3 - "$results" <<'PY' | tee -a "$work/summary.txt"
+python3 - "$results" "$shapes" <<'PY' | tee -a "$work/summary.txt"
 import sys, statistics as st
 rows = {}
 fan = []
@@ -199,14 +211,14 @@ for (kind, what), v in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0]))
           f"{med((kind, what), 'client_cpu_pct'):>12.0f} {sum(r['failed'] for r in v):>6.0f}")
 print()
 print("ratios of medians (files/s; above 1 means Attaché is faster)")
-for shape in "ABCD":
+for shape in sys.argv[2]:
     a = med(("attache", shape), "files_s")
     parts = [f"shape {shape}:"]
     for peer in ("tusd-node", "rustus", "tcp-sink", "tcp-sink+fdatasync", "tcp-sink+floor"):
         parts.append(f"Attaché/{peer} {a / med((peer, shape), 'files_s'):.2f}")
     print("  " + "  ".join(parts))
 print("the floor against rustus (above 1: a server keeping Attaché's guarantees has room to be ahead)")
-print("  " + "  ".join(f"{shape}: {med(('tcp-sink+floor', shape), 'files_s') / med(('rustus', shape), 'files_s'):.2f}" for shape in "ABCD"))
+print("  " + "  ".join(f"{shape}: {med(('tcp-sink+floor', shape), 'files_s') / med(('rustus', shape), 'files_s'):.2f}" for shape in sys.argv[2]))
 for what in sorted({w for (k, w) in rows if w.startswith("GET")}):
     print(f"  {what}: Attaché/nginx {med(('attache', what), 'mib_s') / med(('nginx', what), 'mib_s'):.2f}")
 print()

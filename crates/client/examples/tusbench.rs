@@ -347,6 +347,13 @@ fn sink(args: &[String]) {
     let dir = PathBuf::from(arg(args, "--dir").expect("--dir"));
     let floor = flag(args, "--floor");
     let fsync = floor || flag(args, "--fsync");
+    // `--keep`: the files stay (the caller removes the folder later); else they go once the run
+    // is measured. Never during it: on ext4 without a journal a freed inode is skipped by the
+    // allocator for a minute or more, and every file made meanwhile pays for scanning past it.
+    let keep = flag(args, "--keep");
+    let written = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Unique across invocations, so that kept files are never overwritten by a later run.
+    let prefix = format!("sink-{}", std::process::id());
     let placed = dir.join("placed");
     std::fs::create_dir_all(&placed).unwrap();
     let s = shape(&name, scale);
@@ -356,16 +363,17 @@ fn sink(args: &[String]) {
     let serial = Arc::new(AtomicUsize::new(0));
     let size = s.size;
     {
-        let (dir, serial) = (dir.clone(), serial.clone());
+        let (dir, serial, written) = (dir.clone(), serial.clone(), written.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut conn) = conn else { break };
-                let (dir, serial, placed) = (dir.clone(), serial.clone(), placed.clone());
+                let (dir, serial, placed, written) = (dir.clone(), serial.clone(), placed.clone(), written.clone());
+                let prefix = prefix.clone();
                 std::thread::spawn(move || {
                     let mut buf = vec![0u8; 256 << 10];
                     loop {
                         let serial = serial.fetch_add(1, Ordering::Relaxed);
-                        let path = dir.join(format!("sink-{serial}"));
+                        let path = dir.join(format!("{prefix}-{serial}"));
                         let mut left = size;
                         let mut file = None;
                         let mut hash = sha2::Sha256::new();
@@ -388,14 +396,14 @@ fn sink(args: &[String]) {
                         drop(f);
                         let path = if floor {
                             std::hint::black_box(hash.finalize());
-                            let to = placed.join(format!("sink-{serial}"));
+                            let to = placed.join(format!("{prefix}-{serial}"));
                             std::fs::rename(&path, &to).unwrap();
                             std::fs::File::open(&placed).unwrap().sync_all().unwrap();
                             to
                         } else {
                             path
                         };
-                        let _ = std::fs::remove_file(&path);
+                        written.lock().unwrap().push(path);
                         if conn.write_all(b"k").is_err() {
                             return;
                         }
@@ -431,6 +439,11 @@ fn sink(args: &[String]) {
         (false, false) => "tcp-sink",
     };
     result(kind, &name, s.count, s.count as u64 * s.size as u64, 0, m);
+    if !keep {
+        for path in written.lock().unwrap().drain(..) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// Uploads a file to Attaché and returns its download URL (from the upload's message).
@@ -466,7 +479,12 @@ async fn download(args: &[String]) {
     let token = alice.token().to_owned();
     let http = http(16);
     let files = [("25MiB", noise(25 << 20, 25), 4usize, 40usize), ("64KiB", noise(64 << 10, 64), 16, 1000)];
+    // `--only 64KiB`: one of the two files (a profile of one kind of download).
+    let only = arg(args, "--only");
     for (label, data, clients, count) in files {
+        if only.as_deref().is_some_and(|o| o != label) {
+            continue;
+        }
         std::fs::write(dir.join(format!("{label}.bin")), data).unwrap();
         let a_url = attache_file(&http, &base, &alice, &contacts[0], data).await;
         let n_url: url::Url = format!("{nginx}/{label}.bin").parse().unwrap();
