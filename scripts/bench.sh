@@ -149,6 +149,7 @@ if ((profile)); then
 fi
 
 # --- downloads: Attaché against nginx serving the same bytes from disk -------------------------
+# (With every shape only; the block is not indented for the heredoc inside it.)
 if [[ $shapes == ABCD ]]; then
 nginx_port=$(free_port)
 cat >"$work/nginx/nginx.conf" <<CONF
@@ -183,7 +184,7 @@ wait_http "http://127.0.0.1:$nginx_port/"
 for n in "${sockets[@]}"; do
   "$tb" fanout --url "$attache_url" --sockets "$n" --events "$events" --pid "$attache_pid" | tee -a "$results" || true
 done
-fi
+fi # every shape
 echo "service VmHWM over the whole bench: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/"$attache_pid"/status)" | tee -a "$work/summary.txt"
 
 # --- the table -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
 #
 # As root, the server runs as the postgres user (initdb refuses root); otherwise as the caller.
 set -euo pipefail
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [[ -x "$bin/initdb" ]] || { echo "postgresql is not installed (scripts/setup.sh installs it)" >&2; exit 1; }
 as_owner() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 

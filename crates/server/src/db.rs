@@ -665,8 +665,6 @@ mod tests {
         assert_eq!((n, sum), (41, 7 + (100..140).sum::<i64>()), "the 40 writes and the first; nothing of the failed");
     }
 
-    /// A write runs in the writer's task: one whose caller stopped waiting is done all the same,
-    /// and a write queued after it sees it.
     /// Commits reach the database file through the checkpointer, on its own: far below the
     /// 10,000 pages past which a commit would checkpoint itself, the file alone (copied without
     /// its WAL) soon holds every committed row.
@@ -695,6 +693,8 @@ mod tests {
         assert_eq!(rows, Some(200), "the database file alone, 5 s after the last commit");
     }
 
+    /// A write runs in the writer's task: one whose caller stopped waiting is done all the same,
+    /// and a write queued after it sees it.
     #[tokio::test]
     async fn a_write_whose_caller_left_is_done_all_the_same() {
         let dir = tempfile::tempdir().unwrap();
