@@ -41,7 +41,7 @@ pub struct SentEvents {
 impl SentEvents {
     /// Removal of sent events' rows from `db`, its task started.
     pub fn start(db: crate::db::Writer) -> SentEvents {
-        let queue = crate::batch::Batches::start(SENT_QUEUE, SENT_BATCH, move |ids| {
+        let queue = crate::batch::Batches::start(SENT_QUEUE, SENT_BATCH, std::time::Duration::ZERO, move |ids| {
             let db = db.clone();
             async move { forget(&db, ids).await }
         });
