@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The bench (issue 14): Attaché's tus uploads against two peer tus servers, @tus/server (Node) and
-# rustus, on four shapes (A 200 x 1 MiB in one PATCH, 8 clients; B 40 x 25 MiB in 5 MiB PATCHes,
+# rustus (as it runs by default, without syncing, and with --force-fsync), on four shapes (A 200 x 1 MiB in one PATCH, 8 clients; B 40 x 25 MiB in 5 MiB PATCHes,
 # 4 clients; C 1000 x 64 KiB by creation-with-upload, 16 clients; D 64 x 30 MiB in one PATCH, 32
 # clients, for memory under 32 concurrent 30 MiB uploads), interleaved, 3 runs each, with a
 # loopback baseline (plain TCP into files, with and without fdatasync, and the "floor": only what
@@ -59,7 +59,7 @@ tb="$target_dir/release/examples/tusbench"
 
 work="${BENCH_DIR:-$target_dir/bench}"
 rm -rf "$work"
-mkdir -p "$work"/{attache,tusnode,rustus,sink,www,nginx}
+mkdir -p "$work"/{attache,tusnode,rustus,rustus-fsync,sink,www,nginx}
 # Absolute: the servers are given paths under it (nginx reads its own relative to its prefix).
 work="$(cd "$work" && pwd)"
 results="$work/results.tsv"
@@ -67,7 +67,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [[ -n "${BENCH_KEEP:-}" ]] || rm -rf "$work"/{attache,tusnode,rustus,sink,www}
+  [[ -n "${BENCH_KEEP:-}" ]] || rm -rf "$work"/{attache,tusnode,rustus,rustus-fsync,sink,www}
 }
 trap cleanup EXIT INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -96,13 +96,22 @@ rustus_port=$(free_port)
 rustus_pid=$!
 pids+=("$rustus_pid")
 rustus_url="http://127.0.0.1:$rustus_port"
+# rustus as it runs by default (no sync), and with --force-fsync: each write synced before its
+# answer (its file only, not its folder), the nearest it comes to Attaché's durability.
+rsync_port=$(free_port)
+"$rustus" --host 127.0.0.1 --port "$rsync_port" --data-dir "$work/rustus-fsync" --info-dir "$work/rustus-fsync" \
+  --url /files --max-body-size 33554432 --log-level error --force-fsync true >"$work/rustus-fsync.log" 2>&1 &
+rsync_pid=$!
+pids+=("$rsync_pid")
+rsync_url="http://127.0.0.1:$rsync_port"
 wait_http "$attache_url/healthz"
 wait_http "$node_url/files"
 wait_http "$rustus_url/files"
-echo "attache $attache_url (pid $attache_pid), @tus/server $node_url (pid $node_pid), rustus $rustus_url (pid $rustus_pid)"
+wait_http "$rsync_url/files"
+echo "attache $attache_url (pid $attache_pid), @tus/server $node_url (pid $node_pid), rustus $rustus_url (pid $rustus_pid), rustus --force-fsync $rsync_url (pid $rsync_pid)"
 
-declare -A url=([attache]=$attache_url [tusd-node]=$node_url [rustus]=$rustus_url)
-declare -A pid=([attache]=$attache_pid [tusd-node]=$node_pid [rustus]=$rustus_pid)
+declare -A url=([attache]=$attache_url [tusd-node]=$node_url [rustus]=$rustus_url [rustus-fsync]=$rsync_url)
+declare -A pid=([attache]=$attache_pid [tusd-node]=$node_pid [rustus]=$rustus_pid [rustus-fsync]=$rsync_pid)
 
 # --- uploads, interleaved ------------------------------------------------------------------------
 # No small file is deleted before the end: on ext4 without a journal (this machine's disk) a
@@ -111,10 +120,10 @@ declare -A pid=([attache]=$attache_pid [tusd-node]=$node_pid [rustus]=$rustus_pi
 # thousands of files would tax whichever server runs next. The big files (shapes B and D) are
 # deleted after each run, Attaché's too (it never reads them back): a few dozen inodes, and
 # the disk holds one big shape's worth at a time. Each run starts with another server.
-servers=(attache tusd-node rustus)
-drop_big() { find "$work/tusnode" "$work/rustus" "$work/attache/files" "$work/sink" -type f -size +8M -delete; }
+servers=(attache tusd-node rustus rustus-fsync)
+drop_big() { find "$work/tusnode" "$work/rustus" "$work/rustus-fsync" "$work/attache/files" "$work/sink" -type f -size +8M -delete; }
 for run in $(seq "$runs"); do
-  k=$(( (run - 1) % 3 ))
+  k=$(( (run - 1) % ${#servers[@]} ))
   order=("${servers[@]:k}" "${servers[@]:0:k}")
   for shape in $(grep -o . <<<"$shapes"); do
     keep=""
@@ -215,7 +224,7 @@ print("ratios of medians (files/s; above 1 means Attaché is faster)")
 for shape in sys.argv[2]:
     a = med(("attache", shape), "files_s")
     parts = [f"shape {shape}:"]
-    for peer in ("tusd-node", "rustus", "tcp-sink", "tcp-sink+fdatasync", "tcp-sink+floor"):
+    for peer in ("tusd-node", "rustus", "rustus-fsync", "tcp-sink", "tcp-sink+fdatasync", "tcp-sink+floor"):
         parts.append(f"Attaché/{peer} {a / med((peer, shape), 'files_s'):.2f}")
     print("  " + "  ".join(parts))
 print("the floor against rustus (above 1: a server keeping Attaché's guarantees has room to be ahead)")
