@@ -431,14 +431,8 @@ pub async fn by_lookup_with_contact(
     fn both(r: &impl super::Columns) -> Result<(AttachmentRow, attache_protocol::Contact), sqlx::Error> {
         Ok((from_row(r)?, super::contact::from_row_prefixed(r, "c_")?))
     }
-    // On SQLite, read on this thread: a point read by key, where a trip to a pooled
-    // connection's thread and back cost more than the read (see `db::read_here`).
-    let here = crate::db::read_here(db, |c| {
-        use rusqlite::OptionalExtension;
-        let mut stmt = c.prepare_cached(&crate::db::sqlite_sql(&SQL))?;
-        Ok(stmt.query_row([lookup], |r| Ok(both(r))).optional()?.transpose()?)
-    });
-    if let Some(found) = here {
+    // Every download reads its attachment by lookup.
+    if let Some(found) = super::by_key_here(db, &SQL, lookup, |r| both(r)) {
         return Ok(found);
     }
     let row = sqlx::query(&SQL).bind(lookup).fetch_optional(db).await?;

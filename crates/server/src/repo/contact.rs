@@ -82,15 +82,8 @@ pub async fn create(db: &Db, account: &AccountId, visitor: &VisitorRef, name: &s
 /// The contact with this id, of any account.
 pub async fn get(db: &Db, id: &ContactId) -> Result<Option<Contact>, sqlx::Error> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{} WHERE c.id = $1", select_sql()));
-    // On SQLite, read on this thread: every upload and many other requests read their contact
-    // by key, where a trip to a pooled connection's thread and back cost more than the read
-    // (see `db::read_here`).
-    let here = crate::db::read_here(db, |c| {
-        use rusqlite::OptionalExtension;
-        let mut stmt = c.prepare_cached(&crate::db::sqlite_sql(&SQL))?;
-        Ok(stmt.query_row([id.as_str()], |r| Ok(from_row(r))).optional()?.transpose()?)
-    });
-    if let Some(found) = here {
+    // Every upload and many other requests read their contact by key.
+    if let Some(found) = super::by_key_here(db, &SQL, id.as_str(), |r| from_row(r)) {
         return Ok(found);
     }
     let row = sqlx::query(&SQL).bind(id.as_str()).fetch_optional(db).await?;

@@ -13,6 +13,23 @@ pub mod user;
 pub mod visitor;
 pub mod widget;
 
+/// One row by its key, read on the calling thread's own SQLite connection (see `db::read_here`):
+/// the point reads of the busiest paths, where a trip to a pooled connection's thread and back
+/// cost more than the read. `None` when it cannot be read there (not SQLite, or that connection
+/// failed): the caller reads through the pool.
+pub(crate) fn by_key_here<T>(
+    db: &crate::db::Db,
+    sql: &str,
+    key: &str,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, sqlx::Error>,
+) -> Option<Option<T>> {
+    crate::db::read_here(db, |c| {
+        use rusqlite::OptionalExtension;
+        let mut stmt = c.prepare_cached(&crate::db::sqlite_sql(sql))?;
+        Ok(stmt.query_row([key], |r| Ok(row(r))).optional()?.transpose()?)
+    })
+}
+
 /// A stored name read as its enum. An unknown value is corruption (the migrations' `CHECK`s keep
 /// it out): it fails the read instead of passing for a default.
 /// A row's columns by name, as sqlx (every read) and the SQLite writer's own connection

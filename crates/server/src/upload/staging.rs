@@ -302,11 +302,10 @@ impl StagedFile {
                 if !refused {
                     self.direct = Direct::Open(direct);
                 }
-                let rest = total - (pos - at);
-                return self.buffered(&mut pieces, rest, &mut pos);
             }
         }
-        self.buffered(&mut pieces, total - head, &mut pos)
+        // What no direct write took: the bytes after the last block boundary, or all of them.
+        self.buffered(&mut pieces, total - (pos - at), &mut pos)
     }
 
     /// Writes the next `n` bytes of `pieces` at `*pos` through the page cache.
